@@ -1,0 +1,23 @@
+// Package cache implements the result cache of the query pipeline: a sharded LRU with
+// a TTL, keyed by the SHA-256 of the canonical encoding of a query's identity
+// (core.md, step 2), and the cache actor that owns its upkeep.
+//
+// # Design
+//
+// The store is split into shards, each a map plus an intrusive LRU list under its own
+// mutex, so Get and Put from many query workers and gateway handlers do not contend on
+// one lock. A cache hit costs no actor hop at all: the hit path is the hottest path of
+// the gateway (api.md, cache-hit throughput goal), and a RequestFuture round trip costs
+// about 7 µs and 10 allocations on our class of machine (anchors.md §2). The cache
+// actor owns the store's upkeep instead: it accepts Sweep (drop expired entries),
+// Trim (evict down to a number of entries, for the maintenance loop's memory budget)
+// and Stats, and answers Swept and StatsReply.
+//
+// Stored values are query results. The cache keeps its own copy and Get returns a
+// copy of the struct; the slices inside (evidence, thoughts, issues) are shared and
+// must be treated as read-only by callers.
+//
+// # Concurrency
+//
+// Store methods are safe for concurrent use. The actor serialises upkeep only.
+package cache
