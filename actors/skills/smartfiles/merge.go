@@ -115,6 +115,9 @@ func readInput(l *lake, rel string, left int64) ([]byte, error) {
 		return nil, fail("Not a file: %s", l.abs(rel))
 	}
 	d, err := l.dir(dir, mustExist)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, l.pathErr(rel, err)
+	}
 	if err != nil {
 		return nil, l.pathErr(dir, err)
 	}
