@@ -1,0 +1,55 @@
+// Package bridge implements the desktop bridge (spec/bridge.md): a loopback TCP
+// listener speaking newline-delimited JSON-RPC 2.0, one request object per line and one
+// response object per line, authenticated by the X-BIZRA-* members of each request's
+// "headers" object.
+//
+// # Messages
+//
+// Methods: ping, status, sovereign_query, list_skills, invoke_skill, get_receipt,
+// get_context and actuator_execute. The runtime is reached through the narrow Core and
+// Receipts interfaces (core.go); core errors carry actors/catalog sentinels, rendered
+// with catalog.Lookup, and their internal text never reaches a client.
+//
+// Every line runs the pipeline of bridge.md in order: parse (JSON and UTF-8) → envelope
+// → method → auth table → rate limit (per connection, then the optional global bucket)
+// → nonce (recorded only here) → request_count → method lookup → params → handler.
+// Every error response carries data.code and data.receipt; every result carries
+// receipt {receipt_id, status}.
+//
+// Receipts: a request that passed the auth table gets one stored receipt (accepted,
+// or rejected with the failure's code), with these deliberate exceptions so that no
+// one can turn captured or forged lines into disk writes: a replayed nonce
+// (AUTH_NONCE_REPLAY) and a full nonce store (NONCE_STORE_FULL) get none, and a
+// rate-limited request gets a rejected receipt only the first time its nonce is seen
+// (the nonce is noted, not spent, so the request can still be retried). Parse errors,
+// bad envelopes and auth failures get none; they are counted and logged at most once
+// a second.
+//
+// X-BIZRA-SIG, when present (or required), is lower-case hex
+// HMAC-SHA256(token, SignatureBase(ts, nonce, method, params)), where ts is the
+// timestamp's decimal integer form and canonical(params) is the RFC 8785 encoding of
+// the params member, or the empty string when the request has no params member.
+//
+// get_receipt's result is the stored receipt with one member added, "receipt", the
+// reference of the get_receipt request's own receipt; drop it before verifying.
+//
+// # Limits
+//
+// MaxConns connections (more are answered "server busy" and closed at accept),
+// MaxLineBytes per line (-32600 "Message too large", then the connection closes
+// without buffering the rest), PartialLineTimeout for a started line, IdleTimeout
+// between requests, WriteTimeout per flush, OutboundQueue responses per connection
+// (a client that does not read is disconnected), a bounded time-bucketed nonce store.
+//
+// # Concurrency
+//
+// Every exported method of Bridge is safe for concurrent use. Each connection has
+// exactly one reader goroutine, which decodes a line, runs the pipeline and the
+// handler synchronously (so responses keep request order), and one writer goroutine,
+// the only one writing to the socket, fed by a bounded queue the reader never blocks
+// on. The accept loop and both goroutines of every connection are owned by the
+// Bridge's WaitGroup; Shutdown stops the accept loop, lets each reader finish its
+// current request, flushes, closes, and waits for all of them. Core and Receipts are
+// called from many readers at once and must be safe for concurrent use. Client is
+// not safe for concurrent use; Ping and Call are.
+package bridge
