@@ -1,0 +1,323 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sony/gobreaker/v2"
+)
+
+// Health of a backend as the last observation (probe or call) saw it.
+const (
+	healthUnknown int32 = iota
+	healthOK
+	healthFailing
+)
+
+// backend is one external backend: its client, circuit breaker and published status.
+// It outlives restarts of its actor; the actor is its only writer.
+type backend struct {
+	cfg         BackendConfig
+	client      *httpClient
+	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}]
+	maxInFlight int
+	pid         *actor.PID
+
+	model    atomic.Pointer[string] // configured or discovered
+	health   atomic.Int32
+	inflight atomic.Int64
+
+	mDuration *metrics.PrometheusHistogram
+}
+
+func (b *backend) currentModel() string {
+	if p := b.model.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func (b *backend) status() BackendStatus {
+	st := BackendStatus{Name: b.cfg.Name, URL: b.cfg.URL, Model: b.currentModel()}
+	cs := b.breaker.State()
+	st.Circuit = cs.String()
+	switch {
+	case cs == gobreaker.StateOpen:
+		st.Status = StatusOffline
+	case cs == gobreaker.StateHalfOpen || b.health.Load() != healthOK:
+		st.Status = StatusDegraded
+	default:
+		st.Status = StatusReady
+	}
+	return st
+}
+
+func circuitValue(s gobreaker.State) float64 {
+	switch s {
+	case gobreaker.StateHalfOpen:
+		return 1
+	case gobreaker.StateOpen:
+		return 2
+	}
+	return 0
+}
+
+// errExcluded marks an outcome that must not count against the circuit.
+var errExcluded = errors.New("inference: excluded from circuit accounting")
+
+// pendingCall is a call in flight, owned by the backend actor.
+type pendingCall struct {
+	sender    *actor.PID
+	cancel    context.CancelFunc
+	done      func(error) // circuit breaker outcome
+	decompose bool
+	req       Request
+}
+
+// backendActor owns one backend's requests in flight and its probes. Receive never
+// blocks: HTTP runs on goroutines owned by the service's WaitGroup, whose results come
+// back as callDone / probeDone messages.
+type backendActor struct {
+	b       *backend
+	rt      *runtime
+	calls   map[uint64]*pendingCall
+	probing bool
+}
+
+func (a *backendActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.calls = map[uint64]*pendingCall{}
+	case *call:
+		a.onCall(ctx, m)
+	case *callDone:
+		a.onCallDone(ctx, m)
+	case *cancelCall:
+		if p := a.calls[m.ID]; p != nil {
+			p.cancel()
+		}
+	case *probeTick:
+		a.onProbeTick(ctx)
+	case *probeDone:
+		a.onProbeDone(m)
+	case *actor.Stopping:
+		for _, p := range a.calls {
+			p.cancel()
+		}
+	}
+}
+
+func (a *backendActor) reply(ctx actor.Context, to *actor.PID, r *callResult) {
+	if to != nil {
+		ctx.Send(to, r)
+	}
+}
+
+func (a *backendActor) onCall(ctx actor.Context, m *call) {
+	name := a.b.cfg.Name
+	fail := func(outcome string, code, reason string) {
+		a.rt.countRequest(name, outcome)
+		a.reply(ctx, ctx.Sender(), &callResult{ID: m.ID, Code: code, Reason: reason})
+	}
+	if a.rt.stopping.Load() {
+		fail("canceled", ErrStopped.Code(), "stopping")
+		return
+	}
+	if !m.Request.Deadline.IsZero() && !a.rt.now().Before(m.Request.Deadline) {
+		fail("timeout", ErrTimeout.Code(), "timeout")
+		return
+	}
+	if len(a.calls) >= a.b.maxInFlight {
+		fail("overloaded", ErrOverloaded.Code(), "overloaded")
+		return
+	}
+	done, err := a.b.breaker.Allow()
+	if err != nil {
+		fail("circuit_open", ErrCircuitOpen.Code(), "circuit open")
+		return
+	}
+	cctx, cancel := context.WithCancel(a.rt.ctx)
+	if !m.Request.Deadline.IsZero() {
+		cancel()
+		cctx, cancel = context.WithDeadline(a.rt.ctx, m.Request.Deadline)
+	}
+	a.calls[m.ID] = &pendingCall{sender: ctx.Sender(), cancel: cancel, done: done, decompose: m.Decompose, req: m.Request}
+	a.b.inflight.Store(int64(len(a.calls)))
+
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	client, model := a.b.client, a.b.currentModel()
+	id, req, decompose := m.ID, m.Request, m.Decompose
+	a.rt.wg.Go(func() {
+		defer cancel()
+		start := time.Now()
+		d := &callDone{ID: id}
+		var err error
+		if model == "" {
+			var ms []string
+			ms, err = client.models(cctx)
+			if err == nil && len(ms) == 0 {
+				err = failure(ErrNoModel, "no model listed", nil)
+			}
+			if err == nil {
+				model = ms[0]
+			}
+		}
+		if err == nil {
+			msgs := answerMessages(req)
+			maxTokens, temp := req.MaxTokens, req.Temperature
+			if decompose {
+				msgs = decomposeMessages(req.Query, req.MaxTokens)
+				maxTokens, temp = 0, nil
+			}
+			d.Result, err = client.chat(cctx, model, msgs, maxTokens, temp)
+		}
+		d.Model, d.Duration, d.ReachedNet = model, time.Since(start), true
+		if err != nil {
+			d.Code, d.Reason, d.Detail = ErrBackend.Code(), "backend error", err.Error()
+			var be *backendError
+			if errors.As(err, &be) {
+				d.Code, d.Reason, d.Excluded = be.sentinel.Code(), be.reason, be.excluded
+			}
+		}
+		sys.Root.Send(self, d)
+	})
+}
+
+func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
+	p := a.calls[m.ID]
+	if p == nil {
+		return
+	}
+	delete(a.calls, m.ID)
+	a.b.inflight.Store(int64(len(a.calls)))
+	p.cancel()
+	name := a.b.cfg.Name
+	if m.ReachedNet {
+		a.b.mDuration.Update(m.Duration.Seconds())
+	}
+	if m.Model != "" && a.b.cfg.Model == "" && m.Code == "" {
+		model := m.Model
+		a.b.model.Store(&model)
+	}
+	if m.Code != "" {
+		switch {
+		case m.Excluded:
+			p.done(errExcluded)
+		default:
+			p.done(errors.New(m.Reason))
+			a.b.health.Store(healthFailing)
+		}
+		outcome := "error"
+		switch m.Code {
+		case ErrTimeout.Code():
+			outcome = "timeout"
+		case ErrCanceled.Code(), ErrStopped.Code():
+			outcome = "canceled"
+		case ErrBadResponse.Code():
+			outcome = "bad_response"
+		}
+		a.rt.countRequest(name, outcome)
+		a.rt.log.Debug("inference backend call failed", "backend", name, "reason", m.Reason, "err", m.Detail)
+		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason})
+		return
+	}
+	p.done(nil)
+	a.b.health.Store(healthOK)
+	a.rt.countRequest(name, "success")
+	r := &callResult{ID: m.ID}
+	if p.decompose {
+		r.SubQuestions = parseSubQuestions(m.Result.Text, p.req.MaxTokens)
+		if len(r.SubQuestions) == 0 {
+			r.Code, r.Reason = ErrBadResponse.Code(), "empty response"
+		}
+		r.Answer = Answer{Backend: name, Model: m.Model, BackendDuration: m.Duration}
+	} else {
+		ans := Answer{Text: m.Result.Text, Model: m.Model, Backend: name, BackendDuration: m.Duration,
+			Sentences: parseCitations(m.Result.Text, p.req.Evidence)}
+		if m.Result.UsageReported {
+			ans.TokensUsed = m.Result.PromptTokens + m.Result.CompletionTokens
+		} else {
+			chars := len(m.Result.Text)
+			for _, msg := range answerMessages(p.req) {
+				chars += len(msg.Content)
+			}
+			ans.TokensUsed, ans.TokensEstimated = estimateTokens(chars), true
+		}
+		r.Answer = ans
+	}
+	a.reply(ctx, p.sender, r)
+}
+
+func (a *backendActor) onProbeTick(ctx actor.Context) {
+	if a.probing || a.rt.stopping.Load() {
+		return
+	}
+	a.probing = true
+	self, sys, client := ctx.Self(), ctx.ActorSystem(), a.b.client
+	pctx, timeout := a.rt.probeCtx, a.rt.probeTimeout
+	a.rt.wg.Go(func() {
+		cctx, cancel := context.WithTimeout(pctx, timeout)
+		defer cancel()
+		ms, err := client.models(cctx)
+		d := &probeDone{OK: err == nil}
+		if len(ms) > 0 {
+			d.Model = ms[0]
+		}
+		if err != nil {
+			d.Reason, d.Detail = "probe failed", err.Error()
+			var be *backendError
+			if errors.As(err, &be) {
+				d.Reason = be.reason
+				d.Excluded = be.excluded && errors.Is(be.err, context.Canceled)
+			}
+		}
+		sys.Root.Send(self, d)
+	})
+}
+
+// onProbeDone records a probe. In the half-open state the probe is the trial request
+// that closes (or re-opens) the circuit; in the closed state a failed probe counts as a
+// failure, so a backend nobody calls still goes offline; in the open state it only
+// updates the health seen by status.
+func (a *backendActor) onProbeDone(m *probeDone) {
+	a.probing = false
+	if m.Excluded {
+		return
+	}
+	if m.OK && a.b.cfg.Model == "" && m.Model != "" {
+		model := m.Model
+		a.b.model.Store(&model)
+	}
+	var perr error
+	if m.OK {
+		a.b.health.Store(healthOK)
+	} else {
+		a.b.health.Store(healthFailing)
+		perr = errors.New(m.Reason)
+		a.rt.log.Debug("inference backend probe failed", "backend", a.b.cfg.Name, "reason", m.Reason, "err", m.Detail)
+	}
+	switch a.b.breaker.State() {
+	case gobreaker.StateHalfOpen:
+		if done, err := a.b.breaker.Allow(); err == nil {
+			done(perr)
+		}
+	case gobreaker.StateClosed:
+		if perr != nil {
+			if done, err := a.b.breaker.Allow(); err == nil {
+				done(perr)
+			}
+		}
+	}
+}
+
+// logStateChange logs circuit transitions (called by gobreaker under its lock).
+func logStateChange(log *slog.Logger) func(name string, from, to gobreaker.State) {
+	return func(name string, from, to gobreaker.State) {
+		log.Info("inference circuit changed", "backend", name, "from", from.String(), "to", to.String())
+	}
+}

@@ -1,0 +1,422 @@
+package inference
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bizra/bizra/actors/catalog"
+)
+
+// maxResponseBytes bounds a backend response body.
+const maxResponseBytes = 8 << 20
+
+// ollamaKeepAlive keeps the Ollama model loaded between queries (anchors.md 1.6).
+const ollamaKeepAlive = "30m"
+
+// backendError is a classified failure of one backend call. reason is public (a short
+// fixed phrase plus, at most, an HTTP status); err is internal.
+type backendError struct {
+	sentinel   *catalog.Error
+	reason     string
+	retryable  bool          // 429, 503, connection errors
+	excluded   bool          // not the backend's fault (caller deadline, cancel): no breaker count
+	retryAfter time.Duration // from a Retry-After header
+	err        error
+}
+
+func (e *backendError) Error() string {
+	if e.err != nil {
+		return e.reason + ": " + e.err.Error()
+	}
+	return e.reason
+}
+
+func (e *backendError) Unwrap() []error {
+	if e.err != nil {
+		return []error{e.sentinel, e.err}
+	}
+	return []error{e.sentinel}
+}
+
+func failure(s *catalog.Error, reason string, err error) *backendError {
+	return &backendError{sentinel: s, reason: reason, err: err}
+}
+
+// chatResult is a decoded answer.
+type chatResult struct {
+	Text             string
+	Model            string
+	PromptTokens     int
+	CompletionTokens int
+	UsageReported    bool
+}
+
+// httpClient speaks one backend's wire format over net/http. net/http, not the fasthttp
+// client: every call must be cancelled when its deadline passes or its caller goes away,
+// and net/http aborts the request (closing the connection, so the backend sees the
+// cancel) on context cancellation, while fasthttp's DoDeadline returns at the deadline but
+// leaves the request running. Backend latency (ms to s) dwarfs the client's own cost.
+type httpClient struct {
+	cfg            BackendConfig
+	hc             *http.Client
+	retry          Retry
+	attemptTimeout time.Duration
+}
+
+func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeout time.Duration) *httpClient {
+	tr := &http.Transport{
+		Proxy:                 nil, // local backends: never route through an environment proxy
+		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          maxInFlight + 2,
+		MaxIdleConnsPerHost:   maxInFlight + 2,
+		MaxConnsPerHost:       maxInFlight + 2, // requests + one probe + one discovery
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	return &httpClient{cfg: cfg, hc: &http.Client{Transport: tr}, retry: retry, attemptTimeout: attemptTimeout}
+}
+
+func (c *httpClient) close() { c.hc.CloseIdleConnections() }
+
+// chat asks for one completion, retrying 429, 503 and connection failures with jittered
+// exponential backoff while the context's deadline leaves room for the wait.
+func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage, maxTokens int, temp *float64) (chatResult, error) {
+	var body []byte
+	var path string
+	var err error
+	switch c.cfg.Kind {
+	case KindOllama:
+		path = "/api/chat"
+		opts := map[string]any{}
+		if maxTokens > 0 {
+			opts["num_predict"] = maxTokens
+		}
+		if temp != nil {
+			opts["temperature"] = *temp
+		}
+		req := map[string]any{"model": model, "messages": msgs, "stream": false, "keep_alive": ollamaKeepAlive}
+		if len(opts) > 0 {
+			req["options"] = opts
+		}
+		body, err = json.Marshal(req)
+	default:
+		path = "/chat/completions"
+		req := map[string]any{"model": model, "messages": msgs, "stream": false}
+		if maxTokens > 0 {
+			req["max_tokens"] = maxTokens
+		}
+		if temp != nil {
+			req["temperature"] = *temp
+		}
+		body, err = json.Marshal(req)
+	}
+	if err != nil {
+		return chatResult{}, failure(ErrInvalidRequest, "unencodable request", err)
+	}
+	for attempt := 0; ; attempt++ {
+		var res chatResult
+		b, err := c.do(ctx, http.MethodPost, path, body)
+		if err == nil {
+			if c.cfg.Kind == KindOllama {
+				res, err = decodeOllamaChat(b)
+			} else {
+				res, err = decodeOpenAIChat(b)
+			}
+			if err == nil {
+				return res, nil
+			}
+			return res, err
+		}
+		var be *backendError
+		if !errors.As(err, &be) || !be.retryable || attempt+1 >= c.retry.Attempts {
+			return res, err
+		}
+		wait := c.retry.backoff(attempt)
+		if be.retryAfter > wait {
+			wait = min(be.retryAfter, c.retry.Max)
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			return res, err // no room left for another attempt
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return res, ctxFailure(ctx)
+		}
+	}
+}
+
+// models lists the backend's models (GET {base}/models or /api/tags), one attempt.
+func (c *httpClient) models(ctx context.Context) ([]string, error) {
+	path := "/models"
+	if c.cfg.Kind == KindOllama {
+		path = "/api/tags"
+	}
+	b, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.Kind == KindOllama {
+		return decodeOllamaTags(b)
+	}
+	return decodeOpenAIModels(b)
+}
+
+func ctxFailure(ctx context.Context) *backendError {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &backendError{sentinel: ErrTimeout, reason: "timeout", excluded: true, err: ctx.Err()}
+	}
+	return &backendError{sentinel: ErrCanceled, reason: "canceled", excluded: true, err: ctx.Err()}
+}
+
+// do runs one HTTP exchange and returns the body of a 200 response.
+func (c *httpClient) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
+	actx := ctx
+	if c.attemptTimeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.attemptTimeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, method, c.cfg.URL+path, rd)
+	if err != nil {
+		return nil, failure(ErrBackend, "bad request URL", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctxFailure(ctx)
+		}
+		if actx.Err() != nil {
+			return nil, failure(ErrBackend, "timeout", err)
+		}
+		be := failure(ErrBackend, "connection failed", err)
+		be.retryable = true
+		return nil, be
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctxFailure(ctx)
+		}
+		be := failure(ErrBackend, "connection failed", err)
+		be.retryable = true
+		return nil, be
+	}
+	if resp.StatusCode != http.StatusOK {
+		be := failure(ErrBackend, "HTTP "+strconv.Itoa(resp.StatusCode),
+			fmt.Errorf("%s %s: status %d: %.200q", method, path, resp.StatusCode, b))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			be.retryable = true
+			if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {
+				be.retryAfter = time.Duration(min(s, 3600)) * time.Second
+			}
+		}
+		return nil, be
+	}
+	if len(b) > maxResponseBytes {
+		return nil, failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
+	}
+	return b, nil
+}
+
+// Retry is the retry policy of the external backends.
+type Retry struct {
+	Min      time.Duration // first backoff; 0 → 100ms
+	Max      time.Duration // backoff cap (also caps Retry-After); 0 → 2s
+	Attempts int           // total attempts including the first; 0 → 3, 1 = no retry
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Min <= 0 {
+		r.Min = 100 * time.Millisecond
+	}
+	if r.Max <= 0 {
+		r.Max = 2 * time.Second
+	}
+	if r.Max < r.Min {
+		r.Max = r.Min
+	}
+	if r.Attempts <= 0 {
+		r.Attempts = 3
+	}
+	return r
+}
+
+// backoff is the wait before retry n+1: Min·2^n capped at Max, with "equal jitter"
+// (uniform in [d/2, d]) so synchronized clients spread out.
+func (r Retry) backoff(n int) time.Duration {
+	d := r.Max
+	if n < 30 {
+		if e := r.Min << n; e > 0 && e < r.Max {
+			d = e
+		}
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1))
+}
+
+// --- response decoders (fuzzed) ---
+
+func badResponse(reason string, err error) *backendError {
+	return failure(ErrBadResponse, reason, err)
+}
+
+// hasErrorField reports whether raw is a present, non-null, non-empty error value.
+func hasErrorField(raw json.RawMessage) bool {
+	s := strings.TrimSpace(string(raw))
+	return s != "" && s != "null" && s != `""` && s != "{}" && s != "false"
+}
+
+func decodeOpenAIChat(b []byte) (chatResult, error) {
+	var r struct {
+		Model   string `json:"model"`
+		Choices []struct {
+			Message *struct {
+				Content *string `json:"content"`
+			} `json:"message"`
+			Text *string `json:"text"`
+		} `json:"choices"`
+		Usage *struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+		Error json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return chatResult{}, badResponse("malformed response", err)
+	}
+	if hasErrorField(r.Error) {
+		return chatResult{}, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	}
+	if len(r.Choices) == 0 {
+		return chatResult{}, badResponse("empty response", errors.New("no choices"))
+	}
+	var text string
+	switch c := r.Choices[0]; {
+	case c.Message != nil && c.Message.Content != nil:
+		text = *c.Message.Content
+	case c.Text != nil:
+		text = *c.Text
+	}
+	text = stripThink(text)
+	if text == "" {
+		return chatResult{}, badResponse("empty response", errors.New("no content"))
+	}
+	res := chatResult{Text: text, Model: r.Model}
+	if u := r.Usage; u != nil && u.PromptTokens >= 0 && u.CompletionTokens >= 0 && u.PromptTokens+u.CompletionTokens > 0 {
+		res.PromptTokens, res.CompletionTokens, res.UsageReported = u.PromptTokens, u.CompletionTokens, true
+	}
+	return res, nil
+}
+
+func decodeOllamaChat(b []byte) (chatResult, error) {
+	var r struct {
+		Model   string `json:"model"`
+		Message *struct {
+			Content string `json:"content"`
+		} `json:"message"`
+		Done            *bool           `json:"done"`
+		Error           json.RawMessage `json:"error"`
+		PromptEvalCount int             `json:"prompt_eval_count"`
+		EvalCount       int             `json:"eval_count"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return chatResult{}, badResponse("malformed response", err)
+	}
+	if hasErrorField(r.Error) {
+		return chatResult{}, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	}
+	if r.Message == nil {
+		return chatResult{}, badResponse("empty response", errors.New("no message"))
+	}
+	if r.Done != nil && !*r.Done {
+		return chatResult{}, badResponse("malformed response", errors.New("incomplete (done:false)"))
+	}
+	text := stripThink(r.Message.Content)
+	if text == "" {
+		return chatResult{}, badResponse("empty response", errors.New("no content"))
+	}
+	res := chatResult{Text: text, Model: r.Model}
+	if r.PromptEvalCount >= 0 && r.EvalCount >= 0 && r.PromptEvalCount+r.EvalCount > 0 {
+		res.PromptTokens, res.CompletionTokens, res.UsageReported = r.PromptEvalCount, r.EvalCount, true
+	}
+	return res, nil
+}
+
+// maxModels bounds a decoded model list.
+const maxModels = 1024
+
+func decodeOpenAIModels(b []byte) ([]string, error) {
+	var r struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+		Error json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, badResponse("malformed response", err)
+	}
+	if hasErrorField(r.Error) {
+		return nil, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	}
+	var out []string
+	for _, m := range r.Data {
+		if id := strings.TrimSpace(m.ID); id != "" && len(out) < maxModels {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+func decodeOllamaTags(b []byte) ([]string, error) {
+	var r struct {
+		Models []struct {
+			Name  string `json:"name"`
+			Model string `json:"model"`
+		} `json:"models"`
+		Error json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, badResponse("malformed response", err)
+	}
+	if hasErrorField(r.Error) {
+		return nil, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	}
+	var out []string
+	for _, m := range r.Models {
+		id := strings.TrimSpace(m.Name)
+		if id == "" {
+			id = strings.TrimSpace(m.Model)
+		}
+		if id != "" && len(out) < maxModels {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}

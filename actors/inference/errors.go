@@ -1,0 +1,58 @@
+package inference
+
+import "github.com/bizra/bizra/actors/catalog"
+
+// Sentinels of the inference package. Wrap them with context (fmt.Errorf("...: %w", err));
+// edges render them through catalog.Lookup.
+var (
+	// ErrNoEvidence: the embedded engine had no evidence sentence to answer from. The
+	// pipeline turns it into success:false with error NO_EVIDENCE.
+	ErrNoEvidence = catalog.New(catalog.NotFound, "NO_EVIDENCE",
+		"Nothing in the local data matched the query", "inference: no evidence")
+	// ErrInvalidRequest: the request is malformed (empty query, too much evidence, ...).
+	ErrInvalidRequest = catalog.New(catalog.InvalidInput, "INVALID_INFERENCE_REQUEST",
+		"Invalid inference request", "inference: invalid request")
+	// ErrInvalidConfig: a backend variable or option is malformed.
+	ErrInvalidConfig = catalog.New(catalog.InvalidInput, "INVALID_INFERENCE_CONFIG",
+		"Invalid inference configuration", "inference: invalid config")
+	// ErrTimeout: the request's deadline passed before a backend answered.
+	ErrTimeout = catalog.New(catalog.Timeout, "", "", "inference: deadline exceeded")
+	// ErrOverloaded: a backend already has its maximum number of requests in flight.
+	ErrOverloaded = catalog.New(catalog.Overloaded, "", "", "inference: backend overloaded")
+	// ErrCircuitOpen: the backend's circuit breaker refuses requests.
+	ErrCircuitOpen = catalog.New(catalog.Unavailable, "BACKEND_UNAVAILABLE",
+		"The inference backend is unavailable", "inference: circuit open")
+	// ErrBackend: the backend failed (connection, HTTP status).
+	ErrBackend = catalog.New(catalog.Unavailable, "BACKEND_ERROR",
+		"The inference backend failed", "inference: backend error")
+	// ErrBadResponse: the backend answered 200 with something that is not an answer
+	// (malformed JSON, no choices, an error body, an empty text).
+	ErrBadResponse = catalog.New(catalog.Unavailable, "BACKEND_BAD_RESPONSE",
+		"The inference backend returned an unusable response", "inference: bad backend response")
+	// ErrNoModel: no external model is configured or reachable (Decompose).
+	ErrNoModel = catalog.New(catalog.Unavailable, "NO_MODEL",
+		"No inference model is available", "inference: no model available")
+	// ErrCanceled: the caller canceled the request.
+	ErrCanceled = catalog.New(catalog.Unavailable, "CANCELED",
+		"The request was canceled", "inference: canceled")
+	// ErrStopped: the service is not running (not started, or shut down).
+	ErrStopped = catalog.New(catalog.Unavailable, "", "", "inference: service stopped")
+)
+
+// allSentinels lets a reply that crossed an actor boundary as plain data (a public
+// code in Answered.Code) become a catalog error again.
+var allSentinels = [...]*catalog.Error{ErrNoEvidence, ErrInvalidRequest, ErrInvalidConfig, ErrTimeout,
+	ErrOverloaded, ErrCircuitOpen, ErrBackend, ErrBadResponse, ErrNoModel, ErrCanceled, ErrStopped}
+
+// sentinelFor returns the sentinel with public code code ("" → nil, unknown → ErrBackend).
+func sentinelFor(code string) *catalog.Error {
+	if code == "" {
+		return nil
+	}
+	for _, e := range allSentinels {
+		if e.Code() == code {
+			return e
+		}
+	}
+	return ErrBackend
+}

@@ -1,0 +1,113 @@
+package inference
+
+import (
+	"fmt"
+	"time"
+)
+
+// Ask asks the service actor (Service.PID) for an answer to Request. Reply: *Answered.
+// ID is optional (0: the service assigns one); set it, unique per service, to be able to
+// cancel with CancelAsk. A Request without Deadline gets Options.DefaultTimeout.
+type Ask struct {
+	ID      uint64
+	Request Request
+}
+
+// Answered is the reply to Ask. Code is "" on success, else the public catalog code of
+// the failure (use Err); Reason is a short public reason. On a degraded answer Code is
+// "" and Answer.Degraded is true. With Code NO_EVIDENCE after every backend failed,
+// Answer still carries Degraded and DegradedReason.
+type Answered struct {
+	ID     uint64
+	Answer Answer
+	Code   string
+	Reason string
+}
+
+// Err returns the reply's error as a catalog error (nil on success).
+func (a *Answered) Err() error { return replyErr(a.Code, a.Reason) }
+
+// DecomposeAsk asks the service actor to split Query into at most Max sub-questions with
+// the first external model that answers. Reply: *Decomposed.
+type DecomposeAsk struct {
+	ID       uint64
+	Query    string
+	Max      int
+	Deadline time.Time
+}
+
+// Decomposed is the reply to DecomposeAsk (Code NO_MODEL when no model could do it).
+type Decomposed struct {
+	ID           uint64
+	SubQuestions []string
+	Backend      string
+	Model        string
+	Code         string
+	Reason       string
+}
+
+// Err returns the reply's error as a catalog error (nil on success).
+func (d *Decomposed) Err() error { return replyErr(d.Code, d.Reason) }
+
+// CancelAsk cancels the pending Ask or DecomposeAsk with this ID: its backend call is
+// aborted and its sender gets a CANCELED reply. Unknown IDs are ignored. No reply.
+type CancelAsk struct {
+	ID uint64
+}
+
+func replyErr(code, reason string) error {
+	s := sentinelFor(code)
+	if s == nil {
+		return nil
+	}
+	if reason == "" {
+		return s
+	}
+	return fmt.Errorf("%s: %w", reason, s)
+}
+
+// --- between the service (router) actor and the backend actors ---
+
+// call asks one backend actor for an answer (or a decomposition). Reply: *callResult.
+type call struct {
+	ID        uint64
+	Decompose bool
+	Request   Request // Decompose: Query, Deadline and MaxTokens (= max sub-questions) only
+}
+
+// callResult is a backend actor's reply to call.
+type callResult struct {
+	ID           uint64
+	Answer       Answer
+	SubQuestions []string
+	Code         string // "" on success
+	Reason       string // public
+}
+
+// callDone is sent by a call's goroutine to its backend actor.
+type callDone struct {
+	ID         uint64
+	Result     chatResult
+	Model      string // the model used (discovered when none was configured)
+	Duration   time.Duration
+	Code       string // "" on success
+	Reason     string // public
+	Detail     string // internal, for the log
+	Excluded   bool   // not the backend's fault: does not count against the circuit
+	ReachedNet bool   // an HTTP exchange happened (observe its duration)
+}
+
+// cancelCall aborts the backend call with this ID (no reply; the call's own reply follows).
+type cancelCall struct{ ID uint64 }
+
+// probeTick starts a health probe (ignored while one runs).
+type probeTick struct{}
+
+// probeDone is sent by a probe goroutine to its backend actor.
+type probeDone struct {
+	OK       bool
+	Model    string // first listed model
+	Reason   string
+	Detail   string
+	Excluded bool
+}

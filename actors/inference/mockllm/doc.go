@@ -1,0 +1,26 @@
+// Package mockllm implements a mock LLM backend over real HTTP for tests, benchmarks and
+// `bizra dev mock-llm`: it speaks the OpenAI chat-completions wire format (GET
+// /v1/models, POST /v1/chat/completions, non-streaming and SSE streaming ending in
+// "data: [DONE]") and the Ollama wire format (GET /api/tags, POST /api/chat,
+// non-streaming and NDJSON streaming; like Ollama, a request without "stream" streams).
+//
+// Answers are deterministic and echo facts from the prompt: for every evidence line of
+// the last user message written "[source] text", the first sentence of text followed by
+// " [source]" (up to three), so a test can check that its evidence reached the model.
+// A system prompt that asks for sub-questions gets one numbered sub-question per clause
+// of the user message. Token usage is the number of white-space separated words.
+//
+// Faults for tests, all settable while running: fixed latency (cancelled when the client
+// goes away), a random HTTP 500 rate, bursts ("the next N requests get status S"),
+// hard-down modes (connection refused: the listener is closed and re-opened on the same
+// address on recovery; or 503 for everything), and 200 responses that are not answers
+// (malformed JSON, empty choices, an error body). Every request is recorded (format,
+// path, model, max_tokens or num_predict, temperature, stream, messages), the last
+// RecordLimit kept. Active counts handlers running now, so a test can check that a
+// cancelled call left no request running.
+//
+// # Concurrency
+//
+// All methods are safe for concurrent use; settings are guarded by a mutex and take
+// effect for the next request.
+package mockllm

@@ -1,0 +1,211 @@
+package inference
+
+import (
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// futureGrace is how long past a request's deadline the router waits for a backend
+// actor's own TIMEOUT reply before answering TIMEOUT itself.
+const futureGrace = 50 * time.Millisecond
+
+// pendingAsk is an Ask or DecomposeAsk being served, owned by the router actor.
+type pendingAsk struct {
+	id        uint64
+	sender    *actor.PID
+	decompose bool
+	req       Request
+	idx       int      // backend being tried
+	reasons   []string // public failure reasons so far, "<backend>: <reason>"
+}
+
+// routerActor is the service actor (Service.PID): it tries the external backends in
+// fallback order and answers with the embedded engine when all of them fail.
+type routerActor struct {
+	rt       *runtime
+	backends []*backend
+	pending  map[uint64]*pendingAsk
+}
+
+func (r *routerActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		r.pending = map[uint64]*pendingAsk{}
+	case *Ask:
+		r.onAsk(ctx, m)
+	case *DecomposeAsk:
+		r.onDecompose(ctx, m)
+	case *CancelAsk:
+		p := r.pending[m.ID]
+		if p == nil {
+			return
+		}
+		delete(r.pending, m.ID)
+		if p.idx < len(r.backends) {
+			ctx.Send(r.backends[p.idx].pid, &cancelCall{ID: m.ID})
+		}
+		r.fail(ctx, p, ErrCanceled.Code(), "canceled")
+	}
+}
+
+func (r *routerActor) reply(ctx actor.Context, to *actor.PID, msg any) {
+	if to != nil {
+		ctx.Send(to, msg)
+	}
+}
+
+func (r *routerActor) onAsk(ctx actor.Context, m *Ask) {
+	id := m.ID
+	if id == 0 {
+		id = r.rt.nextID()
+	}
+	req := m.Request
+	deny := func(code, reason string) {
+		r.reply(ctx, ctx.Sender(), &Answered{ID: id, Code: code, Reason: reason})
+	}
+	if r.rt.stopping.Load() {
+		deny(ErrStopped.Code(), "stopping")
+		return
+	}
+	if err := req.Validate(); err != nil {
+		deny(ErrInvalidRequest.Code(), publicValidation(err))
+		return
+	}
+	if req.Deadline.IsZero() {
+		req.Deadline = r.rt.now().Add(r.rt.defaultTimeout)
+	}
+	if len(r.backends) == 0 {
+		ans, err := Embedded(req)
+		r.rt.countEmbedded(err)
+		if err != nil {
+			deny(ErrNoEvidence.Code(), "no evidence")
+			return
+		}
+		r.reply(ctx, ctx.Sender(), &Answered{ID: id, Answer: ans})
+		return
+	}
+	if _, dup := r.pending[id]; dup || len(r.pending) >= r.rt.maxPending {
+		deny(ErrOverloaded.Code(), "overloaded")
+		return
+	}
+	p := &pendingAsk{id: id, sender: ctx.Sender(), req: req}
+	r.pending[id] = p
+	r.dispatch(ctx, p)
+}
+
+func (r *routerActor) onDecompose(ctx actor.Context, m *DecomposeAsk) {
+	id := m.ID
+	if id == 0 {
+		id = r.rt.nextID()
+	}
+	deny := func(code, reason string) {
+		r.reply(ctx, ctx.Sender(), &Decomposed{ID: id, Code: code, Reason: reason})
+	}
+	switch {
+	case r.rt.stopping.Load():
+		deny(ErrStopped.Code(), "stopping")
+		return
+	case strings.TrimSpace(m.Query) == "" || len(m.Query) > MaxQueryBytes:
+		deny(ErrInvalidRequest.Code(), "query empty or too long")
+		return
+	case m.Max < 1 || m.Max > MaxDecomposeQuestion:
+		deny(ErrInvalidRequest.Code(), "max sub-questions out of range")
+		return
+	case len(r.backends) == 0:
+		deny(ErrNoModel.Code(), "no external backend configured")
+		return
+	}
+	if _, dup := r.pending[id]; dup || len(r.pending) >= r.rt.maxPending {
+		deny(ErrOverloaded.Code(), "overloaded")
+		return
+	}
+	dl := m.Deadline
+	if dl.IsZero() {
+		dl = r.rt.now().Add(r.rt.defaultTimeout)
+	}
+	p := &pendingAsk{id: id, sender: ctx.Sender(), decompose: true,
+		req: Request{Query: m.Query, MaxTokens: m.Max, Deadline: dl}}
+	r.pending[id] = p
+	r.dispatch(ctx, p)
+}
+
+// dispatch sends p to its current backend and continues (ReenterAfter) with the reply.
+func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
+	remaining := p.req.Deadline.Sub(r.rt.now())
+	if remaining <= 0 {
+		r.fail(ctx, p, ErrTimeout.Code(), "timeout")
+		return
+	}
+	b := r.backends[p.idx]
+	f := ctx.RequestFuture(b.pid, &call{ID: p.id, Decompose: p.decompose, Request: p.req}, remaining+futureGrace)
+	ctx.ReenterAfter(f, func(res any, err error) {
+		if r.pending[p.id] != p {
+			return // canceled meanwhile
+		}
+		cr, ok := res.(*callResult)
+		if err != nil || !ok {
+			r.fail(ctx, p, ErrTimeout.Code(), "timeout")
+			return
+		}
+		if cr.Code == "" {
+			delete(r.pending, p.id)
+			if p.decompose {
+				r.reply(ctx, p.sender, &Decomposed{ID: p.id, SubQuestions: cr.SubQuestions,
+					Backend: cr.Answer.Backend, Model: cr.Answer.Model})
+			} else {
+				r.reply(ctx, p.sender, &Answered{ID: p.id, Answer: cr.Answer})
+			}
+			return
+		}
+		switch cr.Code {
+		case ErrTimeout.Code(), ErrCanceled.Code(), ErrStopped.Code():
+			// the caller's deadline passed (or the service stops): no time for fallback
+			r.fail(ctx, p, cr.Code, cr.Reason)
+			return
+		}
+		p.reasons = append(p.reasons, b.cfg.Name+": "+cr.Reason)
+		p.idx++
+		if p.idx < len(r.backends) {
+			r.dispatch(ctx, p)
+			return
+		}
+		r.exhausted(ctx, p)
+	})
+}
+
+// exhausted answers once every backend failed: the embedded engine, degraded.
+func (r *routerActor) exhausted(ctx actor.Context, p *pendingAsk) {
+	delete(r.pending, p.id)
+	reason := "all backends failed: " + strings.Join(p.reasons, "; ")
+	if p.decompose {
+		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Code: ErrNoModel.Code(), Reason: reason})
+		return
+	}
+	ans, err := Embedded(p.req)
+	r.rt.countEmbedded(err)
+	ans.Degraded, ans.DegradedReason = true, reason
+	r.rt.mDegraded.Inc()
+	out := &Answered{ID: p.id, Answer: ans}
+	if err != nil {
+		out.Code, out.Reason = ErrNoEvidence.Code(), reason
+	}
+	r.reply(ctx, p.sender, out)
+}
+
+func (r *routerActor) fail(ctx actor.Context, p *pendingAsk, code, reason string) {
+	delete(r.pending, p.id)
+	if p.decompose {
+		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Code: code, Reason: reason})
+	} else {
+		r.reply(ctx, p.sender, &Answered{ID: p.id, Code: code, Reason: reason})
+	}
+}
+
+// publicValidation turns a validation error into a public reason (its text is built
+// from limits and counts only, never from request content).
+func publicValidation(err error) string {
+	s := err.Error()
+	return strings.TrimSuffix(s, ": "+ErrInvalidRequest.Error())
+}

@@ -1,0 +1,86 @@
+package inference
+
+import (
+	"time"
+
+	"github.com/bizra/bizra/actors/query"
+)
+
+// Request is what the pipeline hands to inference: the query, the reasoning's
+// sub-questions and conclusion, and the evidence (with sources) the answer must rest on.
+// It is plain data.
+type Request struct {
+	QueryID      string
+	Query        string
+	SubQuestions []string
+	Conclusion   string
+	Evidence     []query.Evidence
+	// MaxTokens bounds the answer (0: the backend's default). Forwarded as max_tokens
+	// (OpenAI-compatible) or options.num_predict (Ollama).
+	MaxTokens int
+	// Temperature is forwarded when set (nil: the backend's default).
+	Temperature *float64
+	// Deadline bounds the whole call, retries and fallback included. Zero: the
+	// service's DefaultTimeout from the moment the request is accepted.
+	Deadline time.Time
+}
+
+// Sentence is one sentence of an answer and the source it came from ("" when the model
+// gave no citation).
+type Sentence struct {
+	Text   string
+	Source string
+}
+
+// Answer is the result of one inference call.
+type Answer struct {
+	// Text is the answer (for model answers: with <think> blocks stripped; for the
+	// embedded engine: the chosen evidence sentences joined by spaces).
+	Text string
+	// Sentences: for the embedded engine, each chosen evidence sentence verbatim with its
+	// source; for model answers, the answer split into sentences with the bracketed
+	// citation ([source]) removed and recorded in Source when it names an evidence source.
+	Sentences []Sentence
+	Model     string
+	Backend   string
+	// TokensUsed is prompt+completion tokens as reported by the backend, or an estimate
+	// (TokensEstimated=true) when it reports none (always for the embedded engine).
+	TokensUsed      int
+	TokensEstimated bool
+	// Degraded is true when every configured external backend failed and the embedded
+	// engine answered instead; DegradedReason says why ("all backends failed: ...").
+	Degraded        bool
+	DegradedReason  string
+	BackendDuration time.Duration
+}
+
+// BackendStatus is one external backend as /v1/status shows it.
+type BackendStatus struct {
+	Name    string `json:"name"`
+	URL     string `json:"url"`
+	Model   string `json:"model"`
+	Status  string `json:"status"`  // StatusReady, StatusDegraded, StatusOffline
+	Circuit string `json:"circuit"` // "closed", "half-open", "open"
+}
+
+// Backend statuses.
+const (
+	StatusReady    = "ready"
+	StatusDegraded = "degraded"
+	StatusOffline  = "offline"
+)
+
+// EmbeddedBackend and EmbeddedModel name the embedded engine in Answer and Primary.
+const (
+	EmbeddedBackend = "embedded"
+	EmbeddedModel   = "embedded-extractive"
+)
+
+// Limits on a Request (checked before any work).
+const (
+	MaxQueryBytes        = 64 << 10
+	MaxSubQuestions      = 32
+	MaxEvidence          = 256
+	MaxEvidenceBytes     = 1 << 20 // sum of excerpts
+	MaxDecomposeQuestion = 16
+)
