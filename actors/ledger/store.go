@@ -1,0 +1,617 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+const (
+	lockName   = "LOCK"
+	anchorName = "anchor.json"
+	segPrefix  = "seg-"
+	logExt     = ".log"
+	zstExt     = ".zst"
+	tmpExt     = ".tmp"
+)
+
+// anchor replaces a pruned prefix of the chain: the last pruned sequence and its chain
+// hash. The first kept episode chains onto ChainHash.
+type anchor struct {
+	Sequence  uint64 `json:"last_pruned_sequence"`
+	ChainHash string `json:"chain_hash"`
+}
+
+// segment is one file of the log.
+type segment struct {
+	first     uint64 // first sequence, from the file name
+	count     int    // records in the file
+	last      uint64 // last sequence (valid when count > 0)
+	lastChain string // chain hash of the last record
+	sealed    bool   // .zst
+	damaged   bool   // corruption found when it was read: never sealed or rewritten
+	size      int64  // bytes on disk
+}
+
+func segName(first uint64, ext string) string {
+	return fmt.Sprintf("%s%020d%s", segPrefix, first, ext)
+}
+
+// scanned is what opening a folder found.
+type scanned struct {
+	anchor *anchor
+	eps    []Episode
+	bad    *uint64 // first sequence that could not be read
+	reason string  // why (for logs)
+	torn   int64   // bytes cut (or, read-only, ignored) from the active segment's tail
+}
+
+func (sc *scanned) markBad(seq uint64, reason string) {
+	if sc.bad == nil || seq < *sc.bad {
+		s := seq
+		sc.bad, sc.reason = &s, reason
+	}
+}
+
+// store owns the files under one folder. The flusher goroutine is the only writer of
+// the active segment; the maintenance goroutine seals and prunes closed segments.
+type store struct {
+	dir      string
+	readOnly bool
+	sync     bool
+	lock     *os.File
+
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+
+	mu sync.Mutex // mu guards the following fields
+	// segs is ordered by first sequence; when writable the last one is the active segment.
+	segs []*segment
+
+	// Owned by the flusher goroutine (or Open/Import before Start).
+	active     *os.File
+	activeSize int64
+	poisoned   error
+}
+
+// classify maps an I/O error to its sentinel.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT), errors.Is(err, syscall.EFBIG):
+		return ErrDiskFull
+	case errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return ErrReadOnly
+	}
+	return ErrStorage
+}
+
+func ioErr(op, path string, err error) error {
+	return fmt.Errorf("%w: %s %s: %w", classify(err), op, path, err)
+}
+
+// openStore opens (writable: creates, locks and repairs) the folder and reads every
+// record after the anchor.
+func openStore(dir string, readOnly, syncWrites bool) (*store, *scanned, error) {
+	if dir == "" {
+		return nil, nil, fmt.Errorf("%w: empty ledger folder", ErrInvalidEpisode)
+	}
+	s := &store{dir: dir, readOnly: readOnly, sync: syncWrites}
+	if !readOnly {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, nil, ioErr("create folder", dir, err)
+		}
+		lp := filepath.Join(dir, lockName)
+		f, err := os.OpenFile(lp, os.O_CREATE|os.O_RDWR, 0o640)
+		if err != nil {
+			return nil, nil, ioErr("open lock", lp, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, nil, fmt.Errorf("%w: %s", ErrLocked, dir)
+			}
+			return nil, nil, ioErr("lock", lp, err)
+		}
+		s.lock = f
+	}
+	var err error
+	if s.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxBlockRaw)); err != nil {
+		s.close()
+		return nil, nil, fmt.Errorf("%w: zstd decoder: %w", ErrStorage, err)
+	}
+	if !readOnly {
+		if s.enc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault)); err != nil {
+			s.close()
+			return nil, nil, fmt.Errorf("%w: zstd encoder: %w", ErrStorage, err)
+		}
+	}
+	sc, err := s.load()
+	if err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	if !readOnly {
+		if err := s.openActive(sc); err != nil {
+			s.close()
+			return nil, nil, err
+		}
+	}
+	return s, sc, nil
+}
+
+// load lists and reads the segments.
+func (s *store) load() (*scanned, error) {
+	sc := &scanned{}
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		if s.readOnly && errors.Is(err, fs.ErrNotExist) {
+			return sc, nil
+		}
+		return nil, ioErr("list", s.dir, err)
+	}
+	if a, err := readAnchor(filepath.Join(s.dir, anchorName)); err != nil {
+		return nil, err
+	} else {
+		sc.anchor = a
+	}
+	logs, zsts := map[uint64]bool{}, map[uint64]bool{}
+	for _, de := range ents {
+		name := de.Name()
+		if strings.HasSuffix(name, tmpExt) {
+			if !s.readOnly {
+				_ = os.Remove(filepath.Join(s.dir, name))
+			}
+			continue
+		}
+		if !strings.HasPrefix(name, segPrefix) {
+			continue
+		}
+		ext := filepath.Ext(name)
+		n, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, segPrefix), ext), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch ext {
+		case logExt:
+			logs[n] = true
+		case zstExt:
+			zsts[n] = true
+		}
+	}
+	for n := range zsts {
+		if logs[n] { // crash between sealing and removing the log: the log is the truth
+			if !s.readOnly {
+				if err := os.Remove(filepath.Join(s.dir, segName(n, zstExt))); err != nil {
+					return nil, ioErr("remove", segName(n, zstExt), err)
+				}
+			}
+			continue
+		}
+		s.segs = append(s.segs, &segment{first: n, sealed: true})
+	}
+	for n := range logs {
+		s.segs = append(s.segs, &segment{first: n})
+	}
+	sort.Slice(s.segs, func(i, j int) bool { return s.segs[i].first < s.segs[j].first })
+
+	next := uint64(0)
+	if sc.anchor != nil {
+		next = sc.anchor.Sequence + 1
+	}
+	for i, seg := range s.segs {
+		lastSeg := i == len(s.segs)-1
+		var err error
+		if seg.sealed {
+			err = s.readSealed(seg, sc, &next)
+		} else {
+			err = s.readLog(seg, sc, &next, lastSeg)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+// take records one decoded episode of seg.
+func (sc *scanned) take(seg *segment, e Episode, next *uint64) {
+	seg.count++
+	seg.last, seg.lastChain = e.Sequence, e.ChainHash
+	if sc.anchor != nil && e.Sequence <= sc.anchor.Sequence {
+		return // in the pruned prefix of a partly pruned segment
+	}
+	sc.eps = append(sc.eps, e)
+	*next = e.Sequence + 1
+}
+
+func (s *store) readLog(seg *segment, sc *scanned, next *uint64, active bool) error {
+	path := filepath.Join(s.dir, segName(seg.first, logExt))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ioErr("read", path, err)
+	}
+	seg.size = int64(len(b))
+	off := 0
+	for off < len(b) {
+		e, n, err := decodeRecord(b[off:])
+		if err == nil {
+			sc.take(seg, e, next)
+			off += n
+			continue
+		}
+		resume := nextRecordAt(b, off+1)
+		if resume < 0 && active {
+			// Torn tail: nothing readable follows. It was never acknowledged.
+			sc.torn = int64(len(b) - off)
+			if !s.readOnly {
+				if err := os.Truncate(path, int64(off)); err != nil {
+					return ioErr("truncate torn tail of", path, err)
+				}
+				seg.size = int64(off)
+			}
+			return nil
+		}
+		seg.damaged = true
+		sc.markBad(*next, fmt.Sprintf("segment %s offset %d: %v", filepath.Base(path), off, err))
+		if resume < 0 {
+			return nil
+		}
+		off = resume
+	}
+	return nil
+}
+
+func (s *store) readSealed(seg *segment, sc *scanned, next *uint64) error {
+	path := filepath.Join(s.dir, segName(seg.first, zstExt))
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ioErr("read", path, err)
+	}
+	seg.size = int64(len(b))
+	bad := func(reason string) {
+		seg.damaged = true
+		sc.markBad(*next, fmt.Sprintf("segment %s: %s", filepath.Base(path), reason))
+	}
+	if len(b) < len(sealedHeader) || string(b[:len(sealedHeader)]) != sealedHeader {
+		bad("bad header")
+		return nil
+	}
+	off := len(sealedHeader)
+	for off < len(b) {
+		raw, n, err := s.decodeBlock(b[off:])
+		if n == 0 {
+			bad(fmt.Sprintf("offset %d: %v", off, err))
+			return nil
+		}
+		off += n
+		if err != nil {
+			bad(fmt.Sprintf("offset %d: %v", off-n, err))
+			continue
+		}
+		for r := 0; r < len(raw); {
+			e, m, err := decodeRecord(raw[r:])
+			if err != nil {
+				bad(fmt.Sprintf("record in block at %d: %v", off-n, err))
+				break
+			}
+			sc.take(seg, e, next)
+			r += m
+		}
+	}
+	return nil
+}
+
+// decodeBlock decodes the sealed block at the start of b. n is the block's size when
+// its header is sound (so the reader can skip a damaged body), 0 when even the header
+// is unusable.
+func (s *store) decodeBlock(b []byte) (raw []byte, n int, err error) {
+	if len(b) < blockHeader {
+		return nil, 0, fmt.Errorf("%w: short block header", ErrCorrupt)
+	}
+	le := binary.LittleEndian
+	clen, rlen := le.Uint32(b[4:]), le.Uint32(b[8:])
+	if le.Uint32(b) != blockMagic || rlen > maxBlockRaw || int64(clen) > int64(len(b)-blockHeader) {
+		return nil, 0, fmt.Errorf("%w: bad block header", ErrCorrupt)
+	}
+	n = blockHeader + int(clen)
+	body := b[blockHeader:n]
+	if crc32.Checksum(body, crcTable) != le.Uint32(b[12:]) {
+		return nil, n, fmt.Errorf("%w: block checksum", ErrCorrupt)
+	}
+	raw, err = s.dec.DecodeAll(body, make([]byte, 0, rlen))
+	if err != nil || len(raw) != int(rlen) {
+		return nil, n, fmt.Errorf("%w: block body: %v", ErrCorrupt, err)
+	}
+	return raw, n, nil
+}
+
+func readAnchor(path string) (*anchor, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ioErr("read", path, err)
+	}
+	var a anchor
+	if err := json.Unmarshal(b, &a); err != nil || len(a.ChainHash) != 64 {
+		return nil, fmt.Errorf("%w: anchor %s unreadable", ErrCorrupt, path)
+	}
+	return &a, nil
+}
+
+// openActive opens the last log segment for appending, or creates one.
+func (s *store) openActive(sc *scanned) error {
+	next := uint64(0)
+	if sc.anchor != nil {
+		next = sc.anchor.Sequence + 1
+	}
+	if n := len(sc.eps); n > 0 {
+		next = sc.eps[n-1].Sequence + 1
+	}
+	if n := len(s.segs); n > 0 && !s.segs[n-1].sealed && !s.segs[n-1].damaged {
+		seg := s.segs[n-1]
+		path := filepath.Join(s.dir, segName(seg.first, logExt))
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return ioErr("open", path, err)
+		}
+		s.active, s.activeSize = f, seg.size
+		return nil
+	}
+	return s.createActive(next)
+}
+
+func (s *store) createActive(first uint64) error {
+	path := filepath.Join(s.dir, segName(first, logExt))
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_EXCL, 0o640)
+	if err != nil {
+		return ioErr("create", path, err)
+	}
+	if err := s.syncDir(); err != nil {
+		f.Close()
+		return err
+	}
+	if s.active != nil {
+		s.active.Close()
+	}
+	s.active, s.activeSize = f, 0
+	s.mu.Lock()
+	s.segs = append(s.segs, &segment{first: first})
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *store) syncDir() error {
+	if !s.sync {
+		return nil
+	}
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return ioErr("open", s.dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return ioErr("fsync", s.dir, err)
+	}
+	return nil
+}
+
+// writeBatch appends encoded records (sequences first..last) to the active segment and
+// fsyncs it. On a failed write the segment is cut back to where it was; a failed
+// fsync poisons the store (the kernel may have dropped the dirty pages).
+// It reports whether an fsync was issued.
+func (s *store) writeBatch(buf []byte, first, last uint64, lastChain string) (synced bool, err error) {
+	if s.poisoned != nil {
+		return false, s.poisoned
+	}
+	if s.active == nil {
+		return false, fmt.Errorf("%w: no active segment", ErrStorage)
+	}
+	path := s.active.Name()
+	if _, werr := s.active.Write(buf); werr != nil {
+		err = ioErr("write", path, werr)
+		if terr := s.active.Truncate(s.activeSize); terr != nil {
+			s.poisoned = fmt.Errorf("%w: cut back after failed write: %w", ErrStorage, terr)
+		}
+		return false, err
+	}
+	if s.sync {
+		if serr := s.active.Sync(); serr != nil {
+			err = ioErr("fsync", path, serr)
+			s.poisoned = err
+			return false, err
+		}
+	}
+	s.activeSize += int64(len(buf))
+	s.mu.Lock()
+	seg := s.segs[len(s.segs)-1]
+	seg.count += int(last - first + 1)
+	seg.last, seg.lastChain, seg.size = last, lastChain, s.activeSize
+	s.mu.Unlock()
+	return s.sync, nil
+}
+
+// roll closes the active segment (already fsynced) and starts seg-<next>.log.
+func (s *store) roll(next uint64) error {
+	if s.activeSize == 0 {
+		return nil
+	}
+	return s.createActive(next)
+}
+
+// sealable returns the closed, undamaged log segments (every one but the active).
+func (s *store) sealable() []*segment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*segment
+	for i, seg := range s.segs {
+		if i == len(s.segs)-1 {
+			break
+		}
+		if !seg.sealed && !seg.damaged && seg.count > 0 {
+			out = append(out, seg)
+		}
+	}
+	return out
+}
+
+// seal compresses a closed log segment into seg-<first>.zst (written to a temporary
+// file, fsynced, renamed, then the log removed).
+func (s *store) seal(seg *segment) error {
+	src := filepath.Join(s.dir, segName(seg.first, logExt))
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return ioErr("read", src, err)
+	}
+	out := []byte(sealedHeader)
+	le := binary.LittleEndian
+	flush := func(raw []byte) {
+		if len(raw) == 0 {
+			return
+		}
+		h := len(out)
+		out = append(out, make([]byte, blockHeader)...)
+		out = s.enc.EncodeAll(raw, out)
+		body := out[h+blockHeader:]
+		le.PutUint32(out[h:], blockMagic)
+		le.PutUint32(out[h+4:], uint32(len(body)))
+		le.PutUint32(out[h+8:], uint32(len(raw)))
+		le.PutUint32(out[h+12:], crc32.Checksum(body, crcTable))
+	}
+	start := 0
+	for off := 0; off < len(b); {
+		_, n, err := decodeRecord(b[off:])
+		if err != nil {
+			return fmt.Errorf("seal %s offset %d: %w", src, off, err)
+		}
+		off += n
+		if off-start >= blockRawTarget {
+			flush(b[start:off])
+			start = off
+		}
+	}
+	flush(b[start:])
+	dst := filepath.Join(s.dir, segName(seg.first, zstExt))
+	if err := writeFileSync(dst, out, s.sync); err != nil {
+		return err
+	}
+	if err := s.syncDir(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	seg.sealed, seg.size = true, int64(len(out))
+	s.mu.Unlock()
+	if err := os.Remove(src); err != nil {
+		return ioErr("remove", src, err)
+	}
+	return s.syncDir()
+}
+
+// writeFileSync writes path atomically: path.tmp, fsync, rename.
+func writeFileSync(path string, b []byte, syncWrites bool) error {
+	tmp := path + tmpExt
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o640)
+	if err != nil {
+		return ioErr("create", tmp, err)
+	}
+	_, err = f.Write(b)
+	if err == nil && syncWrites {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return ioErr("write", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
+		return ioErr("rename", tmp, err)
+	}
+	return nil
+}
+
+// prune removes the closed segments whose every record is at or below upTo, after
+// writing the anchor (their last sequence and chain hash) that replaces them.
+func (s *store) prune(upTo uint64) (int, error) {
+	s.mu.Lock()
+	var drop []*segment
+	for i, seg := range s.segs {
+		if i == len(s.segs)-1 || seg.count == 0 || seg.last > upTo || seg.damaged {
+			break
+		}
+		drop = append(drop, seg)
+	}
+	s.mu.Unlock()
+	if len(drop) == 0 {
+		return 0, nil
+	}
+	last := drop[len(drop)-1]
+	a, _ := json.Marshal(anchor{Sequence: last.last, ChainHash: last.lastChain})
+	if err := writeFileSync(filepath.Join(s.dir, anchorName), a, s.sync); err != nil {
+		return 0, err
+	}
+	if err := s.syncDir(); err != nil {
+		return 0, err
+	}
+	for _, seg := range drop {
+		ext := logExt
+		if seg.sealed {
+			ext = zstExt
+		}
+		p := filepath.Join(s.dir, segName(seg.first, ext))
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return 0, ioErr("remove", p, err)
+		}
+	}
+	s.mu.Lock()
+	s.segs = s.segs[len(drop):]
+	s.mu.Unlock()
+	return len(drop), s.syncDir()
+}
+
+// diskStats reports the number of segment files and their bytes.
+func (s *store) diskStats() (segments int, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, seg := range s.segs {
+		bytes += seg.size
+	}
+	return len(s.segs), bytes
+}
+
+func (s *store) close() error {
+	var err error
+	if s.active != nil {
+		err = s.active.Close()
+		s.active = nil
+	}
+	if s.enc != nil {
+		_ = s.enc.Close()
+		s.enc = nil
+	}
+	if s.dec != nil {
+		s.dec.Close()
+		s.dec = nil
+	}
+	if s.lock != nil {
+		_ = syscall.Flock(int(s.lock.Fd()), syscall.LOCK_UN)
+		_ = s.lock.Close()
+		s.lock = nil
+	}
+	return err
+}
