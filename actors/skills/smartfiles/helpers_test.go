@@ -20,7 +20,7 @@ type lakeFixture struct {
 	skill               *Skill
 }
 
-func newLake(t *testing.T, opts ...func(*Options)) *lakeFixture {
+func newLake(t testing.TB, opts ...func(*Options)) *lakeFixture {
 	t.Helper()
 	base := t.TempDir()
 	base, err := filepath.EvalSymlinks(base)
@@ -50,7 +50,7 @@ func (f *lakeFixture) path(elem ...string) string {
 	return filepath.Join(append([]string{f.root}, elem...)...)
 }
 
-func write(t *testing.T, p, content string) {
+func write(t testing.TB, p, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func write(t *testing.T, p, content string) {
 }
 
 // populate writes the seven files of the original suite into dir.
-func populate(t *testing.T, dir string) {
+func populate(t testing.TB, dir string) {
 	t.Helper()
 	for name, c := range map[string]string{
 		"report.pdf": "pdf content", "photo.jpg": "\xff\xd8sample image", "script.py": "print('hello')",
