@@ -1,0 +1,5 @@
+//go:build !unix
+
+package genesis
+
+const noFollow = 0
