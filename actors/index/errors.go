@@ -1,0 +1,11 @@
+package index
+
+import "github.com/bizra/bizra/actors/catalog"
+
+// ErrRoot is returned by Build when the data-lake root is empty, missing or not a
+// readable directory.
+var ErrRoot = catalog.New(catalog.Unavailable, "DATA_LAKE_UNAVAILABLE",
+	"Data lake is not available", "index: data-lake root is not a readable directory")
+
+// ErrOptions is returned by Build for negative or inconsistent Options.
+var ErrOptions = catalog.New(catalog.Internal, "", "", "index: invalid options")

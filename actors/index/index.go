@@ -1,0 +1,494 @@
+package index
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults of Options (zero values take these).
+const (
+	DefaultMaxFileBytes    = 2 << 20   // files larger than this are skipped (SkippedHuge)
+	DefaultMaxTotalBytes   = 512 << 20 // total text indexed; files past it are skipped (SkippedBudget)
+	DefaultMaxFiles        = 200_000   // files indexed; files past it are skipped (SkippedBudget)
+	DefaultPassageTarget   = 700       // passages grow paragraph by paragraph up to about this many bytes
+	DefaultMaxPassageBytes = 1500      // hard limit on one passage
+)
+
+// BM25 parameters (the usual Lucene values).
+const (
+	k1 = 1.2
+	b  = 0.75
+)
+
+// DefaultExtensions lists the file types indexed, by lower-case extension. Markdown
+// files are split at headings; the others at blank lines.
+var DefaultExtensions = []string{
+	// markdown and text
+	".md", ".markdown", ".mdx", ".txt", ".text", ".rst", ".adoc", ".org", ".log", ".csv", ".tsv",
+	// code
+	".go", ".py", ".rs", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".java", ".kt", ".scala",
+	".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".rb", ".php", ".swift", ".lua", ".pl", ".r",
+	".sh", ".bash", ".zsh", ".ps1", ".sql", ".proto", ".html", ".css", ".vue", ".svelte",
+	// configuration and data
+	".json", ".jsonl", ".ndjson", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".env.example", ".xml",
+}
+
+// Options configure Build. Zero values take the defaults above.
+type Options struct {
+	MaxFileBytes    int64        // 0 → DefaultMaxFileBytes
+	MaxTotalBytes   int64        // 0 → DefaultMaxTotalBytes
+	MaxFiles        int          // 0 → DefaultMaxFiles
+	PassageTarget   int          // 0 → DefaultPassageTarget
+	MaxPassageBytes int          // 0 → DefaultMaxPassageBytes
+	Extensions      []string     // nil → DefaultExtensions (lower case, with the dot)
+	Logger          *slog.Logger // nil → discard
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.MaxFileBytes < 0 || o.MaxTotalBytes < 0 || o.MaxFiles < 0 || o.PassageTarget < 0 || o.MaxPassageBytes < 0 {
+		return o, fmt.Errorf("negative limit: %w", ErrOptions)
+	}
+	if o.MaxFileBytes == 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.MaxTotalBytes == 0 {
+		o.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	if o.MaxFiles == 0 {
+		o.MaxFiles = DefaultMaxFiles
+	}
+	if o.MaxPassageBytes == 0 {
+		o.MaxPassageBytes = DefaultMaxPassageBytes
+	}
+	if o.PassageTarget == 0 {
+		o.PassageTarget = min(DefaultPassageTarget, o.MaxPassageBytes)
+	}
+	if o.PassageTarget > o.MaxPassageBytes || o.MaxPassageBytes < 16 {
+		return o, fmt.Errorf("passage target %d, max %d: %w", o.PassageTarget, o.MaxPassageBytes, ErrOptions)
+	}
+	if o.Extensions == nil {
+		o.Extensions = DefaultExtensions
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o, nil
+}
+
+// Stats describe one build. Every file met in the walk is counted exactly once: in
+// Files or in one of the Skipped counters.
+type Stats struct {
+	Files             int           `json:"files"`              // files indexed
+	Passages          int           `json:"passages"`           // passages indexed
+	Terms             int           `json:"terms"`              // distinct content terms
+	Bytes             int64         `json:"bytes"`              // bytes of text indexed
+	SkippedBinary     int           `json:"skipped_binary"`     // NUL byte or invalid UTF-8
+	SkippedHuge       int           `json:"skipped_huge"`       // larger than MaxFileBytes
+	SkippedUnreadable int           `json:"skipped_unreadable"` // open/read/stat failed, or a symlink leaving the root
+	SkippedType       int           `json:"skipped_type"`       // extension not indexed, or not a regular file
+	SkippedBudget     int           `json:"skipped_budget"`     // past MaxFiles or MaxTotalBytes
+	Duration          time.Duration `json:"duration_ns"`
+}
+
+// Hit is one search result.
+type Hit struct {
+	Source string  // relative path, "#heading-slug" for markdown sections, then ":L<line>"
+	Doc    string  // relative path of the document (Source without the anchor)
+	Text   string  // the passage
+	Score  float64 // raw BM25
+	Norm   float64 // Score / ideal score of the query, clamped to [0,1]; see the package doc
+}
+
+// Document is an in-memory document for FromDocuments.
+type Document struct {
+	Path string // relative, slash-separated; its extension chooses markdown or text splitting
+	Text string
+}
+
+type posting struct {
+	doc uint32
+	tf  uint32
+}
+
+// Index is an immutable BM25 index over passages. It is safe for concurrent use.
+type Index struct {
+	sources  []string
+	docs     []string
+	texts    []string
+	lengths  []uint32
+	avgLen   float64
+	postings map[string][]posting
+	stats    Stats
+	scratch  sync.Pool // *[]float64 accumulators, len(texts)
+}
+
+// Stats returns the build statistics.
+func (ix *Index) Stats() Stats { return ix.stats }
+
+// Len returns the number of passages.
+func (ix *Index) Len() int { return len(ix.texts) }
+
+type builder struct {
+	opts Options
+	ix   *Index
+}
+
+func newBuilder(opts Options) *builder {
+	return &builder{opts: opts, ix: &Index{postings: make(map[string][]posting)}}
+}
+
+func (bd *builder) add(rel, text string) {
+	k := kindText
+	switch strings.ToLower(path.Ext(rel)) {
+	case ".md", ".markdown", ".mdx":
+		k = kindMarkdown
+	}
+	ix := bd.ix
+	counts := make(map[string]uint32)
+	for _, p := range splitDocument(rel, text, k, bd.opts.PassageTarget, bd.opts.MaxPassageBytes) {
+		clear(counts)
+		n := uint32(0)
+		for _, s := range []string{p.head, p.text} {
+			forEachToken(s, func(tok string) {
+				if t, ok := contentTerm(tok); ok {
+					counts[t]++
+					n++
+				}
+			})
+		}
+		if n == 0 {
+			continue
+		}
+		id := uint32(len(ix.texts))
+		ix.sources = append(ix.sources, p.source)
+		ix.docs = append(ix.docs, p.doc)
+		ix.texts = append(ix.texts, p.text)
+		ix.lengths = append(ix.lengths, n)
+		for t, c := range counts {
+			ix.postings[t] = append(ix.postings[t], posting{doc: id, tf: c})
+		}
+	}
+	ix.stats.Files++
+	ix.stats.Bytes += int64(len(text))
+}
+
+func (bd *builder) finish(start time.Time) *Index {
+	ix := bd.ix
+	var total float64
+	for _, l := range ix.lengths {
+		total += float64(l)
+	}
+	if len(ix.lengths) > 0 {
+		ix.avgLen = total / float64(len(ix.lengths))
+	}
+	ix.stats.Passages = len(ix.texts)
+	ix.stats.Terms = len(ix.postings)
+	ix.stats.Duration = time.Since(start)
+	n := len(ix.texts)
+	ix.scratch.New = func() any { s := make([]float64, n); return &s }
+	return ix
+}
+
+// FromDocuments indexes in-memory documents (tests, benchmarks, skills that index
+// generated text). Documents are subject to the same size and budget limits as files.
+func FromDocuments(ctx context.Context, docs []Document, opts Options) (*Index, error) {
+	start := time.Now()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	bd := newBuilder(opts)
+	for i, d := range docs {
+		if i%256 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("index documents: %w", ctx.Err())
+		}
+		bd.consider(d.Path, []byte(d.Text))
+	}
+	return bd.finish(start), nil
+}
+
+// consider applies the content checks and budgets to one file's bytes.
+func (bd *builder) consider(rel string, data []byte) {
+	st := &bd.ix.stats
+	switch {
+	case int64(len(data)) > bd.opts.MaxFileBytes:
+		st.SkippedHuge++
+	case bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data):
+		st.SkippedBinary++
+	case st.Files >= bd.opts.MaxFiles || st.Bytes+int64(len(data)) > bd.opts.MaxTotalBytes:
+		st.SkippedBudget++
+	default:
+		bd.add(rel, string(data))
+	}
+}
+
+// Build walks root and indexes every file whose extension is in opts.Extensions. All
+// access goes through os.Root, so nothing outside root is ever read: symbolic links to
+// directories are not followed, and a symbolic link to a file is read only when it
+// resolves inside root (else it counts as SkippedUnreadable). Binary files (a NUL byte
+// or invalid UTF-8), files over MaxFileBytes and unreadable files are skipped and
+// counted. Build stops with ctx's error when ctx ends.
+func Build(ctx context.Context, root string, opts Options) (*Index, error) {
+	start := time.Now()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if root == "" {
+		return nil, fmt.Errorf("empty root: %w", ErrRoot)
+	}
+	r, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("open data lake %q: %w: %w", root, ErrRoot, err)
+	}
+	defer r.Close()
+	exts := make(map[string]struct{}, len(opts.Extensions))
+	for _, e := range opts.Extensions {
+		exts[strings.ToLower(e)] = struct{}{}
+	}
+	bd := newBuilder(opts)
+	st := &bd.ix.stats
+	walkErr := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		if err != nil {
+			if p == "." {
+				return err
+			}
+			st.SkippedUnreadable++
+			opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if _, ok := exts[strings.ToLower(path.Ext(p))]; !ok {
+			st.SkippedType++
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err := r.Stat(p) // follows the link, refusing to leave root
+			if err != nil {
+				st.SkippedUnreadable++
+				opts.Logger.Debug("index: skip symlink", "path", p, "err", err)
+				return nil
+			}
+			if !fi.Mode().IsRegular() {
+				st.SkippedType++
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			st.SkippedType++
+			return nil
+		}
+		data, err := readLimited(r, p, opts.MaxFileBytes)
+		switch {
+		case errors.Is(err, errTooLarge):
+			st.SkippedHuge++
+		case err != nil:
+			st.SkippedUnreadable++
+			opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
+		default:
+			bd.consider(p, data)
+		}
+		return nil
+	})
+	if walkErr != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("index %q: %w", root, ctx.Err())
+		}
+		return nil, fmt.Errorf("walk data lake %q: %w: %w", root, ErrRoot, walkErr)
+	}
+	ix := bd.finish(start)
+	opts.Logger.Info("index: built", "files", st.Files, "passages", st.Passages,
+		"skipped_binary", st.SkippedBinary, "skipped_huge", st.SkippedHuge,
+		"skipped_unreadable", st.SkippedUnreadable, "duration", st.Duration)
+	return ix, nil
+}
+
+var errTooLarge = errors.New("index: file too large")
+
+func readLimited(r *os.Root, p string, limit int64) ([]byte, error) {
+	f, err := r.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() > limit {
+		return nil, errTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
+}
+
+// idf is Lucene's BM25 idf, always positive.
+func (ix *Index) idf(df int) float64 {
+	n := float64(len(ix.texts))
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// IdealScore returns the BM25 score that a passage of average length containing each
+// distinct content term of q exactly once would get: Σ idf(t) over the query's
+// distinct terms (the tf component is 1 for tf = 1 at average length). Terms absent
+// from the index count at their maximal idf, so they lower every hit's Norm.
+func (ix *Index) IdealScore(q string) float64 {
+	var ideal float64
+	for _, t := range distinctTerms(q) {
+		ideal += ix.idf(len(ix.postings[t]))
+	}
+	return ideal
+}
+
+// Search returns the k best passages for q by BM25 over q's distinct content terms,
+// best first (ties by index order, so results are deterministic). A query without
+// content terms, k ≤ 0 or an empty index gives nil.
+func (ix *Index) Search(q string, k int) []Hit {
+	if k <= 0 || len(ix.texts) == 0 {
+		return nil
+	}
+	terms := distinctTerms(q) // sorted: the float sums must not depend on map order
+	if len(terms) == 0 {
+		return nil
+	}
+	sp := ix.scratch.Get().(*[]float64)
+	acc := *sp
+	defer func() {
+		ix.scratch.Put(sp)
+	}()
+	var touched []uint32
+	var ideal float64
+	for _, t := range terms {
+		ps := ix.postings[t]
+		w := ix.idf(len(ps))
+		ideal += w
+		for _, p := range ps {
+			tf := float64(p.tf)
+			norm := k1 * (1 - b + b*float64(ix.lengths[p.doc])/ix.avgLen)
+			if acc[p.doc] == 0 {
+				touched = append(touched, p.doc)
+			}
+			acc[p.doc] += w * tf * (k1 + 1) / (tf + norm)
+		}
+	}
+	better := func(x, y uint32) bool { // x ranks before y
+		return acc[x] > acc[y] || (acc[x] == acc[y] && x < y)
+	}
+	top := selectTop(touched, k, better)
+	hits := make([]Hit, len(top))
+	for i, d := range top {
+		s := acc[d]
+		hits[i] = Hit{Source: ix.sources[d], Doc: ix.docs[d], Text: ix.texts[d], Score: s,
+			Norm: math.Min(1, s/ideal)}
+	}
+	for _, d := range touched {
+		acc[d] = 0 // the accumulator goes back to the pool clean
+	}
+	return hits
+}
+
+// selectTop returns the k best of ids, best first, keeping a bounded min-heap (the
+// worst of the current top at heap[0]) so the cost is O(n log k), not O(n log n).
+func selectTop(ids []uint32, k int, better func(x, y uint32) bool) []uint32 {
+	heap := make([]uint32, 0, min(k, len(ids)))
+	down := func(i int) {
+		for {
+			l, w := 2*i+1, i
+			if l < len(heap) && better(heap[w], heap[l]) {
+				w = l
+			}
+			if r := l + 1; r < len(heap) && better(heap[w], heap[r]) {
+				w = r
+			}
+			if w == i {
+				return
+			}
+			heap[i], heap[w] = heap[w], heap[i]
+			i = w
+		}
+	}
+	for _, id := range ids {
+		if len(heap) < k {
+			heap = append(heap, id)
+			for i := len(heap) - 1; i > 0; { // sift up: worst to the root
+				p := (i - 1) / 2
+				if !better(heap[p], heap[i]) {
+					break
+				}
+				heap[i], heap[p] = heap[p], heap[i]
+				i = p
+			}
+			continue
+		}
+		if better(id, heap[0]) {
+			heap[0] = id
+			down(0)
+		}
+	}
+	slices.SortFunc(heap, func(x, y uint32) int {
+		if better(x, y) {
+			return -1
+		}
+		if better(y, x) {
+			return 1
+		}
+		return 0
+	})
+	return heap
+}
+
+func distinctTerms(q string) []string {
+	terms := ContentTerms(q)
+	slices.Sort(terms)
+	return slices.Compact(terms)
+}
+
+// DocOf returns the document part of a Source: the text before the ":L<line>" anchor
+// and the "#heading" anchor.
+func DocOf(source string) string {
+	if i := strings.LastIndex(source, ":L"); i >= 0 && isDigits(source[i+2:]) {
+		source = source[:i]
+	}
+	if i := strings.LastIndex(source, "#"); i >= 0 {
+		source = source[:i]
+	}
+	return source
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

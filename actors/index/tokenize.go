@@ -1,0 +1,133 @@
+package index
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxTermBytes bounds a term: longer tokens (hashes, base64, minified code) are dropped.
+const MaxTermBytes = 64
+
+// Tokens splits text into lower-case tokens of unicode letters and digits. Everything
+// else separates tokens (so "bridge_health" gives "bridge", "health"). Tokens of one
+// rune and tokens longer than MaxTermBytes are dropped. Stop words are kept; see
+// ContentTerms.
+func Tokens(text string) []string {
+	var out []string
+	forEachToken(text, func(tok string) { out = append(out, tok) })
+	return out
+}
+
+// ContentTerms returns the content terms of text in order of appearance (duplicates
+// kept): Tokens without English stop words, each reduced by Stem. It is the one
+// definition of a "content term" used by the index, the reasoning graph and the
+// scoring policy.
+func ContentTerms(text string) []string {
+	var out []string
+	forEachToken(text, func(tok string) {
+		if t, ok := contentTerm(tok); ok {
+			out = append(out, t)
+		}
+	})
+	return out
+}
+
+// ContentTermSet returns the distinct content terms of text.
+func ContentTermSet(text string) map[string]struct{} {
+	set := make(map[string]struct{})
+	forEachToken(text, func(tok string) {
+		if t, ok := contentTerm(tok); ok {
+			set[t] = struct{}{}
+		}
+	})
+	return set
+}
+
+// IsStopWord reports whether the lower-case token w is an English stop word.
+func IsStopWord(w string) bool {
+	_, ok := stopWords[w]
+	return ok
+}
+
+func contentTerm(tok string) (string, bool) {
+	if IsStopWord(tok) {
+		return "", false
+	}
+	t := Stem(tok)
+	if IsStopWord(t) || len(t) < 2 {
+		return "", false
+	}
+	return t, true
+}
+
+// forEachToken calls fn with every lower-case letter/digit run of text that has at
+// least two runes and at most MaxTermBytes bytes. Invalid UTF-8 separates tokens.
+func forEachToken(text string, fn func(string)) {
+	var b strings.Builder
+	runes := 0
+	flush := func() {
+		if runes >= 2 && b.Len() <= MaxTermBytes {
+			fn(b.String())
+		}
+		b.Reset()
+		runes = 0
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			lr := unicode.ToLower(r)
+			if !unicode.IsLetter(lr) && !unicode.IsDigit(lr) {
+				lr = r
+			}
+			if b.Len() <= MaxTermBytes { // stop growing a token that will be dropped
+				b.WriteRune(lr)
+			} else {
+				b.WriteByte('x')
+			}
+			runes++
+			continue
+		}
+		flush()
+	}
+	flush()
+}
+
+// Stem is a light English plural stemmer (Harman's S-stemmer): "-ies" → "-y",
+// "-es" → "-e", "-s" → "" with the usual exceptions ("-aies", "-eies", "-aes", "-ees",
+// "-oes", "-ss", "-us", "-is"). Words shorter than four bytes are left alone. It
+// is idempotent: Stem(Stem(w)) == Stem(w).
+func Stem(w string) string {
+	if len(w) < 4 || w[len(w)-1] != 's' {
+		return w
+	}
+	switch {
+	case strings.HasSuffix(w, "ies") && !strings.HasSuffix(w, "eies") && !strings.HasSuffix(w, "aies"):
+		return w[:len(w)-3] + "y"
+	case strings.HasSuffix(w, "es") && !strings.HasSuffix(w, "aes") && !strings.HasSuffix(w, "ees") && !strings.HasSuffix(w, "oes"):
+		return w[:len(w)-1]
+	case strings.HasSuffix(w, "ss"), strings.HasSuffix(w, "us"), strings.HasSuffix(w, "is"):
+		return w
+	}
+	return w[:len(w)-1]
+}
+
+// stopWords is a common English stop-word list (the union of the Lucene/Snowball short
+// lists, plus question words and contractions split at the apostrophe).
+var stopWords = func() map[string]struct{} {
+	const list = `a about above after again against all am an and any are aren as at be because been
+before being below between both but by can cannot could couldn did didn do does doesn doing don down
+during each few for from further had hadn has hasn have haven having he her here hers herself him
+himself his how however i if in into is isn it its itself just let ll me more most mustn my myself no
+nor not now of off on once only or other ought our ours ourselves out over own re same shan she should
+shouldn so some such than that the their theirs them themselves then there these they this those
+through to too under until up upon us ve very was wasn we were weren what when where whether which
+while who whom whose why will with won would wouldn you your yours yourself yourselves also may might
+must shall yet etc via eg ie`
+	m := make(map[string]struct{}, 200)
+	for _, w := range strings.Fields(list) {
+		m[w] = struct{}{}
+	}
+	return m
+}()
