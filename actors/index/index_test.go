@@ -36,10 +36,10 @@ func TestBuildSkipsAndCounts(t *testing.T) {
 	write(t, dir, "notes.txt", []byte("plain text about the ledger chain\n"))
 	write(t, dir, "src/main.go", []byte("package main\n\n// bridge listener port\nfunc main() {}\n"))
 	write(t, dir, "conf/settings.json", []byte(`{"cache_ttl_seconds": 600}`))
-	write(t, dir, "image.png", []byte{0x89, 'P', 'N', 'G'})                       // type
-	write(t, dir, "nul.md", []byte("looks like text\x00but has a NUL"))            // binary
-	write(t, dir, "latin1.txt", []byte("caf\xe9 au lait"))                         // binary (invalid UTF-8)
-	write(t, dir, "huge.md", []byte(strings.Repeat("word ", 400)))                 // 2000 bytes > 1024
+	write(t, dir, "image.png", []byte{0x89, 'P', 'N', 'G'})                            // type
+	write(t, dir, "nul.md", []byte("looks like text\x00but has a NUL"))                // binary
+	write(t, dir, "latin1.txt", []byte("caf\xe9 au lait"))                             // binary (invalid UTF-8)
+	write(t, dir, "huge.md", []byte(strings.Repeat("word ", 400)))                     // 2000 bytes > 1024
 	write(t, dir, "deep/inner.md", []byte("# Inner\n\ninner document about receipts")) // indexed
 	if err := os.Symlink(filepath.Join(outside, "secret.md"), filepath.Join(dir, "escape.md")); err != nil {
 		t.Fatal(err)
