@@ -1,0 +1,36 @@
+package receipt
+
+import "time"
+
+// leafMsg carries one issued receipt to the sealer. The sealer owns it after Send.
+type leafMsg struct {
+	id   string
+	key  idKey
+	leaf [32]byte
+	body []byte // JCS(body)
+}
+
+// tickMsg fires BatchInterval after the first leaf of a batch; gen ignores stale ticks.
+type tickMsg struct{ gen uint64 }
+
+// flushMsg asks the sealer to seal what it holds now; it answers flushedMsg.
+type flushMsg struct{}
+
+// flushedMsg answers flushMsg: every leaf received before the flush is in a job whose
+// number is at most Job.
+type flushedMsg struct{ Job uint64 }
+
+// job is a sealed batch handed from the sealer to the writer goroutine (ownership moves
+// with it; the sealer keeps no reference).
+type job struct {
+	num      uint64 // sealer-local job number, for Flush
+	single   bool
+	seq      uint64 // batch mode: batch_seq
+	tree     *Tree  // batch mode
+	root     [32]byte
+	prevRoot [32]byte
+	sig      []byte   // batch mode: signature over BatchMessage
+	sigs     [][]byte // single mode: one signature per leaf
+	items    []*leafMsg
+	closedAt time.Time
+}

@@ -1,0 +1,534 @@
+package receipt
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/canon"
+)
+
+// Modes.
+const (
+	ModeBatch  = "batch"
+	ModeSingle = "single"
+)
+
+// Defaults for zero Options fields.
+const (
+	DefaultBatchInterval = 5 * time.Millisecond
+	DefaultBatchMax      = 1024
+	DefaultMaxReceipts   = 1_000_000
+	DefaultMaxPending    = 1 << 16
+	DefaultSegmentBytes  = 4 << 20
+)
+
+// Options configure a Service. Zero values take the documented defaults.
+type Options struct {
+	// System runs the sealer actor. nil: the Service creates (and shuts down) its own
+	// actor system with a discard logger.
+	System *actor.ActorSystem
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Metrics; nil uses a fresh metrics.NewSet().
+	Metrics *metrics.Set
+	// Dir holds the durable log (required). Use one Service per folder: the runtime
+	// opens <state>/receipts for query and skill receipts and <state>/bridge_receipts for
+	// bridge receipts, and routes a lookup by id prefix (KindOfID).
+	Dir string
+	// Secret is the receipt secret (required); the Ed25519 key is derived from it.
+	Secret Secret
+	// Mode is "batch" (default, "" too) or "single".
+	Mode string
+	// BatchInterval seals a batch this long after its first leaf; 0 = 5 ms.
+	BatchInterval time.Duration
+	// BatchMax seals a batch once it holds this many leaves; 0 = 1024.
+	BatchMax int
+	// NodeID is written into every body ("" is allowed and written as is).
+	NodeID string
+	// Origin returns the origin snapshot (proof.md); nil or a nil map gives {}.
+	// Called on the caller's goroutine by every Issue, so it must be cheap and safe
+	// for concurrent use.
+	Origin func() map[string]any
+	// PolicyDigest returns the active policy digest; nil writes "".
+	PolicyDigest func() string
+	// MaxReceipts is the retention limit of the log; 0 = 1,000,000, negative = keep all.
+	// Pruning drops whole segments, oldest first.
+	MaxReceipts int
+	// MaxSegments is a second retention limit on segment files; 0 = none.
+	MaxSegments int
+	// SegmentBytes rotates the active segment once it reaches this size; 0 = 4 MiB;
+	// at most 1 GiB.
+	SegmentBytes int64
+	// MaxPending bounds receipts issued but not yet durable; Issue answers
+	// ErrOverloaded beyond it; 0 = 65,536.
+	MaxPending int
+	// Now is the clock; nil = time.Now.
+	Now func() time.Time
+}
+
+// Input is what an edge knows about a request when it issues a receipt.
+type Input struct {
+	Kind    string // query | bridge | skill
+	Status  string // accepted | rejected | amber_restricted | pending
+	Method  string // route or JSON-RPC method (required, at most 256 bytes)
+	Params  any    // the request's params, digested into query_digest
+	Payload any    // the result before the receipt is attached, digested into payload_digest
+	// Scores; nil means "not measured" and is written as null.
+	SNR, Ihsan, FateScore *float64
+	GatePassed            bool
+	Reason                string // at most 4096 bytes
+	Duration              time.Duration
+}
+
+// Ref is what a response carries at once.
+type Ref struct {
+	ReceiptID string `json:"receipt_id"`
+	LeafHash  string `json:"leaf_hash"`
+	Status    string `json:"status"`
+}
+
+// Stats are the Service's counters.
+type Stats struct {
+	Issued, SealedBatches, Pending uint64
+	// LastSealAge is the time since the last batch became durable; 0 before the first.
+	LastSealAge time.Duration
+	// Stored is the number of receipts the log holds.
+	Stored int
+}
+
+// Service issues, seals, stores and serves receipts. See the package documentation.
+type Service struct {
+	opts     Options
+	signer   *Ed25519Signer
+	hmacKey  string // key id of the legacy fingerprint, accepted by (*Service).Verify
+	ownSys   bool
+	sys      *actor.ActorSystem
+	ids      idGen
+	origin   func() map[string]any
+	policy   func() string
+	now      func() time.Time
+	log      *slog.Logger
+	verifier *Verifier
+
+	mIssued   *metrics.Counter
+	mBatches  *metrics.Counter
+	mPending  *metrics.Gauge
+	mSize     *metrics.PrometheusHistogram
+	mSealSecs *metrics.PrometheusHistogram
+	mErrors   *metrics.Counter
+
+	issued   atomic.Uint64
+	batches  atomic.Uint64
+	pendN    atomic.Int64
+	lastSeal atomic.Int64 // unix nanos of the last durable batch
+
+	// mu guards the following fields (Issue holds it shared while it sends).
+	mu    sync.RWMutex
+	state int // 0 new, 1 running, 2 closed
+	st    *store
+	w     *writer
+	pid   *actor.PID
+	wg    sync.WaitGroup
+
+	// pendMu guards pend: ids issued and not yet durable (Get answers ErrPending).
+	pendMu sync.Mutex
+	pend   map[idKey]struct{}
+
+	// durMu guards the following fields.
+	durMu     sync.Mutex
+	durJob    uint64
+	failedJob uint64        // newest job whose write failed
+	durSignal chan struct{} // closed and replaced whenever durJob moves
+}
+
+// New validates opts, derives the keys and prepares a Service; Start opens the log.
+func New(opts Options) (*Service, error) {
+	if opts.Dir == "" {
+		return nil, fmt.Errorf("%w: Dir is required", ErrOptions)
+	}
+	if opts.Secret.IsZero() {
+		return nil, fmt.Errorf("%w: Secret is required (%s)", ErrKey, EnvKey)
+	}
+	switch opts.Mode {
+	case "":
+		opts.Mode = ModeBatch
+	case ModeBatch, ModeSingle:
+	default:
+		return nil, fmt.Errorf("%w: Mode %q (want batch or single)", ErrOptions, opts.Mode)
+	}
+	if opts.BatchInterval < 0 || opts.BatchMax < 0 || opts.MaxPending < 0 || opts.SegmentBytes < 0 || opts.MaxSegments < 0 {
+		return nil, fmt.Errorf("%w: negative limit", ErrOptions)
+	}
+	if opts.SegmentBytes > 1<<30 {
+		return nil, fmt.Errorf("%w: SegmentBytes above 1 GiB", ErrOptions)
+	}
+	if opts.BatchInterval == 0 {
+		opts.BatchInterval = DefaultBatchInterval
+	}
+	if opts.BatchMax == 0 {
+		opts.BatchMax = DefaultBatchMax
+	}
+	if opts.MaxReceipts == 0 {
+		opts.MaxReceipts = DefaultMaxReceipts
+	}
+	if opts.MaxPending == 0 {
+		opts.MaxPending = DefaultMaxPending
+	}
+	if opts.SegmentBytes == 0 {
+		opts.SegmentBytes = DefaultSegmentBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.NewSet()
+	}
+	s := &Service{
+		opts:      opts,
+		signer:    NewEd25519Signer(opts.Secret),
+		origin:    opts.Origin,
+		policy:    opts.PolicyDigest,
+		now:       opts.Now,
+		log:       opts.Logger.With("component", "receipt", "dir", opts.Dir),
+		pend:      make(map[idKey]struct{}),
+		durSignal: make(chan struct{}),
+	}
+	s.hmacKey = NewSimpleSigner(opts.Secret).KeyID()
+	s.verifier = NewVerifier(VerifyOptions{Secret: opts.Secret, TrustedKeyIDs: []string{s.signer.KeyID(), s.hmacKey}})
+	if s.now == nil {
+		s.now = time.Now
+	}
+	set := opts.Metrics
+	s.mIssued = set.GetOrCreateCounter("sovereign_receipts_issued_total")
+	s.mBatches = set.GetOrCreateCounter("sovereign_receipt_batches_sealed_total")
+	s.mPending = set.GetOrCreateGauge("sovereign_receipt_pending", nil)
+	s.mSize = set.GetOrCreatePrometheusHistogramExt("sovereign_receipt_batch_size",
+		[]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
+	s.mSealSecs = set.GetOrCreatePrometheusHistogramExt("sovereign_receipt_seal_seconds",
+		[]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})
+	s.mErrors = set.GetOrCreateCounter("sovereign_receipt_write_errors_total")
+	return s, nil
+}
+
+// Start opens (or recovers) the log and spawns the sealer and the writer goroutine.
+func (s *Service) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != 0 {
+		return fmt.Errorf("%w: Start called twice", ErrClosed)
+	}
+	segReceipts := s.opts.MaxReceipts / 4
+	if s.opts.MaxReceipts < 0 || segReceipts > 1<<24 {
+		segReceipts = 1 << 24
+	}
+	segReceipts = max(segReceipts, 1)
+	st, err := openStore(storeOptions{
+		dir: s.opts.Dir, segBytes: s.opts.SegmentBytes, segReceipts: segReceipts,
+		maxReceipts: max(s.opts.MaxReceipts, 0), maxSegments: s.opts.MaxSegments, logger: s.log,
+	})
+	if err != nil {
+		return err
+	}
+	s.st = st
+	s.w = newWriter(st, s.signer, s.log, s.onDurable)
+	s.wg.Go(s.w.run)
+	if s.opts.System == nil {
+		s.ownSys = true
+		s.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slog.New(slog.DiscardHandler)
+		}))
+	} else {
+		s.sys = s.opts.System
+	}
+	sl := &sealer{
+		signer: s.signer, single: s.opts.Mode == ModeSingle, interval: s.opts.BatchInterval,
+		max: s.opts.BatchMax, out: s.w, now: s.now, seq: 1,
+	}
+	if st.hasSeal {
+		sl.seq, sl.prevRoot = st.lastSeq+1, st.lastRoot
+	}
+	s.pid = s.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sl }))
+	s.state = 1
+	s.log.Info("receipt service started", "mode", s.opts.Mode, "key_id", s.signer.KeyID(),
+		"stored", st.count(), "next_batch_seq", sl.seq, "torn_bytes_cut", st.cutBytes)
+	return nil
+}
+
+// Shutdown stops accepting receipts, seals everything received, waits until it is
+// durable, and stops the sealer and the writer. It is idempotent; ctx bounds the wait
+// for the sealer (the writer always drains what it was handed).
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state != 1 {
+		s.state = 2
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = 2
+	s.mu.Unlock()
+	// No Issue can Send any more; the poison pill queues behind every leaf sent, and
+	// the sealer seals what it holds when it stops.
+	var err error
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		if werr := s.sys.Root.PoisonFuture(s.pid).Wait(); werr != nil {
+			err = fmt.Errorf("stop receipt sealer: %w", werr)
+		}
+	}()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		err = fmt.Errorf("stop receipt sealer: %w", ctx.Err())
+		<-stopped // the future has its own timeout; never leave the goroutine behind
+	}
+	s.w.close()
+	s.wg.Wait()
+	if cerr := s.st.close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if s.ownSys {
+		s.sys.Shutdown()
+	}
+	s.log.Info("receipt service stopped", "issued", s.issued.Load(), "sealed_batches", s.batches.Load())
+	return err
+}
+
+// Issue builds the body and its leaf on the caller's goroutine and hands the leaf to
+// the sealer without waiting. The receipt is retrievable with Get once its batch is
+// sealed and durable (within about BatchInterval plus an fsync).
+func (s *Service) Issue(in Input) (Ref, error) {
+	prefix, ok := kindPrefix(in.Kind)
+	if !ok {
+		return Ref{}, fmt.Errorf("%w: kind %q", ErrInvalidInput, trunc(in.Kind))
+	}
+	if !validStatus(in.Status) {
+		return Ref{}, fmt.Errorf("%w: status %q", ErrInvalidInput, trunc(in.Status))
+	}
+	if in.Method == "" {
+		return Ref{}, fmt.Errorf("%w: method is required", ErrInvalidInput)
+	}
+	if err := checkText("method", in.Method, MaxMethodBytes); err != nil {
+		return Ref{}, err
+	}
+	if err := checkText("reason", in.Reason, MaxReasonBytes); err != nil {
+		return Ref{}, err
+	}
+	for _, sc := range []struct {
+		n string
+		v *float64
+	}{{"snr", in.SNR}, {"ihsan", in.Ihsan}, {"fate_score", in.FateScore}} {
+		if err := checkScore(sc.n, sc.v); err != nil {
+			return Ref{}, err
+		}
+	}
+	qd, err := canon.Digest(DomainQuery, in.Params)
+	if err != nil {
+		return Ref{}, fmt.Errorf("%w: params: %w", ErrInvalidInput, err)
+	}
+	pd, err := canon.Digest(DomainPayload, in.Payload)
+	if err != nil {
+		return Ref{}, fmt.Errorf("%w: payload: %w", ErrInvalidInput, err)
+	}
+	origin := []byte("{}")
+	if s.origin != nil {
+		if snap := s.origin(); snap != nil {
+			if origin, err = canon.Marshal(snap); err != nil {
+				return Ref{}, fmt.Errorf("%w: origin: %w", ErrInvalidInput, err)
+			}
+		}
+	}
+	policy := ""
+	if s.policy != nil {
+		policy = s.policy()
+	}
+	now := s.now().UTC()
+	id, err := s.ids.next(prefix, now)
+	if err != nil {
+		return Ref{}, err
+	}
+	body := Body{
+		ReceiptID: id, Version: Version, Kind: in.Kind, Status: in.Status, Method: in.Method,
+		NodeID: s.opts.NodeID, QueryDigest: qd, PolicyDigest: policy, PayloadDigest: pd,
+		Origin: origin, OriginDigest: canon.SumHex(DomainOrigin, origin),
+		SNR: copyScore(in.SNR), Ihsan: copyScore(in.Ihsan), FateScore: copyScore(in.FateScore),
+		GatePassed: in.GatePassed, Reason: in.Reason, DurationMS: DurationMS(in.Duration),
+		Timestamp: now.Format(TimestampLayout),
+	}
+	cb, err := body.Canonical()
+	if err != nil {
+		return Ref{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
+	}
+	leaf := LeafHash(cb)
+	key, _ := parseIDKey(id)
+	msg := &leafMsg{id: id, key: key, leaf: leaf, body: cb}
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.state != 1 {
+		return Ref{}, ErrClosed
+	}
+	if s.pendN.Add(1) > int64(s.opts.MaxPending) {
+		s.pendN.Add(-1)
+		return Ref{}, ErrOverloaded
+	}
+	s.pendMu.Lock()
+	s.pend[key] = struct{}{}
+	s.pendMu.Unlock()
+	s.issued.Add(1)
+	s.mIssued.Inc()
+	s.mPending.Inc()
+	s.sys.Root.Send(s.pid, msg)
+	return Ref{ReceiptID: id, LeafHash: hex.EncodeToString(leaf[:]), Status: in.Status}, nil
+}
+
+// onDurable runs on the writer goroutine after jobs are durable (err nil) or lost.
+func (s *Service) onDurable(jobs []*job, _ int, err error) {
+	now := time.Now()
+	n := 0
+	s.pendMu.Lock()
+	for _, j := range jobs {
+		for _, it := range j.items {
+			delete(s.pend, it.key)
+		}
+		n += len(j.items)
+	}
+	s.pendMu.Unlock()
+	s.pendN.Add(-int64(n))
+	s.mPending.Add(-float64(n))
+	if err != nil {
+		s.mErrors.Add(len(jobs))
+	} else {
+		for _, j := range jobs {
+			s.mBatches.Inc()
+			s.batches.Add(1)
+			s.mSize.Update(float64(len(j.items)))
+			s.mSealSecs.Update(sealAge(j, s.now()).Seconds())
+		}
+		s.lastSeal.Store(now.UnixNano())
+	}
+	s.durMu.Lock()
+	s.durJob = jobs[len(jobs)-1].num
+	if err != nil {
+		s.failedJob = s.durJob
+	}
+	close(s.durSignal)
+	s.durSignal = make(chan struct{})
+	s.durMu.Unlock()
+}
+
+// Flush seals every receipt issued before the call and waits until it is durable and
+// retrievable (for tests, the maintenance loop and shutdown paths). It waits at most
+// until ctx is done.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.RLock()
+	if s.state != 1 {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	pid, sys := s.pid, s.sys
+	s.mu.RUnlock()
+	s.durMu.Lock()
+	startJob := s.durJob
+	s.durMu.Unlock()
+	timeout := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	res, err := sys.Root.RequestFuture(pid, flushMsg{}, timeout).Result()
+	if err != nil {
+		return fmt.Errorf("flush receipts: %w", err)
+	}
+	target := res.(flushedMsg).Job
+	for {
+		s.durMu.Lock()
+		done, sig, failed := s.durJob >= target, s.durSignal, s.failedJob
+		s.durMu.Unlock()
+		if done {
+			if failed > startJob {
+				return fmt.Errorf("flush receipts: %w: a batch could not be written", ErrStore)
+			}
+			return nil
+		}
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			return fmt.Errorf("flush receipts: %w", ctx.Err())
+		}
+	}
+}
+
+// Get returns a copy of the stored, sealed receipt. It checks the id form first
+// (ErrInvalidID, nothing touched), answers ErrPending for a receipt issued but not yet
+// sealed and durable, and ErrNotFound for anything else it does not hold.
+func (s *Service) Get(id string) (json.RawMessage, error) {
+	key, ok := parseIDKey(id)
+	if !ok {
+		return nil, ErrInvalidID
+	}
+	s.mu.RLock()
+	st, state := s.st, s.state
+	s.mu.RUnlock()
+	if state != 1 {
+		return nil, ErrClosed
+	}
+	// pend first: the writer publishes to the index before it clears pend.
+	s.pendMu.Lock()
+	_, pending := s.pend[key]
+	s.pendMu.Unlock()
+	b, err := st.get(key)
+	if errors.Is(err, ErrNotFound) && pending {
+		return nil, ErrPending
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get receipt %s: %w", id, err)
+	}
+	return b, nil
+}
+
+// Verify checks a receipt like VerifyWith, trusting only this node's keys (the Ed25519
+// key and the legacy HMAC fingerprint, which it can check with its secret), and counts
+// the outcome in VerifierStats.
+func (s *Service) Verify(raw []byte) Verification { return s.verifier.Verify(raw) }
+
+// VerifierStats returns the counters of (*Service).Verify.
+func (s *Service) VerifierStats() VerifierStats { return s.verifier.Stats() }
+
+// Stats returns the counters.
+func (s *Service) Stats() Stats {
+	st := Stats{Issued: s.issued.Load(), SealedBatches: s.batches.Load()}
+	if p := s.pendN.Load(); p > 0 {
+		st.Pending = uint64(p)
+	}
+	if ls := s.lastSeal.Load(); ls > 0 {
+		st.LastSealAge = time.Since(time.Unix(0, ls))
+	}
+	s.mu.RLock()
+	if s.st != nil && s.state == 1 {
+		st.Stored = s.st.count()
+	}
+	s.mu.RUnlock()
+	return st
+}
+
+// PublicKeyHex returns the Ed25519 public key in hex.
+func (s *Service) PublicKeyHex() string { return s.signer.PublicKeyHex() }
+
+// KeyID returns the key id of the Ed25519 public key.
+func (s *Service) KeyID() string { return s.signer.KeyID() }
+
+// Mode returns "batch" or "single".
+func (s *Service) Mode() string { return s.opts.Mode }

@@ -1,0 +1,527 @@
+package receipt
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// The durable log: append-only segments of JSON lines (one canonical receipt per line)
+// named seg-NNNNNNNN.jsonl; a full segment is compressed to seg-NNNNNNNN.jsonl.zst (one
+// zstd frame) and the .jsonl removed. Only the last segment is ever appended to.
+
+var segName = regexp.MustCompile(`^seg-([0-9]{8})\.jsonl(\.zst)?$`)
+
+func segPath(dir string, num uint32, compressed bool) string {
+	name := fmt.Sprintf("seg-%08d.jsonl", num)
+	if compressed {
+		name += ".zst"
+	}
+	return filepath.Join(dir, name)
+}
+
+type segment struct {
+	num        uint32
+	compressed bool
+	keys       []idKey // ids stored in this segment, for retention
+}
+
+type position struct {
+	seg uint32
+	off uint32
+	n   uint32
+}
+
+type storeOptions struct {
+	dir         string
+	segBytes    int64
+	segReceipts int
+	maxReceipts int
+	maxSegments int
+	logger      *slog.Logger
+}
+
+type record struct {
+	key idKey
+	off int64 // offset within the written chunk, then within the segment
+	n   int
+}
+
+type store struct {
+	opts storeOptions
+	lock *os.File
+	enc  *zstd.Encoder
+	dec  *zstd.Decoder
+
+	// mu guards the following fields.
+	mu     sync.RWMutex
+	index  map[idKey]position
+	segs   []*segment // oldest first; the last one is the active, uncompressed segment
+	active *os.File   // the last segment, read with ReadAt by lookups
+
+	// cacheMu guards the following fields (one decompressed segment for lookups).
+	cacheMu   sync.Mutex
+	cacheSeg  uint32
+	cacheData []byte
+
+	// The writer goroutine alone uses the following fields.
+	activeSize  int64
+	activeCount int
+
+	// Set by openStore: the newest batch seal found in the log, to continue the chain.
+	lastSeq  uint64
+	lastRoot [32]byte
+	hasSeal  bool
+	cutBytes int64 // bytes cut from a torn tail on open
+}
+
+func openStore(o storeOptions) (_ *store, err error) {
+	if err := os.MkdirAll(o.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("%w: create %s: %w", ErrStore, o.dir, err)
+	}
+	lock, err := lockDir(o.dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	st := &store{opts: o, lock: lock, index: make(map[idKey]position)}
+	defer func() {
+		if err != nil {
+			st.close()
+		}
+	}()
+	if st.enc, err = zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest)); err != nil {
+		return nil, fmt.Errorf("%w: zstd: %w", ErrStore, err)
+	}
+	if st.dec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31)); err != nil {
+		return nil, fmt.Errorf("%w: zstd: %w", ErrStore, err)
+	}
+	entries, err := os.ReadDir(o.dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read %s: %w", ErrStore, o.dir, err)
+	}
+	plain, comp := map[uint32]bool{}, map[uint32]bool{}
+	var nums []uint32
+	for _, e := range entries {
+		name := e.Name()
+		if filepath.Ext(name) == ".tmp" {
+			_ = os.Remove(filepath.Join(o.dir, name)) // an interrupted compression
+			continue
+		}
+		mm := segName.FindStringSubmatch(name)
+		if mm == nil {
+			continue
+		}
+		n64, _ := strconv.ParseUint(mm[1], 10, 32)
+		n := uint32(n64)
+		if !plain[n] && !comp[n] {
+			nums = append(nums, n)
+		}
+		if mm[2] != "" {
+			comp[n] = true
+		} else {
+			plain[n] = true
+		}
+	}
+	slices.Sort(nums)
+	for _, n := range nums {
+		seg := &segment{num: n, compressed: comp[n]}
+		if comp[n] && plain[n] { // crash after the rename, before the removal
+			if err := os.Remove(segPath(o.dir, n, false)); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrStore, err)
+			}
+		}
+		if err := st.load(seg); err != nil {
+			return nil, err
+		}
+		st.segs = append(st.segs, seg)
+	}
+	// Compress every plain segment but the last (a crash between rotation and compression).
+	for i := 0; i+1 < len(st.segs); i++ {
+		if !st.segs[i].compressed {
+			if err := st.compress(st.segs[i], nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(st.segs) == 0 || st.segs[len(st.segs)-1].compressed {
+		var next uint32 = 1
+		if len(st.segs) > 0 {
+			next = st.segs[len(st.segs)-1].num + 1
+		}
+		f, err := st.create(next)
+		if err != nil {
+			return nil, err
+		}
+		st.segs = append(st.segs, &segment{num: next})
+		st.active = f
+	} else {
+		last := st.segs[len(st.segs)-1]
+		f, err := os.OpenFile(segPath(o.dir, last.num, false), os.O_RDWR, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		}
+		st.active, st.activeSize, st.activeCount = f, fi.Size(), len(last.keys)
+	}
+	st.retain()
+	return st, nil
+}
+
+// load indexes one segment. A plain segment whose tail is torn (a line without its
+// newline, or a line that is not a receipt) is cut back to its last good line.
+func (st *store) load(seg *segment) error {
+	path := segPath(st.opts.dir, seg.num, seg.compressed)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w: read %s: %w", ErrStore, path, err)
+	}
+	if seg.compressed {
+		if data, err = st.dec.DecodeAll(data, nil); err != nil {
+			return fmt.Errorf("%w: decompress %s: %w", ErrStore, path, err)
+		}
+	}
+	good := st.scan(seg, data)
+	if good == len(data) {
+		return nil
+	}
+	if seg.compressed {
+		st.opts.logger.Warn("receipt segment has a bad line; ignoring the rest", "segment", path, "offset", good)
+		return nil
+	}
+	st.opts.logger.Warn("receipt log torn tail cut", "segment", path, "kept_bytes", good, "cut_bytes", len(data)-good)
+	st.cutBytes += int64(len(data) - good)
+	if err := os.Truncate(path, int64(good)); err != nil {
+		return fmt.Errorf("%w: cut torn tail of %s: %w", ErrStore, path, err)
+	}
+	return nil
+}
+
+type scanLine struct {
+	ReceiptID string `json:"receipt_id"`
+	Seal      *struct {
+		BatchSeq uint64 `json:"batch_seq"`
+		Root     string `json:"root"`
+	} `json:"seal"`
+}
+
+// scan indexes complete lines and returns the length of the good prefix.
+func (st *store) scan(seg *segment, data []byte) int {
+	off := 0
+	for off < len(data) {
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
+			return off
+		}
+		line := data[off : off+nl]
+		var sl scanLine
+		if json.Unmarshal(line, &sl) != nil {
+			return off
+		}
+		key, ok := parseIDKey(sl.ReceiptID)
+		if !ok {
+			return off
+		}
+		if sl.Seal != nil {
+			var root [32]byte
+			if decodeHexInto(root[:], sl.Seal.Root) == nil && (!st.hasSeal || sl.Seal.BatchSeq >= st.lastSeq) {
+				st.hasSeal, st.lastSeq, st.lastRoot = true, sl.Seal.BatchSeq, root
+			}
+		}
+		st.index[key] = position{seg: seg.num, off: uint32(off), n: uint32(nl)}
+		seg.keys = append(seg.keys, key)
+		off += nl + 1
+	}
+	return off
+}
+
+func (st *store) create(num uint32) (*os.File, error) {
+	f, err := os.OpenFile(segPath(st.opts.dir, num, false), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if err := syncDir(st.opts.dir); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("%w: fsync %s: %w", ErrStore, dir, err)
+	}
+	return nil
+}
+
+// write appends chunk to the active segment (no fsync) and returns its offset. On a
+// failure the segment is cut back to its previous length.
+func (st *store) write(chunk []byte) (int64, error) {
+	off := st.activeSize
+	if _, err := st.active.WriteAt(chunk, off); err != nil {
+		_ = st.active.Truncate(off)
+		return 0, fmt.Errorf("%w: append: %w", ErrStore, err)
+	}
+	st.activeSize += int64(len(chunk))
+	return off, nil
+}
+
+func (st *store) sync() error {
+	if err := st.active.Sync(); err != nil {
+		return fmt.Errorf("%w: fsync: %w", ErrStore, err)
+	}
+	return nil
+}
+
+// publish makes durable records visible to lookups.
+func (st *store) publish(recs []record) {
+	st.mu.Lock()
+	seg := st.segs[len(st.segs)-1]
+	for _, r := range recs {
+		st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n)}
+		seg.keys = append(seg.keys, r.key)
+	}
+	st.mu.Unlock()
+	st.activeCount += len(recs)
+}
+
+// maybeRotate starts a new segment once the active one is full, compresses the old
+// one and applies retention. Called by the writer after publish.
+func (st *store) maybeRotate() error {
+	if st.activeSize < st.opts.segBytes && st.activeCount < st.opts.segReceipts {
+		return nil
+	}
+	st.mu.RLock()
+	old := st.segs[len(st.segs)-1]
+	st.mu.RUnlock()
+	f, err := st.create(old.num + 1)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	oldFile := st.active
+	st.active = f
+	st.segs = append(st.segs, &segment{num: old.num + 1})
+	st.mu.Unlock()
+	st.activeSize, st.activeCount = 0, 0
+	err = st.compress(old, oldFile)
+	if oldFile != nil {
+		oldFile.Close()
+	}
+	st.retain()
+	return err
+}
+
+// compress writes seg's .zst (temp file, fsync, rename, fsync dir), then switches
+// lookups to it and removes the .jsonl.
+func (st *store) compress(seg *segment, f *os.File) error {
+	plainPath := segPath(st.opts.dir, seg.num, false)
+	var data []byte
+	var err error
+	if f != nil {
+		fi, serr := f.Stat()
+		if serr != nil {
+			return fmt.Errorf("%w: %w", ErrStore, serr)
+		}
+		data = make([]byte, fi.Size())
+		_, err = f.ReadAt(data, 0)
+	} else {
+		data, err = os.ReadFile(plainPath)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: read %s: %w", ErrStore, plainPath, err)
+	}
+	zpath := segPath(st.opts.dir, seg.num, true)
+	tmp := zpath + ".tmp"
+	out := st.enc.EncodeAll(data, make([]byte, 0, len(data)/4))
+	if err := writeFileSync(tmp, out); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, zpath); err != nil {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if err := syncDir(st.opts.dir); err != nil {
+		return err
+	}
+	st.mu.Lock()
+	seg.compressed = true
+	st.mu.Unlock()
+	if err := os.Remove(plainPath); err != nil {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	return nil
+}
+
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("%w: write %s: %w", ErrStore, path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("%w: fsync %s: %w", ErrStore, path, err)
+	}
+	return f.Close()
+}
+
+// retain drops the oldest segments while the log holds more than maxReceipts receipts
+// or more than maxSegments segments. The active segment is never dropped.
+func (st *store) retain() {
+	var drop []*segment
+	st.mu.Lock()
+	for len(st.segs) > 1 {
+		tooMany := st.opts.maxReceipts > 0 && len(st.index) > st.opts.maxReceipts
+		tooLong := st.opts.maxSegments > 0 && len(st.segs) > st.opts.maxSegments
+		if !tooMany && !tooLong {
+			break
+		}
+		old := st.segs[0]
+		for _, k := range old.keys {
+			if p, ok := st.index[k]; ok && p.seg == old.num {
+				delete(st.index, k)
+			}
+		}
+		st.segs = st.segs[1:]
+		drop = append(drop, old)
+	}
+	st.mu.Unlock()
+	for _, seg := range drop {
+		st.cacheMu.Lock()
+		if st.cacheSeg == seg.num {
+			st.cacheSeg, st.cacheData = 0, nil
+		}
+		st.cacheMu.Unlock()
+		for _, c := range []bool{true, false} {
+			if err := os.Remove(segPath(st.opts.dir, seg.num, c)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				st.opts.logger.Warn("receipt retention: remove segment", "segment", seg.num, "err", err)
+			}
+		}
+	}
+}
+
+// get returns a copy of the stored receipt, or ErrNotFound.
+func (st *store) get(key idKey) ([]byte, error) {
+	st.mu.RLock()
+	pos, ok := st.index[key]
+	if !ok {
+		st.mu.RUnlock()
+		return nil, ErrNotFound
+	}
+	var seg *segment
+	for i := len(st.segs) - 1; i >= 0; i-- {
+		if st.segs[i].num == pos.seg {
+			seg = st.segs[i]
+			break
+		}
+	}
+	if seg == nil {
+		st.mu.RUnlock()
+		return nil, ErrNotFound
+	}
+	if !seg.compressed {
+		defer st.mu.RUnlock()
+		buf := make([]byte, pos.n)
+		f := st.active
+		if f == nil {
+			return nil, ErrClosed
+		}
+		if seg != st.segs[len(st.segs)-1] { // being compressed right now
+			var err error
+			if f, err = os.Open(segPath(st.opts.dir, seg.num, false)); err != nil {
+				return nil, fmt.Errorf("%w: %w", ErrStore, err)
+			}
+			defer f.Close()
+		}
+		if _, err := f.ReadAt(buf, int64(pos.off)); err != nil {
+			return nil, fmt.Errorf("%w: read receipt: %w", ErrStore, err)
+		}
+		return buf, nil
+	}
+	st.mu.RUnlock()
+	data, err := st.segmentData(seg.num)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound // dropped by retention meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	end := uint64(pos.off) + uint64(pos.n)
+	if end > uint64(len(data)) {
+		return nil, fmt.Errorf("%w: index points past segment %d", ErrStore, seg.num)
+	}
+	return bytes.Clone(data[pos.off:end]), nil
+}
+
+func (st *store) segmentData(num uint32) ([]byte, error) {
+	st.cacheMu.Lock()
+	defer st.cacheMu.Unlock()
+	if st.cacheSeg == num && st.cacheData != nil {
+		return st.cacheData, nil
+	}
+	raw, err := os.ReadFile(segPath(st.opts.dir, num, true))
+	if err != nil {
+		return nil, err
+	}
+	data, err := st.dec.DecodeAll(raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: decompress segment %d: %w", ErrStore, num, err)
+	}
+	st.cacheSeg, st.cacheData = num, data
+	return data, nil
+}
+
+func (st *store) count() int {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return len(st.index)
+}
+
+func (st *store) segmentCount() int {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return len(st.segs)
+}
+
+func (st *store) close() error {
+	var err error
+	st.mu.Lock()
+	if st.active != nil {
+		err = st.active.Close()
+		st.active = nil
+	}
+	st.mu.Unlock()
+	if st.enc != nil {
+		st.enc.Close()
+	}
+	if st.dec != nil {
+		st.dec.Close()
+	}
+	if st.lock != nil {
+		st.lock.Close()
+		st.lock = nil
+	}
+	return err
+}
