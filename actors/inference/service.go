@@ -345,7 +345,13 @@ func (s *Service) ask(ctx context.Context, id uint64, msg any, dl time.Time) (an
 		return nil, ErrTimeout
 	}
 	root := s.opts.System.Root
-	stop := context.AfterFunc(ctx, func() { root.Send(s.pid, &CancelAsk{ID: id}) })
+	// A passed deadline needs no cancel: the call carries the same deadline and answers
+	// TIMEOUT by itself. An explicit cancel aborts the backend call.
+	stop := context.AfterFunc(ctx, func() {
+		if errors.Is(ctx.Err(), context.Canceled) {
+			root.Send(s.pid, &CancelAsk{ID: id})
+		}
+	})
 	defer stop()
 	f := root.RequestFuture(s.pid, msg, remaining+2*futureGrace)
 	res, err := f.Result()
