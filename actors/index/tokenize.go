@@ -55,7 +55,7 @@ func contentTerm(tok string) (string, bool) {
 		return "", false
 	}
 	t := Stem(tok)
-	if IsStopWord(t) || len(t) < 2 {
+	if IsStopWord(t) || utf8.RuneCountInString(t) < 2 {
 		return "", false
 	}
 	return t, true
@@ -96,10 +96,10 @@ func forEachToken(text string, fn func(string)) {
 
 // Stem is a light English plural stemmer (Harman's S-stemmer): "-ies" → "-y",
 // "-es" → "-e", "-s" → "" with the usual exceptions ("-aies", "-eies", "-aes", "-ees",
-// "-oes", "-ss", "-us", "-is"). Words shorter than four bytes are left alone. It
+// "-oes", "-ss", "-us", "-is"). Words shorter than four runes are left alone. It
 // is idempotent: Stem(Stem(w)) == Stem(w).
 func Stem(w string) string {
-	if len(w) < 4 || w[len(w)-1] != 's' {
+	if len(w) < 4 || w[len(w)-1] != 's' || utf8.RuneCountInString(w) < 4 {
 		return w
 	}
 	switch {
