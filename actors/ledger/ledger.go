@@ -66,7 +66,7 @@ type Verification struct {
 
 // Stats is the ledger's health summary.
 type Stats struct {
-	Episodes  int    `json:"episodes"` // retained episodes
+	Episodes  int    `json:"episodes"`  // retained episodes
 	Committed uint64 `json:"committed"` // episodes ever committed (next sequence)
 	ChainHead string `json:"chain_head"`
 	Verified  bool   `json:"verified"` // the last verification (boot or Verify) passed
@@ -277,7 +277,9 @@ func (l *Ledger) Shutdown(ctx context.Context) error {
 		go func() { // waited for by every Shutdown caller through l.stopped
 			defer close(l.stopped)
 			if pid := l.pid.Swap(nil); pid != nil {
-				_ = l.opts.System.Root.StopFuture(pid).Wait()
+				// Poison queues behind the appends already in the mailbox, which are
+				// answered SEL_CLOSED rather than left to time out.
+				_ = l.opts.System.Root.PoisonFuture(pid).Wait()
 			}
 			l.wg.Wait() // the flusher drains the closed queue before returning
 			l.shutErr = l.st.close()
