@@ -7,10 +7,10 @@ import (
 )
 
 // ErrInvalidInput is the sentinel under every *InputError.
-var ErrInvalidInput = catalog.New(catalog.InvalidInput, "INVALID_SKILL_INPUT", "Invalid skill input", "smartfiles: invalid input")
+var ErrInvalidInput = catalog.New(catalog.InvalidInput, "SMART_FILES_INVALID_INPUT", "Invalid input for smart_files", "smartfiles: invalid input")
 
 // ErrFailed is the sentinel under every *Failure: the operation ran and failed.
-var ErrFailed = catalog.New(catalog.Conflict, "SKILL_FAILED", "The skill failed", "smartfiles: operation failed")
+var ErrFailed = catalog.New(catalog.Conflict, "SMART_FILES_FAILED", "The smart_files operation failed", "smartfiles: operation failed")
 
 // ErrRoot reports a data-lake root that is missing, relative or not a directory.
 var ErrRoot = catalog.New(catalog.Unavailable, "DATA_LAKE_UNAVAILABLE", "Data lake unavailable", "smartfiles: bad data-lake root")
@@ -32,6 +32,9 @@ func (e *InputError) Public() string {
 	}
 	return fmt.Sprintf("Invalid input '%s': %s", e.Input, e.Reason)
 }
+
+// InputName names the bad input.
+func (e *InputError) InputName() string { return e.Input }
 
 // Unwrap returns ErrInvalidInput.
 func (e *InputError) Unwrap() error { return ErrInvalidInput }

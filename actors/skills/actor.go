@@ -1,0 +1,224 @@
+package skills
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/catalog"
+)
+
+// registryActor answers List and Invoke; executions run on goroutines owned by r.
+type registryActor struct {
+	r *Registry
+}
+
+// Receive never blocks: validation only, then a hand-off to an owned goroutine.
+func (a *registryActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case List:
+		c.Respond(a.r.list(m.Filter))
+	case *List:
+		c.Respond(a.r.list(m.Filter))
+	case Invoke:
+		a.invoke(c, m)
+	case *Invoke:
+		a.invoke(c, *m)
+	}
+}
+
+func (r *Registry) list(filter string) Listed {
+	out := make([]Info, 0, len(r.infos))
+	for _, i := range r.infos {
+		if filter == "" || i.Status == filter {
+			out = append(out, i.clone())
+		}
+	}
+	return Listed{Skills: out, Count: len(out)}
+}
+
+func (a *registryActor) invoke(c actor.Context, m Invoke) {
+	r := a.r
+	now := time.Now()
+	reject := func(label, outcome string, err error, text string) {
+		r.count(label, outcome)
+		c.Respond(Rejected{Err: err, Invocation: r.rejection(m.Skill, now, text)})
+	}
+	if r.closed.Load() {
+		reject(labelOf(r, m.Skill), "unavailable", ErrClosed, catalog.Lookup(ErrClosed).Message)
+		return
+	}
+	s, ok := r.skills[m.Skill]
+	if !ok {
+		reject("unknown", "not_found", fmt.Errorf("skills: %q: %w", m.Skill, ErrNotFound), "Skill not found: "+m.Skill)
+		return
+	}
+	info := s.Info()
+	if info.Status != StatusAvailable {
+		reject(m.Skill, "disabled", fmt.Errorf("skills: %q status %q: %w", m.Skill, info.Status, ErrDisabled),
+			fmt.Sprintf("Skill '%s' is %s.", m.Skill, info.Status))
+		return
+	}
+	if ie := checkInputs(m.Skill, info.RequiredInputs, m.Inputs); ie != nil {
+		reject(m.Skill, "invalid_input", ie, ie.Text)
+		return
+	}
+	deadline := now.Add(r.opts.InvokeTimeout)
+	if !m.Deadline.IsZero() && m.Deadline.Before(deadline) {
+		deadline = m.Deadline
+	}
+	if !deadline.After(now) {
+		reject(m.Skill, "timeout", ErrTimeout, catalog.Lookup(ErrTimeout).Message)
+		return
+	}
+	select {
+	case r.sem <- struct{}{}:
+	default:
+		reject(m.Skill, "overloaded", ErrOverloaded, catalog.Lookup(ErrOverloaded).Message)
+		return
+	}
+	sender := c.Sender()
+	r.wg.Go(func() {
+		defer func() { <-r.sem }()
+		reply := r.execute(s, m, deadline)
+		if sender != nil {
+			r.system.Root.Send(sender, reply)
+		}
+	})
+}
+
+// execute runs one invocation on an owned goroutine and builds its answer.
+func (r *Registry) execute(s Skill, m Invoke, deadline time.Time) (reply any) {
+	ctx, cancel := context.WithDeadline(r.base, deadline)
+	defer cancel()
+	id := newID()
+	start := time.Now()
+	out, err := runSafely(ctx, s, m.Inputs)
+	end := time.Now()
+	inv := Invocation{
+		SkillName: m.Skill, Output: out, DurationMs: float64(end.Sub(start)) / float64(time.Millisecond),
+		ExecutionID: id, StartedAt: stamp(start), CompletedAt: stamp(end),
+	}
+	r.observe(m.Skill, end.Sub(start))
+	if err == nil {
+		if _, jerr := json.Marshal(out); jerr != nil {
+			r.log.Error("skill output is not JSON", "skill", m.Skill, "execution_id", id, "err", jerr)
+			inv.Output = nil
+			err = errors.New("skills: output not encodable")
+		}
+	}
+	if err == nil {
+		inv.Success = true
+		r.count(m.Skill, "success")
+		return inv
+	}
+	text, rejected := r.classify(ctx, m.Skill, id, err)
+	inv.Error = &text
+	if rejected != nil {
+		inv.Output = nil
+		return Rejected{Err: rejected, Invocation: inv}
+	}
+	r.count(m.Skill, "failure")
+	return inv
+}
+
+// classify turns a Run error into public text, and a catalog error when the
+// invocation is to be rejected rather than reported as the skill's failure.
+func (r *Registry) classify(ctx context.Context, skill, id string, err error) (string, error) {
+	var pe PublicError
+	public := errors.As(err, &pe)
+	switch {
+	case public && catalog.Lookup(err).Kind == catalog.InvalidInput:
+		ie := &InputError{Skill: skill, Text: pe.Public()}
+		var named interface{ InputName() string }
+		if errors.As(err, &named) {
+			ie.Input = named.InputName()
+		}
+		r.count(skill, "invalid_input")
+		return ie.Text, ie
+	case public:
+		return pe.Public(), nil
+	case ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
+		r.count(skill, "timeout")
+		msg := catalog.Lookup(ErrTimeout).Message
+		return msg, fmt.Errorf("skills: %s: %w", skill, ErrTimeout)
+	}
+	r.log.Warn("skill failed", "skill", skill, "execution_id", id, "err", err)
+	return "The skill failed unexpectedly.", nil
+}
+
+// runSafely turns a panic in a skill into an error.
+func runSafely(ctx context.Context, s Skill, in map[string]any) (out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("skills: panic: %v", p)
+		}
+	}()
+	return s.Run(ctx, in)
+}
+
+// checkInputs verifies the required inputs are present with their type.
+func checkInputs(skill string, specs []InputSpec, in map[string]any) *InputError {
+	for _, sp := range specs {
+		v, ok := in[sp.Name]
+		if !ok || v == nil {
+			return &InputError{Skill: skill, Input: sp.Name, Text: "Missing required input: " + sp.Name}
+		}
+		good := true
+		switch sp.Type {
+		case TypeString:
+			s, isStr := v.(string)
+			good = isStr && s != ""
+		case TypeBool:
+			_, good = v.(bool)
+		case TypeNumber:
+			switch v.(type) {
+			case float64, float32, int, int64, int32, uint, uint64, uint32, json.Number:
+			default:
+				good = false
+			}
+		case TypeObject:
+			_, good = v.(map[string]any)
+		case TypeArray:
+			switch v.(type) {
+			case []any, []string:
+			default:
+				good = false
+			}
+		}
+		if !good {
+			return &InputError{Skill: skill, Input: sp.Name,
+				Text: fmt.Sprintf("Invalid input '%s': must be a non-empty %s", sp.Name, sp.Type)}
+		}
+	}
+	return nil
+}
+
+// rejection is the Invocation of an Invoke that did not run.
+func (r *Registry) rejection(skill string, at time.Time, text string) Invocation {
+	ts := stamp(at)
+	return Invocation{SkillName: skill, Error: &text, ExecutionID: newID(), StartedAt: ts, CompletedAt: ts}
+}
+
+func catalogText(err error) string { return catalog.Lookup(err).Message }
+
+func labelOf(r *Registry, name string) string {
+	if _, ok := r.skills[name]; ok {
+		return name
+	}
+	return "unknown"
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
