@@ -109,7 +109,33 @@ func Lookup(err error) Public {
 	if errors.As(err, &ce) {
 		e := Of(ce.kind)
 		e.Code, e.Message = ce.code, ce.message
+		if d := Detail(err); d != "" {
+			e.Message += ": " + d
+		}
 		return Public{Entry: e, Kind: ce.kind}
 	}
 	return Public{Entry: Of(Internal), Kind: Internal}
+}
+
+// detailError adds a public detail (a field name, a limit) to a sentinel.
+type detailError struct {
+	err    error
+	detail string
+}
+
+func (e *detailError) Error() string { return e.err.Error() + ": " + e.detail }
+func (e *detailError) Unwrap() error { return e.err }
+
+// WithDetail returns err carrying a public detail, which Lookup appends to the public
+// message ("Invalid query: max_depth: must be 1..10"). The detail must be written for
+// clients: it is sent as is.
+func WithDetail(err error, detail string) error { return &detailError{err: err, detail: detail} }
+
+// Detail returns the public detail attached by WithDetail, or "".
+func Detail(err error) string {
+	var de *detailError
+	if errors.As(err, &de) {
+		return de.detail
+	}
+	return ""
 }

@@ -1,0 +1,203 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+func (s *Server) handleArtifact(rc *reqCtx) {
+	if s.opts.Routes.Artifacts == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	b, ok := s.opts.Routes.Artifacts(rc.param)
+	if !ok {
+		s.fail(rc, withDetail(ErrNotFound, "no artifact for that query id (unknown or evicted)"))
+		return
+	}
+	s.writeRaw(rc, fasthttp.StatusOK, b)
+}
+
+func (s *Server) handleEpisodes(rc *reqCtx) {
+	l := s.opts.Routes.Ledger
+	if l == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	limit, err := intArg(rc, "limit", 50, 1, 200)
+	if err != nil {
+		s.fail(rc, err)
+		return
+	}
+	offset, err := intArg(rc, "offset", 0, 0, 1<<31-1)
+	if err != nil {
+		s.fail(rc, err)
+		return
+	}
+	v, err := l.Episodes(limit, offset)
+	s.reply(rc, v, err)
+}
+
+func (s *Server) handleEpisode(rc *reqCtx) {
+	if s.opts.Routes.Ledger == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	v, err := s.opts.Routes.Ledger.Episode(rc.param)
+	s.reply(rc, v, err)
+}
+
+func (s *Server) handleRetrieve(rc *reqCtx) {
+	if s.opts.Routes.Ledger == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	var body struct {
+		Query *string `json:"query"`
+		TopK  *int    `json:"top_k"`
+	}
+	if err := json.Unmarshal(rc.PostBody(), &body); err != nil {
+		s.fail(rc, withDetail(ErrInvalidJSON, "expected {query, top_k}"))
+		return
+	}
+	if body.Query == nil || len(bytes.TrimSpace([]byte(*body.Query))) == 0 || len(*body.Query) > 10000 {
+		s.fail(rc, withDetail(ErrInvalidRequest, "query: required, 1..10000 characters"))
+		return
+	}
+	k := 5
+	if body.TopK != nil {
+		k = *body.TopK
+	}
+	if k < 1 || k > 100 {
+		s.fail(rc, withDetail(ErrInvalidRequest, "top_k: must be 1..100"))
+		return
+	}
+	v, err := s.opts.Routes.Ledger.Retrieve(*body.Query, k)
+	s.reply(rc, v, err)
+}
+
+func (s *Server) handleSELVerify(rc *reqCtx) {
+	if s.opts.Routes.Ledger == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	s.writeJSON(rc, fasthttp.StatusOK, s.opts.Routes.Ledger.Verify())
+}
+
+func (s *Server) handleReceipt(rc *reqCtx) {
+	if s.opts.Routes.Receipts == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	b, err := s.opts.Routes.Receipts.Receipt(rc.param)
+	if err != nil {
+		s.fail(rc, err)
+		return
+	}
+	s.writeRaw(rc, fasthttp.StatusOK, b)
+}
+
+func (s *Server) handleVerifyReceipt(rc *reqCtx) {
+	if s.opts.Routes.Receipts == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	s.writeJSON(rc, fasthttp.StatusOK, s.opts.Routes.Receipts.VerifyReceipt(append([]byte(nil), rc.PostBody()...)))
+}
+
+func (s *Server) handleVerifyGenesis(rc *reqCtx) {
+	if s.opts.Routes.Genesis == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	v, err := s.opts.Routes.Genesis.VerifyGenesis(append([]byte(nil), rc.PostBody()...))
+	s.reply(rc, v, err)
+}
+
+func (s *Server) handleGenesisHeader(rc *reqCtx) {
+	if s.opts.Routes.Genesis == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	doc, valid := s.opts.Routes.Genesis.GenesisHeader()
+	status := fasthttp.StatusOK
+	if !valid {
+		status = fasthttp.StatusServiceUnavailable
+	}
+	s.writeJSON(rc, status, doc)
+}
+
+func (s *Server) handleSkills(rc *reqCtx) {
+	if s.opts.Routes.Skills == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	v, err := s.opts.Routes.Skills.ListSkills(ctx, string(rc.QueryArgs().Peek("status")))
+	s.reply(rc, v, err)
+}
+
+func (s *Server) handleInvokeSkill(rc *reqCtx) {
+	if s.opts.Routes.Skills == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	var body struct {
+		Inputs map[string]any `json:"inputs"`
+	}
+	if b := bytes.TrimSpace(rc.PostBody()); len(b) > 0 {
+		if err := json.Unmarshal(b, &body); err != nil {
+			s.fail(rc, withDetail(ErrInvalidJSON, "expected {\"inputs\": {...}}"))
+			return
+		}
+	}
+	if body.Inputs == nil {
+		body.Inputs = map[string]any{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	v, err := s.opts.Routes.Skills.InvokeSkill(ctx, rc.param, body.Inputs)
+	s.reply(rc, v, err)
+}
+
+func (s *Server) handleChatCompletions(rc *reqCtx) {
+	if s.opts.Routes.OpenAI == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	s.opts.Routes.OpenAI.ChatCompletions(rc.RequestCtx, rc.userID)
+}
+
+func (s *Server) handleModels(rc *reqCtx) {
+	if s.opts.Routes.OpenAI == nil {
+		s.fail(rc, ErrUnavailable)
+		return
+	}
+	s.opts.Routes.OpenAI.Models(rc.RequestCtx)
+}
+
+func (s *Server) reply(rc *reqCtx, v any, err error) {
+	if err != nil {
+		s.fail(rc, err)
+		return
+	}
+	s.writeJSON(rc, fasthttp.StatusOK, v)
+}
+
+func intArg(rc *reqCtx, name string, def, lo, hi int) (int, error) {
+	raw := rc.QueryArgs().Peek(name)
+	if len(raw) == 0 {
+		return def, nil
+	}
+	n, err := strconv.Atoi(string(raw))
+	if err != nil || n < lo || n > hi {
+		return 0, withDetail(ErrInvalidRequest, name+": must be an integer in "+strconv.Itoa(lo)+".."+strconv.Itoa(hi))
+	}
+	return n, nil
+}

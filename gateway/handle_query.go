@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/bizra/bizra/actors/query"
+)
+
+// QueryView is the api.md response of POST /v1/query, a view of query.Result.
+type QueryView struct {
+	ID             string          `json:"id"`
+	Success        bool            `json:"success"`
+	Answer         string          `json:"answer"`
+	Error          *string         `json:"error"`
+	ErrorCode      *string         `json:"error_code"`
+	Quality        qualityView     `json:"quality"`
+	Validation     validationView  `json:"validation"`
+	Reasoning      reasoningView   `json:"reasoning"`
+	Evidence       []evidenceView  `json:"evidence"`
+	Timing         timingView      `json:"timing"`
+	ModelUsed      string          `json:"model_used"`
+	Degraded       bool            `json:"degraded"`
+	DegradedReason *string         `json:"degraded_reason"`
+	Cached         bool            `json:"cached"`
+	GraphHash      string          `json:"graph_hash"`
+	Receipt        *receiptRefView `json:"receipt"`
+}
+
+type qualityView struct {
+	SNR        *float64           `json:"snr"`
+	Ihsan      *float64           `json:"ihsan"`
+	SNROK      bool               `json:"snr_ok"`
+	Verdict    string             `json:"verdict"`
+	Components map[string]float64 `json:"components"`
+}
+
+type validationView struct {
+	Performed bool     `json:"performed"`
+	Passed    bool     `json:"passed"`
+	Issues    []string `json:"issues"`
+}
+
+type reasoningView struct {
+	Used     bool     `json:"used"`
+	Depth    int      `json:"depth"`
+	Thoughts []string `json:"thoughts"`
+	Nodes    int      `json:"nodes"`
+	Edges    int      `json:"edges"`
+}
+
+type evidenceView = query.Evidence
+
+type timingView struct {
+	TotalMs    float64 `json:"total_ms"`
+	OverheadMs float64 `json:"overhead_ms"`
+	BackendMs  float64 `json:"backend_ms"`
+}
+
+type receiptRefView struct {
+	ReceiptID string `json:"receipt_id"`
+	LeafHash  string `json:"leaf_hash"`
+	Status    string `json:"status"`
+}
+
+// ViewOf renders a result as the HTTP response body.
+func ViewOf(r *query.Result) QueryView {
+	v := QueryView{
+		ID: r.QueryID, Success: r.Success, Answer: r.Response, Error: r.Error,
+		Quality: qualityView{SNR: r.SNRScore, Ihsan: r.IhsanScore, SNROK: r.SNROK, Verdict: r.Verdict,
+			Components: r.Detail.Components},
+		Validation: validationView{Performed: r.Validated, Passed: r.ValidationPassed, Issues: nonNil(r.ValidationIssues)},
+		Reasoning: reasoningView{Used: r.ReasoningUsed, Depth: r.ReasoningDepth, Thoughts: nonNil(r.Thoughts),
+			Nodes: r.Detail.Nodes, Edges: r.Detail.Edges},
+		Evidence:       r.Evidence,
+		Timing:         timingView{TotalMs: r.Detail.TotalMs, OverheadMs: r.Detail.OverheadMs, BackendMs: r.Detail.BackendMs},
+		ModelUsed:      r.ModelUsed,
+		Degraded:       r.Degraded,
+		DegradedReason: r.DegradedReason,
+		Cached:         r.Cached,
+		GraphHash:      r.GraphHash,
+	}
+	if v.Evidence == nil {
+		v.Evidence = []query.Evidence{}
+	}
+	if r.Detail.ErrorCode != "" {
+		c := r.Detail.ErrorCode
+		v.ErrorCode = &c
+	}
+	if r.ReceiptID != "" {
+		v.Receipt = &receiptRefView{ReceiptID: r.ReceiptID, LeafHash: r.Detail.LeafHash, Status: r.Detail.ReceiptStatus}
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) handleQuery(rc *reqCtx) {
+	req, err := DecodeQuery(rc.PostBody())
+	if err != nil {
+		s.fail(rc, err)
+		return
+	}
+	if req.UserID == "" {
+		req.UserID = rc.userID
+	}
+	req.Method = "POST /v1/query"
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMs)*time.Millisecond)
+	defer cancel()
+	res, err := s.opts.Core.Query(ctx, req)
+	if err != nil {
+		s.fail(rc, err)
+		return
+	}
+	overhead := float64(time.Since(rc.start).Microseconds())/1000 - res.Detail.BackendMs
+	if overhead < 0 {
+		overhead = 0
+	}
+	rc.Response.Header.Set("X-Overhead-Ms", strconv.FormatFloat(overhead, 'f', 3, 64))
+	s.writeJSON(rc, fasthttp.StatusOK, ViewOf(&res))
+}

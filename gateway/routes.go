@@ -1,0 +1,249 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/valyala/fasthttp"
+)
+
+// Extra holds the optional components behind the non-core routes. A nil field makes
+// its routes answer 503 UNAVAILABLE (the feature is off on this node), never 404.
+type Extra struct {
+	// Artifacts returns the graph-of-thought artifact of a recent query as JSON.
+	Artifacts func(queryID string) ([]byte, bool)
+	Ledger    LedgerRoutes
+	Receipts  ReceiptRoutes
+	Genesis   GenesisRoutes
+	Skills    SkillRoutes
+	// OpenAI serves /v1/chat/completions and /v1/models when set.
+	OpenAI OpenAIRoutes
+}
+
+// LedgerRoutes backs the /v1/sel routes. Errors carry catalog sentinels.
+type LedgerRoutes interface {
+	Episodes(limit, offset int) (any, error)
+	Episode(hash string) (any, error)
+	Retrieve(query string, topK int) (any, error)
+	Verify() any
+}
+
+// ReceiptRoutes backs GET /v1/receipts/{id} and POST /v1/verify/receipt.
+type ReceiptRoutes interface {
+	Receipt(id string) (json.RawMessage, error)
+	VerifyReceipt(body []byte) any
+}
+
+// GenesisRoutes backs POST /v1/verify/genesis and GET /v1/verify/genesis/header.
+type GenesisRoutes interface {
+	VerifyGenesis(body []byte) (any, error)
+	GenesisHeader() (doc any, valid bool)
+}
+
+// SkillRoutes backs GET /v1/skills and POST /v1/skills/{name}/invoke.
+type SkillRoutes interface {
+	ListSkills(ctx context.Context, filter string) (any, error)
+	InvokeSkill(ctx context.Context, name string, inputs map[string]any) (any, error)
+}
+
+// OpenAIRoutes backs the OpenAI-compatible front. The handlers render their own
+// OpenAI-shaped errors; the gateway applies auth and rate limits first.
+type OpenAIRoutes interface {
+	ChatCompletions(ctx *fasthttp.RequestCtx, userID string)
+	Models(ctx *fasthttp.RequestCtx)
+}
+
+type handlerFunc func(s *Server, rc *reqCtx)
+
+// route is one path pattern with its methods.
+type route struct {
+	name    string // bounded metric label: the pattern
+	methods map[string]handlerFunc
+	allow   string
+	noAuth  bool
+	// codes counts responses by status for this route.
+	codes    [600]atomic.Pointer[metrics.Counter]
+	duration *metrics.PrometheusHistogram
+}
+
+type router struct {
+	exact    map[string]*route
+	prefixes []prefixRoute
+	notFound *route
+}
+
+type prefixRoute struct {
+	prefix string
+	suffix string // required suffix after the parameter ("" for none)
+	r      *route
+}
+
+var httpBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
+
+func (s *Server) newRoute(pattern string, noAuth bool, methods map[string]handlerFunc) *route {
+	r := &route{name: pattern, methods: methods, noAuth: noAuth}
+	var allow []string
+	for _, m := range []string{"GET", "POST"} {
+		if methods[m] != nil {
+			allow = append(allow, m)
+		}
+	}
+	r.allow = strings.Join(allow, ", ")
+	r.duration = s.set.GetOrCreatePrometheusHistogramExt(`sovereign_http_request_duration_seconds{route="`+pattern+`"}`, httpBuckets)
+	return r
+}
+
+func (s *Server) buildRoutes() *router {
+	rt := &router{exact: map[string]*route{}}
+	add := func(pattern string, noAuth bool, methods map[string]handlerFunc) {
+		r := s.newRoute(pattern, noAuth, methods)
+		if i := strings.Index(pattern, "{"); i >= 0 {
+			j := strings.Index(pattern, "}")
+			rt.prefixes = append(rt.prefixes, prefixRoute{prefix: pattern[:i], suffix: pattern[j+1:], r: r})
+			return
+		}
+		rt.exact[pattern] = r
+	}
+	add("/v1/health", true, map[string]handlerFunc{"GET": (*Server).handleHealth})
+	add("/v1/status", false, map[string]handlerFunc{"GET": (*Server).handleStatus})
+	add("/v1/metrics", false, map[string]handlerFunc{"GET": (*Server).handleMetrics})
+	add("/v1/query", false, map[string]handlerFunc{"POST": (*Server).handleQuery})
+	add("/v1/artifacts/graph/{id}", false, map[string]handlerFunc{"GET": (*Server).handleArtifact})
+	add("/v1/sel/episodes", false, map[string]handlerFunc{"GET": (*Server).handleEpisodes})
+	add("/v1/sel/episodes/{hash}", false, map[string]handlerFunc{"GET": (*Server).handleEpisode})
+	add("/v1/sel/retrieve", false, map[string]handlerFunc{"POST": (*Server).handleRetrieve})
+	add("/v1/sel/verify", false, map[string]handlerFunc{"GET": (*Server).handleSELVerify})
+	add("/v1/receipts/{id}", false, map[string]handlerFunc{"GET": (*Server).handleReceipt})
+	add("/v1/verify/receipt", false, map[string]handlerFunc{"POST": (*Server).handleVerifyReceipt})
+	add("/v1/verify/genesis", false, map[string]handlerFunc{"POST": (*Server).handleVerifyGenesis})
+	add("/v1/verify/genesis/header", false, map[string]handlerFunc{"GET": (*Server).handleGenesisHeader})
+	add("/v1/skills", false, map[string]handlerFunc{"GET": (*Server).handleSkills})
+	add("/v1/skills/{name}/invoke", false, map[string]handlerFunc{"POST": (*Server).handleInvokeSkill})
+	add("/v1/chat/completions", false, map[string]handlerFunc{"POST": (*Server).handleChatCompletions})
+	add("/v1/models", false, map[string]handlerFunc{"GET": (*Server).handleModels})
+	rt.notFound = s.newRoute("other", true, nil)
+	return rt
+}
+
+// match returns the route of path and its single path parameter.
+func (rt *router) match(path string) (*route, string) {
+	if r, ok := rt.exact[path]; ok {
+		return r, ""
+	}
+	for _, p := range rt.prefixes {
+		if !strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) {
+			continue
+		}
+		param := path[len(p.prefix) : len(path)-len(p.suffix)]
+		if param == "" || strings.Contains(param, "/") {
+			continue
+		}
+		return p.r, param
+	}
+	return nil, ""
+}
+
+// reqCtx is what a handler gets: fasthttp's context plus the per-request values the
+// middleware established.
+type reqCtx struct {
+	*fasthttp.RequestCtx
+	id     string
+	param  string
+	userID string // the API key's id when keys are on
+	start  time.Time
+}
+
+func (s *Server) handle(ctx *fasthttp.RequestCtx) {
+	rc := &reqCtx{RequestCtx: ctx, start: time.Now()}
+	rc.id = s.requestID(ctx)
+	ctx.Response.Header.Set("X-Request-Id", rc.id)
+	r, param := s.routes.match(string(ctx.Path()))
+	if r == nil {
+		r = s.routes.notFound
+	}
+	defer s.observe(r, rc)
+	if !s.applyCORS(rc) {
+		return
+	}
+	if r == s.routes.notFound {
+		s.fail(rc, ErrNotFound)
+		return
+	}
+	h := r.methods[string(ctx.Method())]
+	if h == nil {
+		ctx.Response.Header.Set("Allow", r.allow)
+		s.fail(rc, ErrMethod)
+		return
+	}
+	if !r.noAuth && s.keys.enabled() {
+		id, ok := s.keys.check(ctx)
+		if !ok {
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="bizra"`)
+			s.fail(rc, ErrUnauthorized)
+			return
+		}
+		rc.userID = id
+	}
+	if s.limiter != nil {
+		k := rc.userID
+		if k == "" {
+			k = ctx.RemoteIP().String()
+		}
+		if wait, ok := s.limiter.allow(k, time.Now()); !ok {
+			ctx.Response.Header.Set("Retry-After", retryAfter(wait))
+			s.fail(rc, ErrRateLimited)
+			return
+		}
+	}
+	rc.param = param
+	h(s, rc)
+}
+
+func (s *Server) observe(r *route, rc *reqCtx) {
+	code := rc.Response.StatusCode()
+	if code >= 100 && code < 600 {
+		c := r.codes[code].Load()
+		if c == nil {
+			c = s.set.GetOrCreateCounter(`sovereign_http_requests_total{route="` + r.name + `",code="` + itoa3(code) + `"}`)
+			r.codes[code].Store(c)
+		}
+		c.Inc()
+	}
+	r.duration.UpdateDuration(rc.start)
+}
+
+func itoa3(c int) string {
+	return string([]byte{byte('0' + c/100), byte('0' + c/10%10), byte('0' + c%10)})
+}
+
+// applyCORS sets the CORS headers for an allowed origin and answers preflights. It
+// returns false when the request was fully answered.
+func (s *Server) applyCORS(rc *reqCtx) bool {
+	origin := rc.Request.Header.Peek("Origin")
+	allowed := len(origin) > 0 && (s.corsAny || s.cors[string(origin)])
+	if allowed {
+		h := &rc.Response.Header
+		if s.corsAny {
+			h.Set("Access-Control-Allow-Origin", "*")
+		} else {
+			h.SetBytesV("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+		}
+		h.Set("Access-Control-Expose-Headers", "X-Request-Id, X-Overhead-Ms, Retry-After, X-Bizra-Receipt")
+	}
+	if string(rc.Method()) == fasthttp.MethodOptions && len(rc.Request.Header.Peek("Access-Control-Request-Method")) > 0 {
+		if allowed {
+			h := &rc.Response.Header
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key, X-Request-Id")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		rc.SetStatusCode(fasthttp.StatusNoContent)
+		return false
+	}
+	return true
+}
