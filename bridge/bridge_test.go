@@ -71,7 +71,7 @@ func TestStartRefusals(t *testing.T) {
 		{"everything wrong: token first", func(o *Options) {
 			o.Token, o.Role, o.SecretHex, o.Host, o.GenesisCheck = "", "admin", "", "0.0.0.0", failGenesis
 		}, []string{"BIZRA_BRIDGE_TOKEN"}, ErrNoToken},
-		{"short token", func(o *Options) { o.Token = "short-token-15ch" [:15] }, []string{"BIZRA_BRIDGE_TOKEN", "15"}, ErrNoToken},
+		{"short token", func(o *Options) { o.Token = "short-token-15ch"[:15] }, []string{"BIZRA_BRIDGE_TOKEN", "15"}, ErrNoToken},
 		{"role before genesis and key", func(o *Options) {
 			o.Role, o.SecretHex, o.Host = "admin", "", "0.0.0.0"
 		}, []string{"BIZRA_NODE_ROLE", `"admin"`}, ErrBadRole},
