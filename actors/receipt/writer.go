@@ -105,12 +105,13 @@ func (w *writer) flush(jobs []*job, buf []byte, recs []record) ([]byte, []record
 	if err != nil {
 		w.log.Error("receipt batch not persisted; its receipts are lost", "receipts", n, "err", err)
 	}
-	w.durable(jobs, n, err)
 	if err == nil {
+		// Before durable: a Flush that returns sees rotation and retention done.
 		if rerr := w.st.maybeRotate(); rerr != nil {
 			w.log.Error("receipt segment rotation", "err", rerr)
 		}
 	}
+	w.durable(jobs, n, err)
 	return buf, recs
 }
 
