@@ -106,9 +106,12 @@ func (a *backendActor) Receive(ctx actor.Context) {
 	case *probeDone:
 		a.onProbeDone(m)
 	case *actor.Stopping:
-		for _, p := range a.calls {
+		for id, p := range a.calls {
 			p.cancel()
+			p.done(errExcluded)
+			a.reply(ctx, p.sender, &callResult{ID: id, Code: ErrStopped.Code(), Reason: "stopping"})
 		}
+		clear(a.calls)
 	}
 }
 

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-
-	"github.com/bizra/bizra/actors/query"
 )
 
 // chatMessage is one message of a chat request (both wire formats).
@@ -94,7 +92,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // chat templates open the block in the prompt).
 func stripThink(s string) string {
 	for {
-		lower := strings.ToLower(s)
+		lower := asciiLower(s) // same byte offsets as s (strings.ToLower may change lengths)
 		open := strings.Index(lower, "<think>")
 		closeIdx := strings.Index(lower, "</think>")
 		switch {
@@ -113,10 +111,21 @@ func stripThink(s string) string {
 	}
 }
 
+// asciiLower lowers A-Z only, keeping every byte offset.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 // parseCitations splits a model answer into sentences and records, for each, the first
 // bracketed citation that names an evidence source ([source], or [n] for the n-th
 // passage); recognised citations are removed from Sentence.Text.
-func parseCitations(text string, evidence []query.Evidence) []Sentence {
+func parseCitations(text string, evidence []Evidence) []Sentence {
 	known := map[string]string{}
 	for i, ev := range evidence {
 		name := citeName(ev.Source)

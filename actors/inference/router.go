@@ -33,6 +33,10 @@ func (r *routerActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.pending = map[uint64]*pendingAsk{}
+	case *actor.Stopping:
+		for _, p := range r.pending {
+			r.fail(ctx, p, ErrStopped.Code(), "stopping")
+		}
 	case *Ask:
 		r.onAsk(ctx, m)
 	case *DecomposeAsk:

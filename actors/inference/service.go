@@ -249,8 +249,9 @@ func (s *Service) Shutdown(ctx context.Context) error {
 		}
 		s.cancel()
 		if s.started.Load() {
-			for _, pid := range append([]*actor.PID{s.pid}, s.backendPIDs()...) {
-				// PoisonFuture: pending replies are delivered before the actor stops.
+			// Backends first: their replies (queued before the poison) reach the router,
+			// which answers its callers before it stops in turn.
+			for _, pid := range append(s.backendPIDs(), s.pid) {
 				_ = s.opts.System.Root.PoisonFuture(pid).Wait()
 			}
 		}

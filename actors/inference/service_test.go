@@ -15,7 +15,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/inference/mockllm"
-	"github.com/bizra/bizra/actors/query"
 )
 
 func newSystem(t testing.TB) *actor.ActorSystem {
@@ -73,7 +72,7 @@ func sampleRequest() Request {
 		Query:        "Why is the sky blue during the day?",
 		SubQuestions: []string{"What scatters sunlight in the atmosphere?"},
 		Conclusion:   "Rayleigh scattering makes the sky blue.",
-		Evidence: []query.Evidence{
+		Evidence: []Evidence{
 			{Source: "physics/rayleigh.md", Excerpt: "Rayleigh scattering affects short blue wavelengths of sunlight far more than red ones. It was described in 1871.", Score: 0.9},
 			{Source: "notes/sky.txt", Excerpt: "The sky looks blue because air molecules scatter blue sunlight in every direction.", Score: 0.7},
 		},
@@ -592,6 +591,7 @@ func TestShutdownIdempotentAndStops(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("shutdown took %v", d)
 	}
+	t.Logf("shutdown returned after %v", time.Since(start))
 	if err := <-errc; err == nil {
 		t.Fatal("in-flight call succeeded after a forced shutdown")
 	}
@@ -602,6 +602,7 @@ func TestShutdownIdempotentAndStops(t *testing.T) {
 		t.Fatalf("after shutdown: %v", err)
 	}
 	waitFor(t, "mock idle", time.Second, func() bool { return m.Active() == 0 })
+	t.Logf("end after %v", time.Since(start))
 }
 
 func TestNewValidates(t *testing.T) {

@@ -3,13 +3,11 @@ package inference
 import (
 	"strings"
 	"testing"
-
-	"github.com/bizra/bizra/actors/query"
 )
 
 // assertExtractive checks that every answer sentence appears verbatim in the evidence
 // passage it is attributed to, and that the text is made of those sentences.
-func assertExtractive(t *testing.T, ans Answer, evidence []query.Evidence) {
+func assertExtractive(t *testing.T, ans Answer, evidence []Evidence) {
 	t.Helper()
 	if len(ans.Sentences) == 0 {
 		t.Fatalf("no sentences in %+v", ans)

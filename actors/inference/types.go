@@ -1,10 +1,15 @@
 package inference
 
-import (
-	"time"
+import "time"
 
-	"github.com/bizra/bizra/actors/query"
-)
+// Evidence is one local passage an answer may draw on. It has exactly the fields of
+// query.Evidence (actors/query), so the pipeline converts with inference.Evidence(e):
+// this package does not import actors/query, whose workers import this package.
+type Evidence struct {
+	Source  string  `json:"source"`
+	Excerpt string  `json:"excerpt"`
+	Score   float64 `json:"score"`
+}
 
 // Request is what the pipeline hands to inference: the query, the reasoning's
 // sub-questions and conclusion, and the evidence (with sources) the answer must rest on.
@@ -14,7 +19,7 @@ type Request struct {
 	Query        string
 	SubQuestions []string
 	Conclusion   string
-	Evidence     []query.Evidence
+	Evidence     []Evidence
 	// MaxTokens bounds the answer (0: the backend's default). Forwarded as max_tokens
 	// (OpenAI-compatible) or options.num_predict (Ollama).
 	MaxTokens int
