@@ -41,11 +41,17 @@ type publicErr string
 func (p publicErr) Error() string  { return "internal: " + string(p) }
 func (p publicErr) Public() string { return string(p) }
 
-func echo(ctx context.Context, in map[string]any) (any, error) { return map[string]any{"x": in["x"]}, nil }
+func echo(ctx context.Context, in map[string]any) (any, error) {
+	return map[string]any{"x": in["x"]}, nil
+}
 
 // newRegistry starts a registry on its own actor system; everything is stopped at
 // cleanup.
 func newRegistry(t *testing.T, o skills.Options) (*skills.Registry, *metrics.Set) {
+	return newRegistryB(t, o)
+}
+
+func newRegistryB(t testing.TB, o skills.Options) (*skills.Registry, *metrics.Set) {
 	t.Helper()
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	o.System = sys
