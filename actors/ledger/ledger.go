@@ -251,9 +251,7 @@ func (l *Ledger) Start(ctx context.Context) error {
 	props := actor.PropsFromProducer(func() actor.Actor { return &ledgerActor{l: l} },
 		actor.WithMailbox(actor.Bounded(l.opts.QueueSize)))
 	l.pid.Store(l.opts.System.Root.Spawn(props))
-	if len(l.st.sealable()) > 0 {
-		l.kickMaintenance()
-	}
+	l.kickMaintenance() // seal segments left unsealed and prune what boot retention dropped
 	l.log.Info("sel started", "dir", l.opts.Dir, "episodes", l.Len(), "next_sequence", l.nextSeq())
 	return nil
 }
