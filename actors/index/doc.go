@@ -29,12 +29,18 @@
 //
 // Search ranks passages by BM25 (k1 = 1.2, b = 0.75, Lucene's always-positive idf
 // ln(1 + (N − df + 0.5)/(df + 0.5))) over the query's distinct content terms. Hit.Norm
-// is the score divided by the query's ideal self-match, IdealScore(q) = Σ idf(t) over
-// the query's distinct terms: the score a passage of average length containing each
-// query term exactly once would get. It is clamped to [0,1]. Because it is relative to
-// the query and not to the best hit, it is comparable across queries: a query whose
-// terms the data lake does not contain keeps those terms' idf in the denominator, so
-// the best hit of an off-topic query scores low instead of 1.0.
+// compares the passage with the query's ideal self-match, a passage of average length
+// containing each query term exactly once, whose BM25 score is IdealScore(q) = Σ idf(t)
+// over the query's distinct terms (the tf part tf·(k1+1)/(tf + k1·(1−b+b·len/avglen)) is
+// 1 there). Each term's tf part is capped at that ideal 1, so repeating one term cannot
+// make up for a missing one:
+//
+//	Norm = Σ_t idf(t)·min(1, tfpart(t, passage)) / Σ_t idf(t)      ∈ [0,1]
+//
+// Norm is therefore an idf-weighted, length-aware coverage of the query by the passage.
+// Because it is relative to the query and not to the best hit, it is comparable across
+// queries: terms the data lake does not contain keep their (maximal) idf in the
+// denominator, so the best hit of an off-topic query scores low instead of 1.0.
 //
 // # Why not bleve
 //

@@ -132,7 +132,12 @@ type Index struct {
 	avgLen   float64
 	postings map[string][]posting
 	stats    Stats
-	scratch  sync.Pool // *[]float64 accumulators, len(texts)
+	scratch  sync.Pool // *scratch, accumulators of len(texts)
+}
+
+type scratch struct {
+	score []float64 // BM25 per passage
+	cover []float64 // Σ idf·min(tf part, 1) per passage, the numerator of Norm
 }
 
 // Stats returns the build statistics.
@@ -198,7 +203,7 @@ func (bd *builder) finish(start time.Time) *Index {
 	ix.stats.Terms = len(ix.postings)
 	ix.stats.Duration = time.Since(start)
 	n := len(ix.texts)
-	ix.scratch.New = func() any { s := make([]float64, n); return &s }
+	ix.scratch.New = func() any { return &scratch{score: make([]float64, n), cover: make([]float64, n)} }
 	return ix
 }
 
@@ -354,6 +359,10 @@ func (ix *Index) idf(df int) float64 {
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
 
+// TermWeight returns the idf of a content term (as ContentTerms produces it); terms
+// absent from the index get the largest weight.
+func (ix *Index) TermWeight(term string) float64 { return ix.idf(len(ix.postings[term])) }
+
 // IdealScore returns the BM25 score that a passage of average length containing each
 // distinct content term of q exactly once would get: Σ idf(t) over the query's
 // distinct terms (the tf component is 1 for tf = 1 at average length). Terms absent
@@ -377,11 +386,9 @@ func (ix *Index) Search(q string, k int) []Hit {
 	if len(terms) == 0 {
 		return nil
 	}
-	sp := ix.scratch.Get().(*[]float64)
-	acc := *sp
-	defer func() {
-		ix.scratch.Put(sp)
-	}()
+	sp := ix.scratch.Get().(*scratch)
+	acc, cov := sp.score, sp.cover
+	defer ix.scratch.Put(sp)
 	var touched []uint32
 	var ideal float64
 	for _, t := range terms {
@@ -394,7 +401,9 @@ func (ix *Index) Search(q string, k int) []Hit {
 			if acc[p.doc] == 0 {
 				touched = append(touched, p.doc)
 			}
-			acc[p.doc] += w * tf * (k1 + 1) / (tf + norm)
+			part := tf * (k1 + 1) / (tf + norm)
+			acc[p.doc] += w * part
+			cov[p.doc] += w * min(part, 1)
 		}
 	}
 	better := func(x, y uint32) bool { // x ranks before y
@@ -405,10 +414,10 @@ func (ix *Index) Search(q string, k int) []Hit {
 	for i, d := range top {
 		s := acc[d]
 		hits[i] = Hit{Source: ix.sources[d], Doc: ix.docs[d], Text: ix.texts[d], Score: s,
-			Norm: math.Min(1, s/ideal)}
+			Norm: math.Min(1, cov[d]/ideal)}
 	}
 	for _, d := range touched {
-		acc[d] = 0 // the accumulator goes back to the pool clean
+		acc[d], cov[d] = 0, 0 // the accumulators go back to the pool clean
 	}
 	return hits
 }
@@ -491,4 +500,14 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Evidence is one local passage an answer drew on: the shape of query.Evidence (the
+// runtime contract), declared here, at the bottom of the import graph, because the
+// query pipeline imports reasoning and scoring, which therefore cannot import query.
+// Package query aliases it (type Evidence = index.Evidence).
+type Evidence struct {
+	Source  string  `json:"source"`
+	Excerpt string  `json:"excerpt"`
+	Score   float64 `json:"score"`
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent BM25 golden vector for actors/index (Lucene idf, k1=1.2, b=0.75,
-norm = score / sum of idf over the query's distinct terms, clamped to 1).
+norm = sum over query terms of idf*min(1, tf part) / sum of idf over the query's terms).
 Terms are given already tokenised (lower case, stop words removed, plural stemmed)
 so this script does not depend on the Go tokenizer."""
 import json, math
@@ -32,12 +32,15 @@ for q, qt in queries.items():
     hits = []
     for p, dt in terms.items():
         s = 0.0
+        cov = 0.0
         for t in set(qt):
             tf = dt.count(t)
             if tf:
-                s += idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(dt) / avg))
+                part = tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(dt) / avg))
+                s += idf(t) * part
+                cov += idf(t) * min(1.0, part)
         if s > 0:
-            hits.append({"doc": p, "score": s, "norm": min(1.0, s / ideal)})
+            hits.append({"doc": p, "score": s, "norm": cov / ideal})
     hits.sort(key=lambda h: -h["score"])
     out["queries"].append({"query": q, "ideal": ideal, "hits": hits})
 print(json.dumps(out, indent=1))
