@@ -103,7 +103,7 @@ func Embedded(req Request) (Answer, error) {
 				continue // shares nothing with the question: never part of the answer
 			}
 			score := hits/math.Sqrt(float64(len(terms))) + 0.1*evScore
-			cands = append(cands, cand{text: s, source: ev.Source, norm: normText(s), terms: terms,
+			cands = append(cands, cand{text: s, source: ev.Source, terms: terms,
 				score: score, order: ei<<16 | min(si, 1<<16-1)})
 		}
 	}
@@ -130,6 +130,7 @@ func Embedded(req Request) (Answer, error) {
 		if len(chosen) == embeddedMaxSentences {
 			break
 		}
+		c.norm = normText(c.text)
 		dup := false
 		for _, p := range chosen {
 			if p.norm == c.norm || jaccard(p.terms, c.terms) >= 0.9 {

@@ -111,3 +111,11 @@ type probeDone struct {
 	Detail   string
 	Excluded bool
 }
+
+// embeddedDone is sent by an embedded-engine goroutine to the router.
+type embeddedDone struct {
+	ID     uint64
+	Answer Answer
+	Code   string
+	Reason string
+}

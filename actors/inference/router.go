@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ type pendingAsk struct {
 	req       Request
 	idx       int      // backend being tried
 	reasons   []string // public failure reasons so far, "<backend>: <reason>"
+	degraded  string   // set when the embedded engine answers because all backends failed
 }
 
 // routerActor is the service actor (Service.PID): it tries the external backends in
@@ -41,6 +43,8 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.onAsk(ctx, m)
 	case *DecomposeAsk:
 		r.onDecompose(ctx, m)
+	case *embeddedDone:
+		r.onEmbeddedDone(ctx, m)
 	case *CancelAsk:
 		p := r.pending[m.ID]
 		if p == nil {
@@ -80,22 +84,16 @@ func (r *routerActor) onAsk(ctx actor.Context, m *Ask) {
 	if req.Deadline.IsZero() {
 		req.Deadline = r.rt.now().Add(r.rt.defaultTimeout)
 	}
-	if len(r.backends) == 0 {
-		ans, err := Embedded(req)
-		r.rt.countEmbedded(err)
-		if err != nil {
-			deny(ErrNoEvidence.Code(), "no evidence")
-			return
-		}
-		r.reply(ctx, ctx.Sender(), &Answered{ID: id, Answer: ans})
-		return
-	}
 	if _, dup := r.pending[id]; dup || len(r.pending) >= r.rt.maxPending {
 		deny(ErrOverloaded.Code(), "overloaded")
 		return
 	}
 	p := &pendingAsk{id: id, sender: ctx.Sender(), req: req}
 	r.pending[id] = p
+	if len(r.backends) == 0 {
+		r.runEmbedded(ctx, p)
+		return
+	}
 	r.dispatch(ctx, p)
 }
 
@@ -181,19 +179,59 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 
 // exhausted answers once every backend failed: the embedded engine, degraded.
 func (r *routerActor) exhausted(ctx actor.Context, p *pendingAsk) {
-	delete(r.pending, p.id)
 	reason := "all backends failed: " + strings.Join(p.reasons, "; ")
 	if p.decompose {
+		delete(r.pending, p.id)
 		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Code: ErrNoModel.Code(), Reason: reason})
 		return
 	}
-	ans, err := Embedded(p.req)
-	r.rt.countEmbedded(err)
-	ans.Degraded, ans.DegradedReason = true, reason
-	r.rt.mDegraded.Inc()
-	out := &Answered{ID: p.id, Answer: ans}
+	p.degraded = reason
+	r.runEmbedded(ctx, p)
+}
+
+// runEmbedded runs the embedded engine for p on an owned goroutine (its cost grows with
+// the evidence, up to MaxEvidenceBytes, so it stays out of Receive) and continues with
+// embeddedDone. While the service stops it runs inline: no goroutine may start after
+// Shutdown's wait.
+func (r *routerActor) runEmbedded(ctx actor.Context, p *pendingAsk) {
+	req, id := p.req, p.id
+	if r.rt.stopping.Load() {
+		ans, err := Embedded(req)
+		r.onEmbeddedDone(ctx, embeddedResult(id, ans, err))
+		return
+	}
+	self, sys := ctx.Self(), ctx.ActorSystem()
+	r.rt.wg.Go(func() {
+		ans, err := Embedded(req)
+		sys.Root.Send(self, embeddedResult(id, ans, err))
+	})
+}
+
+func embeddedResult(id uint64, ans Answer, err error) *embeddedDone {
+	d := &embeddedDone{ID: id, Answer: ans}
 	if err != nil {
-		out.Code, out.Reason = ErrNoEvidence.Code(), reason
+		d.Code, d.Reason = ErrNoEvidence.Code(), "no evidence"
+		if errors.Is(err, ErrInvalidRequest) {
+			d.Code, d.Reason = ErrInvalidRequest.Code(), "invalid request"
+		}
+	}
+	return d
+}
+
+func (r *routerActor) onEmbeddedDone(ctx actor.Context, m *embeddedDone) {
+	p := r.pending[m.ID]
+	if p == nil {
+		return
+	}
+	delete(r.pending, m.ID)
+	r.rt.countEmbedded(m.Code != "")
+	out := &Answered{ID: p.id, Answer: m.Answer, Code: m.Code, Reason: m.Reason}
+	if p.degraded != "" {
+		out.Answer.Degraded, out.Answer.DegradedReason = true, p.degraded
+		r.rt.mDegraded.Inc()
+		if out.Code != "" {
+			out.Reason = p.degraded
+		}
 	}
 	r.reply(ctx, p.sender, out)
 }

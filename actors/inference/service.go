@@ -76,9 +76,9 @@ func (rt *runtime) countRequest(backend, outcome string) {
 	rt.set.GetOrCreateCounter(`sovereign_inference_requests_total{backend="` + backend + `",outcome="` + outcome + `"}`).Inc()
 }
 
-func (rt *runtime) countEmbedded(err error) {
+func (rt *runtime) countEmbedded(failed bool) {
 	outcome := "success"
-	if err != nil {
+	if failed {
 		outcome = "no_evidence"
 	}
 	rt.countRequest(EmbeddedBackend, outcome)
