@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -81,5 +82,29 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Fatalf("got  %+v\nwant %+v", cfg.Backends, tc.want)
 			}
 		})
+	}
+}
+
+func TestRetryBackoff(t *testing.T) {
+	r := Retry{Min: 10 * time.Millisecond, Max: 80 * time.Millisecond, Attempts: 5}.withDefaults()
+	for n, full := range []time.Duration{10, 20, 40, 80, 80, 80} {
+		full *= time.Millisecond
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			d := r.backoff(n)
+			if d < full/2 || d > full {
+				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, full/2, full)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 5 {
+			t.Fatalf("backoff(%d) not jittered: %v", n, seen)
+		}
+	}
+	if d := (Retry{}).withDefaults(); d.Min != 100*time.Millisecond || d.Max != 2*time.Second || d.Attempts != 3 {
+		t.Fatalf("defaults %+v", d)
+	}
+	if d := r.backoff(1000); d > r.Max {
+		t.Fatalf("huge n: %v", d)
 	}
 }

@@ -153,6 +153,17 @@ func TestAnswerThroughEachWireFormat(t *testing.T) {
 			if got := set.GetOrCreateCounter(`sovereign_inference_requests_total{backend="be",outcome="success"}`).Get(); got != 1 {
 				t.Fatalf("success counter %d", got)
 			}
+			var buf bytes.Buffer
+			set.WritePrometheus(&buf)
+			for _, want := range []string{
+				`sovereign_inference_duration_seconds_bucket{backend="be",le="0.01"}`,
+				`sovereign_inference_duration_seconds_count{backend="be"} 1`,
+				`sovereign_inference_circuit_state{backend="be"} 0`,
+			} {
+				if !strings.Contains(buf.String(), want) {
+					t.Fatalf("metrics lack %s:\n%s", want, buf.String())
+				}
+			}
 			waitFor(t, "ready status", 2*time.Second, func() bool { return s.Status()[0].Status == StatusReady })
 			if b, mdl, st := s.Primary(); b != "be" || mdl != wantModel || st != StatusReady || !s.Available() {
 				t.Fatalf("primary %s %s %s", b, mdl, st)
