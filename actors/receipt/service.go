@@ -57,7 +57,9 @@ type Options struct {
 	NodeID string
 	// Origin returns the origin snapshot (proof.md); nil or a nil map gives {}.
 	// Called on the caller's goroutine by every Issue, so it must be cheap and safe
-	// for concurrent use.
+	// for concurrent use. A returned map is an immutable snapshot: never mutate it;
+	// return a new map when the origin changes (the Service caches the canonical
+	// form of the last map it saw, by identity).
 	Origin func() map[string]any
 	// PolicyDigest returns the active policy digest; nil writes "".
 	PolicyDigest func() string
@@ -119,6 +121,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	verifier *Verifier
+
+	originCache atomic.Pointer[originCache]
 
 	mIssued   *metrics.Counter
 	mBatches  *metrics.Counter
@@ -343,13 +347,13 @@ func (s *Service) Issue(in Input) (Ref, error) {
 	if err != nil {
 		return Ref{}, fmt.Errorf("%w: payload: %w", ErrInvalidInput, err)
 	}
-	origin := []byte("{}")
+	var snap map[string]any
 	if s.origin != nil {
-		if snap := s.origin(); snap != nil {
-			if origin, err = canon.Marshal(snap); err != nil {
-				return Ref{}, fmt.Errorf("%w: origin: %w", ErrInvalidInput, err)
-			}
-		}
+		snap = s.origin()
+	}
+	origin, originDigest, err := originOf(&s.originCache, snap)
+	if err != nil {
+		return Ref{}, fmt.Errorf("%w: origin: %w", ErrInvalidInput, err)
 	}
 	policy := ""
 	if s.policy != nil {
@@ -363,12 +367,12 @@ func (s *Service) Issue(in Input) (Ref, error) {
 	body := Body{
 		ReceiptID: id, Version: Version, Kind: in.Kind, Status: in.Status, Method: in.Method,
 		NodeID: s.opts.NodeID, QueryDigest: qd, PolicyDigest: policy, PayloadDigest: pd,
-		Origin: origin, OriginDigest: canon.SumHex(DomainOrigin, origin),
+		Origin: origin, OriginDigest: originDigest,
 		SNR: copyScore(in.SNR), Ihsan: copyScore(in.Ihsan), FateScore: copyScore(in.FateScore),
 		GatePassed: in.GatePassed, Reason: in.Reason, DurationMS: DurationMS(in.Duration),
 		Timestamp: now.Format(TimestampLayout),
 	}
-	cb, err := body.Canonical()
+	cb, err := appendBodyCanonical(make([]byte, 0, 1024), &body)
 	if err != nil {
 		return Ref{}, fmt.Errorf("%w: %w", ErrInvalidInput, err)
 	}

@@ -1,0 +1,146 @@
+package receipt
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+)
+
+func benchBody(b *testing.B) Body {
+	v := loadVectors(b)
+	var body Body
+	if err := json.Unmarshal(v.Bodies[0].Body, &body); err != nil {
+		b.Fatal(err)
+	}
+	return body
+}
+
+// BenchmarkLeafHash: JCS of a body plus the domain-separated SHA-256, and the hash alone.
+func BenchmarkLeafHash(b *testing.B) {
+	body := benchBody(b)
+	c, _ := body.Canonical()
+	b.Run("canonical+hash", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := body.Canonical()
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = LeafHash(c)
+		}
+	})
+	b.Run("hash", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = LeafHash(c)
+		}
+	})
+}
+
+// BenchmarkSealPerReceipt compares sealing a batch of 1024 leaves (tree, one Ed25519
+// signature, and with "+lines" also every inclusion proof and stored line) with one
+// Ed25519 signature per receipt. Compare the ns/receipt metrics.
+func BenchmarkSealPerReceipt(b *testing.B) {
+	const n = 1024
+	ed := NewEd25519Signer(testSecret(b))
+	leaves := testLeaves(n)
+	body := benchBody(b)
+	c, _ := body.Canonical()
+	items := make([]*leafMsg, n)
+	for i := range items {
+		items[i] = &leafMsg{id: body.ReceiptID, leaf: leaves[i], body: c}
+	}
+	b.Run("batch-1024", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			t := NewTree(leaves)
+			_ = ed.Sign(BatchMessage(1, t.Root(), [32]byte{}))
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/receipt")
+	})
+	b.Run("batch-1024+lines", func(b *testing.B) {
+		w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex()}
+		var buf []byte
+		var recs []record
+		b.ReportAllocs()
+		for b.Loop() {
+			t := NewTree(leaves)
+			sig := ed.Sign(BatchMessage(1, t.Root(), [32]byte{}))
+			var err error
+			buf, recs, err = w.lines(&job{seq: 1, tree: t, root: t.Root(), sig: sig, items: items}, buf[:0], recs[:0])
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/receipt")
+	})
+	b.Run("single-ed25519", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			_ = ed.Sign(SingleMessage(leaves[i%n]))
+			i++
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/receipt")
+	})
+}
+
+// BenchmarkVerify reports verifications per second of a sealed receipt (batch of 3).
+func BenchmarkVerify(b *testing.B) {
+	v := loadVectors(b)
+	for _, tc := range []struct{ name, raw string }{{"sealed", v.SealedReceipts[1]}, {"single", v.Single.Receipt}} {
+		b.Run(tc.name, func(b *testing.B) {
+			raw := []byte(tc.raw)
+			b.ReportAllocs()
+			for b.Loop() {
+				if !Verify(raw).Valid {
+					b.Fatal("invalid")
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
+		})
+	}
+}
+
+// BenchmarkIssue measures Issue on the caller's goroutine against a running Service
+// (sealer, writer, fsync to a temp folder), with its p99.
+func BenchmarkIssue(b *testing.B) {
+	origin := map[string]any{"designation": "ephemeral_node", "genesis_node": false, "genesis_block": false,
+		"home_base_device": false, "authority_source": "genesis_files", "hash_validated": false}
+	s := startService(b, Options{MaxPending: 1 << 20, NodeID: "node0_3f2a9c1d0b7e4a61",
+		Origin: func() map[string]any { return origin }, PolicyDigest: func() string { return "p" }})
+	in := Input{Kind: KindQuery, Status: StatusAccepted, Method: "POST /v1/query",
+		Params:  map[string]any{"query": "how do I check bridge health?", "max_depth": 3, "require_reasoning": true},
+		Payload: map[string]any{"answer": "run bizra doctor", "snr": 0.873, "evidence": []any{"a", "b"}},
+		SNR:     f64(0.873), Ihsan: f64(0.95), GatePassed: true, Duration: 12 * time.Millisecond}
+	b.Run("serial", func(b *testing.B) {
+		lat := make([]time.Duration, 0, 1<<16)
+		b.ReportAllocs()
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := s.Issue(in); err != nil {
+				b.Fatal(err)
+			}
+			if len(lat) < cap(lat) {
+				lat = append(lat, time.Since(t0))
+			}
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := s.Issue(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	})
+	if err := s.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+}
