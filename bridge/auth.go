@@ -22,12 +22,9 @@ const (
 )
 
 // authHeaders is the decoded "headers" object. Members stay raw so that each one's
-// type is checked in the contract's order.
+// type is checked in the contract's order. Header names match exactly.
 type authHeaders struct {
-	Token json.RawMessage `json:"X-BIZRA-TOKEN"`
-	TS    json.RawMessage `json:"X-BIZRA-TS"`
-	Nonce json.RawMessage `json:"X-BIZRA-NONCE"`
-	Sig   json.RawMessage `json:"X-BIZRA-SIG"`
+	Token, TS, Nonce, Sig json.RawMessage
 }
 
 // authFailure is one row of the auth table: the error and the metric reason.
@@ -73,8 +70,22 @@ func (a *authenticator) authenticate(fr *frame, nowMs int64) (nonce string, fail
 		return "", &failHeaders
 	}
 	var h authHeaders
-	if err := json.Unmarshal(fr.headers, &h); err != nil {
-		return "", &failHeaders
+	it := newMemberIter(fr.headers) // a sub-slice of a validated line
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			break
+		}
+		switch {
+		case keyIs(k, HeaderToken):
+			h.Token = v
+		case keyIs(k, HeaderTS):
+			h.TS = v
+		case keyIs(k, HeaderNonce):
+			h.Nonce = v
+		case keyIs(k, HeaderSig):
+			h.Sig = v
+		}
 	}
 	tok, ok := rawString(h.Token)
 	if !ok || tok == "" {

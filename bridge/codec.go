@@ -3,7 +3,6 @@ package bridge
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"unicode/utf8"
 )
@@ -22,8 +21,9 @@ const (
 	CodeNonceReplay    = -32004
 )
 
-// envelope is one request line as decoded, every member kept raw so that the id is
-// echoed byte for byte and each member's type is checked where bridge.md says.
+// envelope is one request line as decoded, every member kept raw (a sub-slice of the
+// line: member names match exactly, the last duplicate wins) so that the id is echoed
+// byte for byte and each member's type is checked where bridge.md says.
 type envelope struct {
 	JSONRPC json.RawMessage `json:"jsonrpc"`
 	Method  json.RawMessage `json:"method"`
@@ -75,22 +75,44 @@ var (
 )
 
 // decodeFrame runs pipeline steps 1-3: parse (JSON and UTF-8), envelope, method. The
-// returned frame does not alias line.
+// returned frame's raw members alias line: copy what must outlive the request.
 func decodeFrame(line []byte) (frame, *rpcError) {
 	var fr frame
 	if len(bytes.TrimSpace(line)) == 0 || !utf8.Valid(line) {
 		return fr, errParse
 	}
-	var env envelope
-	if err := json.Unmarshal(line, &env); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			if bytes.TrimSpace(line)[0] == '[' {
-				return fr, errBatch
-			}
+	if t := bytes.TrimLeft(line, " \t\r"); t[0] != '{' {
+		switch {
+		case !json.Valid(line):
+			return fr, errParse
+		case t[0] == '[':
+			return fr, errBatch
+		default:
 			return fr, errNotObject
 		}
+	}
+	if !json.Valid(line) {
 		return fr, errParse
+	}
+	var env envelope
+	it := newMemberIter(line)
+	for {
+		k, v, ok := it.next()
+		if !ok {
+			break
+		}
+		switch {
+		case keyIs(k, "jsonrpc"):
+			env.JSONRPC = v
+		case keyIs(k, "method"):
+			env.Method = v
+		case keyIs(k, "params"):
+			env.Params = v
+		case keyIs(k, "id"):
+			env.ID = v
+		case keyIs(k, "headers"):
+			env.Headers = v
+		}
 	}
 	if len(env.ID) > 0 {
 		fr.id = env.ID

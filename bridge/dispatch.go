@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -166,7 +167,7 @@ func (b *Bridge) issue(fr *frame, status, reason string, payload any, start time
 		Duration: time.Since(start),
 	}
 	if fr.params != nil {
-		in.Params = fr.params
+		in.Params = json.RawMessage(bytes.Clone(fr.params)) // the line buffer is reused
 	}
 	ref, err := b.opts.Receipts.Issue(in)
 	if err != nil {

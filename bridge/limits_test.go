@@ -183,6 +183,9 @@ func TestSlowClientDisconnected(t *testing.T) {
 		return nil
 	})
 	wg.Wait()
+	if n := counterValue(t, e.opts.Metrics, `sovereign_bridge_disconnects_total{reason="slow_client"}`); n != 1 {
+		t.Fatalf("slow-client disconnects = %d; want 1", n)
+	}
 	// The server was never blocked: a well-behaved client is served.
 	if r := e.dial(t).call(req("ping", nil, nil)); r.Error != nil {
 		t.Fatal(r.raw)

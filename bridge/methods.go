@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,17 +36,16 @@ func (b *Bridge) uptime() float64 {
 	return math.Round(b.opts.Now().Sub(b.started).Seconds()*1000) / 1000
 }
 
-type pingResult struct {
-	Status       string  `json:"status"`
-	UptimeS      float64 `json:"uptime_s"`
-	RequestCount uint64  `json:"request_count"`
-}
-
 func (b *Bridge) handlePing(_ context.Context, params json.RawMessage) (handlerOut, error) {
 	if err := noParams(params); err != nil {
 		return handlerOut{}, err
 	}
-	return marshalOut(pingResult{Status: "alive", UptimeS: b.uptime(), RequestCount: b.requestCount.Load()})
+	out := make([]byte, 0, 80)
+	out = append(out, `{"status":"alive","uptime_s":`...)
+	out = strconv.AppendFloat(out, b.uptime(), 'f', -1, 64)
+	out = append(out, `,"request_count":`...)
+	out = strconv.AppendUint(out, b.requestCount.Load(), 10)
+	return handlerOut{result: append(out, '}')}, nil
 }
 
 type statusResult struct {
