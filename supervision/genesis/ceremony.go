@@ -14,7 +14,8 @@ import (
 // key from node0_identity.key, or creates one (mode 0600) when there is none, derives
 // the agent keys, and writes node0_genesis.json and genesis_hash.txt. It refuses to
 // overwrite an existing genesis or hash file (ErrExists), to use a key file that group
-// or others can access, is a symlink or is malformed (ErrKeyInsecure, ErrKeyMalformed),
+// or others can access, is a symlink, holds a known test key (IsTestKey) or is malformed
+// (ErrKeyInsecure, ErrKeyMalformed),
 // and a name or location that is too long or holds control characters (ErrInvalidInput).
 //
 // Files are written to a temporary name, synced and hard-linked into place, so a
@@ -55,6 +56,8 @@ func Init(dir, name, location string, now time.Time) (Genesis, error) {
 		}
 	case err != nil:
 		return Genesis{}, fmt.Errorf("identity key: %w", err)
+	case IsTestKey(seed):
+		return Genesis{}, fmt.Errorf("identity key %s is a known test key: %w", kpath, ErrKeyInsecure)
 	}
 	g, err := build(seed, name, location, now)
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package genesis implements the Node0 genesis ceremony and the fail-closed origin guard
 // (proof.md, "Node0 genesis"): the node0_genesis.json format, Init (the ceremony),
 // Validate (validate_genesis_chain), the BIZRA_NODE_ROLE parser, Enforce (the startup
-// guard) and Snapshot (the origin projection carried in status and receipts).
+// guard), Snapshot (the origin projection carried in status and receipts) and Guard
+// (that projection cached for hot paths, refreshed by the maintenance loop).
 //
 // # Files in the state folder
 //
@@ -54,7 +55,7 @@
 // IDENTITY_HASH_MISMATCH, NODE_ID_MISMATCH, PARTNERSHIP_HASH_MISMATCH,
 // GENESIS_HASH_MISMATCH, SIGNATURE_INVALID, TRUSTED_KEY_MISMATCH, "genesis hash
 // validation failed" (hash file), key file problems, IDENTITY_KEY_MISMATCH,
-// AGENT_KEY_MISMATCH.
+// AGENT_KEY_MISMATCH, TEST_KEY_REFUSED (the key is a well-known test value).
 //
 // The document is parsed strictly: one JSON object of at most 1 MiB, valid UTF-8, no
 // duplicate or unknown members, nesting at most 8, every value of the right type and
@@ -62,7 +63,9 @@
 //
 // # Concurrency
 //
-// Every function is safe for concurrent use. Init serializes against itself through the
+// Every function is safe for concurrent use, and so are a Guard's methods (its last
+// result is swapped atomically; Refresh calls may overlap, the last to finish wins).
+// Init serializes against itself through the
 // file system (files are linked into place, never overwritten). Validate, Snapshot, Show
 // and Enforce read the files on each call and hold no state.
 package genesis

@@ -100,6 +100,21 @@ func loadSeed(path string) ([]byte, *fileProblem, error) {
 	return seed, nil, nil
 }
 
+// IsTestKey reports whether seed is a well-known test value: one byte repeated (all
+// zeros, 0x11×32, …) or the counting sequence 00 01 … 1f of the golden vector. Init
+// refuses such a key, and Validate fails on it unless Policy.AllowTestKeys.
+func IsTestKey(seed []byte) bool {
+	if len(seed) == 0 {
+		return false
+	}
+	same, counting := true, true
+	for i, c := range seed {
+		same = same && c == seed[0]
+		counting = counting && int(c) == i
+	}
+	return same || counting
+}
+
 // newSeed creates a fresh identity seed and writes it to path with mode 0600; it
 // fails if the file exists.
 func newSeed(path string) ([]byte, error) {

@@ -152,7 +152,8 @@ func TestInitRefusesOverwrite(t *testing.T) {
 
 func TestInitReusesKeyAndRefusesInsecureKey(t *testing.T) {
 	dir := t.TempDir()
-	seed := bytes.Repeat([]byte{7}, 32)
+	_, priv, _ := ed25519.GenerateKey(nil)
+	seed := priv.Seed()
 	kpath := filepath.Join(dir, KeyFile)
 	if err := os.WriteFile(kpath, []byte(hex.EncodeToString(seed)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -180,6 +181,16 @@ func TestInitReusesKeyAndRefusesInsecureKey(t *testing.T) {
 		}
 		if _, err := os.Lstat(filepath.Join(d, GenesisFile)); err == nil {
 			t.Errorf("mode %04o: Init wrote a genesis", mode)
+		}
+	}
+	// Known test keys are refused.
+	for _, testSeed := range [][]byte{make([]byte, 32), bytes.Repeat([]byte{0x11}, 32), goldenSeed()} {
+		d := t.TempDir()
+		if err := os.WriteFile(filepath.Join(d, KeyFile), []byte(hex.EncodeToString(testSeed)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Init(d, "X", "", ceremonyTime); !errors.Is(err, ErrKeyInsecure) || !strings.Contains(err.Error(), "test key") {
+			t.Errorf("test seed %x: %v; want ErrKeyInsecure", testSeed[:4], err)
 		}
 	}
 	// A malformed key file is refused too.
@@ -246,7 +257,8 @@ func TestValidateKeyFileAnchors(t *testing.T) {
 		t.Fatalf("AllowMissingKey: %q", reason)
 	}
 	// A key file holding another key.
-	other := bytes.Repeat([]byte{9}, 32)
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	other := otherKey.Seed()
 	if err := os.WriteFile(kpath, []byte(hex.EncodeToString(other)), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +445,10 @@ func TestGoldenVector(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, KeyFile), []byte(vec.SeedHex+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustValidate(t, dir, ReasonOK)
+	mustValidate(t, dir, ReasonTestKey) // the golden seed is a known test key
+	if ok, reason := ValidateWith(dir, Policy{AllowTestKeys: true}); !ok {
+		t.Fatalf("golden files: %s", reason)
+	}
 
 	// 2. The ceremony reproduces the Python document exactly.
 	got, err := build(seed, vec.Name, vec.Location, ts)
@@ -493,5 +508,65 @@ func TestGoldenVector(t *testing.T) {
 	}
 	if len(vec.AgentSeeds) != 12 {
 		t.Errorf("%d agent seeds; want 12", len(vec.AgentSeeds))
+	}
+}
+
+func goldenSeed() []byte {
+	s := make([]byte, 32)
+	for i := range s {
+		s[i] = byte(i)
+	}
+	return s
+}
+
+func TestIsTestKey(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	if IsTestKey(priv.Seed()) || IsTestKey(nil) {
+		t.Fatal("a random key is not a test key")
+	}
+	for _, s := range [][]byte{make([]byte, 32), bytes.Repeat([]byte{0x11}, 32), goldenSeed()} {
+		if !IsTestKey(s) {
+			t.Fatalf("%x is a test key", s)
+		}
+	}
+}
+
+func TestGuard(t *testing.T) {
+	dir, g := ceremony(t)
+	guard, err := NewGuard(RoleNode0, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := guard.Origin(); o.Designation != "node0" || o.NodeID != g.Identity.NodeID || !o.HashValidated {
+		t.Fatalf("origin %+v", o)
+	}
+	writeHashFile(t, dir, flip(g.GenesisHash))
+	if o := guard.Origin(); o.Designation != "node0" {
+		t.Fatal("Origin re-read the files; it must return the cached result")
+	}
+	if ok, reason := guard.Refresh(); ok || reason != ReasonHashFile {
+		t.Fatalf("Refresh after tamper: (%v, %q)", ok, reason)
+	}
+	if o := guard.Origin(); o.Designation != "ephemeral_node" || o.HashValidated {
+		t.Fatalf("origin after tamper %+v", o)
+	}
+	if ok, reason := guard.Status(); ok || reason != ReasonHashFile {
+		t.Fatalf("Status (%v, %q)", ok, reason)
+	}
+	writeHashFile(t, dir, g.GenesisHash)
+	if ok, _ := guard.Refresh(); !ok || guard.Origin().Designation != "node0" {
+		t.Fatal("Refresh after repair")
+	}
+
+	empty := t.TempDir()
+	if _, err := NewGuard(RoleNode0, empty); !errors.Is(err, ErrEnforcement) {
+		t.Fatalf("node0 over an empty folder: %v", err)
+	}
+	node, err := NewGuard(RoleNode, empty)
+	if err != nil || node.Origin().Designation != "ephemeral_node" {
+		t.Fatalf("node: %v %+v", err, node)
+	}
+	if _, err := NewGuard("root", empty); !errors.Is(err, ErrInvalidRole) {
+		t.Fatalf("bad role: %v", err)
 	}
 }

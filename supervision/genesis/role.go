@@ -78,18 +78,22 @@ type Origin struct {
 
 // Snapshot returns the origin of a node: the node0 projection when role is RoleNode0
 // and the chain in dir validates now, the ephemeral one otherwise. It reads the files
-// (at most a few KiB of hashing) on every call.
+// and hashes on every call (about a millisecond); hot paths use a Guard.
 func Snapshot(role Role, dir string) Origin {
 	if role == RoleNode0 {
 		if g, reason := validateSafe(dir); reason == ReasonOK {
-			return Origin{
-				Designation: "node0", GenesisNode: true, GenesisBlock: true, BlockID: "block0",
-				HomeBaseDevice: true, NodeID: g.Identity.NodeID, NodeName: g.Identity.Name,
-				AuthoritySource: "genesis_files", HashValidated: true,
-			}
+			return node0Origin(g)
 		}
 	}
 	return Origin{Designation: "ephemeral_node", AuthoritySource: "genesis_files"}
+}
+
+func node0Origin(g *Genesis) Origin {
+	return Origin{
+		Designation: "node0", GenesisNode: true, GenesisBlock: true, BlockID: "block0",
+		HomeBaseDevice: true, NodeID: g.Identity.NodeID, NodeName: g.Identity.Name,
+		AuthoritySource: "genesis_files", HashValidated: true,
+	}
 }
 
 func validateSafe(dir string) (g *Genesis, reason string) {

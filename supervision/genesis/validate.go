@@ -30,6 +30,7 @@ const (
 	ReasonIdentityKey     = "IDENTITY_KEY_MISMATCH" // node0_identity.key is not the key of identity.public_key
 	ReasonAgentKey        = "AGENT_KEY_MISMATCH"    // an agent key is not the HKDF derivation of the identity key
 	ReasonTrustedKey      = "TRUSTED_KEY_MISMATCH"  // identity.public_key is not Policy.TrustedPublicKey
+	ReasonTestKey         = "TEST_KEY_REFUSED"      // the identity key is a known test value (IsTestKey)
 	reasonMalformed       = "malformed genesis: "
 	maxTextBytes          = 256
 	maxCapabilities       = 32
@@ -48,6 +49,8 @@ type Policy struct {
 	// a copy of the files away from the home-base device). By default the key file is
 	// required and must hold the private key of identity.public_key.
 	AllowMissingKey bool
+	// AllowTestKeys accepts an identity key that IsTestKey (golden vectors, drills).
+	AllowTestKeys bool
 }
 
 // Validate is the spec's validate_genesis_chain(state_dir) with the default Policy.
@@ -91,7 +94,13 @@ func validate(dir string, p Policy) (*Genesis, string) {
 		}
 		return g, kprob.reason
 	}
-	return g, checkKeys(g, seed)
+	if r := checkKeys(g, seed); r != ReasonOK {
+		return g, r
+	}
+	if IsTestKey(seed) && !p.AllowTestKeys {
+		return g, ReasonTestKey
+	}
+	return g, ReasonOK
 }
 
 // checkKeys checks that seed is the identity key of g and that every agent key is
