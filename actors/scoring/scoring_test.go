@@ -108,7 +108,7 @@ func TestMeasureHandComputed(t *testing.T) {
 			{Source: "cache.md:L1", Excerpt: "The cache stores answers for ten minutes.", Score: 0.3},
 		},
 		AnswerSentences: []Sentence{
-			{"Check bridge health with the doctor command.", "ops.md#bridge:L3"},     // grounded, cited, addresses (3 of 3 terms)
+			{"Check bridge health with the doctor command.", "ops.md#bridge:L3"},      // grounded, cited, addresses (3 of 3 terms)
 			{"The health endpoint returns healthy or degraded.", "api.md#health:L28"}, // grounded, cited, 1 of 3 terms: not addressing
 			{"Check bridge health with the doctor command.", ""},                      // grounded, uncited, repeats the first
 			{"Bananas are yellow fruit.", "made-up.md"},                               // ungrounded, cites nothing real
