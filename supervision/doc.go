@@ -22,7 +22,9 @@
 // decision (decider, reset, intensity) is made there, and the restart is scheduled with
 // Clock.AfterFunc. The failed child's mailbox stays suspended during the delay, so its
 // messages wait (bounded mailboxes fill and the edge answers OVERLOADED); the message
-// being processed when it failed is lost. The timer callback only sends the Restart
+// being processed when it failed is lost; with Options.FailureReply its sender (a
+// RequestFuture or ctx.Request caller) gets an error reply at once instead of waiting
+// for its deadline. The timer callback only sends the Restart
 // system message (Supervisor.RestartChildren), which is safe from any goroutine;
 // escalation happens synchronously in HandleFailure, because EscalateFailure touches
 // the supervisor's state. Pending restarts are owned by the strategy: Shutdown cancels

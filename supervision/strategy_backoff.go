@@ -46,6 +46,11 @@ type Options struct {
 	// OnEscalate, when set, is called when the intensity limit escalates a failure;
 	// restarts is the number of restarts within Window.
 	OnEscalate func(child *actor.PID, reason any, restarts int)
+	// FailureReply, when set, builds the reply sent at once to the sender of the message
+	// being processed when the child failed (a RequestFuture caller, or an actor that
+	// used ctx.Request), so the caller gets an error instead of waiting for its deadline.
+	// nil → no reply. It runs on the supervisor's goroutine; return plain data.
+	FailureReply func(reason any) any
 	// Clock and Rand (uniform in [0, 1)) are for tests; nil → real time, math/rand/v2.
 	Clock Clock
 	Rand  func() float64
@@ -154,6 +159,7 @@ func childKey(pid *actor.PID) string {
 // when its delay has passed; the child's mailbox stays suspended meanwhile.
 func (b *Backoff) HandleFailure(system *actor.ActorSystem, supervisor actor.Supervisor, child *actor.PID,
 	_ *actor.RestartStatistics, reason any, message any) {
+	b.replyFailure(system, reason, message)
 	directive := b.opts.Decider(reason)
 	switch directive {
 	case actor.ResumeDirective:
@@ -233,6 +239,20 @@ func (b *Backoff) HandleFailure(system *actor.ActorSystem, supervisor actor.Supe
 	publish(system, child, reason, actor.RestartDirective)
 	if delay <= 0 {
 		supervisor.RestartChildren(child)
+	}
+}
+
+// replyFailure answers the sender of the lost message, when FailureReply is set.
+func (b *Backoff) replyFailure(system *actor.ActorSystem, reason, message any) {
+	if b.opts.FailureReply == nil || system == nil {
+		return
+	}
+	env, ok := message.(*actor.MessageEnvelope)
+	if !ok || env.Sender == nil {
+		return
+	}
+	if reply := b.opts.FailureReply(reason); reply != nil {
+		system.Root.Send(env.Sender, reply)
 	}
 }
 

@@ -17,6 +17,7 @@ type (
 	pong      struct{ N int }
 	getChild  struct{}
 	childIs   struct{ PID *actor.PID }
+	failed    struct{ Code string }
 	failureAt struct {
 		Who    *actor.PID
 		Reason any
@@ -96,6 +97,12 @@ func TestChildRestartsWithBackoffAndKeepsServing(t *testing.T) {
 	clock := newFakeClock()
 	restarts := make(chan int, 16)
 	b, err := NewBackoff(Options{Min: 200 * time.Millisecond, Max: time.Second, Clock: clock,
+		FailureReply: func(reason any) any {
+			if errors.Is(reason.(error), ErrInjectedFault) {
+				return &failed{Code: "INJECTED_FAULT"}
+			}
+			return &failed{Code: "INTERNAL"}
+		},
 		OnRestart: func(_ *actor.PID, reason any, attempt int, _ time.Duration) {
 			if errors.Is(reason.(error), ErrInjectedFault) {
 				restarts <- attempt
@@ -116,7 +123,14 @@ func TestChildRestartsWithBackoffAndKeepsServing(t *testing.T) {
 	if got := request(t, sys, child, &ping{N: 1}).(*pong); got.N != 1 {
 		t.Fatalf("pong %d", got.N)
 	}
-	sys.Root.Send(child, &ping{N: 2}) // the injected panic: this message is lost
+	// The injected panic: this message is lost, and its caller hears so at once.
+	lost, err := sys.Root.RequestFuture(child, &ping{N: 2}, 5*time.Second).Result()
+	if err != nil {
+		t.Fatalf("caller of the lost message: %v", err)
+	}
+	if f, ok := lost.(*failed); !ok || f.Code != "INJECTED_FAULT" {
+		t.Fatalf("caller of the lost message got %#v", lost)
+	}
 	if d := waitDelay(t, clock); d != 200*time.Millisecond {
 		t.Fatalf("first restart delay %v; want 200ms", d)
 	}
