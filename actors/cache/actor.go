@@ -17,12 +17,20 @@ type StatsRequest struct{}
 // StatsReply describes the store.
 type StatsReply struct{ Entries, Capacity int }
 
+// upkeep is what the actor needs of a Store of any value type.
+type upkeep interface {
+	Sweep() int
+	Trim(max int) int
+	Len() int
+	Capacity() int
+}
+
 // Props returns the props of the cache actor that owns s's upkeep.
-func Props(s *Store) *actor.Props {
+func Props[V any](s *Store[V]) *actor.Props {
 	return actor.PropsFromProducer(func() actor.Actor { return &cacheActor{store: s} })
 }
 
-type cacheActor struct{ store *Store }
+type cacheActor struct{ store upkeep }
 
 func (a *cacheActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {

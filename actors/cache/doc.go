@@ -13,9 +13,9 @@
 // Trim (evict down to a number of entries, for the maintenance loop's memory budget)
 // and Stats, and answers Swept and StatsReply.
 //
-// Stored values are query results. The cache keeps its own copy and Get returns a
-// copy of the struct; the slices inside (evidence, thoughts, issues) are shared and
-// must be treated as read-only by callers.
+// Store is generic over its value; the pipeline stores query results. Get returns a
+// copy of the stored value; slices and maps inside it are shared and must be treated
+// as read-only by callers. Keys are computed by the query package (query.CacheKey).
 //
 // # Concurrency
 //

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/bizra/bizra/actors/query"
 )
 
 // Key identifies a cached result: SHA-256 of the canonical encoding of the query's
@@ -34,24 +32,25 @@ const (
 	defaultShards   = 64
 )
 
-type entry struct {
+type entry[V any] struct {
 	key        Key
-	val        query.Result
+	val        V
 	expires    int64 // unix nanoseconds
-	prev, next *entry
+	prev, next *entry[V]
 }
 
-type shard struct {
+type shard[V any] struct {
 	mu sync.Mutex
 	// mu guards the following fields.
-	items map[Key]*entry
-	head  entry // sentinel: head.next is the most recently used
+	items map[Key]*entry[V]
+	head  entry[V] // sentinel: head.next is the most recently used
 	cap   int
 }
 
-// Store is a sharded LRU with TTL. The zero value is not usable; use New.
-type Store struct {
-	shards   []shard
+// Store is a sharded LRU with TTL over values of type V. The zero value is not usable;
+// use New.
+type Store[V any] struct {
+	shards   []shard[V]
 	mask     uint64
 	ttl      time.Duration
 	now      func() time.Time
@@ -61,11 +60,11 @@ type Store struct {
 }
 
 // New builds a Store.
-func New(opts Options) (*Store, error) {
+func New[V any](opts Options) (*Store[V], error) {
 	if opts.TTL < 0 {
 		return nil, fmt.Errorf("ttl %s: %w", opts.TTL, ErrBadOptions)
 	}
-	s := &Store{ttl: opts.TTL, now: opts.Now}
+	s := &Store[V]{ttl: opts.TTL, now: opts.Now}
 	if s.ttl == 0 {
 		s.ttl = DefaultTTL
 	}
@@ -93,12 +92,12 @@ func New(opts Options) (*Store, error) {
 	for pow > 1 && pow > capacity {
 		pow >>= 1
 	}
-	s.shards = make([]shard, pow)
+	s.shards = make([]shard[V], pow)
 	s.mask = uint64(pow - 1)
 	per, extra := capacity/pow, capacity%pow
 	for i := range s.shards {
 		sh := &s.shards[i]
-		sh.items = make(map[Key]*entry)
+		sh.items = make(map[Key]*entry[V])
 		sh.head.next, sh.head.prev = &sh.head, &sh.head
 		sh.cap = per
 		if i < extra {
@@ -109,22 +108,23 @@ func New(opts Options) (*Store, error) {
 }
 
 // Enabled reports whether the store caches anything.
-func (s *Store) Enabled() bool { return !s.disabled }
+func (s *Store[V]) Enabled() bool { return !s.disabled }
 
 // Capacity returns the configured maximum number of entries.
-func (s *Store) Capacity() int { return s.capacity }
+func (s *Store[V]) Capacity() int { return s.capacity }
 
 // Len returns the number of entries (expired ones included until swept).
-func (s *Store) Len() int { return int(s.size.Load()) }
+func (s *Store[V]) Len() int { return int(s.size.Load()) }
 
-func (s *Store) shardOf(k Key) *shard {
+func (s *Store[V]) shardOf(k Key) *shard[V] {
 	return &s.shards[binary.LittleEndian.Uint64(k[:8])&s.mask]
 }
 
 // Get returns a copy of the live entry for k.
-func (s *Store) Get(k Key) (query.Result, bool) {
+func (s *Store[V]) Get(k Key) (V, bool) {
+	var zero V
 	if s.disabled {
-		return query.Result{}, false
+		return zero, false
 	}
 	sh := s.shardOf(k)
 	now := s.now().UnixNano()
@@ -132,13 +132,13 @@ func (s *Store) Get(k Key) (query.Result, bool) {
 	e, ok := sh.items[k]
 	if !ok {
 		sh.mu.Unlock()
-		return query.Result{}, false
+		return zero, false
 	}
 	if now >= e.expires {
 		sh.removeLocked(e)
 		sh.mu.Unlock()
 		s.size.Add(-1)
-		return query.Result{}, false
+		return zero, false
 	}
 	sh.moveFrontLocked(e)
 	v := e.val
@@ -148,7 +148,7 @@ func (s *Store) Get(k Key) (query.Result, bool) {
 
 // Put stores r under k, evicting the least recently used entry of k's shard when it is
 // full. It reports whether an entry was evicted.
-func (s *Store) Put(k Key, r query.Result) (evicted bool) {
+func (s *Store[V]) Put(k Key, r V) (evicted bool) {
 	if s.disabled {
 		return false
 	}
@@ -168,7 +168,7 @@ func (s *Store) Put(k Key, r query.Result) (evicted bool) {
 			evicted = true
 		}
 	}
-	e := &entry{key: k, val: r, expires: exp}
+	e := &entry[V]{key: k, val: r, expires: exp}
 	sh.items[k] = e
 	sh.pushFrontLocked(e)
 	s.size.Add(1)
@@ -176,7 +176,7 @@ func (s *Store) Put(k Key, r query.Result) (evicted bool) {
 }
 
 // Sweep removes expired entries and returns how many it removed.
-func (s *Store) Sweep() int {
+func (s *Store[V]) Sweep() int {
 	now := s.now().UnixNano()
 	n := 0
 	for i := range s.shards {
@@ -198,7 +198,7 @@ func (s *Store) Sweep() int {
 
 // Trim evicts least recently used entries, shard by shard, until at most max remain,
 // and returns how many it evicted.
-func (s *Store) Trim(max int) int {
+func (s *Store[V]) Trim(max int) int {
 	if max < 0 {
 		max = 0
 	}
@@ -217,19 +217,19 @@ func (s *Store) Trim(max int) int {
 	return n
 }
 
-func (sh *shard) removeLocked(e *entry) {
+func (sh *shard[V]) removeLocked(e *entry[V]) {
 	e.prev.next, e.next.prev = e.next, e.prev
 	e.prev, e.next = nil, nil
 	delete(sh.items, e.key)
 }
 
-func (sh *shard) pushFrontLocked(e *entry) {
+func (sh *shard[V]) pushFrontLocked(e *entry[V]) {
 	e.prev, e.next = &sh.head, sh.head.next
 	sh.head.next.prev = e
 	sh.head.next = e
 }
 
-func (sh *shard) moveFrontLocked(e *entry) {
+func (sh *shard[V]) moveFrontLocked(e *entry[V]) {
 	if sh.head.next == e {
 		return
 	}

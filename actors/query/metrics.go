@@ -10,16 +10,18 @@ import (
 // window is how many completed queries the SNR and Ihsan gauges average over.
 const window = 100
 
-// Metrics owns the pipeline's series: the 15 contract series of api.md (exact names,
+// Metrics owns the pipeline's series: the contract series of api.md (exact names,
 // types and meanings, unlabelled) plus the pipeline histograms and gauges. Every method
-// is safe for concurrent use.
+// is safe for concurrent use. sovereign_reasoning_calls_total is counted per run by the
+// reasoning package's Recorder on the same set; ReasoningCalls here counts the
+// completed queries that reasoned, the denominator of the mean depth.
 type Metrics struct {
 	set *metrics.Set
 
-	queries, reasoningCalls, cacheHits, cacheMisses *metrics.Counter
-	cycles, decisions, actions                      *metrics.Counter
-	degraded, timeouts, overloaded                  *metrics.Counter
-	duration, overhead                              *metrics.PrometheusHistogram
+	queries, cacheHits, cacheMisses *metrics.Counter
+	cycles, decisions, actions      *metrics.Counter
+	degraded, timeouts, overloaded  *metrics.Counter
+	duration, overhead              *metrics.PrometheusHistogram
 
 	ready func() bool
 
@@ -28,6 +30,7 @@ type Metrics struct {
 	processed, succeeded    uint64
 	totalMs                 float64
 	depthSum                float64
+	reasoned                uint64
 	validated, passed       uint64
 	snr, ihsan              [window]float64
 	scored, next            int
@@ -52,7 +55,6 @@ func NewMetrics(set *metrics.Set, ready func() bool) *Metrics {
 	}
 	m := &Metrics{set: set, ready: ready, gateRejections: map[string]*metrics.Counter{}}
 	m.queries = set.GetOrCreateCounter("sovereign_queries_total")
-	m.reasoningCalls = set.GetOrCreateCounter("sovereign_reasoning_calls_total")
 	m.cacheHits = set.GetOrCreateCounter("sovereign_cache_hits_total")
 	m.cacheMisses = set.GetOrCreateCounter("sovereign_cache_misses_total")
 	m.cycles = set.GetOrCreateCounter("sovereign_autonomous_cycles_total")
@@ -103,9 +105,6 @@ func (m *Metrics) Record(c Completion) {
 			m.cacheMisses.Inc()
 		}
 	}
-	if c.Reasoned {
-		m.reasoningCalls.Inc()
-	}
 	if c.Degraded {
 		m.degraded.Inc()
 	}
@@ -120,6 +119,7 @@ func (m *Metrics) Record(c Completion) {
 	}
 	m.totalMs += float64(c.Duration) / float64(time.Millisecond)
 	if c.Reasoned {
+		m.reasoned++
 		m.depthSum += float64(c.Depth)
 	}
 	if c.Validated {
@@ -195,12 +195,11 @@ type Snapshot struct {
 // Snapshot computes the derived values.
 func (m *Metrics) Snapshot() Snapshot {
 	s := Snapshot{
-		ReasoningCalls: m.reasoningCalls.Get(),
-		CacheHits:      m.cacheHits.Get(),
-		CacheMisses:    m.cacheMisses.Get(),
-		Cycles:         m.cycles.Get(),
-		Decisions:      m.decisions.Get(),
-		Actions:        m.actions.Get(),
+		CacheHits:   m.cacheHits.Get(),
+		CacheMisses: m.cacheMisses.Get(),
+		Cycles:      m.cycles.Get(),
+		Decisions:   m.decisions.Get(),
+		Actions:     m.actions.Get(),
 	}
 	if t := s.CacheHits + s.CacheMisses; t > 0 {
 		s.CacheHitRate = float64(s.CacheHits) / float64(t)
@@ -215,8 +214,9 @@ func (m *Metrics) Snapshot() Snapshot {
 		s.SuccessRate = float64(m.succeeded) / float64(m.processed)
 		s.AvgTimeMs = m.totalMs / float64(m.processed)
 	}
-	if s.ReasoningCalls > 0 {
-		s.AvgDepth = m.depthSum / float64(s.ReasoningCalls)
+	s.ReasoningCalls = m.reasoned
+	if m.reasoned > 0 {
+		s.AvgDepth = m.depthSum / float64(m.reasoned)
 	}
 	if m.validated > 0 {
 		s.ValidationPassRate = float64(m.passed) / float64(m.validated)

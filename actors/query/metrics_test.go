@@ -44,7 +44,7 @@ func TestMetricsContract(t *testing.T) {
 	set.WritePrometheus(&buf)
 	for _, line := range []string{
 		"sovereign_queries_total 10", "sovereign_query_success_rate 0.8",
-		"sovereign_cache_hits_total 3", "sovereign_cache_misses_total 7", "sovereign_reasoning_calls_total 10",
+		"sovereign_cache_hits_total 3", "sovereign_cache_misses_total 7",
 	} {
 		if !strings.Contains(buf.String(), line+"\n") {
 			t.Errorf("exposition lacks %q", line)

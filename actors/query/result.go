@@ -1,5 +1,7 @@
 package query
 
+import "github.com/bizra/bizra/actors/index"
+
 // Request is one query as both front doors (HTTP gateway, bridge) hand it to the core.
 // It is plain data: the edges copy everything out of their transport buffers first.
 type Request struct {
@@ -34,12 +36,10 @@ func NewRequest(q string) Request {
 		MaxDepth: DefaultMaxDepth, TimeoutMs: DefaultTimeoutMs}
 }
 
-// Evidence is one local passage an answer drew on.
-type Evidence struct {
-	Source  string  `json:"source"`
-	Excerpt string  `json:"excerpt"`
-	Score   float64 `json:"score"`
-}
+// Evidence is one local passage an answer drew on ({source, excerpt, score}). It is
+// declared in actors/index, at the bottom of the import graph, so that reasoning and
+// scoring (which this package imports) can use it too.
+type Evidence = index.Evidence
 
 // Verdicts (core.md, Scoring).
 const (

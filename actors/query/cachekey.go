@@ -1,19 +1,20 @@
-package cache
+package query
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/bizra/bizra/actors/cache"
 	"github.com/bizra/bizra/actors/canon"
-	"github.com/bizra/bizra/actors/query"
 )
 
-// keyDomain separates cache keys from every other digest.
-const keyDomain = "bizra-cache-v1"
+// cacheKeyDomain separates result-cache keys from every other digest.
+const cacheKeyDomain = "bizra-cache-v1"
 
-// KeyOf returns the cache key of a request: SHA-256 of the canonical encoding of
-// {query (trimmed), context, require_reasoning, require_validation, max_depth, user_id}.
-func KeyOf(r *query.Request) (Key, error) {
+// CacheKey returns the result-cache key of a request (core.md step 2): SHA-256 of the
+// canonical encoding of {query (trimmed), context, require_reasoning,
+// require_validation, max_depth, user_id}.
+func CacheKey(r *Request) (cache.Key, error) {
 	ctx := r.Context
 	if ctx == nil {
 		ctx = map[string]any{}
@@ -27,7 +28,7 @@ func KeyOf(r *query.Request) (Key, error) {
 		UserID            string         `json:"user_id"`
 	}{strings.TrimSpace(r.Query), ctx, r.RequireReasoning, r.RequireValidation, r.MaxDepth, r.UserID})
 	if err != nil {
-		return Key{}, fmt.Errorf("cache key: %w", err)
+		return cache.Key{}, fmt.Errorf("cache key: %w", err)
 	}
-	return canon.Sum(keyDomain, b), nil
+	return canon.Sum(cacheKeyDomain, b), nil
 }

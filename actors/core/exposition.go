@@ -1,0 +1,91 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strings"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/query"
+)
+
+type querySnapshot query.Snapshot
+
+func (r *Runtime) cacheActor() *actor.PID {
+	return actor.NewPID(r.root.Address, r.root.Id+"/"+KindCache)
+}
+
+// help is the HELP text of every series family bizra exports. VictoriaMetrics/metrics
+// writes "# HELP name" with no text; WriteExposition fills it in from here, so
+// `promtool check metrics` finds no family without help.
+var help = map[string]string{
+	"sovereign_queries_total":                 "Queries that completed the pipeline, cache hits included.",
+	"sovereign_query_success_rate":            "Succeeded over processed queries, 0 when none.",
+	"sovereign_snr_score":                     "Mean SNR of the last 100 completed queries that were scored.",
+	"sovereign_ihsan_score":                   "Mean Ihsan of the last 100 completed queries that were scored.",
+	"sovereign_avg_query_time_ms":             "Running mean of query time in milliseconds (compatibility name; see sovereign_query_duration_seconds).",
+	"sovereign_health_score":                  "0.4*snr + 0.4*ihsan + 0.2*success_rate; before any query 1 when ready, else 0.",
+	"sovereign_reasoning_calls_total":         "Graph-of-thought runs (not counted when reasoning is skipped).",
+	"sovereign_reasoning_avg_depth":           "Mean graph depth reached.",
+	"sovereign_validation_pass_rate":          "Passed over validated queries, counted once per query.",
+	"sovereign_autonomous_cycles_total":       "Maintenance-loop cycles run.",
+	"sovereign_autonomous_decisions_total":    "Decisions the maintenance loop took.",
+	"sovereign_autonomous_actions_total":      "Actions the maintenance loop executed.",
+	"sovereign_cache_hits_total":              "Result-cache hits.",
+	"sovereign_cache_misses_total":            "Result-cache misses (not counted when the cache is off).",
+	"sovereign_cache_hit_rate":                "Result-cache hits over hits plus misses.",
+	"sovereign_build_info":                    "Build information; always 1.",
+	"sovereign_uptime_seconds":                "Seconds since the runtime started.",
+	"sovereign_query_duration_seconds":        "Query time from admission to answer.",
+	"sovereign_query_overhead_seconds":        "Query time spent in the runtime itself, excluding the inference backend.",
+	"sovereign_query_in_flight":               "Queries admitted and not yet answered.",
+	"sovereign_query_queue_depth":             "Queries waiting for a query worker.",
+	"sovereign_query_timeouts_total":          "Queries that did not finish within timeout_ms.",
+	"sovereign_query_overloaded_total":        "Queries refused because the query queue was full.",
+	"sovereign_gate_rejections_total":         "Queries rejected by a pre-flight gate, by gate.",
+	"sovereign_degraded_answers_total":        "Answers given by the embedded engine after every external backend failed.",
+	"sovereign_graph_nodes_total":             "Graph-of-thought nodes created.",
+	"sovereign_graph_edges_total":             "Graph-of-thought edges created.",
+	"sovereign_cache_entries":                 "Entries in the result cache.",
+	"sovereign_index_passages":                "Passages in the data-lake index.",
+	"sovereign_actor_restarts_total":          "Actor restarts by the supervisor, by actor kind.",
+	"sovereign_actor_escalations_total":       "Crash loops escalated by the supervisor, by actor kind.",
+	"sovereign_http_requests_total":           "HTTP responses by route and status code.",
+	"sovereign_http_request_duration_seconds": "HTTP request handling time by route.",
+}
+
+// WriteExposition writes set and the process series in the Prometheus text format
+// 0.0.4, with HELP text for every family.
+func WriteExposition(w io.Writer, set *metrics.Set) {
+	var buf bytes.Buffer
+	set.WritePrometheus(&buf)
+	metrics.WriteProcessMetrics(&buf)
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	bw := bufio.NewWriter(w)
+	for sc.Scan() {
+		line := sc.Text()
+		if name, ok := strings.CutPrefix(line, "# HELP "); ok && !strings.Contains(name, " ") {
+			text := help[name]
+			if text == "" {
+				text = helpFromName(name)
+			}
+			bw.WriteString("# HELP " + name + " " + text + "\n")
+			continue
+		}
+		bw.WriteString(line)
+		bw.WriteByte('\n')
+	}
+	bw.Flush()
+}
+
+// helpFromName writes a plain description for a family without an entry in help
+// (the series of other packages and the Go runtime).
+func helpFromName(name string) string {
+	s := strings.TrimPrefix(name, "sovereign_")
+	s = strings.ReplaceAll(s, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:] + "."
+}

@@ -1,0 +1,240 @@
+package core
+
+import (
+	"context"
+	"runtime"
+	"time"
+
+	"github.com/bizra/bizra/actors/cache"
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/maintenance"
+	"github.com/bizra/bizra/supervision/genesis"
+)
+
+// Health is the cheap readiness report of GET /v1/health.
+type Health struct {
+	Status  string         `json:"status"`
+	Version string         `json:"version"`
+	UptimeS float64        `json:"uptime_s"`
+	Checks  map[string]any `json:"checks"`
+}
+
+// Health computes readiness without building the full status.
+func (r *Runtime) Health() Health {
+	h := Health{Version: r.opts.Version, Checks: map[string]any{}}
+	if !r.start.IsZero() {
+		h.UptimeS = roundTo(time.Since(r.start).Seconds(), 3)
+	}
+	switch r.state.Load() {
+	case stateStarting:
+		h.Status = "starting"
+		return h
+	case stateStopping, stateStopped:
+		h.Status = "stopping"
+		return h
+	}
+	ledgerOK := r.ledger != nil && r.ledgerBootValid && r.ledger.Stats().Verified
+	inf := r.inferenceCheck()
+	h.Checks["runtime"] = !r.escalated.Load()
+	h.Checks["ledger"] = ledgerOK
+	h.Checks["inference"] = inf
+	var bridge any
+	if f := r.bridgeStats.Load(); f != nil {
+		bs := (*f)()
+		bridge = bs.Enabled && bs.Listening
+	}
+	h.Checks["bridge"] = bridge
+	h.Checks["genesis"] = r.genesisOK.Load()
+	switch {
+	case !r.genesisOK.Load():
+		h.Status = "unhealthy"
+	case !ledgerOK || inf != inference.StatusReady || bridge != true || r.escalated.Load():
+		h.Status = "degraded"
+	default:
+		h.Status = "healthy"
+	}
+	return h
+}
+
+// inferenceCheck is "ready" when an external model is ready, "degraded" when only the
+// embedded engine can answer (none configured, or every configured one down), and
+// "offline" when the service is not running.
+func (r *Runtime) inferenceCheck() string {
+	if r.infer == nil {
+		return inference.StatusOffline
+	}
+	for _, b := range r.infer.Status() {
+		if b.Status == inference.StatusReady {
+			return inference.StatusReady
+		}
+	}
+	return inference.StatusDegraded
+}
+
+func roundTo(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}
+
+// Status is the /v1/status document (api.md).
+func (r *Runtime) Status(context.Context) map[string]any {
+	h := r.Health()
+	snap := r.qmetricsSnapshot()
+	signer := r.receipts
+	identity := map[string]any{"node_id": r.NodeID(), "version": r.opts.Version, "role": string(r.role),
+		"origin": r.Origin()}
+	if signer != nil {
+		identity["signer_public_key"], identity["signer_key_id"] = signer.PublicKeyHex(), signer.KeyID()
+	}
+	mode := "STANDARD"
+	if len(r.opts.Inference.Backends) == 0 {
+		mode = "MINIMAL"
+	}
+	doc := map[string]any{
+		"identity": identity,
+		"state": map[string]any{"running": r.Ready(), "mode": mode,
+			"started_at": r.start.UTC().Format(time.RFC3339)},
+		"health": map[string]any{"status": h.Status, "score": roundTo(snap.HealthScore, 6), "readiness": h.Checks},
+	}
+	backend, model, status := inference.EmbeddedBackend, inference.EmbeddedModel, inference.StatusDegraded
+	backends := []inference.BackendStatus{}
+	if r.infer != nil {
+		backend, model, status = r.infer.Primary()
+		backends = r.infer.Status()
+	}
+	doc["inference"] = map[string]any{"backend": backend, "model": model, "status": status, "backends": backends}
+	if r.cache != nil {
+		doc["cache"] = map[string]any{"entries": r.cache.Len(), "capacity": r.cache.Capacity(),
+			"enabled": r.cache.Enabled(), "hit_rate": roundTo(snap.CacheHitRate, 6)}
+	}
+	if r.ledger != nil {
+		st := r.ledger.Stats()
+		doc["ledger"] = map[string]any{"episodes": st.Episodes, "chain_head": st.ChainHead,
+			"verified": st.Verified && r.ledgerBootValid, "segments": st.Segments, "disk_bytes": st.DiskBytes}
+	}
+	if r.receipts != nil {
+		st := r.receipts.Stats()
+		doc["receipts"] = map[string]any{"issued": st.Issued, "sealed_batches": st.SealedBatches, "pending": st.Pending,
+			"mode": r.receipts.Mode()}
+	}
+	bridge := map[string]any{"listening": false, "address": nil, "connections": 0, "request_count": 0}
+	if f := r.bridgeStats.Load(); f != nil {
+		bs := (*f)()
+		bridge = map[string]any{"listening": bs.Listening, "address": bs.Address, "connections": bs.Connections,
+			"request_count": bs.RequestCount}
+	}
+	doc["bridge"] = bridge
+	actors := map[string]any{}
+	if r.mailboxes != nil {
+		for kind, mb := range r.mailboxes.kinds() {
+			rs, esc := r.restarts.get(kind)
+			actors[kind] = map[string]any{"restarts": rs, "escalations": esc, "mailbox": mb.depth()}
+		}
+	}
+	doc["actors"] = actors
+	doc["index"] = r.indexInfo
+	var ms maintenance.Stats
+	if r.maint != nil {
+		ms = r.maint.Stats()
+	}
+	doc["metrics"] = map[string]any{
+		"queries": map[string]any{"processed": snap.Processed, "succeeded": snap.Succeeded, "failed": snap.Failed,
+			"avg_time_ms": roundTo(snap.AvgTimeMs, 3), "in_flight": snap.InFlight, "queued": snap.Queued},
+		"reasoning":      map[string]any{"calls": r.reasoningCalls(), "avg_depth": roundTo(snap.AvgDepth, 3)},
+		"validation":     map[string]any{"count": snap.Validated, "pass_rate": roundTo(snap.ValidationPassRate, 6)},
+		"quality":        map[string]any{"ihsan_score": roundTo(snap.Ihsan, 6), "snr_score": roundTo(snap.SNR, 6), "window": snap.Scored},
+		"autonomy":       map[string]any{"cycles": ms.Cycles, "decisions": ms.Decisions, "actions": ms.Actions},
+		"uptime_seconds": roundTo(time.Since(r.start).Seconds(), 3),
+	}
+	return doc
+}
+
+func (r *Runtime) reasoningCalls() uint64 {
+	if r.recorder == nil {
+		return 0
+	}
+	return r.recorder.Calls()
+}
+
+func (r *Runtime) qmetricsSnapshot() (s querySnapshot) {
+	if r.qmetrics == nil {
+		return s
+	}
+	return querySnapshot(r.qmetrics.Snapshot())
+}
+
+// startMaintenance builds the maintenance loop's tasks (core.md): expire and trim the
+// cache, flush pending receipts, re-verify the genesis chain of a node0.
+func (r *Runtime) startMaintenance(ctx context.Context) error {
+	interval := r.opts.MaintenanceInterval
+	tasks := []maintenance.Task{
+		{Name: "cache_expiry", Check: func(context.Context) func(context.Context) error {
+			if r.cache.Len() == 0 {
+				return nil
+			}
+			return func(ctx context.Context) error {
+				_, err := r.opts.System.Root.RequestFuture(r.cacheActor(), &cache.Sweep{}, time.Second).Result()
+				return err
+			}
+		}},
+		{Name: "memory_budget", Check: func(context.Context) func(context.Context) error {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc < r.opts.MemoryBudget || r.cache.Len() == 0 {
+				return nil
+			}
+			return func(ctx context.Context) error {
+				r.log.Warn("heap over budget; trimming the result cache", "heap_bytes", ms.HeapAlloc,
+					"budget_bytes", r.opts.MemoryBudget)
+				_, err := r.opts.System.Root.RequestFuture(r.cacheActor(), &cache.Trim{Max: r.cache.Len() / 2}, time.Second).Result()
+				return err
+			}
+		}},
+		{Name: "receipt_flush", Check: func(context.Context) func(context.Context) error {
+			st := r.receipts.Stats()
+			if st.Pending == 0 || st.LastSealAge < 2*r.batchInterval() {
+				return nil
+			}
+			return func(ctx context.Context) error { return r.receipts.Flush(ctx) }
+		}},
+	}
+	if r.role == genesis.RoleNode0 {
+		tasks = append(tasks, maintenance.Task{Name: "genesis_reverify", Check: func(context.Context) func(context.Context) error {
+			ok, reason := genesis.Validate(r.opts.StateDir)
+			if ok == r.genesisOK.Load() {
+				return nil
+			}
+			return func(context.Context) error {
+				r.genesisOK.Store(ok)
+				if !ok {
+					r.log.Error("SECURITY: node0 genesis chain no longer validates; health is unhealthy",
+						"event", "genesis_tamper", "reason", reason)
+				} else {
+					r.log.Warn("node0 genesis chain validates again", "event", "genesis_restored")
+				}
+				return nil
+			}
+		}})
+	}
+	l, err := maintenance.New(maintenance.Options{System: r.opts.System, Logger: r.log, Interval: interval,
+		Tasks: tasks, OnCycle: r.qmetrics.Cycle})
+	if err != nil {
+		return err
+	}
+	if err := l.Start(ctx); err != nil {
+		return err
+	}
+	r.maint = l
+	r.onStop("maintenance", l.Shutdown)
+	return nil
+}
+
+func (r *Runtime) batchInterval() time.Duration {
+	if r.opts.ReceiptBatch > 0 {
+		return r.opts.ReceiptBatch
+	}
+	return 5 * time.Millisecond
+}

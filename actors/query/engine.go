@@ -1,0 +1,236 @@
+package query
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/cache"
+	"github.com/bizra/bizra/actors/receipt"
+)
+
+// Receipts issues a receipt for a completed query (actors/receipt.Service).
+type Receipts interface {
+	Issue(in receipt.Input) (receipt.Ref, error)
+}
+
+// EngineOptions configures the edge side of the pipeline.
+type EngineOptions struct {
+	// System runs the workers. Required.
+	System *actor.ActorSystem
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Metrics records every completed query. Required.
+	Metrics *Metrics
+	// Cache is the result cache; nil disables caching.
+	Cache *cache.Store[Result]
+	// Receipts issues a receipt for every completed query; nil issues none (tests).
+	Receipts Receipts
+	// Workers are the query worker PIDs, used round robin. Required.
+	Workers []*actor.PID
+	// Queue bounds the queries admitted at once (running plus waiting); 0 means 256.
+	// One more is refused with ErrOverloaded at once.
+	Queue int
+	// Safety is the deny-pattern gate; nil has no patterns.
+	Safety *SafetyPolicy
+	// Load counts submitted and started runs for the queue-depth gauge; nil allocates.
+	Load *Load
+}
+
+// Load counts queries handed to the workers and queries the workers have begun, so the
+// difference is the queue depth. Safe for concurrent use.
+type Load struct{ submitted, started atomic.Int64 }
+
+// Queued returns the number of runs waiting for a worker.
+func (l *Load) Queued() int { return int(l.submitted.Load() - l.started.Load()) }
+
+// Engine is the edge of the query pipeline: gates, admission, the cache fast path, and
+// the hand-off to a worker with the caller's deadline. Safe for concurrent use.
+type Engine struct {
+	opts     EngineOptions
+	log      *slog.Logger
+	admitted atomic.Int64
+	rr       atomic.Uint64
+	stopped  atomic.Bool
+}
+
+// NewEngine checks opts and builds an Engine.
+func NewEngine(opts EngineOptions) (*Engine, error) {
+	if opts.System == nil || opts.Metrics == nil || len(opts.Workers) == 0 {
+		return nil, errors.New("query: EngineOptions needs System, Metrics and Workers")
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 256
+	}
+	if opts.Load == nil {
+		opts.Load = &Load{}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{opts: opts, log: log}, nil
+}
+
+// Stop makes further queries fail fast with ErrStopped.
+func (e *Engine) Stop() { e.stopped.Store(true) }
+
+// InFlight returns the number of admitted queries.
+func (e *Engine) InFlight() int { return int(e.admitted.Load()) }
+
+// NewQueryID returns a fresh query id: q-<unix ms>-<16 hex>.
+func NewQueryID(now time.Time) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "q-" + strconv.FormatInt(now.UnixMilli(), 10) + "-" + hex.EncodeToString(b[:])
+}
+
+// Query runs one query: schema gate, admission, safety gate, cache, then a worker,
+// waiting at most until ctx's deadline. A timeout gives ErrTimeout and nothing is
+// cached or committed.
+func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
+	start := time.Now()
+	if e.stopped.Load() {
+		return Result{}, ErrStopped
+	}
+	if err := Validate(&req); err != nil {
+		e.opts.Metrics.GateRejected(GateSchema)
+		return Result{}, err
+	}
+	req.Query = strings.TrimSpace(req.Query)
+	deadline := start.Add(time.Duration(req.TimeoutMs) * time.Millisecond)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	// Concurrency slot: acquired here, always released on return.
+	if n := e.admitted.Add(1); n > int64(e.opts.Queue) {
+		e.admitted.Add(-1)
+		e.opts.Metrics.Overloaded()
+		return Result{}, ErrOverloaded
+	}
+	defer e.admitted.Add(-1)
+	e.opts.Metrics.SetLoad(int(e.admitted.Load()), e.opts.Load.Queued(), e.opts.Queue)
+
+	qid := NewQueryID(start)
+	if hits := e.opts.Safety.Hits(req.Query); hits > 0 {
+		e.opts.Metrics.GateRejected(GateSafety)
+		res := rejected(qid, &req, GateSafety, "SAFETY_POLICY", fmt.Sprintf("rejected by the safety gate: %d deny pattern(s) matched", hits))
+		e.finish(&res, &req, start, Completion{Success: false})
+		return res, nil
+	}
+	var key cache.Key
+	consult := e.opts.Cache != nil && e.opts.Cache.Enabled()
+	if consult {
+		k, err := CacheKey(&req)
+		if err != nil {
+			return Result{}, fmt.Errorf("query %s: %w", qid, err)
+		}
+		key = k
+		if hit, ok := e.opts.Cache.Get(key); ok {
+			hit.QueryID, hit.Cached = qid, true
+			hit.UserID = req.UserID
+			hit.Detail.BackendMs, hit.Detail.TokensUsed = 0, 0
+			e.finish(&hit, &req, start, Completion{Success: hit.Success, Cached: true, SNR: hit.SNRScore,
+				Ihsan: hit.IhsanScore, CacheConsult: true, CacheHit: true, Validated: hit.Validated, Passed: hit.ValidationPassed})
+			return hit, nil
+		}
+	}
+	run := &Run{Request: req, QueryID: qid, CacheKey: key, UseCache: consult,
+		StartUnixNano: start.UnixNano(), DeadlineUnixNano: deadline.UnixNano()}
+	pid := e.opts.Workers[e.rr.Add(1)%uint64(len(e.opts.Workers))]
+	e.opts.Load.submitted.Add(1)
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		e.opts.Load.started.Add(1)
+		return e.timedOut(consult)
+	}
+	reply, err := e.opts.System.Root.RequestFuture(pid, run, wait).Result()
+	if err != nil {
+		if errors.Is(err, actor.ErrTimeout) {
+			return e.timedOut(consult)
+		}
+		return Result{}, fmt.Errorf("query %s: %w: %w", qid, ErrStopped, err)
+	}
+	done, ok := reply.(*Done)
+	if !ok {
+		return Result{}, fmt.Errorf("query %s: unexpected reply %T", qid, reply)
+	}
+	if done.Code != "" {
+		return Result{}, done.Err()
+	}
+	res := done.Result
+	e.finish(&res, &req, start, done.Completion)
+	return res, nil
+}
+
+func (e *Engine) timedOut(consulted bool) (Result, error) {
+	e.opts.Metrics.Timeout()
+	if consulted {
+		e.opts.Metrics.CacheMiss()
+	}
+	return Result{}, ErrTimeout
+}
+
+// finish stamps the timing, issues the receipt and records the metrics of a completed
+// query (cache hits and rejections included).
+func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion) {
+	elapsed := time.Since(start)
+	res.ProcessingTimeMs = float64(elapsed.Microseconds()) / 1000
+	res.Detail.TotalMs = res.ProcessingTimeMs
+	res.Detail.OverheadMs = max(0, res.Detail.TotalMs-res.Detail.BackendMs)
+	if e.opts.Receipts != nil {
+		status := receipt.StatusAccepted
+		reason := ""
+		if !res.Success {
+			status = receipt.StatusRejected
+			if res.Error != nil {
+				reason = *res.Error
+			}
+		}
+		method := req.Method
+		if method == "" {
+			method = "query"
+		}
+		ref, err := e.opts.Receipts.Issue(receipt.Input{
+			Kind: receipt.KindQuery, Status: status, Method: method,
+			Params: receiptParams(req), Payload: res, SNR: res.SNRScore, Ihsan: res.IhsanScore,
+			GatePassed: res.Detail.Gate == "", Reason: reason, Duration: elapsed,
+		})
+		if err != nil {
+			e.log.Error("issue receipt", "query_id", res.QueryID, "err", err)
+		} else {
+			res.ReceiptID, res.Detail.LeafHash, res.Detail.ReceiptStatus = ref.ReceiptID, ref.LeafHash, ref.Status
+		}
+	}
+	c.Duration = elapsed
+	c.Overhead = time.Duration(res.Detail.OverheadMs * float64(time.Millisecond))
+	c.Degraded = res.Degraded
+	e.opts.Metrics.Record(c)
+}
+
+// receiptParams is what a query receipt's query_digest digests: the request's identity.
+func receiptParams(r *Request) map[string]any {
+	ctx := r.Context
+	if ctx == nil {
+		ctx = map[string]any{}
+	}
+	return map[string]any{"query": r.Query, "context": ctx, "require_reasoning": r.RequireReasoning,
+		"require_validation": r.RequireValidation, "max_depth": r.MaxDepth, "timeout_ms": r.TimeoutMs, "user_id": r.UserID}
+}
+
+// rejected builds the result of a query a gate refused.
+func rejected(qid string, req *Request, gate, code, msg string) Result {
+	return Result{QueryID: qid, Success: false, Error: &msg, Verdict: VerdictRejected,
+		ValidationIssues: []string{"gate:" + gate}, UserID: req.UserID, ModelUsed: "none",
+		Thoughts: []string{}, ClaimTags: []string{}, Evidence: []Evidence{},
+		Detail: Detail{ErrorCode: code, Gate: gate}}
+}

@@ -1,0 +1,513 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/cache"
+	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/ledger"
+	"github.com/bizra/bizra/actors/reasoning"
+	"github.com/bizra/bizra/actors/scoring"
+)
+
+// Run asks a query worker to run the pipeline for one admitted cache miss. The reply,
+// to the sender, is *Done.
+type Run struct {
+	Request          Request
+	QueryID          string
+	CacheKey         cache.Key
+	UseCache         bool
+	StartUnixNano    int64
+	DeadlineUnixNano int64
+}
+
+// Done is a worker's reply: a completed result, or a failure rendered as plain data
+// (the catalog kind, public code and public message of the error) when the pipeline
+// could not produce one.
+type Done struct {
+	Result     Result
+	Completion Completion
+	Code       string
+	Kind       catalog.Kind
+	Message    string
+}
+
+// Err returns the failure of a Done as a catalog error (nil when Code is "").
+func (d *Done) Err() error {
+	if d.Code == "" {
+		return nil
+	}
+	for _, s := range []*catalog.Error{ErrTimeout, ErrWorkerRestarted, ErrStopped, ErrOverloaded} {
+		if s.Code() == d.Code {
+			return s
+		}
+	}
+	return catalog.New(d.Kind, d.Code, d.Message, "query: worker failed: "+d.Code)
+}
+
+// Searcher is the data-lake index the workers read (actors/index.Index).
+type Searcher interface {
+	Search(q string, k int) []index.Hit
+}
+
+// WorkerOptions configures the query workers.
+type WorkerOptions struct {
+	// Logger; nil discards.
+	Logger *slog.Logger
+	// Index returns the current data-lake index. Required.
+	Index func() Searcher
+	// Inference is the inference service actor (actors/inference). Required.
+	Inference *actor.PID
+	// ModelDecomposes asks the inference service to decompose the query before
+	// reasoning (true when an external model is configured).
+	ModelDecomposes bool
+	// Ledger is the experience-ledger actor; nil commits no episodes.
+	Ledger *actor.PID
+	// Artifacts keeps the graph artifacts; nil keeps none.
+	Artifacts *reasoning.ArtifactStore
+	// Cache stores successful answers; nil caches nothing.
+	Cache *cache.Store[Result]
+	// Policy is the scoring policy (actors/scoring).
+	Policy scoring.Policy
+	// Safety counts deny-pattern hits in answers for the Ihsan safety term.
+	Safety *SafetyPolicy
+	// Recorder counts reasoning runs; nil records nothing.
+	Recorder *reasoning.Recorder
+	// Branching is the graph's sub-question limit; 0 means 3.
+	Branching int
+	// TopK is the passages retrieved per search; 0 means 5.
+	TopK int
+	// EnforceIhsan withholds REJECTED answers (success:false).
+	EnforceIhsan bool
+	// Load counts started runs for the queue-depth gauge; nil counts nothing.
+	Load *Load
+}
+
+// WorkerProps returns the props of one query worker.
+func WorkerProps(opts WorkerOptions) *actor.Props {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &worker{opts: opts, jobs: map[string]*job{}}
+	})
+}
+
+// job is one query a worker holds between its stages.
+type job struct {
+	sender   *actor.PID
+	run      *Run
+	start    time.Time
+	deadline time.Time
+	actions  []ledger.Action
+
+	subQuestions []string
+	graph        *reasoning.Graph
+	outcome      reasoning.Outcome
+	reasoned     bool
+	evidence     []Evidence
+	answer       inference.Answer
+	result       Result
+	completion   Completion
+}
+
+type worker struct {
+	opts WorkerOptions
+	jobs map[string]*job
+}
+
+func (w *worker) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *Run:
+		w.begin(ctx, m)
+	case *actor.Restarting:
+		// The worker crashed: answer every query it held, so no caller waits for its
+		// deadline.
+		for id, j := range w.jobs {
+			ctx.Send(j.sender, &Done{Code: ErrWorkerRestarted.Code(), Kind: catalog.Unavailable})
+			delete(w.jobs, id)
+		}
+	case *actor.Stopping:
+		for id, j := range w.jobs {
+			ctx.Send(j.sender, &Done{Code: ErrStopped.Code(), Kind: catalog.Unavailable})
+			delete(w.jobs, id)
+		}
+	}
+}
+
+func (w *worker) begin(ctx actor.Context, m *Run) {
+	if w.opts.Load != nil {
+		w.opts.Load.started.Add(1)
+	}
+	j := &job{sender: ctx.Sender(), run: m, start: time.Unix(0, m.StartUnixNano), deadline: time.Unix(0, m.DeadlineUnixNano)}
+	if j.sender == nil {
+		return
+	}
+	w.jobs[m.QueryID] = j
+	j.actions = append(j.actions, ledger.Action{Type: "gate", Description: "schema: passed", Success: true},
+		ledger.Action{Type: "gate", Description: "safety: passed", Success: true})
+	if w.opts.ModelDecomposes && m.Request.RequireReasoning {
+		remaining := time.Until(j.deadline)
+		if remaining <= 0 {
+			w.fail(ctx, j, ErrTimeout)
+			return
+		}
+		t0 := time.Now()
+		f := ctx.RequestFuture(w.opts.Inference, &inference.DecomposeAsk{Query: m.Request.Query,
+			Max: w.branching(), Deadline: j.deadline}, remaining)
+		ctx.ReenterAfter(f, func(res any, err error) {
+			if w.jobs[m.QueryID] != j {
+				return // answered already (restart or timeout)
+			}
+			d, ok := res.(*inference.Decomposed)
+			okay := err == nil && ok && d.Code == "" && len(d.SubQuestions) > 0
+			desc := "decompose: model unavailable, clause splitting"
+			if okay {
+				j.subQuestions = d.SubQuestions
+				desc = "decompose: " + d.Backend
+			}
+			j.actions = append(j.actions, ledger.Action{Type: "decompose", Description: desc, Success: okay,
+				DurationUS: uint64(time.Since(t0).Microseconds())})
+			w.reason(ctx, j)
+		})
+		return
+	}
+	w.reason(ctx, j)
+}
+
+func (w *worker) branching() int {
+	if w.opts.Branching > 0 {
+		return w.opts.Branching
+	}
+	return reasoning.DefaultBranching
+}
+
+func (w *worker) topK() int {
+	if w.opts.TopK > 0 {
+		return w.opts.TopK
+	}
+	return reasoning.DefaultTopK
+}
+
+// staticDecomposer hands Run the sub-questions a model produced before reasoning
+// started, so Run itself does no I/O inside Receive.
+type staticDecomposer []string
+
+func (s staticDecomposer) Decompose(_ context.Context, _ string, max int) ([]string, error) {
+	if len(s) > max {
+		return s[:max], nil
+	}
+	return s, nil
+}
+
+// reason runs the graph of thought (or plain retrieval when reasoning is off). It is
+// CPU work bounded by max_depth and the graph's node limit, not I/O.
+func (w *worker) reason(ctx actor.Context, j *job) {
+	req := &j.run.Request
+	idx := w.opts.Index()
+	t0 := time.Now()
+	if req.RequireReasoning {
+		opts := reasoning.RunOptions{MaxDepth: req.MaxDepth, Branching: w.branching(), TopK: w.topK(), Recorder: w.opts.Recorder}
+		if len(j.subQuestions) > 0 {
+			opts.Decomposer = staticDecomposer(j.subQuestions)
+		}
+		rctx, cancel := context.WithDeadline(context.Background(), j.deadline)
+		g, out, err := reasoning.Run(rctx, idx, req.Query, opts)
+		cancel()
+		if err != nil {
+			w.failErr(ctx, j, err)
+			return
+		}
+		j.graph, j.outcome, j.reasoned = g, out, true
+		j.evidence = out.Evidence
+		j.actions = append(j.actions, ledger.Action{Type: "reasoning",
+			Description: fmt.Sprintf("graph of thought: depth %d of %d, %d nodes", out.Depth, out.MaxDepth, out.Nodes),
+			Success:     true, DurationUS: uint64(time.Since(t0).Microseconds())})
+	} else {
+		if len(index.ContentTerms(req.Query)) == 0 {
+			w.failErr(ctx, j, reasoning.ErrNoContentTerms)
+			return
+		}
+		for _, h := range idx.Search(req.Query, w.topK()) {
+			j.evidence = append(j.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
+		}
+		j.actions = append(j.actions, ledger.Action{Type: "retrieval",
+			Description: fmt.Sprintf("retrieval: %d passages", len(j.evidence)), Success: true,
+			DurationUS: uint64(time.Since(t0).Microseconds())})
+	}
+	w.infer(ctx, j)
+}
+
+func excerpt(s string) string {
+	const max = 600
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && (s[cut]&0xC0) == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func (w *worker) infer(ctx actor.Context, j *job) {
+	remaining := time.Until(j.deadline)
+	if remaining <= 0 {
+		w.fail(ctx, j, ErrTimeout)
+		return
+	}
+	req := &j.run.Request
+	ev := make([]inference.Evidence, len(j.evidence))
+	for i, e := range j.evidence {
+		ev[i] = inference.Evidence(e)
+	}
+	ir := inference.Request{QueryID: j.run.QueryID, Query: req.Query, SubQuestions: j.outcome.SubQuestions,
+		Conclusion: j.outcome.Conclusion, Evidence: ev, Deadline: j.deadline}
+	if v, ok := req.Context["max_tokens"]; ok {
+		if n, ok := asInt(v); ok && n > 0 && n <= 1<<20 {
+			ir.MaxTokens = n
+		}
+	}
+	if v, ok := req.Context["temperature"]; ok {
+		if f, ok := asFloat(v); ok && f >= 0 && f <= 2 {
+			ir.Temperature = &f
+		}
+	}
+	t0 := time.Now()
+	f := ctx.RequestFuture(w.opts.Inference, &inference.Ask{Request: ir}, remaining)
+	qid := j.run.QueryID
+	ctx.ReenterAfter(f, func(res any, err error) {
+		if w.jobs[qid] != j {
+			return
+		}
+		if err != nil {
+			w.fail(ctx, j, ErrTimeout)
+			return
+		}
+		a, ok := res.(*inference.Answered)
+		if !ok {
+			w.failErr(ctx, j, fmt.Errorf("unexpected inference reply %T", res))
+			return
+		}
+		j.answer = a.Answer
+		desc := "inference: " + a.Answer.Backend
+		if a.Answer.Model != "" {
+			desc += " (" + a.Answer.Model + ")"
+		}
+		if a.Code != "" {
+			desc += ": " + a.Code
+		}
+		j.actions = append(j.actions, ledger.Action{Type: "inference", Description: desc, Success: a.Code == "",
+			DurationUS: uint64(time.Since(t0).Microseconds())})
+		switch a.Code {
+		case "":
+			w.score(ctx, j)
+		case inference.ErrNoEvidence.Code():
+			w.noEvidence(ctx, j)
+		case ErrTimeout.Code():
+			w.fail(ctx, j, ErrTimeout)
+		default:
+			w.failErr(ctx, j, a.Err())
+		}
+	})
+}
+
+func asInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int(n), n == float64(int(n))
+	case int:
+		return n, true
+	case interface{ Int64() (int64, error) }:
+		i, err := n.Int64()
+		return int(i), err == nil
+	}
+	return 0, false
+}
+
+func asFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case interface{ Float64() (float64, error) }:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// base fills the fields every completed result shares.
+func (w *worker) base(j *job) Result {
+	req := &j.run.Request
+	r := Result{QueryID: j.run.QueryID, UserID: req.UserID, ReasoningUsed: j.reasoned,
+		Thoughts: j.outcome.Thoughts, Evidence: j.evidence, ClaimTags: []string{}, ValidationIssues: []string{}}
+	if r.Thoughts == nil {
+		r.Thoughts = []string{}
+	}
+	if r.Evidence == nil {
+		r.Evidence = []Evidence{}
+	}
+	if j.reasoned {
+		r.ReasoningDepth = j.outcome.Depth
+		r.GraphHash = j.outcome.GraphHash
+		r.Detail.Nodes, r.Detail.Edges = j.outcome.Nodes, j.outcome.Edges
+	}
+	r.ModelUsed = j.answer.Model
+	if r.ModelUsed == "" {
+		r.ModelUsed = inference.EmbeddedModel
+	}
+	if j.answer.Degraded {
+		r.Degraded = true
+		reason := j.answer.DegradedReason
+		r.DegradedReason = &reason
+	}
+	r.Detail.BackendMs = float64(j.answer.BackendDuration.Microseconds()) / 1000
+	r.Detail.TokensUsed = j.answer.TokensUsed
+	return r
+}
+
+// noEvidence completes a query for which nothing local matched: no answer is
+// invented and no score is reported.
+func (w *worker) noEvidence(ctx actor.Context, j *job) {
+	r := w.base(j)
+	msg := "NO_EVIDENCE: nothing in the local data lake matched the query"
+	r.Error = &msg
+	r.Detail.ErrorCode = inference.ErrNoEvidence.Code()
+	r.Verdict = VerdictRejected
+	r.Validated = j.run.Request.RequireValidation
+	r.ValidationIssues = []string{"no_evidence"}
+	j.result = r
+	j.completion = Completion{Success: false, Reasoned: j.reasoned, Depth: r.ReasoningDepth,
+		Validated: r.Validated, CacheConsult: j.run.UseCache}
+	w.commit(ctx, j)
+}
+
+func (w *worker) score(ctx actor.Context, j *job) {
+	req := &j.run.Request
+	r := w.base(j)
+	src := scoring.SourceLocal
+	if j.answer.Backend != inference.EmbeddedBackend {
+		src = scoring.SourceModelWithEvidence
+		if len(j.evidence) == 0 {
+			src = scoring.SourceModelWithoutEvidence
+		}
+	}
+	sentences := make([]scoring.Sentence, len(j.answer.Sentences))
+	for i, s := range j.answer.Sentences {
+		sentences[i] = scoring.Sentence{Text: s.Text, Source: s.Source}
+	}
+	subs := j.outcome.SubQuestions
+	depth, maxDepth := j.outcome.Depth, req.MaxDepth
+	if !j.reasoned {
+		depth = 0
+	}
+	m := scoring.Measure(scoring.Inputs{Query: req.Query, SubQuestions: subs, Answer: j.answer.Text,
+		AnswerSentences: sentences, Evidence: j.evidence, Depth: depth, MaxDepth: maxDepth, Source: src,
+		PolicyHits: w.opts.Safety.Hits(j.answer.Text), Elapsed: time.Since(j.start), Deadline: j.deadline.Sub(j.start)})
+	sc := w.opts.Policy.Score(m)
+	snr, ihsan := sc.SNR, sc.Ihsan
+	r.SNRScore, r.IhsanScore, r.SNROK = &snr, &ihsan, sc.SNROK
+	r.Verdict = sc.Verdict
+	r.Detail.Components = sc.Components
+	r.Response = j.answer.Text
+	r.Success = true
+	if req.RequireValidation {
+		r.Validated = true
+		r.ValidationIssues = append([]string{}, sc.Issues...)
+		r.ValidationPassed = len(sc.Issues) == 0 && sc.Verdict == VerdictApproved
+	}
+	r.ClaimTags = claimTags(sc.Verdict, src, r.Degraded)
+	if w.opts.EnforceIhsan && sc.Verdict == VerdictRejected {
+		r.Success = false
+		r.Response = ""
+		msg := "WITHHELD: the answer's verdict is REJECTED (Ihsan below its threshold) and --enforce-ihsan is on"
+		r.Error = &msg
+		r.Detail.ErrorCode = "IHSAN_REJECTED"
+	}
+	j.result = r
+	j.completion = Completion{Success: r.Success, SNR: r.SNRScore, Ihsan: r.IhsanScore, Reasoned: j.reasoned,
+		Depth: r.ReasoningDepth, Validated: r.Validated, Passed: r.ValidationPassed, CacheConsult: j.run.UseCache}
+	w.commit(ctx, j)
+}
+
+func claimTags(verdict, source string, degraded bool) []string {
+	tags := []string{"source:" + source, "verdict:" + strings.ToLower(verdict)}
+	if degraded {
+		tags = append(tags, "degraded")
+	}
+	return tags
+}
+
+// commit writes the episode (waiting for its fsync), keeps the artifact, caches a
+// cacheable answer and replies. Past the deadline nothing is committed or cached.
+func (w *worker) commit(ctx actor.Context, j *job) {
+	if time.Now().After(j.deadline) {
+		w.fail(ctx, j, ErrTimeout)
+		return
+	}
+	r := &j.result
+	if w.opts.Ledger != nil && r.Success && r.SNROK {
+		summary := r.Response
+		ep := ledger.Episode{Timestamp: uint64(time.Now().Unix()), Context: j.run.Request.Query, GraphHash: r.GraphHash,
+			GraphNodeCount: uint32(r.Detail.Nodes), Actions: j.actions, SNR: *r.SNRScore, Ihsan: *r.IhsanScore,
+			SNROK: r.SNROK, TokensUsed: uint64(max(0, r.Detail.TokensUsed)), ResponseSummary: summary}
+		f := ctx.RequestFuture(w.opts.Ledger, &ledger.Append{Episode: ep}, time.Until(j.deadline))
+		qid := j.run.QueryID
+		ctx.ReenterAfter(f, func(res any, err error) {
+			if w.jobs[qid] != j {
+				return
+			}
+			switch a := res.(type) {
+			case *ledger.Appended:
+				r.ClaimTags = append(r.ClaimTags, "sel:"+a.EpisodeHash[:16])
+			case *ledger.AppendFailed:
+				w.opts.Logger.Error("commit episode", "query_id", qid, "err", a.Err())
+			default:
+				if err != nil && time.Now().After(j.deadline) {
+					w.fail(ctx, j, ErrTimeout)
+					return
+				}
+				w.opts.Logger.Error("commit episode", "query_id", qid, "err", err)
+			}
+			w.complete(ctx, j)
+		})
+		return
+	}
+	w.complete(ctx, j)
+}
+
+func (w *worker) complete(ctx actor.Context, j *job) {
+	r := &j.result
+	if j.graph != nil && w.opts.Artifacts != nil {
+		w.opts.Artifacts.Put(j.graph.Artifact(r.QueryID, j.outcome))
+	}
+	if w.opts.Cache != nil && j.run.UseCache && r.Success && !r.Degraded {
+		w.opts.Cache.Put(j.run.CacheKey, *r)
+	}
+	delete(w.jobs, r.QueryID)
+	ctx.Send(j.sender, &Done{Result: *r, Completion: j.completion})
+}
+
+func (w *worker) failErr(ctx actor.Context, j *job, err error) {
+	p := catalog.Lookup(err)
+	if p.Kind == catalog.Internal {
+		w.opts.Logger.Error("query failed", "query_id", j.run.QueryID, "err", err)
+	}
+	delete(w.jobs, j.run.QueryID)
+	ctx.Send(j.sender, &Done{Code: p.Code, Kind: p.Kind, Message: p.Message})
+}
+
+// fail answers a query with one of this package's sentinels.
+func (w *worker) fail(ctx actor.Context, j *job, s *catalog.Error) {
+	w.failErr(ctx, j, s)
+}

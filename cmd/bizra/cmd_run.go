@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/core"
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/bridge"
+	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/supervision"
+	"github.com/bizra/bizra/supervision/genesis"
+	"github.com/bizra/bizra/supervision/launcher"
+)
+
+// serveMode selects what a runtime subcommand starts beside the core.
+type serveMode struct {
+	name   string
+	api    bool
+	bridge bool
+}
+
+func cmdRun(ctx context.Context, a *app, args []string) int {
+	return serve(ctx, a, args, serveMode{name: "run", api: true, bridge: true})
+}
+
+func cmdAPI(ctx context.Context, a *app, args []string) int {
+	return serve(ctx, a, args, serveMode{name: "api", api: true})
+}
+
+func cmdBridge(ctx context.Context, a *app, args []string) int {
+	return serve(ctx, a, args, serveMode{name: "bridge", bridge: true})
+}
+
+// loadRuntimeConfig parses a runtime subcommand's flags over its environment layers.
+// code ≥ 0 means stop with that exit code.
+func loadRuntimeConfig(a *app, name, synopsis string, args []string, server bool) (*config, *flag.FlagSet, int) {
+	env, state, err := newEnv(args, a.getenv)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra %s: %v\n", name, err)
+		return nil, nil, 1
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cfg, err := bindRuntimeFlags(fs, env, state, server)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra %s: %v\n", name, err)
+		return nil, nil, 2
+	}
+	if code := parseFlags(fs, args, synopsis); code >= 0 {
+		return nil, nil, code
+	}
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintf(a.stderr, "bizra %s: %v\n", name, err)
+		return nil, nil, 2
+	}
+	return cfg, fs, -1
+}
+
+func newLogger(w io.Writer, cfg *config) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	hopts := &slog.HandlerOptions{Level: lvl}
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, hopts))
+	}
+	return slog.New(slog.NewJSONHandler(w, hopts))
+}
+
+// buildRuntime makes the actor system and the core from cfg. The caller starts it.
+func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*core.Runtime, *actor.ActorSystem, error) {
+	if cfg.ReceiptKeyHex == "" {
+		return nil, nil, errors.New("BIZRA_RECEIPT_PRIVATE_KEY_HEX is not set (run `bizra init` to create " + cfg.StateDir + "/.env, or export it)")
+	}
+	secret, err := receipt.ParseSecretHex(cfg.ReceiptKeyHex, cfg.InsecureTestKeys)
+	if err != nil {
+		return nil, nil, err
+	}
+	infCfg, err := inference.ConfigFromEnv(func(k string) string { v, _ := cfg.env.lookup(k); return v })
+	if err != nil {
+		return nil, nil, err
+	}
+	fault, err := supervision.ParseFaultInjection(cfg.FaultInject)
+	if err != nil {
+		return nil, nil, &configError{fmt.Sprintf("invalid --fault-inject %q: %v", cfg.FaultInject, err)}
+	}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return log.With("component", "actor")
+	}))
+	var deny []string
+	if len(cfg.DenyPatterns) > 0 {
+		deny = cfg.DenyPatterns
+	}
+	rt, err := core.New(core.Options{System: sys, Logger: log, Metrics: set, Version: version,
+		StateDir: cfg.StateDir, DataLake: cfg.DataLake, Role: cfg.Role, Inference: infCfg,
+		CacheEntries: cfg.CacheEntries, CacheTTL: cfg.CacheTTL, Workers: cfg.Workers, Queue: cfg.Queue,
+		ReceiptSecret: secret, ReceiptMode: cfg.ReceiptMode,
+		ReceiptBatch: time.Duration(cfg.ReceiptBatchMs) * time.Millisecond, ReceiptBatchMax: cfg.ReceiptBatchMax,
+		SELMaxEpisodes: cfg.SELMaxEpisodes, DenyPatterns: deny, EnforceIhsan: cfg.EnforceIhsan,
+		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault})
+	if err != nil {
+		sys.Shutdown()
+		return nil, nil, err
+	}
+	return rt, sys, nil
+}
+
+func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
+	synopsis := "bizra " + mode.name + " [flags]"
+	cfg, fs, code := loadRuntimeConfig(a, mode.name, synopsis, args, true)
+	if code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(a.stderr, "bizra %s: unexpected argument %q\n", mode.name, fs.Arg(0))
+		return 2
+	}
+	if mode.name == "run" {
+		mode.api, mode.bridge = !cfg.NoAPI, !cfg.NoBridge
+	}
+	log := newLogger(a.stderr, cfg)
+	if _, err := genesis.ParseRole(cfg.Role); err != nil {
+		fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
+		return 1
+	}
+	set := metrics.NewSet()
+	metrics.ExposeMetadata(true)
+	rt, sys, err := buildRuntime(a, cfg, log, set)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
+		var ce *configError
+		if errors.As(err, &ce) {
+			return 2
+		}
+		return 1
+	}
+	defer sys.Shutdown()
+	comps := []launcher.Component{{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown}}
+	gc := gatewayCore{rt}
+	if mode.api {
+		srv, err := gateway.New(gateway.Options{Logger: log, Metrics: set,
+			Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), Core: gc, Routes: gc.routes(),
+			APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
+		if err != nil {
+			fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
+			return 1
+		}
+		comps = append(comps, launcher.Component{Name: "api", Start: srv.Start, Shutdown: srv.Shutdown})
+	}
+	if mode.bridge {
+		if why := bridgeSkipReason(cfg); why != "" && mode.name == "run" {
+			log.Warn("desktop bridge not started: "+why, "hint", "run `bizra init` or export the variables; `bizra run --no-bridge` silences this")
+			rt.SetBridgeStats(func() core.BridgeStats { return core.BridgeStats{} })
+		} else {
+			b, err := newBridge(cfg, rt, log, set)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
+				return 1
+			}
+			rt.SetBridgeStats(func() core.BridgeStats {
+				s := b.Stats()
+				return core.BridgeStats{Enabled: true, Listening: s.Listening, Address: s.Address,
+					Connections: s.Connections, RequestCount: s.RequestCount}
+			})
+			comps = append(comps, launcher.Component{Name: "bridge", Start: b.Start, Shutdown: b.Shutdown})
+		}
+	}
+	err = launcher.Run(ctx, launcher.Options{Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: func() {
+		log.Info("bizra ready", "version", version, "role", cfg.Role, "api", mode.api, "bridge", mode.bridge)
+	}}, comps...)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, flatErr(err))
+		return 1
+	}
+	return 0
+}
+
+func flatErr(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// bridgeSkipReason says why `bizra run` will not start the bridge, or "".
+func bridgeSkipReason(cfg *config) string {
+	switch {
+	case cfg.BridgeToken == "":
+		return "BIZRA_BRIDGE_TOKEN is not set"
+	case cfg.ReceiptKeyHex == "":
+		return "BIZRA_RECEIPT_PRIVATE_KEY_HEX is not set"
+	}
+	return ""
+}
+
+func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set) (*bridge.Bridge, error) {
+	state := cfg.StateDir
+	return bridge.New(bridge.Options{Logger: log, Metrics: set, Host: cfg.BridgeHost, Port: cfg.BridgePort,
+		Token: cfg.BridgeToken, SecretHex: cfg.ReceiptKeyHex, Role: cfg.Role, StateDir: state,
+		GenesisCheck: func() (bool, string) { return genesis.Validate(state) },
+		MaxConns:     cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
+		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
+		Core: bridgeCore{rt}, Receipts: bridgeReceipts{rt.BridgeReceipts()}})
+}
+
+// cmdQuery runs one query in process (or against --api URL) and prints it.
+func cmdQuery(ctx context.Context, a *app, args []string) int {
+	const synopsis = `bizra query "QUESTION" [--json] [--api URL] [--max-depth N] [--no-reasoning]`
+	env, state, err := newEnv(args, a.getenv)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
+		return 1
+	}
+	fs := flag.NewFlagSet("query", flag.ContinueOnError)
+	cfg, err := bindRuntimeFlags(fs, env, state, false)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
+		return 2
+	}
+	asJSON := fs.Bool("json", false, "print the query result (core.md contract fields) as JSON")
+	api := fs.String("api", "", "send the query to a running node's API instead of running it in process")
+	apiKey := fs.String("api-key", firstKey(env.str("BIZRA_API_KEYS", "")), "API key for --api")
+	maxDepth := fs.Int("max-depth", query.DefaultMaxDepth, "graph-of-thought depth bound, 1..10")
+	noReason := fs.Bool("no-reasoning", false, "skip the graph of thought (plain retrieval)")
+	timeout := fs.Duration("timeout", 30*time.Second, "query deadline")
+	// Interleaved flags: pull the question out wherever it sits.
+	var question []string
+	rest := args
+	for {
+		if code := parseFlags(fs, rest, synopsis); code >= 0 {
+			return code
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		question = append(question, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
+		return 2
+	}
+	q := strings.TrimSpace(strings.Join(question, " "))
+	if q == "" {
+		fmt.Fprintf(a.stderr, "bizra query: a question is required: %s\n", synopsis)
+		return 2
+	}
+	req := query.NewRequest(q)
+	req.MaxDepth, req.RequireReasoning, req.TimeoutMs = *maxDepth, !*noReason, int(timeout.Milliseconds())
+	req.Method = "cli query"
+	if err := query.Validate(&req); err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %s\n", publicText(err))
+		return 2
+	}
+	if *api != "" {
+		return queryRemote(ctx, a, *api, *apiKey, req, *timeout, *asJSON)
+	}
+	log := newLogger(io.Discard, cfg)
+	if cfg.LogLevel == "debug" {
+		log = newLogger(a.stderr, cfg)
+	}
+	set := metrics.NewSet()
+	rt, sys, err := buildRuntime(a, cfg, log, set)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
+		return 1
+	}
+	defer sys.Shutdown()
+	if err := rt.Start(ctx); err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %v\n", flatErr(err))
+		return 1
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		_ = rt.Shutdown(sctx)
+	}()
+	qctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	res, err := rt.Query(qctx, req)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %s\n", publicText(err))
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+	} else {
+		printResult(a.stdout, &res)
+	}
+	if !res.Success {
+		return 1
+	}
+	return 0
+}
+
+func publicText(err error) string {
+	p := catalogLookup(err)
+	return p
+}
+
+func queryRemote(ctx context.Context, a *app, api, key string, req query.Request, timeout time.Duration, asJSON bool) int {
+	cf := clientFlags{api: api, apiKey: key, timeout: timeout + 5*time.Second}
+	body, _ := json.Marshal(map[string]any{"query": req.Query, "max_depth": req.MaxDepth,
+		"require_reasoning": req.RequireReasoning, "timeout_ms": req.TimeoutMs})
+	status, out, err := cf.do(ctx, "POST", "/v1/query", strings.NewReader(string(body)))
+	if err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
+		return 1
+	}
+	if asJSON || status != 200 {
+		a.stdout.Write(out)
+		fmt.Fprintln(a.stdout)
+		if status != 200 {
+			return 1
+		}
+		return 0
+	}
+	var v gateway.QueryView
+	if err := json.Unmarshal(out, &v); err != nil {
+		a.stdout.Write(out)
+		return 0
+	}
+	fmt.Fprintln(a.stdout, v.Answer)
+	for _, e := range v.Evidence {
+		fmt.Fprintf(a.stdout, "  [%s] score %.2f\n", e.Source, e.Score)
+	}
+	if !v.Success {
+		return 1
+	}
+	return 0
+}
+
+func printResult(w io.Writer, r *query.Result) {
+	if r.Success {
+		fmt.Fprintln(w, r.Response)
+	} else if r.Error != nil {
+		fmt.Fprintln(w, *r.Error)
+	}
+	fmt.Fprintln(w)
+	for _, e := range r.Evidence {
+		fmt.Fprintf(w, "  source: %s (score %.2f)\n", e.Source, e.Score)
+	}
+	f := func(p *float64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return strconv.FormatFloat(*p, 'f', 3, 64)
+	}
+	fmt.Fprintf(w, "\nverdict %s · snr %s · ihsan %s · depth %d · model %s · %.1f ms · receipt %s\n",
+		r.Verdict, f(r.SNRScore), f(r.IhsanScore), r.ReasoningDepth, r.ModelUsed, r.ProcessingTimeMs, r.ReceiptID)
+}
