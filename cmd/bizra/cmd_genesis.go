@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bizra/bizra/supervision/genesis"
+)
+
+var cmdGenesis = toolGroup("genesis", []subcommand{
+	{"init", "run the Node0 ceremony: identity key, genesis document and hash file (never overwrites)", cmdGenesisInit},
+	{"verify", "validate_genesis_chain: print ok or the first mismatch; exit 0 only when valid", cmdGenesisVerify},
+	{"show", "summarize the genesis (identity, agents, governance) and whether it validates", cmdGenesisShow},
+})
+
+func cmdGenesisInit(_ context.Context, a *app, args []string) int {
+	const cmd = "genesis init"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	state := stateDirFlag(fs, a)
+	name := fs.String("name", "", "node name (required)")
+	location := fs.String("location", "", "node location (free text)")
+	pos, code := toolFlags(a, fs, args, "bizra genesis init --name NAME [--location LOCATION] [--state-dir DIR]")
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return toolUsage(a, cmd, "unexpected argument %q", pos[0])
+	}
+	if strings.TrimSpace(*name) == "" {
+		return toolUsage(a, cmd, "--name is required")
+	}
+	g, err := genesis.Init(*state, *name, *location, time.Now())
+	switch {
+	case errors.Is(err, genesis.ErrExists):
+		return toolFail(a, cmd, fmt.Errorf("a genesis already exists in %s; refusing to overwrite it (%v)", *state, err))
+	case errors.Is(err, genesis.ErrInvalidInput):
+		return toolUsage(a, cmd, "%v", err)
+	case err != nil:
+		return toolFail(a, cmd, err)
+	}
+	fmt.Fprintf(a.stdout, "node_id:      %s\n", g.Identity.NodeID)
+	fmt.Fprintf(a.stdout, "genesis_hash: %s\n", g.GenesisHash)
+	fmt.Fprintf(a.stdout, "public_key:   %s\n", g.Identity.PublicKey)
+	fmt.Fprintln(a.stdout, "files:")
+	for _, f := range []string{genesis.GenesisFile, genesis.HashFile, genesis.KeyFile + " (0600, keep it private)"} {
+		fmt.Fprintf(a.stdout, "  %s\n", filepath.Join(*state, f))
+	}
+	fmt.Fprintf(a.stdout, "record the node_id out of band; pin it with: bizra genesis verify --trusted-public-key %s\n", g.Identity.PublicKey)
+	return 0
+}
+
+func cmdGenesisVerify(_ context.Context, a *app, args []string) int {
+	const cmd = "genesis verify"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	state := stateDirFlag(fs, a)
+	trusted := fs.String("trusted-public-key", "", "hex Ed25519 public key the identity must have (an out-of-band pin)")
+	allowMissingKey := fs.Bool("allow-missing-key", false, "pass without node0_identity.key (checking a copy of the files away from the home-base device)")
+	pos, code := toolFlags(a, fs, args, "bizra genesis verify [--state-dir DIR] [--trusted-public-key HEX] [--allow-missing-key]")
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return toolUsage(a, cmd, "unexpected argument %q", pos[0])
+	}
+	var p genesis.Policy
+	p.AllowMissingKey = *allowMissingKey
+	if *trusted != "" {
+		k, err := hex.DecodeString(*trusted)
+		if err != nil || len(k) != ed25519.PublicKeySize {
+			return toolUsage(a, cmd, "invalid --trusted-public-key: want %d hex characters", 2*ed25519.PublicKeySize)
+		}
+		p.TrustedPublicKey = ed25519.PublicKey(k)
+	}
+	ok, reason := genesis.ValidateWith(*state, p)
+	if !ok {
+		fmt.Fprintf(a.stdout, "invalid: %s\n", reason)
+		return 1
+	}
+	fmt.Fprintln(a.stdout, genesis.ReasonOK)
+	return 0
+}
+
+func cmdGenesisShow(_ context.Context, a *app, args []string) int {
+	const cmd = "genesis show"
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	state := stateDirFlag(fs, a)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	pos, code := toolFlags(a, fs, args, "bizra genesis show [--state-dir DIR] [--json]")
+	if code >= 0 {
+		return code
+	}
+	if len(pos) > 0 {
+		return toolUsage(a, cmd, "unexpected argument %q", pos[0])
+	}
+	s, err := genesis.Show(*state)
+	if errors.Is(err, genesis.ErrNotFound) {
+		return toolFail(a, cmd, fmt.Errorf("no genesis in %s (run: bizra genesis init --name NAME)", *state))
+	}
+	if err != nil {
+		return toolFail(a, cmd, err)
+	}
+	if *asJSON {
+		if err := printJSON(a.stdout, s); err != nil {
+			return toolFail(a, cmd, err)
+		}
+		return 0
+	}
+	w := a.stdout
+	fmt.Fprintf(w, "version:      %s\n", s.Version)
+	fmt.Fprintf(w, "timestamp:    %s\n", s.Timestamp)
+	fmt.Fprintf(w, "node_id:      %s\n", s.NodeID)
+	fmt.Fprintf(w, "name:         %s\n", s.Name)
+	fmt.Fprintf(w, "location:     %s\n", s.Location)
+	fmt.Fprintf(w, "public_key:   %s\n", s.PublicKey)
+	fmt.Fprintf(w, "genesis_hash: %s\n", s.GenesisHash)
+	fmt.Fprintf(w, "governance:   quorum %d, voting period %d h, upgrade threshold %g\n",
+		s.Governance.Quorum, s.Governance.VotingPeriodHours, s.Governance.UpgradeThreshold)
+	for _, team := range []struct {
+		name   string
+		agents []genesis.AgentSummary
+	}{{"pat_agents", s.PATAgents}, {"sat_agents", s.SATAgents}} {
+		fmt.Fprintf(w, "%s:\n", team.name)
+		for _, ag := range team.agents {
+			fmt.Fprintf(w, "  %-16s %-11s %s\n", ag.AgentID, ag.Role, strings.Join(ag.Capabilities, ", "))
+		}
+	}
+	if s.Valid {
+		fmt.Fprintln(w, "valid:        true")
+	} else {
+		fmt.Fprintf(w, "valid:        false (%s)\n", s.Reason)
+	}
+	return 0
+}
