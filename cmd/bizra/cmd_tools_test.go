@@ -879,3 +879,109 @@ func TestDevMockLLM(t *testing.T) {
 		wantOneLine(t, r.stderr, strings.TrimPrefix(bad[0], "-"))
 	}
 }
+
+// TestGoldenVectorsThroughCLI runs the verify commands over files produced by the
+// python generators in testdata/ (independently of the code under test).
+func TestGoldenVectorsThroughCLI(t *testing.T) {
+	t.Run("genesis", func(t *testing.T) {
+		src := filepath.Join("..", "..", "testdata", "genesis")
+		state := t.TempDir()
+		for _, f := range []string{genesis.GenesisFile, genesis.HashFile} {
+			b, err := os.ReadFile(filepath.Join(src, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, state, f, b, 0o644)
+		}
+		env := map[string]string{"BIZRA_STATE_DIR": state}
+		r := runCLI(t, env, "genesis", "verify")
+		wantCode(t, r, 1, "golden without the key file")
+		if !strings.Contains(r.stdout, "missing") {
+			t.Fatalf("golden without key: %q", r.stdout)
+		}
+		wantCode(t, runCLI(t, env, "genesis", "verify", "--allow-missing-key"), 0, "golden with --allow-missing-key")
+		hash, _ := os.ReadFile(filepath.Join(src, genesis.HashFile))
+		r = runCLI(t, env, "genesis", "show", "--json")
+		var s genesis.Summary
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || s.GenesisHash != strings.TrimSpace(string(hash)) {
+			t.Fatalf("golden show: %v %+v", err, s)
+		}
+		wantCode(t, runCLI(t, env, "genesis", "verify", "--allow-missing-key", "--trusted-public-key", s.PublicKey), 0, "golden pinned")
+		r = runCLI(t, env, "genesis", "verify", "--allow-missing-key", "--trusted-public-key", strings.Repeat("cd", 32))
+		wantCode(t, r, 1, "golden pinned to another key")
+		// The published test seed is refused as a node key, by design.
+		seed, err := os.ReadFile(filepath.Join(src, "identity_seed.test.hex"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, state, genesis.KeyFile, []byte(strings.TrimSpace(string(seed))+"\n"), 0o600)
+		r = runCLI(t, env, "genesis", "verify")
+		wantCode(t, r, 1, "golden with the published test key")
+		if !strings.Contains(r.stdout, "TEST_KEY_REFUSED") {
+			t.Fatalf("golden with test key: %q", r.stdout)
+		}
+	})
+	t.Run("ledger", func(t *testing.T) {
+		src := filepath.Join("..", "..", "testdata", "ledger")
+		var golden struct {
+			ChainHead string `json:"chain_head"`
+		}
+		b, err := os.ReadFile(filepath.Join(src, "golden.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &golden); err != nil || golden.ChainHead == "" {
+			t.Fatalf("golden.json: %v", err)
+		}
+		f, err := os.Open(filepath.Join(src, "golden_export.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		state := t.TempDir()
+		l, err := ledger.Open(ledger.Options{Dir: filepath.Join(state, "sel")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := l.Import(f)
+		if cerr := l.Close(); err != nil || cerr != nil {
+			t.Fatalf("import: %v %v", err, cerr)
+		}
+		env := map[string]string{"BIZRA_STATE_DIR": state}
+		r := runCLI(t, env, "sel", "verify", "--json")
+		wantCode(t, r, 0, "golden ledger verify")
+		var v ledger.Verification
+		if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || !v.Valid || v.Episodes != n || v.ChainHead != golden.ChainHead {
+			t.Fatalf("golden verify: %v %s (want head %s, %d episodes)", err, r.stdout, golden.ChainHead, n)
+		}
+	})
+}
+
+// FuzzToolFlags checks that no argument list makes the flag parser panic or answer
+// anything but continue (-1), help (0) or a usage error (2).
+func FuzzToolFlags(f *testing.F) {
+	for _, s := range []string{"f.json --json", "--", "-- --json", "--limit=3 x", "--help", "-h", "--limit", "--json=maybe", "- -"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var out, errb bytes.Buffer
+		a := &app{stdout: &out, stderr: &errb, getenv: func(string) (string, bool) { return "", false }}
+		fs := newTestFlagSet()
+		fs.Bool("json", false, "")
+		fs.Int("limit", 1, "")
+		args := strings.Fields(s)
+		pos, code := toolFlags(a, fs, args, "t")
+		switch code {
+		case -1:
+			if len(pos) > len(args) {
+				t.Fatalf("%q: %d positional from %d args", s, len(pos), len(args))
+			}
+		case 0, 2:
+		default:
+			t.Fatalf("%q: code %d", s, code)
+		}
+		if code == 2 && strings.Count(errb.String(), "\n") != 1 {
+			t.Fatalf("%q: error output %q", s, errb.String())
+		}
+	})
+}
