@@ -211,11 +211,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.stopped = true
+	ln := s.ln
 	s.mu.Unlock()
 	err := s.srv.ShutdownWithContext(ctx)
+	// Serve may not have registered the listener yet (a Shutdown right after Start),
+	// in which case fasthttp has nothing to close: close it here so Serve returns.
+	_ = ln.Close()
 	select {
 	case serr := <-s.serveErr:
-		if serr != nil && err == nil {
+		if serr != nil && !errors.Is(serr, net.ErrClosed) && err == nil {
 			err = serr
 		}
 	case <-ctx.Done():
