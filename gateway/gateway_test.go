@@ -22,9 +22,11 @@ import (
 
 // fasthttp's worker-pool cleaner sleeps MaxIdleWorkerDuration (10 s) between checks
 // of its stop channel, so it outlives Shutdown by up to that long; it is fasthttp's
-// goroutine, stopped by Shutdown, not ours.
+// goroutine, stopped by Shutdown, not ours. updateServerDate is fasthttp's one
+// process-wide Date-header ticker, started with the first server.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"))
+	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"))
 }
 
 // stubCore answers queries from a function; it stands in for the runtime where a test
