@@ -285,19 +285,20 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	// No Issue can Send any more; the poison pill queues behind every leaf sent, and
 	// the sealer seals what it holds when it stops.
-	var err error
+	var err, werr error
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		if werr := s.sys.Root.PoisonFuture(s.pid).Wait(); werr != nil {
-			err = fmt.Errorf("stop receipt sealer: %w", werr)
-		}
+		werr = s.sys.Root.PoisonFuture(s.pid).Wait() // bounded by the future's own 10 s timeout
 	}()
 	select {
 	case <-stopped:
 	case <-ctx.Done():
 		err = fmt.Errorf("stop receipt sealer: %w", ctx.Err())
-		<-stopped // the future has its own timeout; never leave the goroutine behind
+		<-stopped // never leave the goroutine behind
+	}
+	if werr != nil && err == nil {
+		err = fmt.Errorf("stop receipt sealer: %w", werr)
 	}
 	s.w.close()
 	s.wg.Wait()
