@@ -78,7 +78,7 @@ func (t *Tree) Proof(i int) [][32]byte {
 	if i < 0 || i >= t.Size() {
 		return nil
 	}
-	var path [][32]byte
+	path := make([][32]byte, 0, len(t.levels))
 	for _, lvl := range t.levels[:len(t.levels)-1] {
 		if sib := i ^ 1; sib < len(lvl) {
 			path = append(path, lvl[sib])

@@ -1,8 +1,10 @@
 package receipt
 
 import (
+	"bytes"
 	"encoding/hex"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -115,31 +117,46 @@ func (w *writer) flush(jobs []*job, buf []byte, recs []record) ([]byte, []record
 	return buf, recs
 }
 
-// lines appends one line per receipt of j to buf.
+// lines appends one line per receipt of j to buf. The seal members shared by the
+// batch are encoded once; per receipt only index and proof change.
 func (w *writer) lines(j *job, buf []byte, recs []record) ([]byte, []record, error) {
-	var tail []byte
+	var head, mid, tail []byte
+	key := "seal"
+	if j.single {
+		key = "signature"
+	} else {
+		// {"alg":…,"batch_seq":N,"index":  I  ,"key_id":…,"prev_root":…,"proof":[  P  ],"public_key":…,"root":…,"signature":…,"size":N}
+		full := canonicalSeal(nil, &Seal{BatchSeq: j.seq, Size: uint64(len(j.items)), Root: hexOf(j.root),
+			PrevRoot: hexOf(j.prevRoot), Alg: w.alg, KeyID: w.keyID, PublicKey: w.pubHex,
+			Signature: hex.EncodeToString(j.sig)})
+		i := bytes.Index(full, []byte(`"index":0`)) + len(`"index":`)
+		k := bytes.Index(full, []byte(`"proof":[]`)) + len(`"proof":[`)
+		head, mid, tail = full[:i], full[i+1:k], full[k:]
+	}
+	var sealBuf []byte
+	var leafHex [64]byte
 	for i, it := range j.items {
-		leafHex := hex.EncodeToString(it.leaf[:])
-		tail = tail[:0]
-		key := "seal"
+		hex.Encode(leafHex[:], it.leaf[:])
+		sealBuf = sealBuf[:0]
 		if j.single {
-			key = "signature"
-			tail = canonicalSignature(tail, &Signature{Alg: w.alg, KeyID: w.keyID, PublicKey: w.pubHex, Sig: hex.EncodeToString(j.sigs[i])})
+			sealBuf = canonicalSignature(sealBuf, &Signature{Alg: w.alg, KeyID: w.keyID, PublicKey: w.pubHex, Sig: hex.EncodeToString(j.sigs[i])})
 		} else {
-			proof := j.tree.Proof(i)
-			ph := make([]string, len(proof))
-			for k, p := range proof {
-				ph[k] = hex.EncodeToString(p[:])
+			sealBuf = append(sealBuf, head...)
+			sealBuf = strconv.AppendUint(sealBuf, uint64(i), 10)
+			sealBuf = append(sealBuf, mid...)
+			for n, p := range j.tree.Proof(i) {
+				if n > 0 {
+					sealBuf = append(sealBuf, ',')
+				}
+				sealBuf = append(sealBuf, '"')
+				sealBuf = hex.AppendEncode(sealBuf, p[:])
+				sealBuf = append(sealBuf, '"')
 			}
-			tail = canonicalSeal(tail, &Seal{
-				BatchSeq: j.seq, Size: uint64(len(j.items)), Index: uint64(i),
-				Root: hexOf(j.root), PrevRoot: hexOf(j.prevRoot), Proof: ph,
-				Alg: w.alg, KeyID: w.keyID, PublicKey: w.pubHex, Signature: hex.EncodeToString(j.sig),
-			})
+			sealBuf = append(sealBuf, tail...)
 		}
 		start := len(buf)
 		var err error
-		if buf, err = assemble(buf, it.body, leafHex, key, tail); err != nil {
+		if buf, err = assemble(buf, it.body, string(leafHex[:]), key, sealBuf); err != nil {
 			return buf, recs, err
 		}
 		recs = append(recs, record{key: it.key, off: int64(start), n: len(buf) - start})
