@@ -57,6 +57,25 @@ var help = map[string]string{
 	"sovereign_http_request_duration_seconds": "HTTP request handling time by route.",
 }
 
+// processRenames fixes the few Go-runtime series of VictoriaMetrics/metrics whose names
+// break Prometheus conventions (promtool's lint), so our exposition passes it.
+var processRenames = map[string]string{
+	"go_cgo_calls_count": "go_cgo_calls_total",
+	"go_gc_forced_count": "go_gc_forced_total",
+	"go_cpu_count":       "go_cpus",
+}
+
+// processRetypes declares as counters the monotonic process series that
+// VictoriaMetrics/metrics exposes as gauges.
+var processRetypes = map[string]string{
+	"process_io_read_bytes_total":            "counter",
+	"process_io_written_bytes_total":         "counter",
+	"process_io_read_syscalls_total":         "counter",
+	"process_io_write_syscalls_total":        "counter",
+	"process_io_storage_read_bytes_total":    "counter",
+	"process_io_storage_written_bytes_total": "counter",
+}
+
 // WriteExposition writes set and the process series in the Prometheus text format
 // 0.0.4, with HELP text for every family.
 func WriteExposition(w io.Writer, set *metrics.Set) {
@@ -68,20 +87,49 @@ func WriteExposition(w io.Writer, set *metrics.Set) {
 	bw := bufio.NewWriter(w)
 	for sc.Scan() {
 		line := sc.Text()
-		if name, ok := strings.CutPrefix(line, "# HELP "); ok && !strings.Contains(name, " ") {
+		switch {
+		case strings.HasPrefix(line, "# HELP "):
+			name := strings.TrimPrefix(line, "# HELP ")
+			if i := strings.IndexByte(name, ' '); i >= 0 {
+				name = name[:i]
+			}
+			name = rename(name)
 			text := help[name]
 			if text == "" {
 				text = helpFromName(name)
 			}
 			bw.WriteString("# HELP " + name + " " + text + "\n")
-			continue
+		case strings.HasPrefix(line, "# TYPE "):
+			f := strings.Fields(line)
+			if len(f) == 4 {
+				name := rename(f[2])
+				typ := f[3]
+				if t, ok := processRetypes[name]; ok {
+					typ = t
+				}
+				bw.WriteString("# TYPE " + name + " " + typ + "\n")
+				continue
+			}
+			bw.WriteString(line + "\n")
+		default:
+			end := strings.IndexAny(line, "{ ")
+			if end > 0 {
+				if to, ok := processRenames[line[:end]]; ok {
+					line = to + line[end:]
+				}
+			}
+			bw.WriteString(line + "\n")
 		}
-		bw.WriteString(line)
-		bw.WriteByte('\n')
 	}
 	bw.Flush()
 }
 
+func rename(name string) string {
+	if to, ok := processRenames[name]; ok {
+		return to
+	}
+	return name
+}
 // helpFromName writes a plain description for a family without an entry in help
 // (the series of other packages and the Go runtime).
 func helpFromName(name string) string {
