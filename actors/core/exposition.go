@@ -130,6 +130,7 @@ func rename(name string) string {
 	}
 	return name
 }
+
 // helpFromName writes a plain description for a family without an entry in help
 // (the series of other packages and the Go runtime).
 func helpFromName(name string) string {
