@@ -20,7 +20,7 @@ func registerTools() {
 	register("dev", "developer tools: mock-llm (a mock OpenAI/Ollama backend)", cmdDev)
 
 	// gate and doctor register here (cmd_gate.go, cmd_doctor.go):
-	//	register("gate", "...", cmdGate)
+	register("gate", "control-plane hardening gate: nine checks on throwaway nodes (--strict, --json)", cmdGate)
 	//	register("doctor", "...", cmdDoctor)
 }
 

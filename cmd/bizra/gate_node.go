@@ -1,0 +1,443 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/core"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/bridge"
+	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/supervision/genesis"
+)
+
+// gateBuffer is a bytes.Buffer that a logger may write while the gate reads it.
+type gateBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *gateBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *gateBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// gate holds what the checks share: the scratch folder (removed when the gate ends),
+// the logs captured from every node it started, and every secret it generated (so
+// secret_hygiene can look for them).
+type gate struct {
+	strict bool
+	tmp    string
+	getenv func(string) (string, bool) // the operator's environment (hygiene, effective config)
+	http   *http.Client
+
+	mu      sync.Mutex
+	logs    []*gateBuffer
+	secrets []string
+	seq     int
+}
+
+func newGate(strict bool, getenv func(string) (string, bool)) (*gate, error) {
+	tmp, err := os.MkdirTemp("", "bizra-gate-")
+	if err != nil {
+		return nil, fmt.Errorf("create scratch folder: %w", err)
+	}
+	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Second}
+	return &gate{strict: strict, tmp: tmp, getenv: getenv, http: &http.Client{Timeout: 15 * time.Second, Transport: tr}}, nil
+}
+
+// close removes the scratch folder and drops idle HTTP connections.
+func (g *gate) close() {
+	g.http.CloseIdleConnections()
+	_ = os.RemoveAll(g.tmp)
+}
+
+// newLog returns a fresh captured log, remembered for secret_hygiene.
+func (g *gate) newLog() *gateBuffer {
+	b := &gateBuffer{}
+	g.mu.Lock()
+	g.logs = append(g.logs, b)
+	g.mu.Unlock()
+	return b
+}
+
+func (g *gate) remember(secrets ...string) {
+	g.mu.Lock()
+	g.secrets = append(g.secrets, secrets...)
+	g.mu.Unlock()
+}
+
+// gateSecrets are one node's generated secrets.
+type gateSecrets struct {
+	token  string // 32 random characters
+	secret receipt.Secret
+	keyHex string
+}
+
+func (g *gate) newSecrets() (gateSecrets, error) {
+	s, err := receipt.GenerateSecret()
+	if err != nil {
+		return gateSecrets{}, fmt.Errorf("generate receipt secret: %w", err)
+	}
+	tb := make([]byte, 16)
+	if _, err := rand.Read(tb); err != nil {
+		return gateSecrets{}, fmt.Errorf("generate bridge token: %w", err)
+	}
+	gs := gateSecrets{token: hex.EncodeToString(tb), secret: s, keyHex: s.RevealHex()}
+	g.remember(gs.token, gs.keyHex)
+	return gs, nil
+}
+
+// newState makes a fresh state folder (0700) whose .env (0600) holds fresh secrets, and
+// a data lake seeded with bizra's own docs, both under the scratch folder.
+func (g *gate) newState(name string) (state, lake string, sec gateSecrets, err error) {
+	g.mu.Lock()
+	g.seq++
+	root := filepath.Join(g.tmp, fmt.Sprintf("%02d-%s", g.seq, name))
+	g.mu.Unlock()
+	state, lake = filepath.Join(root, "state"), filepath.Join(root, "lake")
+	if err = os.MkdirAll(state, 0o700); err != nil {
+		return "", "", sec, err
+	}
+	if sec, err = g.newSecrets(); err != nil {
+		return "", "", sec, err
+	}
+	body := "BIZRA_BRIDGE_TOKEN=" + sec.token + "\nBIZRA_RECEIPT_PRIVATE_KEY_HEX=" + sec.keyHex + "\n"
+	if err = os.WriteFile(filepath.Join(state, ".env"), []byte(body), 0o600); err != nil {
+		return "", "", sec, err
+	}
+	if _, err = seedDataLake(lake); err != nil {
+		return "", "", sec, err
+	}
+	return state, lake, sec, nil
+}
+
+// nodeOpts select how a gate node starts.
+type nodeOpts struct {
+	role    string   // "" is node
+	genesis bool     // run a fresh genesis ceremony in the state folder first
+	noKey   bool     // leave BIZRA_RECEIPT_PRIVATE_KEY_HEX out of the .env
+	tamper  bool     // after the ceremony, change one byte of the genesis signature
+	args    []string // extra runtime flags
+}
+
+// gateNode is one runtime + API + bridge on free loopback ports over temporary state,
+// assembled exactly as `bizra run` assembles them (loadRuntimeConfig, buildRuntime,
+// gateway.New with gatewayCore, newBridge).
+type gateNode struct {
+	g          *gate
+	name       string
+	state      string
+	lake       string
+	sec        gateSecrets
+	log        *gateBuffer
+	cfg        *config
+	rt         *core.Runtime
+	sys        *actor.ActorSystem
+	api        *gateway.Server
+	br         *bridge.Bridge
+	apiURL     string
+	bridgeAddr string
+	started    []func(context.Context) error
+}
+
+// startNode starts a node. On error nothing it started is left running, and the
+// returned node (non-nil when the state was made) still carries its log and state.
+func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNode, error) {
+	state, lake, sec, err := g.newState(name)
+	if err != nil {
+		return nil, fmt.Errorf("prepare state: %w", err)
+	}
+	n := &gateNode{g: g, name: name, state: state, lake: lake, sec: sec, log: g.newLog()}
+	if o.noKey {
+		if err := os.WriteFile(filepath.Join(state, ".env"), []byte("BIZRA_BRIDGE_TOKEN="+sec.token+"\n"), 0o600); err != nil {
+			return n, err
+		}
+	}
+	if o.genesis {
+		if _, err := genesis.Init(state, "gate-node0", "loopback", time.Now()); err != nil {
+			return n, fmt.Errorf("genesis ceremony: %w", err)
+		}
+		if o.tamper {
+			cp := state + ".tampered"
+			if err := gateChangeByte(state, cp, genesis.GenesisFile, `"signature": "`); err != nil {
+				return n, err
+			}
+			if err := os.Rename(filepath.Join(cp, genesis.GenesisFile), filepath.Join(state, genesis.GenesisFile)); err != nil {
+				return n, err
+			}
+		}
+	}
+	args := []string{"--state-dir", state, "--data-lake", lake, "--port", "0", "--bridge-port", "0",
+		"--log-format", "json", "--log-level", "info"}
+	if o.role != "" {
+		args = append(args, "--role", o.role)
+	}
+	args = append(args, o.args...)
+	// The nodes see no operator environment: only their own .env and flags.
+	a := &app{stdout: io.Discard, stderr: n.log, getenv: func(string) (string, bool) { return "", false }}
+	cfg, _, code := loadRuntimeConfig(a, "gate", "bizra gate", args, true)
+	if code >= 0 {
+		return n, fmt.Errorf("configuration refused (exit %d): %s", code, strings.TrimSpace(n.log.String()))
+	}
+	n.cfg = cfg
+	if _, err := genesis.ParseRole(cfg.Role); err != nil {
+		return n, err
+	}
+	log := newLogger(n.log, cfg)
+	set := metrics.NewSet()
+	metrics.ExposeMetadata(true)
+	rt, sys, err := buildRuntime(a, cfg, log, set)
+	if err != nil {
+		return n, err
+	}
+	n.sys = sys
+	if err := rt.Start(ctx); err != nil {
+		n.close()
+		return n, err
+	}
+	n.rt = rt
+	n.started = append(n.started, rt.Shutdown)
+	gc := gatewayCore{rt}
+	srv, err := gateway.New(gateway.Options{Logger: log, Metrics: set,
+		Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), Core: gc, Routes: gc.routes(),
+		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
+	if err == nil {
+		err = srv.Start(ctx)
+	}
+	if err != nil {
+		n.close()
+		return n, fmt.Errorf("api: %w", err)
+	}
+	n.api = srv
+	n.started = append(n.started, srv.Shutdown)
+	n.apiURL = "http://" + srv.Addr()
+	// The bridge is built after the runtime started: its receipt store
+	// (rt.BridgeReceipts) exists only from then on.
+	b, err := newBridge(cfg, rt, log, set)
+	if err == nil {
+		rt.SetBridgeStats(func() core.BridgeStats {
+			s := b.Stats()
+			return core.BridgeStats{Enabled: true, Listening: s.Listening, Address: s.Address,
+				Connections: s.Connections, RequestCount: s.RequestCount}
+		})
+		err = b.Start(ctx)
+	}
+	if err != nil {
+		n.close()
+		return n, fmt.Errorf("bridge: %w", err)
+	}
+	n.br = b
+	n.started = append(n.started, b.Shutdown)
+	n.bridgeAddr = b.Addr()
+	return n, nil
+}
+
+// close stops what the node started, in reverse order. Idempotent.
+func (n *gateNode) close() {
+	if n == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := len(n.started) - 1; i >= 0; i-- {
+		_ = n.started[i](ctx)
+	}
+	n.started = nil
+	if n.sys != nil {
+		n.sys.Shutdown()
+		n.sys = nil
+	}
+}
+
+// httpDo sends one request to the node's API and returns the status, the body and the
+// Content-Type.
+func (n *gateNode) httpDo(ctx context.Context, method, path string, body any) (int, []byte, http.Header, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, n.apiURL+path, rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := n.g.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	return resp.StatusCode, b, resp.Header, err
+}
+
+// getJSON GETs path and decodes a 200 answer into v.
+func (n *gateNode) getJSON(ctx context.Context, path string, v any) error {
+	st, b, _, err := n.httpDo(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d: %s", path, st, gateTrunc(string(b), 200))
+	}
+	return json.Unmarshal(b, v)
+}
+
+// dial opens an authenticated bridge client to the node.
+func (n *gateNode) dial(ctx context.Context) (*bridge.Client, error) {
+	return bridge.Dial(ctx, n.bridgeAddr, n.sec.token)
+}
+
+// gateRPC is a decoded bridge response: the result members or the error.
+type gateRPC struct {
+	resp   bridge.Response
+	result map[string]json.RawMessage
+	code   string // data.code of an error
+}
+
+func gateDecodeRPC(line []byte) (gateRPC, error) {
+	resp, err := bridge.ParseResponse(line)
+	if err != nil {
+		return gateRPC{}, err
+	}
+	r := gateRPC{resp: resp}
+	if resp.Error != nil {
+		var d struct {
+			Code string `json:"code"`
+		}
+		_ = json.Unmarshal(resp.Error.Data, &d)
+		r.code = d.Code
+		return r, nil
+	}
+	if err := json.Unmarshal(resp.Result, &r.result); err != nil {
+		return r, fmt.Errorf("result is not an object: %w", err)
+	}
+	return r, nil
+}
+
+// gateCall sends one request on c and decodes its answer.
+func gateCall(ctx context.Context, c *bridge.Client, method string, params any) (gateRPC, error) {
+	line, err := c.Call(ctx, method, params)
+	if err != nil {
+		return gateRPC{}, err
+	}
+	return gateDecodeRPC(line)
+}
+
+// gateFetchBridgeReceipt asks the bridge for a stored receipt by id (get_receipt), retrying
+// while it is not sealed yet. It returns the raw result and how long sealing took.
+func gateFetchBridgeReceipt(ctx context.Context, c *bridge.Client, id string) (json.RawMessage, time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(3 * time.Second)
+	for {
+		r, err := gateCall(ctx, c, "get_receipt", map[string]any{"receipt_id": id})
+		if err != nil {
+			return nil, 0, err
+		}
+		if r.resp.Error == nil {
+			return r.resp.Result, time.Since(start), nil
+		}
+		if r.code != "RECEIPT_PENDING" || time.Now().After(deadline) {
+			return nil, 0, fmt.Errorf("get_receipt %s: %d %s (%s)", id, r.resp.Error.Code, r.resp.Error.Message, r.code)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// fetchHTTPReceipt GETs /v1/receipts/{id}, retrying while it is not sealed yet.
+func (n *gateNode) fetchHTTPReceipt(ctx context.Context, id string) ([]byte, time.Duration, error) {
+	start := time.Now()
+	deadline := start.Add(3 * time.Second)
+	for {
+		st, b, _, err := n.httpDo(ctx, http.MethodGet, "/v1/receipts/"+id, nil)
+		if err != nil {
+			return nil, 0, err
+		}
+		if st == http.StatusOK {
+			return b, time.Since(start), nil
+		}
+		if !bytes.Contains(b, []byte("RECEIPT_PENDING")) || time.Now().After(deadline) {
+			return nil, 0, fmt.Errorf("GET /v1/receipts/%s: HTTP %d: %s", id, st, gateTrunc(string(b), 200))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// gateDropMember returns the JSON object raw without its member name.
+func gateDropMember(raw []byte, name string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	delete(m, name)
+	return json.Marshal(m)
+}
+
+func gateTrunc(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// gateErrText is err's text on one line, or "".
+func gateErrText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// gateFreePort returns a loopback port that was free a moment ago.
+func gateFreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// gateListening reports whether something accepts connections on addr.
+func gateListening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// gateDiscardLogger is a logger for components the gate builds only to see them refuse.
+func gateDiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
