@@ -152,7 +152,7 @@ func Embedded(req Request) (Answer, error) {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(c.text)
+		b.WriteString(strings.Join(strings.Fields(c.text), " "))
 		ans.Sentences = append(ans.Sentences, Sentence{Text: c.text, Source: c.source})
 	}
 	ans.Text = b.String()
@@ -163,8 +163,10 @@ func Embedded(req Request) (Answer, error) {
 func estimateTokens(chars int) int { return (chars + charsPerToken - 1) / charsPerToken }
 
 // splitSentences cuts text into sentences, each a trimmed substring of text. A sentence
-// ends at '.', '!' or '?' (with closing quotes or brackets) followed by white space, or at
-// a line break that ends a line or paragraph.
+// ends at '.', '!' or '?' (with closing quotes or brackets) followed by white space, at a
+// blank line, or at a line break before or after a structural line (a heading, list
+// item, table row or code fence). A single line break inside a paragraph is a soft
+// wrap, not a sentence end, so hard-wrapped prose stays whole.
 func splitSentences(text string) []string {
 	var out []string
 	emit := func(s string) {
@@ -178,8 +180,10 @@ func splitSentences(text string) []string {
 		r, w := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case r == '\n':
-			emit(text[start:i])
-			start = i + w
+			if hardBreak(text, start, i) {
+				emit(text[start:i])
+				start = i + w
+			}
 		case r == '.' || r == '!' || r == '?' || r == '。':
 			j := i + w
 			for j < len(text) && strings.IndexByte("\"')]»", text[j]) >= 0 {
@@ -205,6 +209,39 @@ func splitSentences(text string) []string {
 	}
 	emit(text[start:])
 	return out
+}
+
+// hardBreak reports whether the line break at text[nl] ends a sentence: a blank line
+// follows, or the line it ends or the line it starts is structural.
+func hardBreak(text string, start, nl int) bool {
+	lineStart := strings.LastIndexByte(text[:nl], '\n') + 1
+	lineStart = max(lineStart, start)
+	next := text[nl+1:]
+	if i := strings.IndexByte(next, '\n'); i >= 0 {
+		next = next[:i]
+	}
+	return strings.TrimSpace(next) == "" || structural(text[lineStart:nl]) || structural(next)
+}
+
+// structural reports a Markdown line that is not prose: a heading, list item, table
+// row, quote or code fence.
+func structural(line string) bool {
+	t := strings.TrimSpace(line)
+	if t == "" {
+		return true
+	}
+	switch t[0] {
+	case '#', '|', '>', '-', '*', '+':
+		return true
+	}
+	if strings.HasPrefix(t, "```") {
+		return true
+	}
+	i := 0
+	for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+		i++
+	}
+	return i > 0 && i+1 < len(t) && (t[i] == '.' || t[i] == ')') && t[i+1] == ' '
 }
 
 // stopwords are dropped from term sets (question words and the commonest function

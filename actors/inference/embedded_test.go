@@ -163,7 +163,11 @@ func TestSplitSentences(t *testing.T) {
 		{"One. Two! Three?", []string{"One.", "Two!", "Three?"}},
 		{"Version 2.5 is out. See e.g. the notes.", []string{"Version 2.5 is out.", "See e.g. the notes."}},
 		{"He said \"stop.\" Then left.", []string{"He said \"stop.\"", "Then left."}},
-		{"line one\nline two", []string{"line one", "line two"}},
+		{"a hard-wrapped\nsentence goes on", []string{"a hard-wrapped\nsentence goes on"}},
+		{"para one\n\npara two", []string{"para one", "para two"}},
+		{"Intro:\n- item one\n- item two", []string{"Intro:", "- item one", "- item two"}},
+		{"## Heading\nBody text here.", []string{"## Heading", "Body text here."}},
+		{"see\n```bash\nbizra ping\n```", []string{"see", "```bash", "bizra ping", "```"}},
 		{"  ", nil},
 		{"No end", []string{"No end"}},
 	} {
