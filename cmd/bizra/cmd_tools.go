@@ -21,7 +21,7 @@ func registerTools() {
 
 	// gate and doctor register here (cmd_gate.go, cmd_doctor.go):
 	register("gate", "control-plane hardening gate: nine checks on throwaway nodes (--strict, --json)", cmdGate)
-	//	register("doctor", "...", cmdDoctor)
+	register("doctor", "on-call escalation inputs: version, health, status, metrics, bridge, ledger, genesis, config (--bundle FILE)", cmdDoctor)
 }
 
 // subcommand is one verb of a command group (genesis init, sel verify, ...).
