@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/scheduler"
 )
 
 // Task is one thing the loop watches.
@@ -113,6 +112,20 @@ func (l *Loop) Start(context.Context) error {
 		return err
 	}
 	l.pid = pid
+	// The ticker is a goroutine owned by the Loop rather than protoactor's timer
+	// scheduler, whose cancel races with its own timer (a data race under -race).
+	l.wg.Go(func() {
+		t := time.NewTicker(l.opts.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.ctx.Done():
+				return
+			case <-t.C:
+				l.opts.System.Root.Send(pid, &tick{})
+			}
+		}
+	})
 	return nil
 }
 
@@ -138,7 +151,7 @@ func (l *Loop) Shutdown(ctx context.Context) error {
 	if !l.started.Load() || !l.stopped.CompareAndSwap(false, true) {
 		return nil
 	}
-	l.cancel()
+	l.cancel() // stops the ticker
 	if l.pid != nil {
 		if err := l.opts.System.Root.StopFuture(l.pid).Wait(); err != nil && ctx.Err() == nil {
 			l.log.Warn("stop maintenance actor", "err", err)
@@ -188,18 +201,10 @@ func (l *Loop) record(d cycleDone) {
 type loopActor struct {
 	l       *Loop
 	running bool
-	cancel  scheduler.CancelFunc
 }
 
 func (a *loopActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		a.cancel = scheduler.NewTimerScheduler(ctx).SendRepeatedly(a.l.opts.Interval, a.l.opts.Interval, ctx.Self(), &tick{})
-	case *actor.Stopping, *actor.Restarting:
-		if a.cancel != nil {
-			a.cancel()
-			a.cancel = nil
-		}
 	case *tick:
 		if a.running || a.l.stopped.Load() {
 			a.l.skipped.Add(1)
