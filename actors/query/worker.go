@@ -2,6 +2,7 @@ package query
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -160,9 +161,12 @@ func (w *worker) begin(ctx actor.Context, m *Run) {
 			w.fail(ctx, j, ErrTimeout)
 			return
 		}
+		// Decomposition is an optional refinement: it may use at most a third of the
+		// query's budget, after which clause splitting takes over.
+		budget := min(remaining/3, 10*time.Second)
 		t0 := time.Now()
 		f := ctx.RequestFuture(w.opts.Inference, &inference.DecomposeAsk{Query: m.Request.Query,
-			Max: w.branching(), Deadline: j.deadline}, remaining)
+			Max: w.branching(), Deadline: t0.Add(budget)}, budget)
 		ctx.ReenterAfter(f, func(res any, err error) {
 			if w.jobs[m.QueryID] != j {
 				return // answered already (restart or timeout)
@@ -223,6 +227,10 @@ func (w *worker) reason(ctx actor.Context, j *job) {
 		g, out, err := reasoning.Run(rctx, idx, req.Query, opts)
 		cancel()
 		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) || time.Now().After(j.deadline) {
+				w.fail(ctx, j, ErrTimeout)
+				return
+			}
 			w.failErr(ctx, j, err)
 			return
 		}
