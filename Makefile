@@ -23,7 +23,7 @@ test: vet ## vet, gofmt check and the full test suite with the race detector
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
 
 smoke: build ## start a node on free ports, run the runbook's checks against it, stop it
-	./scripts/smoke.sh
+	./.ci/smoke.sh
 
 bench: ## the latency and throughput suite (BENCH_QUICK=1 for the 60 s version)
 	$(GO) run ./bench/cmd/bizra-bench
