@@ -23,8 +23,17 @@ import (
 	"github.com/gowebpki/jcs"
 )
 
-// Marshal returns the RFC 8785 canonical encoding of v.
+// Marshal returns the RFC 8785 canonical encoding of v (through AppendCanonical when v
+// implements Canonicaler).
 func Marshal(v any) ([]byte, error) {
+	if c, ok := v.(Canonicaler); ok {
+		return c.AppendCanonical(make([]byte, 0, 512))
+	}
+	return marshalGeneric(v)
+}
+
+// marshalGeneric encodes v with encoding/json and transforms the result.
+func marshalGeneric(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

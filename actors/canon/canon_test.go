@@ -99,3 +99,43 @@ func FuzzTransform(f *testing.F) {
 		}
 	})
 }
+
+// Generic returns the canonical bytes of v through the generic path (encoding/json and
+// the JCS transform), ignoring any AppendCanonical. Tests of Canonicaler
+// implementations compare against it.
+func TestAppendHelpersMatchTransform(t *testing.T) {
+	for _, s := range []string{"", "plain", "quote\" back\\slash", "ctl\x00\x01\x1f\b\f\n\r\t", "<&>", "\u2028\u2029",
+		"é€😀", "bad\xffutf8\xc3", "\x7f"} {
+		got := AppendString(nil, s)
+		want, err := marshalGeneric(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("AppendString(%q) = %s; want %s", s, got, want)
+		}
+	}
+	for _, f := range []float64{0, -0.0, 1, -1.5, 1e21, 1e-7, 123456789012345680000, 0.1 + 0.2, 5e-324} {
+		got, err := AppendNumber(nil, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := marshalGeneric(f)
+		if string(got) != string(want) {
+			t.Errorf("AppendNumber(%v) = %s; want %s", f, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("a\"b\\c\x00\xff€")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := marshalGeneric(s)
+		if err != nil {
+			return
+		}
+		if got := AppendString(nil, s); string(got) != string(want) {
+			t.Fatalf("AppendString(%q) = %s; want %s", s, got, want)
+		}
+	})
+}

@@ -15,18 +15,10 @@ const cacheKeyDomain = "bizra-cache-v1"
 // canonical encoding of {query (trimmed), context, require_reasoning,
 // require_validation, max_depth, user_id}.
 func CacheKey(r *Request) (cache.Key, error) {
-	ctx := r.Context
-	if ctx == nil {
-		ctx = map[string]any{}
-	}
-	b, err := canon.Marshal(struct {
-		Query             string         `json:"query"`
-		Context           map[string]any `json:"context"`
-		RequireReasoning  bool           `json:"require_reasoning"`
-		RequireValidation bool           `json:"require_validation"`
-		MaxDepth          int            `json:"max_depth"`
-		UserID            string         `json:"user_id"`
-	}{strings.TrimSpace(r.Query), ctx, r.RequireReasoning, r.RequireValidation, r.MaxDepth, r.UserID})
+	var buf [512]byte
+	trimmed := *r
+	trimmed.Query = strings.TrimSpace(r.Query)
+	b, err := identity{&trimmed}.AppendCanonical(buf[:0])
 	if err != nil {
 		return cache.Key{}, fmt.Errorf("cache key: %w", err)
 	}

@@ -202,7 +202,7 @@ func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion
 		}
 		ref, err := e.opts.Receipts.Issue(receipt.Input{
 			Kind: receipt.KindQuery, Status: status, Method: method,
-			Params: receiptParams(req), Payload: res, SNR: res.SNRScore, Ihsan: res.IhsanScore,
+			Params: receiptParams{req}, Payload: res, SNR: res.SNRScore, Ihsan: res.IhsanScore,
 			GatePassed: res.Detail.Gate == "", Reason: reason, Duration: elapsed,
 		})
 		if err != nil {
@@ -215,16 +215,6 @@ func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion
 	c.Overhead = time.Duration(res.Detail.OverheadMs * float64(time.Millisecond))
 	c.Degraded = res.Degraded
 	e.opts.Metrics.Record(c)
-}
-
-// receiptParams is what a query receipt's query_digest digests: the request's identity.
-func receiptParams(r *Request) map[string]any {
-	ctx := r.Context
-	if ctx == nil {
-		ctx = map[string]any{}
-	}
-	return map[string]any{"query": r.Query, "context": ctx, "require_reasoning": r.RequireReasoning,
-		"require_validation": r.RequireValidation, "max_depth": r.MaxDepth, "timeout_ms": r.TimeoutMs, "user_id": r.UserID}
 }
 
 // rejected builds the result of a query a gate refused.

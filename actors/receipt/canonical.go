@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
-	"github.com/gowebpki/jcs"
 
 	"github.com/bizra/bizra/actors/canon"
 )
@@ -27,7 +26,7 @@ func appendBodyCanonical(dst []byte, b *Body) ([]byte, error) {
 	}
 	var err error
 	dst = append(dst, `{"duration_ms":`...)
-	if dst, err = appendNumber(dst, b.DurationMS); err != nil {
+	if dst, err = canon.AppendNumber(dst, b.DurationMS); err != nil {
 		return nil, err
 	}
 	dst = append(dst, `,"fate_score":`...)
@@ -65,56 +64,14 @@ func appendMember(dst []byte, name, v string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
-	return appendJCSString(dst, v)
-}
-
-func appendNumber(dst []byte, f float64) ([]byte, error) {
-	s, err := jcs.NumberToJSON(f)
-	if err != nil {
-		return nil, err
-	}
-	return append(dst, s...), nil
+	return canon.AppendString(dst, v)
 }
 
 func appendScore(dst []byte, v *float64) ([]byte, error) {
 	if v == nil {
 		return append(dst, "null"...), nil
 	}
-	return appendNumber(dst, *v)
-}
-
-// appendJCSString writes s (valid UTF-8) as an RFC 8785 string: \" \\ \b \f \n \r \t,
-// other control characters as \u00xx (lower-case hex), everything else as is.
-func appendJCSString(dst []byte, s string) []byte {
-	const hexd = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&15])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return canon.AppendNumber(dst, *v)
 }
 
 // originCache remembers the canonical form of the last origin map, by map identity.
