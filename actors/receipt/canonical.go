@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
-
 	"github.com/bizra/bizra/actors/canon"
 )
 
