@@ -28,9 +28,16 @@ smoke: build ## start a node on free ports, run the runbook's checks against it,
 bench: ## the latency and throughput suite (BENCH_QUICK=1 for the 60 s version)
 	$(GO) run ./bench/cmd/bizra-bench
 
-bench-profile: ## CPU and allocation profiles of the query path into .proof-forge/bench/
+bench-profile: ## CPU and allocation profiles of the query path (cache hit and miss) into .proof-forge/bench/
 	mkdir -p .proof-forge/bench
-	$(GO) test -run '^$$' -bench BenchmarkQueryCacheHit -benchmem -cpuprofile .proof-forge/bench/cpu.prof -memprofile .proof-forge/bench/mem.prof ./gateway/
+	$(GO) test -c -o .proof-forge/bench/bench.test ./bench/
+	for q in CacheHit Miss; do \
+	  ./.proof-forge/bench/bench.test -test.run '^$$' -test.bench "^BenchmarkQuery$$q$$" -test.benchmem -test.benchtime 3s \
+	    -test.cpuprofile .proof-forge/bench/cpu-query-$$q.prof -test.memprofile .proof-forge/bench/mem-query-$$q.prof || exit 1; \
+	  $(GO) tool pprof -top -nodecount 20 .proof-forge/bench/cpu-query-$$q.prof | sed -n '1,26p'; \
+	  $(GO) tool pprof -top -sample_index alloc_space -nodecount 12 .proof-forge/bench/mem-query-$$q.prof | sed -n '1,18p'; \
+	done
+	@echo "profiles: .proof-forge/bench/{cpu,mem}-query-{CacheHit,Miss}.prof (go tool pprof -http :0 <file>)"
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 	@for pkg in $$($(GO) list ./...); do \

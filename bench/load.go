@@ -1,0 +1,175 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Latency holds exact percentiles of one run (nearest rank over every response).
+type Latency struct {
+	P50  time.Duration `json:"p50_ns"`
+	P90  time.Duration `json:"p90_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	P999 time.Duration `json:"p999_ns"`
+	Max  time.Duration `json:"max_ns"`
+	Mean time.Duration `json:"mean_ns"`
+}
+
+// percentiles computes exact nearest-rank percentiles; lat is sorted in place.
+func percentiles(lat []time.Duration) Latency {
+	if len(lat) == 0 {
+		return Latency{}
+	}
+	slices.Sort(lat)
+	at := func(q float64) time.Duration {
+		i := int(q*float64(len(lat))+0.999999) - 1
+		return lat[min(max(i, 0), len(lat)-1)]
+	}
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	return Latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), P999: at(0.999), Max: lat[len(lat)-1],
+		Mean: sum / time.Duration(len(lat))}
+}
+
+// LoadRun is one constant-rate load run.
+type LoadRun struct {
+	Name       string  `json:"name"`
+	Rate       int     `json:"rate_per_s"`   // offered
+	Seconds    float64 `json:"seconds"`      // attack duration
+	Requests   int     `json:"requests"`     // sent
+	OK         int     `json:"ok"`           // answered 2xx and accepted by the check
+	Throughput float64 `json:"throughput_s"` // OK per second of wall time (first send to last answer)
+	Latency    Latency `json:"latency"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"first_error,omitempty"`
+}
+
+// Success is the share of requests answered correctly.
+func (r LoadRun) Success() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.OK) / float64(r.Requests)
+}
+
+// Kept reports whether the run kept up with its offered rate: every request answered
+// correctly (≥ 99.9 %) and the answers came back at ≥ 95 % of the offered rate.
+func (r LoadRun) Kept() bool {
+	return r.Requests > 0 && r.Success() >= 0.999 && r.Throughput >= 0.95*float64(r.Rate)
+}
+
+// target is one HTTP request shape; body may change per hit.
+type target struct {
+	method string
+	url    string
+	body   func(seq uint64) []byte
+	header http.Header
+	// check accepts a 2xx response body (nil accepts any).
+	check func(body []byte) error
+}
+
+// loadOptions bound one constant-rate run.
+type loadOptions struct {
+	rate     int
+	duration time.Duration
+	// maxWorkers bounds the load generator's concurrency (0 → rate/10+64); with an
+	// unbounded pacer vegeta adds workers instead of waiting, which keeps the rate
+	// constant (no coordinated omission) until this bound.
+	maxWorkers uint64
+	timeout    time.Duration // per request; 0 → 5 s
+	client     *http.Client  // nil → vegeta's own
+	// onResult sees every result (e.g. to parse timing fields); called from the
+	// collecting goroutine only.
+	onResult func(*vegeta.Result)
+}
+
+// attack runs t at a constant rate for the duration, bounded in time and count, and
+// returns exact latency percentiles of every request sent.
+func attack(ctx context.Context, name string, t target, o loadOptions) LoadRun {
+	if o.timeout == 0 {
+		o.timeout = 5 * time.Second
+	}
+	if o.maxWorkers == 0 {
+		o.maxWorkers = uint64(o.rate/10 + 64)
+	}
+	var seq atomic.Uint64
+	tr := func(tg *vegeta.Target) error {
+		tg.Method, tg.URL, tg.Header = t.method, t.url, t.header
+		if t.body != nil {
+			tg.Body = t.body(seq.Add(1))
+		}
+		return nil
+	}
+	client := o.client
+	if client == nil {
+		tp := &http.Transport{MaxIdleConnsPerHost: int(o.maxWorkers), MaxIdleConns: int(o.maxWorkers),
+			DisableCompression: true, IdleConnTimeout: 30 * time.Second}
+		client = &http.Client{Transport: tp, Timeout: o.timeout}
+		defer tp.CloseIdleConnections()
+	}
+	a := vegeta.NewAttacker(vegeta.Timeout(o.timeout), vegeta.MaxWorkers(o.maxWorkers),
+		vegeta.Workers(min(o.maxWorkers, 16)), vegeta.Client(client))
+	stop := context.AfterFunc(ctx, func() { a.Stop() })
+	defer stop()
+	pace := vegeta.Rate{Freq: o.rate, Per: time.Second}
+	lat := make([]time.Duration, 0, int(float64(o.rate)*o.duration.Seconds())+16)
+	run := LoadRun{Name: name, Rate: o.rate, Seconds: o.duration.Seconds()}
+	var first, last time.Time
+	for res := range a.Attack(tr, pace, o.duration, name) {
+		run.Requests++
+		lat = append(lat, res.Latency)
+		if first.IsZero() || res.Timestamp.Before(first) {
+			first = res.Timestamp
+		}
+		if e := res.End(); e.After(last) {
+			last = e
+		}
+		err := resultErr(res, t.check)
+		if err != nil {
+			run.Errors++
+			if run.FirstError == "" {
+				run.FirstError = err.Error()
+			}
+			continue
+		}
+		run.OK++
+		if o.onResult != nil {
+			o.onResult(res)
+		}
+	}
+	if el := last.Sub(first).Seconds(); el > 0 {
+		run.Throughput = float64(run.OK) / el
+	}
+	run.Latency = percentiles(lat)
+	return run
+}
+
+func resultErr(res *vegeta.Result, check func([]byte) error) error {
+	if res.Error != "" {
+		return fmt.Errorf("%s", res.Error)
+	}
+	if res.Code < 200 || res.Code > 299 {
+		return fmt.Errorf("HTTP %d: %s", res.Code, clip(res.Body, 200))
+	}
+	if check != nil {
+		return check(res.Body)
+	}
+	return nil
+}
+
+func clip(b []byte, n int) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,489 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// Report is everything one run measured.
+type Report struct {
+	Machine     Machine       `json:"machine"`
+	Mode        string        `json:"mode"`
+	Command     string        `json:"command"`
+	Started     string        `json:"started"`
+	ElapsedS    float64       `json:"elapsed_s"`
+	Fixed       []LoadRun     `json:"fixed_rate"` // ceiling, /v1/health, cache hit at one rate
+	Miss        MissReport    `json:"query_miss"`
+	PassThrough PassThrough   `json:"openai_pass_through"`
+	Frontiers   []Frontier    `json:"frontiers"`
+	Bridge      BridgeReport  `json:"bridge"`
+	Micro       []MicroResult `json:"micro"`
+	Profiles    []Profile     `json:"profiles"`
+	Ratios      []Ratio       `json:"ratios"`
+	Goals       []Goal        `json:"goals"`
+}
+
+// MissReport is /v1/query on cache misses against the mock backend, calibrated by the
+// mock called directly (once, and twice in sequence as the runtime does: decompose,
+// then answer).
+type MissReport struct {
+	DelayMs float64 `json:"mock_delay_ms"`
+	Rate    int     `json:"rate_per_s"`
+	Direct  LoadRun `json:"direct"`
+	Direct2 LoadRun `json:"direct_x2"`
+	Via     LoadRun `json:"via"`
+	// Overhead is via − direct×2 per percentile (signed).
+	Overhead Latency `json:"overhead_vs_direct_x2"`
+	// Stages is the mean time per stage of a miss, from the response timing fields
+	// and the experience-ledger episodes of this run.
+	Stages   []Stage `json:"stages"`
+	Episodes int     `json:"episodes"`
+}
+
+// Stage is a mean duration of one part of a miss.
+type Stage struct {
+	Name   string  `json:"name"`
+	MeanMs float64 `json:"mean_ms"`
+	Source string  `json:"source"`
+}
+
+// PassThrough is the OpenAI-compatible front's measurement (absent until it exists).
+type PassThrough struct {
+	Measured bool   `json:"measured"`
+	Note     string `json:"note"`
+}
+
+// BridgeReport compares the bridge's authenticated ping with a bare echo server.
+type BridgeReport struct {
+	Conns int     `json:"connections"`
+	Ping  LoadRun `json:"ping"`
+	Echo  LoadRun `json:"echo"`
+}
+
+// Ratio is one of the report's headline ratios.
+type Ratio struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"` // 0: not measured
+	How   string  `json:"how"`
+}
+
+// Goal is one of issue 12's goals, judged on this run.
+type Goal struct {
+	Goal   string `json:"goal"`
+	Figure string `json:"figure"`
+	Status string `json:"status"` // MET, MISSED, NOT MEASURED
+	Where  string `json:"where_the_time_goes,omitempty"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func fmtDur(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	var s string
+	switch {
+	case d >= 10*time.Second:
+		s = fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= time.Second:
+		s = fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= 10*time.Millisecond:
+		s = fmt.Sprintf("%.1f ms", ms(d))
+	case d >= time.Millisecond:
+		s = fmt.Sprintf("%.2f ms", ms(d))
+	default:
+		s = fmt.Sprintf("%d µs", d.Microseconds())
+	}
+	if neg {
+		return "−" + s
+	}
+	return s
+}
+
+func runLine(r LoadRun) string {
+	s := fmt.Sprintf("%d req, %.0f/s ok, p50 %s p99 %s p99.9 %s", r.Requests, r.Throughput, fmtDur(r.Latency.P50),
+		fmtDur(r.Latency.P99), fmtDur(r.Latency.P999))
+	if r.Errors > 0 {
+		s += fmt.Sprintf(", %d errors (%s)", r.Errors, clip([]byte(r.FirstError), 120))
+	}
+	return s
+}
+
+func frontierLine(f Frontier) string {
+	var parts []string
+	for _, p := range f.Points {
+		parts = append(parts, fmt.Sprintf("p99<%s: %s", fmtDur(p.Limit), rateStr(p)))
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" (%d steps)", len(f.Steps))
+}
+
+func rateStr(p FrontierPoint) string {
+	if p.Rate == 0 {
+		return "none"
+	}
+	s := fmt.Sprintf("%d/s", p.Rate)
+	if p.Capped {
+		s = "≥" + s
+	}
+	return s
+}
+
+// finish computes the overhead and the stage breakdown of the miss run.
+func (m *MissReport) finish(t *timingAgg, st *Stack, before int, prefix string) {
+	v, d := m.Via.Latency, m.Direct2.Latency
+	m.Overhead = Latency{P50: v.P50 - d.P50, P90: v.P90 - d.P90, P99: v.P99 - d.P99, P999: v.P999 - d.P999,
+		Max: v.Max - d.Max, Mean: v.Mean - d.Mean}
+	if t.n == 0 {
+		return
+	}
+	n := float64(t.n)
+	observed := ms(t.observed) / n
+	total := t.total / n
+	// Episodes of this run (newest first), bounded by what the run could have made.
+	newEps := st.Runtime.Ledger().Len() - before
+	page := st.Runtime.Ledger().Episodes(min(max(newEps, 0), 100_000), 0)
+	sums := map[string]float64{}
+	count := 0
+	for _, e := range page.Episodes {
+		if !strings.HasPrefix(e.Context, prefix) {
+			continue
+		}
+		count++
+		for _, a := range e.Actions {
+			sums[a.Type] += float64(a.DurationUS) / 1000
+		}
+	}
+	m.Episodes = count
+	add := func(name string, v float64, src string) {
+		m.Stages = append(m.Stages, Stage{Name: name, MeanMs: math.Round(v*1000) / 1000, Source: src})
+	}
+	add("observed by the client", observed, "load generator")
+	add("HTTP edge + client (observed − total_ms)", observed-total, "observed − timing.total_ms")
+	add("runtime total (admission → receipt)", total, "timing.total_ms")
+	if count > 0 {
+		c := float64(count)
+		dec, rea, inf := sums["decompose"]/c, sums["reasoning"]/c+sums["retrieval"]/c, sums["inference"]/c
+		add("  decompose (model call 1 + actor hops)", dec, "ledger action decompose")
+		add("  reasoning (graph of thought over the index)", rea, "ledger action reasoning")
+		add("  inference (model call 2 + actor hops)", inf, "ledger action inference")
+		add("    of which backend wait (answer call)", t.backend/n, "timing.backend_ms")
+		add("  rest: scoring, ledger commit (fsync), receipt, hops", total-dec-rea-inf, "total − the three above")
+	}
+	add("runtime overhead as reported (total − backend_ms)", t.overhd/n, "timing.overhead_ms")
+}
+
+// micro returns a micro result by name.
+func (r *Report) micro(name string) (MicroResult, bool) {
+	for _, m := range r.Micro {
+		if m.Name == name && m.Err == "" && m.NsPerItem > 0 {
+			return m, true
+		}
+	}
+	return MicroResult{}, false
+}
+
+func (r *Report) frontierOf(name string) (Frontier, bool) {
+	for _, f := range r.Frontiers {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Frontier{}, false
+}
+
+func (r *Report) profile(phase string) string {
+	for _, p := range r.Profiles {
+		if p.Phase == phase {
+			s := "CPU profile of this phase (server and load generator share the process): " + p.String()
+			if len(p.Hot) > 0 {
+				var hot []string
+				for i, h := range p.Hot {
+					if i == 4 {
+						break
+					}
+					hot = append(hot, fmt.Sprintf("%s %.0f%% cum", h.Func, h.Percent))
+				}
+				s += "; hottest bizra code: " + strings.Join(hot, ", ")
+			}
+			return s
+		}
+	}
+	return "no profile in this mode (run `make bench` or `make bench-profile`)"
+}
+
+// evaluate computes the ratios and judges the goals.
+func (r *Report) evaluate() {
+	const lim = 10 * time.Millisecond
+	ceil, _ := r.frontierOf("ceiling: bare fasthttp")
+	health, _ := r.frontierOf("GET /v1/health")
+	hit, _ := r.frontierOf("POST /v1/query cache hit")
+	ratio := func(a, b float64) float64 {
+		if a <= 0 || b <= 0 {
+			return 0
+		}
+		return math.Round(a/b*1000) / 1000
+	}
+	hitRatio := ratio(float64(hit.At(lim)), float64(ceil.At(lim)))
+	r.Ratios = append(r.Ratios,
+		Ratio{"cache-hit /v1/query ÷ bare fasthttp ceiling", hitRatio, "highest constant rate with p99 < 10 ms"},
+		Ratio{"/v1/health ÷ bare fasthttp ceiling", ratio(float64(health.At(lim)), float64(ceil.At(lim))), "highest constant rate with p99 < 10 ms"})
+	bridgeRatio := ratio(r.Bridge.Ping.Throughput, r.Bridge.Echo.Throughput)
+	r.Ratios = append(r.Ratios, Ratio{"bridge ping ÷ bare NDJSON echo", bridgeRatio,
+		fmt.Sprintf("req/s over %d connections, same client", r.Bridge.Conns)})
+	var recRatio, recRatioLeaf, ledRatio float64
+	batch, ok1 := r.micro("receipt-batch-1024")
+	single, ok2 := r.micro("receipt-single-ed25519")
+	leaf, ok3 := r.micro("receipt-leaf")
+	if ok1 && ok2 {
+		recRatio = ratio(single.NsPerItem, batch.NsPerItem)
+		r.Ratios = append(r.Ratios, Ratio{"batched ÷ single receipt signing", recRatio,
+			"receipts/s: one Ed25519 signature each vs a 1024-leaf Merkle batch with one signature"})
+		if ok3 {
+			recRatioLeaf = ratio(single.NsPerItem+leaf.NsPerItem, batch.NsPerItem+leaf.NsPerItem)
+			r.Ratios = append(r.Ratios, Ratio{"batched ÷ single, leaf included", recRatioLeaf,
+				"the same with each receipt's canonical body and leaf hash added to both"})
+		}
+	}
+	group, ok4 := r.micro("ledger-group-64")
+	each, ok5 := r.micro("ledger-fsync-each-64")
+	if ok4 && ok5 {
+		ledRatio = ratio(each.NsPerItem, group.NsPerItem)
+		r.Ratios = append(r.Ratios, Ratio{"group-committed ÷ fsync-each ledger", ledRatio, "episodes/s from 64 writers"})
+	}
+
+	status := func(measured, met bool) string {
+		switch {
+		case !measured:
+			return "NOT MEASURED"
+		case met:
+			return "MET"
+		}
+		return "MISSED"
+	}
+	g := Goal{Goal: "cache-hit /v1/query ≥ 0.5× the bare fasthttp ceiling",
+		Figure: fmt.Sprintf("%.2f× (%d vs %d req/s at p99 < 10 ms)", hitRatio, hit.At(lim), ceil.At(lim)),
+		Status: status(hitRatio > 0, hitRatio >= 0.5)}
+	if g.Status == "MISSED" {
+		g.Where = r.profile("POST /v1/query cache hit")
+	}
+	r.Goals = append(r.Goals, g)
+	r.Goals = append(r.Goals, Goal{Goal: "OpenAI pass-through added latency p50 ≤ 0.3 ms, p99 ≤ 1 ms at 16 clients, throughput ≥ 0.8× direct",
+		Figure: r.PassThrough.Note, Status: status(r.PassThrough.Measured, false)})
+	g = Goal{Goal: "bridge ping ≥ 0.5× the bare echo server",
+		Figure: fmt.Sprintf("%.2f× (%.0f vs %.0f req/s, %d conns)", bridgeRatio, r.Bridge.Ping.Throughput, r.Bridge.Echo.Throughput, r.Bridge.Conns),
+		Status: status(bridgeRatio > 0, bridgeRatio >= 0.5)}
+	if g.Status == "MISSED" {
+		g.Where = r.profile("bridge ping + receipt")
+	}
+	r.Goals = append(r.Goals, g)
+	g = Goal{Goal: "batched receipts ≥ 5× single signatures",
+		Figure: fmt.Sprintf("%.1f× signing (%.0f vs %.0f ns/receipt); %.1f× with the leaf", recRatio, batch.NsPerItem, single.NsPerItem, recRatioLeaf),
+		Status: status(recRatio > 0, recRatio >= 5)}
+	if g.Status == "MISSED" {
+		g.Where = fmt.Sprintf("per receipt: leaf %.0f ns, batch share %.0f ns, single signature %.0f ns", leaf.NsPerItem, batch.NsPerItem, single.NsPerItem)
+	}
+	r.Goals = append(r.Goals, g)
+	g = Goal{Goal: "group-committed ledger ≥ 10× one fsync per episode",
+		Figure: fmt.Sprintf("%.1f× (%.0f vs %.0f episodes/s)", ledRatio, perSec(group.NsPerItem), perSec(each.NsPerItem)),
+		Status: status(ledRatio > 0, ledRatio >= 10)}
+	if g.Status == "MISSED" {
+		g.Where = fmt.Sprintf("one fsync costs about %s here (fsync-each: %.0f ns per episode); group commit shares it across the 64 writers' batch",
+			fmtDur(time.Duration(each.NsPerItem)), each.NsPerItem)
+	}
+	r.Goals = append(r.Goals, g)
+}
+
+func perSec(ns float64) float64 {
+	if ns <= 0 {
+		return 0
+	}
+	return 1e9 / ns
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func latRow(b *strings.Builder, name string, rate string, r LoadRun) {
+	fmt.Fprintf(b, "| %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", name, rate, r.OK, r.Requests,
+		fmtDur(r.Latency.P50), fmtDur(r.Latency.P90), fmtDur(r.Latency.P99), fmtDur(r.Latency.P999), fmtDur(r.Latency.Max))
+}
+
+// Markdown renders the report's tables (also printed at the end of the run).
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "Machine: %d cores (GOMAXPROCS %d), %s [%s], %s %s; load average at start %s. "+
+		"The load generator runs in the same process and shares the cores with the servers, "+
+		"and the machine is shared with other work, so figures are noisy. Mode %s, %s, took %.0f s.\n\n",
+		m.Cores, m.GOMAXPROCS, m.CPU, m.Flags, m.GoVersion, m.OS, m.Load, r.Mode, r.Started, r.ElapsedS)
+	if r.Command != "" {
+		fmt.Fprintf(&b, "Command: `%s`\n\n", r.Command)
+	}
+
+	b.WriteString("### Latency at a constant rate (vegeta, exact percentiles)\n\n")
+	b.WriteString("| scenario | rate | ok/sent | p50 | p90 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|\n")
+	for _, f := range r.Fixed {
+		latRow(&b, f.Name, fmt.Sprintf("%d/s", f.Rate), f)
+	}
+	ms := r.Miss
+	latRow(&b, fmt.Sprintf("mock backend direct, 1 call (delay %.0f ms)", ms.DelayMs), fmt.Sprintf("%d/s", ms.Rate), ms.Direct)
+	latRow(&b, "mock backend direct ×2 (decompose + answer)", fmt.Sprintf("%d/s", ms.Rate), ms.Direct2)
+	latRow(&b, "POST /v1/query miss via the runtime", fmt.Sprintf("%d/s", ms.Rate), ms.Via)
+	o := ms.Overhead
+	fmt.Fprintf(&b, "| **overhead = via − direct×2** | | | **%s** | **%s** | **%s** | **%s** | %s |\n",
+		fmtDur(o.P50), fmtDur(o.P90), fmtDur(o.P99), fmtDur(o.P999), fmtDur(o.Max))
+	fmt.Fprintf(&b, "| OpenAI pass-through | | | %s | | | | |\n", r.PassThrough.Note)
+	br := r.Bridge
+	latRow(&b, br.Ping.Name, "closed loop", br.Ping)
+	latRow(&b, br.Echo.Name, "closed loop", br.Echo)
+	for _, f := range r.Fixed {
+		if f.Errors > 0 {
+			fmt.Fprintf(&b, "\n%s: %d errors, first: %s\n", f.Name, f.Errors, f.FirstError)
+		}
+	}
+	if ms.Via.Errors > 0 {
+		fmt.Fprintf(&b, "\nmiss via runtime: %d errors, first: %s\n", ms.Via.Errors, ms.Via.FirstError)
+	}
+
+	if len(ms.Stages) > 0 {
+		fmt.Fprintf(&b, "\n### Where a miss's time goes (means over %d responses, %d ledger episodes)\n\n", ms.Via.OK, ms.Episodes)
+		b.WriteString("| stage | mean | source |\n|---|---|---|\n")
+		for _, s := range ms.Stages {
+			fmt.Fprintf(&b, "| %s | %.2f ms | %s |\n", s.Name, s.MeanMs, s.Source)
+		}
+	}
+
+	b.WriteString("\n### Throughput frontier (highest constant rate kept with p99 under the limit)\n\n")
+	b.WriteString("| target | p99 < 1 ms | p99 < 5 ms | p99 < 10 ms | steps |\n|---|---|---|---|---|\n")
+	for _, f := range r.Frontiers {
+		fmt.Fprintf(&b, "| %s |", f.Name)
+		for _, p := range f.Points {
+			fmt.Fprintf(&b, " %s |", rateStr(p))
+		}
+		fmt.Fprintf(&b, " %d |\n", len(f.Steps))
+	}
+	fmt.Fprintf(&b, "\n### Bridge (%d connections, closed loop, same client)\n\n", br.Conns)
+	b.WriteString("| server | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n")
+	for _, x := range []LoadRun{br.Ping, br.Echo} {
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %d |\n", x.Name, x.Throughput, fmtDur(x.Latency.P50), fmtDur(x.Latency.P99), x.Errors)
+	}
+
+	b.WriteString("\n### Micro-benchmarks (-benchmem)\n\n| benchmark | ns/op | ns/item | B/op | allocs/op | what |\n|---|---|---|---|---|---|\n")
+	for _, x := range r.Micro {
+		if x.Err != "" {
+			fmt.Fprintf(&b, "| %s | error | | | | %s: %s |\n", x.Name, x.What, clip([]byte(x.Err), 160))
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %d | %d | %s |\n", x.Name, x.NsPerOp, x.NsPerItem, x.BytesPerOp, x.AllocsPerOp, x.What)
+	}
+
+	b.WriteString("\n### Ratios\n\n| ratio | value | how |\n|---|---|---|\n")
+	for _, x := range r.Ratios {
+		v := "n/a"
+		if x.Value > 0 {
+			v = fmt.Sprintf("%.2f×", x.Value)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", x.Name, v, x.How)
+	}
+
+	b.WriteString("\n### Goals (issue 12)\n\n| goal | figure | status |\n|---|---|---|\n")
+	for _, g := range r.Goals {
+		fmt.Fprintf(&b, "| %s | %s | **%s** |\n", g.Goal, g.Figure, g.Status)
+	}
+	for _, g := range r.Goals {
+		if g.Where != "" {
+			fmt.Fprintf(&b, "\n- %s — %s: %s\n", g.Status, g.Goal, g.Where)
+		}
+	}
+	if len(r.Profiles) > 0 {
+		b.WriteString("\n### CPU profiles (separate runs of the phase; flat share by area)\n\n")
+		for _, p := range r.Profiles {
+			fmt.Fprintf(&b, "- **%s** (`%s`): %s\n", p.Phase, p.File, p.String())
+		}
+	}
+	return b.String()
+}
+
+// WriteSVG draws the latency percentiles of each scenario on a log axis.
+func (r *Report) WriteSVG(w io.Writer) error {
+	type series struct {
+		name string
+		lat  Latency
+	}
+	var ss []series
+	for _, f := range r.Fixed {
+		ss = append(ss, series{fmt.Sprintf("%s @%d/s", f.Name, f.Rate), f.Latency})
+	}
+	ss = append(ss, series{"mock direct ×2", r.Miss.Direct2.Latency}, series{"/v1/query miss via runtime", r.Miss.Via.Latency},
+		series{"bridge ping (64 conns)", r.Bridge.Ping.Latency}, series{"NDJSON echo (64 conns)", r.Bridge.Echo.Latency})
+	const W, H, left, right, top, bottom = 860, 460, 70, 260, 40, 50
+	pw, ph := float64(W-left-right), float64(H-top-bottom)
+	lo, hi := 10*time.Microsecond, time.Second
+	for _, s := range ss {
+		for _, d := range []time.Duration{s.lat.P50, s.lat.Max} {
+			if d > 0 && d < lo {
+				lo = d
+			}
+			if d > hi {
+				hi = d
+			}
+		}
+	}
+	l0, l1 := math.Floor(math.Log10(float64(lo))), math.Ceil(math.Log10(float64(hi)))
+	y := func(d time.Duration) float64 {
+		v := math.Log10(math.Max(float64(d), math.Pow(10, l0)))
+		return float64(top) + ph*(1-(v-l0)/(l1-l0))
+	}
+	cols := []string{"p50", "p90", "p99", "p99.9", "max"}
+	x := func(i int) float64 { return float64(left) + pw*float64(i)/float64(len(cols)-1) }
+	colors := []string{"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666", "#1f78b4"}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", W, H)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", W, H)
+	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="14">bizra latency percentiles (log scale), %s, %d cores, %s</text>`+"\n",
+		left, r.Mode, r.Machine.Cores, xmlEsc(r.Started))
+	for e := l0; e <= l1; e++ {
+		d := time.Duration(math.Pow(10, e))
+		yy := y(d)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ddd"/>`+"\n", left, yy, float64(left)+pw, yy)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", left-6, yy+4, fmtDur(d))
+	}
+	for i, c := range cols {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", x(i), H-bottom+20, c)
+	}
+	for si, s := range ss {
+		if s.lat.P50 <= 0 {
+			continue
+		}
+		col := colors[si%len(colors)]
+		vals := []time.Duration{s.lat.P50, s.lat.P90, s.lat.P99, s.lat.P999, s.lat.Max}
+		var pts []string
+		for i, v := range vals {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(v)))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n", col, strings.Join(pts, " "))
+		for i, v := range vals {
+			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s %s: %s</title></circle>`+"\n",
+				x(i), y(v), col, xmlEsc(s.name), cols[i], fmtDur(v))
+		}
+		ly := top + 14 + si*18
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/>`+"\n", W-right+16, ly-10, col)
+		fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", W-right+34, ly, xmlEsc(s.name))
+	}
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func xmlEsc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}

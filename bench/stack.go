@@ -1,0 +1,227 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/core"
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/inference/mockllm"
+	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/bridge"
+	"github.com/bizra/bizra/docs"
+	"github.com/bizra/bizra/gateway"
+)
+
+// StackOptions configures a Stack.
+type StackOptions struct {
+	// Dir is the parent of the state folder and the data lake; "" makes a temporary
+	// folder that Shutdown removes.
+	Dir string
+	// MockLatency is the mock OpenAI backend's fixed delay per chat answer.
+	MockLatency time.Duration
+	// NoBackend runs the runtime on its embedded engine only (no mock backend).
+	NoBackend bool
+}
+
+// Stack is the whole runtime as `bizra run` assembles it (cmd/bizra buildRuntime and
+// serve), in process on 127.0.0.1:0: the core with a seeded data lake and a fresh
+// receipt key, the HTTP gateway, the desktop bridge, and a mock OpenAI-compatible
+// backend.
+type Stack struct {
+	Runtime     *core.Runtime
+	Gateway     *gateway.Server
+	Bridge      *bridge.Bridge
+	Mock        *mockllm.Server
+	BridgeToken string
+	Metrics     *metrics.Set
+
+	sys     *actor.ActorSystem
+	dir     string
+	ownsDir bool
+}
+
+// discardSystem is an actor system whose protoactor logger is silenced.
+func discardSystem() *actor.ActorSystem {
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+}
+
+// StartStack builds and starts a Stack. On error everything started is stopped.
+func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
+	s = &Stack{dir: o.Dir, Metrics: metrics.NewSet()}
+	if s.dir == "" {
+		d, err := os.MkdirTemp("", "bizra-bench-")
+		if err != nil {
+			return nil, fmt.Errorf("bench stack: %w", err)
+		}
+		s.dir, s.ownsDir = d, true
+	}
+	defer func() {
+		if err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = s.Shutdown(sctx)
+			s = nil
+		}
+	}()
+	lake := filepath.Join(s.dir, "data-lake")
+	if err := seedLake(lake); err != nil {
+		return s, err
+	}
+	secret, err := receipt.GenerateSecret()
+	if err != nil {
+		return s, fmt.Errorf("bench stack: receipt key: %w", err)
+	}
+	var inf inference.Config
+	if !o.NoBackend {
+		s.Mock = mockllm.New(mockllm.Options{Latency: o.MockLatency})
+		if _, err := s.Mock.Start(ctx); err != nil {
+			return s, fmt.Errorf("bench stack: mock backend: %w", err)
+		}
+		inf.Backends = []inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: s.Mock.URL(), Model: "mock-small"}}
+	}
+	log := slog.New(slog.DiscardHandler)
+	s.sys = discardSystem()
+	s.Runtime, err = core.New(core.Options{System: s.sys, Logger: log, Metrics: s.Metrics, Version: "bench",
+		StateDir: filepath.Join(s.dir, "state"), DataLake: lake, Inference: inf, ReceiptSecret: secret})
+	if err != nil {
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	if err := s.Runtime.Start(ctx); err != nil {
+		s.Runtime = nil
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	gc := gatewayCore{s.Runtime}
+	s.Gateway, err = gateway.New(gateway.Options{Logger: log, Metrics: s.Metrics, Addr: "127.0.0.1:0", Core: gc})
+	if err != nil {
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	if err := s.Gateway.Start(ctx); err != nil {
+		s.Gateway = nil
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	var tok [32]byte
+	_, _ = rand.Read(tok[:])
+	s.BridgeToken = hex.EncodeToString(tok[:])
+	s.Bridge, err = bridge.New(bridge.Options{Logger: log, Metrics: s.Metrics, Host: "127.0.0.1", Port: 0,
+		Token: s.BridgeToken, SecretHex: secret.RevealHex(), Role: "node", StateDir: s.Runtime.StateDir(),
+		NonceStoreMax: 1 << 22, Core: bridgeCore{s.Runtime}, Receipts: bridgeReceipts{s.Runtime.BridgeReceipts()}})
+	if err != nil {
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	if err := s.Bridge.Start(ctx); err != nil {
+		s.Bridge = nil
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	return s, nil
+}
+
+// APIURL is the gateway's base URL.
+func (s *Stack) APIURL() string { return "http://" + s.Gateway.Addr() }
+
+// Shutdown stops everything in reverse order and removes a temporary folder.
+func (s *Stack) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.Bridge != nil {
+		errs = append(errs, s.Bridge.Shutdown(ctx))
+	}
+	if s.Gateway != nil {
+		errs = append(errs, s.Gateway.Shutdown(ctx))
+	}
+	if s.Runtime != nil {
+		errs = append(errs, s.Runtime.Shutdown(ctx))
+	}
+	if s.sys != nil {
+		s.sys.Shutdown()
+	}
+	if s.Mock != nil {
+		errs = append(errs, s.Mock.Shutdown(ctx))
+	}
+	if s.ownsDir {
+		errs = append(errs, os.RemoveAll(s.dir))
+	}
+	return errors.Join(errs...)
+}
+
+// seedLake writes the embedded docs into dir, as `bizra init` seeds a data lake.
+func seedLake(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("bench stack: data lake: %w", err)
+	}
+	return fs.WalkDir(docs.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := docs.FS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
+	})
+}
+
+// gatewayCore adapts the runtime to gateway.Core (as cmd/bizra does).
+type gatewayCore struct{ rt *core.Runtime }
+
+func (g gatewayCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
+	return g.rt.Query(ctx, req)
+}
+
+func (g gatewayCore) Health() gateway.Health {
+	h := g.rt.Health()
+	return gateway.Health{Status: h.Status, Version: h.Version, UptimeS: h.UptimeS, Checks: h.Checks}
+}
+
+func (g gatewayCore) Status(ctx context.Context) any { return g.rt.Status(ctx) }
+func (g gatewayCore) WriteMetrics(w io.Writer)       { g.rt.WriteMetrics(w) }
+
+// bridgeCore adapts the runtime to bridge.Core (as cmd/bizra does; skills are not
+// exercised by the bench).
+type bridgeCore struct{ rt *core.Runtime }
+
+func (b bridgeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
+	return b.rt.Query(ctx, req)
+}
+
+func (b bridgeCore) Status(context.Context) bridge.StatusInfo {
+	h := b.rt.Health()
+	return bridge.StatusInfo{Role: b.rt.Role(), Health: bridge.HealthInfo{Status: h.Status}}
+}
+
+func (b bridgeCore) ListSkills(context.Context, string) ([]bridge.SkillInfo, error) { return nil, nil }
+
+func (b bridgeCore) InvokeSkill(context.Context, string, map[string]any) (bridge.SkillResult, error) {
+	return bridge.SkillResult{}, errors.New("bench: skills are not served")
+}
+
+// bridgeReceipts adapts the runtime's bridge receipt service to bridge.Receipts
+// (as cmd/bizra does).
+type bridgeReceipts struct{ s *receipt.Service }
+
+func (b bridgeReceipts) Issue(in bridge.ReceiptInput) (bridge.ReceiptRef, error) {
+	ref, err := b.s.Issue(receipt.Input{Kind: receipt.KindBridge, Status: in.Status, Method: in.Method,
+		Params: in.Params, Payload: in.Payload, GatePassed: in.Status == receipt.StatusAccepted,
+		Reason: in.Reason, Duration: in.Duration})
+	if err != nil {
+		return bridge.ReceiptRef{}, err
+	}
+	return bridge.ReceiptRef{ReceiptID: ref.ReceiptID, Status: ref.Status, LeafHash: ref.LeafHash}, nil
+}
+
+func (b bridgeReceipts) Get(id string) (json.RawMessage, error) { return b.s.Get(id) }
