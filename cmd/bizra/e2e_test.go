@@ -44,7 +44,7 @@ type e2eOpts struct {
 	backend string // OpenAI-compatible base URL of a mock backend
 }
 
-func seedLake(t *testing.T, dir string, withDocs bool, extra map[string]string) {
+func seedLake(t testing.TB, dir string, withDocs bool, extra map[string]string) {
 	t.Helper()
 	if withDocs {
 		err := fs.WalkDir(docs.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -65,7 +65,10 @@ func seedLake(t *testing.T, dir string, withDocs bool, extra map[string]string) 
 	}
 }
 
-func startE2E(t *testing.T, o e2eOpts) *e2eNode {
+func startE2E(t *testing.T, o e2eOpts) *e2eNode { return startE2EB(t, o) }
+
+// startE2EB starts a node for a test or a benchmark.
+func startE2EB(t testing.TB, o e2eOpts) *e2eNode {
 	t.Helper()
 	dir := t.TempDir()
 	lake := filepath.Join(dir, "lake")
