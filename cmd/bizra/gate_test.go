@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -405,7 +406,8 @@ func TestSecretFindings(t *testing.T) {
 		{"clean", "nothing to see", 0},
 		{"live secret", "token=" + live, 1},
 		{"live secret upper case", strings.ToUpper(live), 1},
-		{"real-looking key", "BIZRA_RECEIPT_PRIVATE_KEY_HEX=8f14e45fceea167a5a36dedd4bea2543c9f0f895fb98ab9159f51fd0297e236d", 1},
+		// Built at run time: written out here, it would be a finding of the gate itself.
+		{"real-looking key", "BIZRA_RECEIPT_PRIVATE_KEY_HEX=" + fmt.Sprintf("%x", sha256.Sum256([]byte("fixture"))), 1},
 		{"well-known test key", "BIZRA_RECEIPT_PRIVATE_KEY_HEX=" + strings.Repeat("11", 32), 0},
 		{"counting test key", `"BIZRA_RECEIPT_PRIVATE_KEY_HEX": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"`, 0},
 		{"generated token", "export BIZRA_BRIDGE_TOKEN=" + strings.Repeat("ab12", 12), 1},
