@@ -187,11 +187,17 @@ func (b bridgeCore) InvokeSkill(ctx context.Context, name string, inputs map[str
 		DurationMs: inv.DurationMs, ExecutionID: inv.ExecutionID, StartedAt: inv.StartedAt, CompletedAt: inv.CompletedAt}, nil
 }
 
-// bridgeReceipts adapts the bridge's receipt service to bridge.Receipts.
-type bridgeReceipts struct{ s *receipt.Service }
+// bridgeReceipts adapts the runtime's bridge receipt service to bridge.Receipts. It
+// holds the runtime, not the service: the bridge is built before the runtime starts,
+// and the service exists only once it has.
+type bridgeReceipts struct{ rt *core.Runtime }
 
 func (b bridgeReceipts) Issue(in bridge.ReceiptInput) (bridge.ReceiptRef, error) {
-	ref, err := b.s.Issue(receipt.Input{Kind: receipt.KindBridge, Status: in.Status, Method: in.Method,
+	s := b.rt.BridgeReceipts()
+	if s == nil {
+		return bridge.ReceiptRef{}, core.ErrNotRunning
+	}
+	ref, err := s.Issue(receipt.Input{Kind: receipt.KindBridge, Status: in.Status, Method: in.Method,
 		Params: in.Params, Payload: in.Payload, GatePassed: in.Status == receipt.StatusAccepted,
 		Reason: in.Reason, Duration: in.Duration})
 	if err != nil {
@@ -200,7 +206,13 @@ func (b bridgeReceipts) Issue(in bridge.ReceiptInput) (bridge.ReceiptRef, error)
 	return bridge.ReceiptRef{ReceiptID: ref.ReceiptID, Status: ref.Status, LeafHash: ref.LeafHash}, nil
 }
 
-func (b bridgeReceipts) Get(id string) (json.RawMessage, error) { return b.s.Get(id) }
+func (b bridgeReceipts) Get(id string) (json.RawMessage, error) {
+	s := b.rt.BridgeReceipts()
+	if s == nil {
+		return nil, core.ErrNotRunning
+	}
+	return s.Get(id)
+}
 
 // catalogLookup renders an error's public message (never internal text).
 func catalogLookup(err error) string {

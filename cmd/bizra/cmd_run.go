@@ -218,7 +218,7 @@ func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set
 		GenesisCheck: func() (bool, string) { return genesis.Validate(state) },
 		MaxConns:     cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
 		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
-		Core: bridgeCore{rt}, Receipts: bridgeReceipts{rt.BridgeReceipts()}})
+		Core: bridgeCore{rt}, Receipts: bridgeReceipts{rt}})
 }
 
 // cmdQuery runs one query in process (or against --api URL) and prints it.
