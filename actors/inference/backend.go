@@ -20,7 +20,8 @@ const (
 )
 
 // backend is one external backend: its client, circuit breaker and published status.
-// It outlives restarts of its actor; the actor is its only writer.
+// It outlives restarts of its actor. Its fields are atomics (or immutable) because the
+// pass-through API (passthrough.go) reads and updates them from callers' goroutines.
 type backend struct {
 	cfg         BackendConfig
 	client      *httpClient
@@ -28,12 +29,28 @@ type backend struct {
 	maxInFlight int
 	pid         *actor.PID
 
-	model    atomic.Pointer[string] // configured or discovered
+	model    atomic.Pointer[string]   // configured or discovered
+	models   atomic.Pointer[[]string] // the backend's listed models (nil until listed)
 	health   atomic.Int32
-	inflight atomic.Int64
+	inflight atomic.Int64 // calls in flight: actor calls and pass-through calls together
+	listedAt atomic.Int64 // unix ns of the last on-demand model listing (refreshModels)
 
 	mDuration *metrics.PrometheusHistogram
+	mTTFT     *metrics.PrometheusHistogram // pass-through streams: time to first chunk
+	mITL      *metrics.PrometheusHistogram // pass-through streams: gap between chunks
 }
+
+// acquire takes one of the backend's MaxInFlight slots (shared by the actor's calls and
+// the pass-through API); false when all are taken.
+func (b *backend) acquire() bool {
+	if b.inflight.Add(1) > int64(b.maxInFlight) {
+		b.inflight.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (b *backend) release() { b.inflight.Add(-1) }
 
 func (b *backend) currentModel() string {
 	if p := b.model.Load(); p != nil {
@@ -109,6 +126,7 @@ func (a *backendActor) Receive(ctx actor.Context) {
 		for id, p := range a.calls {
 			p.cancel()
 			p.done(errExcluded)
+			a.b.release()
 			a.reply(ctx, p.sender, &callResult{ID: id, Code: ErrStopped.Code(), Reason: "stopping"})
 		}
 		clear(a.calls)
@@ -135,12 +153,13 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		fail("timeout", ErrTimeout.Code(), "timeout")
 		return
 	}
-	if len(a.calls) >= a.b.maxInFlight {
+	if !a.b.acquire() {
 		fail("overloaded", ErrOverloaded.Code(), "overloaded")
 		return
 	}
 	done, err := a.b.breaker.Allow()
 	if err != nil {
+		a.b.release()
 		fail("circuit_open", ErrCircuitOpen.Code(), "circuit open")
 		return
 	}
@@ -150,7 +169,6 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		cctx, cancel = context.WithDeadline(a.rt.ctx, m.Request.Deadline)
 	}
 	a.calls[m.ID] = &pendingCall{sender: ctx.Sender(), cancel: cancel, done: done, decompose: m.Decompose, req: m.Request}
-	a.b.inflight.Store(int64(len(a.calls)))
 
 	self, sys := ctx.Self(), ctx.ActorSystem()
 	client, model := a.b.client, a.b.currentModel()
@@ -197,7 +215,7 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 		return
 	}
 	delete(a.calls, m.ID)
-	a.b.inflight.Store(int64(len(a.calls)))
+	a.b.release()
 	p.cancel()
 	name := a.b.cfg.Name
 	if m.ReachedNet {
@@ -267,7 +285,7 @@ func (a *backendActor) onProbeTick(ctx actor.Context) {
 		cctx, cancel := context.WithTimeout(pctx, timeout)
 		defer cancel()
 		ms, err := client.models(cctx)
-		d := &probeDone{OK: err == nil}
+		d := &probeDone{OK: err == nil, Models: ms}
 		if len(ms) > 0 {
 			d.Model = ms[0]
 		}
@@ -295,6 +313,10 @@ func (a *backendActor) onProbeDone(m *probeDone) {
 	if m.OK && a.b.cfg.Model == "" && m.Model != "" {
 		model := m.Model
 		a.b.model.Store(&model)
+	}
+	if m.OK {
+		ms := m.Models
+		a.b.models.Store(&ms)
 	}
 	var perr error
 	if m.OK {

@@ -31,6 +31,7 @@ type backendError struct {
 	retryable  bool          // 429, 503, connection errors
 	excluded   bool          // not the backend's fault (caller deadline, cancel): no breaker count
 	retryAfter time.Duration // from a Retry-After header
+	status     int           // the HTTP status of a non-200 answer, else 0
 	err        error
 }
 
@@ -231,6 +232,7 @@ func (c *httpClient) do(ctx context.Context, method, path string, body []byte) (
 	if resp.StatusCode != http.StatusOK {
 		be := failure(ErrBackend, "HTTP "+strconv.Itoa(resp.StatusCode),
 			fmt.Errorf("%s %s: status %d: %.200q", method, path, resp.StatusCode, b))
+		be.status = resp.StatusCode
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			be.retryable = true
 			if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {

@@ -35,6 +35,13 @@ var (
 	// ErrCanceled: the caller canceled the request.
 	ErrCanceled = catalog.New(catalog.Unavailable, "CANCELED",
 		"The request was canceled", "inference: canceled")
+	// ErrModelNotFound: no external backend lists the requested model (pass-through).
+	ErrModelNotFound = catalog.New(catalog.NotFound, "MODEL_NOT_FOUND",
+		"The model does not exist or no backend serves it", "inference: model not found")
+	// ErrBackendRejected: a backend refused a pass-through request as malformed (HTTP
+	// 400, 413 or 422): the request's fault, so no fallback and no circuit count.
+	ErrBackendRejected = catalog.New(catalog.InvalidInput, "BACKEND_REJECTED",
+		"The inference backend rejected the request as invalid", "inference: backend rejected the request")
 	// ErrStopped: the service is not running (not started, or shut down).
 	ErrStopped = catalog.New(catalog.Unavailable, "", "", "inference: service stopped")
 )
@@ -42,7 +49,8 @@ var (
 // allSentinels lets a reply that crossed an actor boundary as plain data (a public
 // code in Answered.Code) become a catalog error again.
 var allSentinels = [...]*catalog.Error{ErrNoEvidence, ErrInvalidRequest, ErrInvalidConfig, ErrTimeout,
-	ErrOverloaded, ErrCircuitOpen, ErrBackend, ErrBadResponse, ErrNoModel, ErrCanceled, ErrStopped}
+	ErrOverloaded, ErrCircuitOpen, ErrBackend, ErrBadResponse, ErrNoModel, ErrCanceled, ErrStopped,
+	ErrModelNotFound, ErrBackendRejected}
 
 // sentinelFor returns the sentinel with public code code ("" → nil, unknown → ErrBackend).
 func sentinelFor(code string) *catalog.Error {

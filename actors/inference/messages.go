@@ -106,7 +106,8 @@ type probeTick struct{}
 // probeDone is sent by a probe goroutine to its backend actor.
 type probeDone struct {
 	OK       bool
-	Model    string // first listed model
+	Model    string   // first listed model
+	Models   []string // every listed model
 	Reason   string
 	Detail   string
 	Excluded bool

@@ -99,6 +99,11 @@ type Service struct {
 	cancel   context.CancelFunc // rt.ctx
 	cancelP  context.CancelFunc // rt.probeCtx
 
+	// passMu orders pass-through admissions (passWG.Add) against Shutdown setting
+	// stopping; passWG counts the pass-through calls and streams in progress.
+	passMu sync.RWMutex
+	passWG sync.WaitGroup
+
 	startOnce sync.Once
 	started   atomic.Bool
 	stopOnce  sync.Once
@@ -167,7 +172,11 @@ func New(opts Options) (*Service, error) {
 		b := &backend{cfg: cfg, maxInFlight: opts.MaxInFlight,
 			client: newHTTPClient(cfg, opts.MaxInFlight, opts.Retry, opts.HTTPTimeout),
 			mDuration: opts.Metrics.GetOrCreatePrometheusHistogramExt(
-				`sovereign_inference_duration_seconds{backend="`+cfg.Name+`"}`, genAIBuckets)}
+				`sovereign_inference_duration_seconds{backend="`+cfg.Name+`"}`, genAIBuckets),
+			mTTFT: opts.Metrics.GetOrCreatePrometheusHistogramExt(
+				`sovereign_inference_time_to_first_token_seconds{backend="`+cfg.Name+`"}`, ttftBuckets),
+			mITL: opts.Metrics.GetOrCreatePrometheusHistogramExt(
+				`sovereign_inference_inter_token_seconds{backend="`+cfg.Name+`"}`, itlBuckets)}
 		if cfg.Model != "" {
 			m := cfg.Model
 			b.model.Store(&m)
@@ -236,10 +245,12 @@ func (s *Service) probeLoop() {
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.stopOnce.Do(func() {
 		defer close(s.stopped)
+		s.passMu.Lock()
 		s.rt.stopping.Store(true)
+		s.passMu.Unlock()
 		s.cancelP()
 		done := make(chan struct{})
-		go func() { s.rt.wg.Wait(); close(done) }()
+		go func() { s.rt.wg.Wait(); s.passWG.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-ctx.Done():

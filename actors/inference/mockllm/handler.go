@@ -27,12 +27,13 @@ type chatRequest struct {
 
 // plan is what the mock decided for one chat request, under the lock.
 type plan struct {
-	latency time.Duration
-	status  int
-	fault   Fault
-	answer  string
-	models  []string
-	apiKey  string
+	latency    time.Duration
+	tokenDelay time.Duration
+	status     int
+	fault      Fault
+	answer     string
+	models     []string
+	apiKey     string
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -139,9 +140,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, format string) {
 		complTok = *req.MaxTokens
 	}
 	if format == "ollama" {
-		s.ollamaAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault)
+		s.ollamaAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay)
 	} else {
-		s.openAIAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault)
+		s.openAIAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay)
 	}
 }
 
@@ -153,7 +154,7 @@ func (s *Server) decide(rec Recorded) plan {
 	if over := len(s.recs) - s.opts.RecordLimit; over > 0 {
 		s.recs = slices.Delete(s.recs, 0, over)
 	}
-	p := plan{latency: s.opts.Latency, fault: s.fault, answer: s.opts.Answer, models: slices.Clone(s.opts.Models)}
+	p := plan{latency: s.opts.Latency, tokenDelay: s.opts.TokenDelay, fault: s.fault, answer: s.opts.Answer, models: slices.Clone(s.opts.Models)}
 	switch {
 	case s.burstLeft > 0:
 		s.burstLeft--
@@ -164,7 +165,22 @@ func (s *Server) decide(rec Recorded) plan {
 	return p
 }
 
-func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault) {
+// pause waits d (nothing when d is 0); false when the client went away meanwhile.
+func pause(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return r.Context().Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault, tokenDelay time.Duration) {
 	created := time.Now().Unix()
 	usage := map[string]any{"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
 	if !stream {
@@ -211,6 +227,9 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 	for i, word := range strings.Fields(answer) {
 		if i > 0 {
 			word = " " + word
+			if !pause(r, tokenDelay) {
+				return
+			}
 		}
 		if !send(chunk(map[string]any{"content": word}, nil)) {
 			return
@@ -224,7 +243,7 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 	io.WriteString(w, "data: [DONE]\n\n")
 }
 
-func (s *Server) ollamaAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault) {
+func (s *Server) ollamaAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault, tokenDelay time.Duration) {
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	final := map[string]any{"model": model, "created_at": now, "done": true, "done_reason": "stop",
 		"total_duration": 1000, "load_duration": 0, "prompt_eval_count": pt, "eval_count": ct}
@@ -251,6 +270,9 @@ func (s *Server) ollamaAnswer(w http.ResponseWriter, r *http.Request, model, ans
 	for i, word := range strings.Fields(answer) {
 		if i > 0 {
 			word = " " + word
+			if !pause(r, tokenDelay) {
+				return
+			}
 		}
 		if enc.Encode(map[string]any{"model": model, "created_at": now,
 			"message": map[string]any{"role": "assistant", "content": word}, "done": false}) != nil {

@@ -22,6 +22,10 @@ type Options struct {
 	Models []string
 	// Latency delays every chat answer (not the model listings).
 	Latency time.Duration
+	// TokenDelay is the pause before each streamed token after the first (a slow
+	// stream: the first chunks arrive long before the answer ends). Cancelled, like
+	// Latency, when the client goes away.
+	TokenDelay time.Duration
 	// ErrorRate is the probability, in [0,1], that a chat request gets HTTP 500.
 	ErrorRate float64
 	// Seed seeds the error-rate draws (deterministic per seed).
@@ -199,6 +203,9 @@ func (s *Server) SetDown(m DownMode) error {
 
 // SetLatency sets the delay of chat answers.
 func (s *Server) SetLatency(d time.Duration) { s.mu.Lock(); s.opts.Latency = d; s.mu.Unlock() }
+
+// SetTokenDelay sets the pause between streamed tokens.
+func (s *Server) SetTokenDelay(d time.Duration) { s.mu.Lock(); s.opts.TokenDelay = d; s.mu.Unlock() }
 
 // SetErrorRate sets the probability of HTTP 500.
 func (s *Server) SetErrorRate(p float64) { s.mu.Lock(); s.opts.ErrorRate = p; s.mu.Unlock() }

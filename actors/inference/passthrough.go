@@ -1,0 +1,979 @@
+package inference
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// ChatMessage is one message of a pass-through request, its content flattened to text.
+type ChatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// ChatRequest is an OpenAI chat-completions request for an external model (Chat,
+// OpenChatStream, ChatStream). It is plain data: the caller copies it out of its
+// transport buffers first.
+type ChatRequest struct {
+	// Model is the model id the client asked for; the backends that list it serve it,
+	// in fallback order.
+	Model string
+	// Body is the client's OpenAI request body, forwarded verbatim to OpenAI-compatible
+	// backends (its "model" and "stream" must agree with Model and Stream). nil: the
+	// body is encoded from the fields below. Ollama backends always get a body encoded
+	// from the fields below.
+	Body []byte
+	// Messages, MaxTokens (0: the backend's default), Temperature, TopP and Stop (nil:
+	// the backend's default) and IncludeUsage (stream_options.include_usage) are the
+	// request's parameters.
+	Messages     []ChatMessage
+	MaxTokens    int
+	Temperature  *float64
+	TopP         *float64
+	Stop         []string
+	Stream       bool
+	IncludeUsage bool
+	// Deadline bounds the whole call (for a stream: until Close), retries and fallback
+	// included. Zero: the context's deadline, else Options.DefaultTimeout.
+	Deadline time.Time
+}
+
+// Usage is a call's token count: as reported by the backend (Reported), else estimated.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	Reported         bool
+}
+
+// ChatResponse is a pass-through answer.
+type ChatResponse struct {
+	// Body is an OpenAI chat.completion object: the backend's bytes unchanged for
+	// OpenAI-compatible backends, translated for Ollama.
+	Body     []byte
+	Backend  string
+	Model    string
+	Usage    Usage
+	Duration time.Duration // time spent waiting on the backend (all attempts)
+}
+
+// ModelInfo is one model an external backend lists.
+type ModelInfo struct {
+	ID      string
+	Backend string
+}
+
+// Limits of a ChatRequest.
+const (
+	MaxModelIDBytes  = 256
+	MaxChatBodyBytes = 8 << 20
+	MaxChatMessages  = 10000
+	maxSSELineBytes  = 1 << 20
+)
+
+// Buckets of the streaming histograms (OpenTelemetry GenAI semantic conventions).
+var (
+	ttftBuckets = []float64{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
+	itlBuckets  = []float64{0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5}
+)
+
+func (r *ChatRequest) validate() error {
+	switch {
+	case r.Model == "" || len(r.Model) > MaxModelIDBytes:
+		return fmt.Errorf("model: 1..%d bytes: %w", MaxModelIDBytes, ErrInvalidRequest)
+	case len(r.Body) > MaxChatBodyBytes:
+		return fmt.Errorf("body over %d bytes: %w", MaxChatBodyBytes, ErrInvalidRequest)
+	case len(r.Messages) > MaxChatMessages:
+		return fmt.Errorf("more than %d messages: %w", MaxChatMessages, ErrInvalidRequest)
+	case r.Body == nil && len(r.Messages) == 0:
+		return fmt.Errorf("no messages: %w", ErrInvalidRequest)
+	case r.MaxTokens < 0:
+		return fmt.Errorf("max_tokens negative: %w", ErrInvalidRequest)
+	}
+	return nil
+}
+
+// beginPass admits one pass-through call: it is counted for Shutdown's wait and runs
+// under a context with the call's deadline that Shutdown's cancel also ends. finish
+// must be called exactly once.
+func (s *Service) beginPass(ctx context.Context, dl time.Time) (context.Context, func(), error) {
+	s.passMu.RLock()
+	if !s.started.Load() || s.rt.stopping.Load() {
+		s.passMu.RUnlock()
+		return nil, nil, ErrStopped
+	}
+	s.passWG.Add(1)
+	s.passMu.RUnlock()
+	if err := ctx.Err(); err != nil {
+		s.passWG.Done()
+		return nil, nil, ctxErr(err)
+	}
+	cctx, cancel := context.WithDeadline(ctx, s.deadline(ctx, dl))
+	stop := context.AfterFunc(s.rt.ctx, cancel)
+	return cctx, func() { stop(); cancel(); s.passWG.Done() }, nil
+}
+
+// candidate is a backend that offers the requested model, under its wire name.
+type candidate struct {
+	b     *backend
+	model string
+}
+
+// resolve returns the backend's wire name for model when the backend offers it.
+func (b *backend) resolve(model string) (string, bool) {
+	if b.cfg.Model == model {
+		return model, true
+	}
+	p := b.models.Load()
+	if p == nil {
+		return "", false
+	}
+	if slices.Contains(*p, model) {
+		return model, true
+	}
+	if b.cfg.Kind == KindOllama && !strings.Contains(model, ":") && slices.Contains(*p, model+":latest") {
+		return model + ":latest", true
+	}
+	return "", false
+}
+
+// refreshModels lists b's models now, at most once per second per backend.
+func (s *Service) refreshModels(ctx context.Context, b *backend) {
+	now := time.Now().UnixNano()
+	last := b.listedAt.Load()
+	if now-last < int64(time.Second) || !b.listedAt.CompareAndSwap(last, now) {
+		return
+	}
+	lctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
+	defer cancel()
+	if ms, err := b.client.models(lctx); err == nil {
+		b.models.Store(&ms)
+	}
+}
+
+// candidates returns the backends that offer model, in fallback order. When none does,
+// the backends' lists are refreshed (rate-limited) and looked at again.
+func (s *Service) candidates(ctx context.Context, model string) []candidate {
+	find := func() []candidate {
+		var out []candidate
+		for _, b := range s.backends {
+			if m, ok := b.resolve(model); ok {
+				out = append(out, candidate{b: b, model: m})
+			}
+		}
+		return out
+	}
+	if out := find(); len(out) > 0 {
+		return out
+	}
+	for _, b := range s.backends {
+		if b.breaker.State() != gobreaker.StateOpen {
+			s.refreshModels(ctx, b)
+		}
+	}
+	return find()
+}
+
+// Models lists the models of the external backends in fallback order (a model listed
+// by several backends appears once, under the first). Lists come from the health
+// probes; a backend not yet listed is asked now (bounded by ctx and ProbeTimeout).
+func (s *Service) Models(ctx context.Context) []ModelInfo {
+	var out []ModelInfo
+	seen := map[string]bool{}
+	for _, b := range s.backends {
+		if b.models.Load() == nil {
+			s.refreshModels(ctx, b)
+		}
+		var ids []string
+		if p := b.models.Load(); p != nil {
+			ids = *p
+		}
+		if b.cfg.Model != "" && !slices.Contains(ids, b.cfg.Model) {
+			ids = append([]string{b.cfg.Model}, ids...)
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, ModelInfo{ID: id, Backend: b.cfg.Name})
+			}
+		}
+	}
+	return out
+}
+
+// fallback tracks one pass-through call across its candidate backends.
+type fallback struct {
+	s       *Service
+	model   string
+	reasons []string
+	busy    int // candidates refused for overload
+}
+
+// admit takes a slot and a circuit permission on b; on refusal it records why.
+func (f *fallback) admit(b *backend) (func(error), bool) {
+	name := b.cfg.Name
+	if !b.acquire() {
+		f.busy++
+		f.s.rt.countRequest(name, "overloaded")
+		f.reasons = append(f.reasons, name+": overloaded")
+		return nil, false
+	}
+	done, err := b.breaker.Allow()
+	if err != nil {
+		b.release()
+		f.s.rt.countRequest(name, "circuit_open")
+		f.reasons = append(f.reasons, name+": circuit open")
+		return nil, false
+	}
+	return done, true
+}
+
+// failed settles a failed attempt on b and says whether to stop (with the error to
+// return) or to try the next backend.
+func (f *fallback) failed(ctx context.Context, b *backend, done func(error), err error) (bool, error) {
+	b.release()
+	name := b.cfg.Name
+	if ctx.Err() != nil {
+		done(errExcluded)
+		cerr := ctxFailure(ctx)
+		outcome := "canceled"
+		if errors.Is(cerr, ErrTimeout) {
+			outcome = "timeout"
+		}
+		f.s.rt.countRequest(name, outcome)
+		return true, cerr
+	}
+	var be *backendError
+	if !errors.As(err, &be) {
+		be = failure(ErrBackend, "backend error", err)
+	}
+	f.s.rt.log.Debug("inference pass-through failed", "backend", name, "reason", be.reason, "err", err)
+	switch {
+	case be.status == http.StatusBadRequest || be.status == http.StatusRequestEntityTooLarge || be.status == http.StatusUnprocessableEntity:
+		// the request's fault, not the backend's: no fallback, no circuit count
+		done(errExcluded)
+		f.s.rt.countRequest(name, "rejected")
+		return true, fmt.Errorf("%s: HTTP %d: %w", name, be.status, ErrBackendRejected)
+	case be.status == http.StatusNotFound:
+		// the model went away since the list was taken: next backend
+		done(errExcluded)
+		f.s.rt.countRequest(name, "error")
+	default:
+		done(errors.New(be.reason))
+		b.health.Store(healthFailing)
+		outcome := "error"
+		if errors.Is(be.sentinel, ErrBadResponse) {
+			outcome = "bad_response"
+		}
+		f.s.rt.countRequest(name, outcome)
+	}
+	f.reasons = append(f.reasons, name+": "+be.reason)
+	return false, nil
+}
+
+// exhausted is the error once every candidate failed or refused.
+func (f *fallback) exhausted(n int) error {
+	if f.busy == n {
+		return fmt.Errorf("every backend serving %q is at its in-flight limit: %w", f.model, ErrOverloaded)
+	}
+	return fmt.Errorf("all backends failed: %s: %w", strings.Join(f.reasons, "; "), ErrBackend)
+}
+
+func (f *fallback) succeeded(b *backend, done func(error)) {
+	b.release()
+	done(nil)
+	b.health.Store(healthOK)
+	f.s.rt.countRequest(b.cfg.Name, "success")
+}
+
+// Chat passes one non-streaming chat completion through to the first backend offering
+// req.Model that answers, with the backends' in-flight limits, circuit breakers, retries
+// (429, 503, connection errors, with jittered backoff within the deadline) and fallback
+// order. It runs on the caller's goroutine and blocks until the answer or the deadline.
+// Errors (catalog): ErrModelNotFound (no backend lists the model), ErrOverloaded (every
+// candidate at its limit), ErrBackend (every candidate failed), ErrBackendRejected (a
+// backend refused the request as malformed: HTTP 400/413/422), ErrTimeout, ErrCanceled,
+// ErrInvalidRequest, ErrStopped.
+func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, error) {
+	if err := req.validate(); err != nil {
+		return ChatResponse{}, err
+	}
+	req.Stream = false
+	cctx, finish, err := s.beginPass(ctx, req.Deadline)
+	if err != nil {
+		return ChatResponse{}, err
+	}
+	defer finish()
+	cands := s.candidates(cctx, req.Model)
+	if len(cands) == 0 {
+		return ChatResponse{}, fmt.Errorf("model %q: %w", req.Model, ErrModelNotFound)
+	}
+	f := &fallback{s: s, model: req.Model}
+	var waited time.Duration
+	for _, c := range cands {
+		done, ok := f.admit(c.b)
+		if !ok {
+			continue
+		}
+		path, body, err := c.wireBody(&req)
+		var raw []byte
+		start := time.Now()
+		if err == nil {
+			raw, err = c.b.client.withRetries(cctx, func() ([]byte, error) {
+				return c.b.client.do(cctx, http.MethodPost, path, body)
+			})
+		}
+		d := time.Since(start)
+		waited += d
+		c.b.mDuration.Update(d.Seconds())
+		var res ChatResponse
+		if err == nil {
+			res, err = c.decode(raw, &req, s.rt.nextID())
+		}
+		if err == nil {
+			f.succeeded(c.b, done)
+			res.Backend, res.Duration = c.b.cfg.Name, waited
+			return res, nil
+		}
+		if stop, serr := f.failed(cctx, c.b, done, err); stop {
+			return ChatResponse{}, serr
+		}
+	}
+	return ChatResponse{}, f.exhausted(len(cands))
+}
+
+// wireBody is the request path and body for this candidate's wire format.
+func (c candidate) wireBody(req *ChatRequest) (string, []byte, error) {
+	if c.b.cfg.Kind == KindOllama {
+		opts := map[string]any{}
+		if req.MaxTokens > 0 {
+			opts["num_predict"] = req.MaxTokens
+		}
+		if req.Temperature != nil {
+			opts["temperature"] = *req.Temperature
+		}
+		if req.TopP != nil {
+			opts["top_p"] = *req.TopP
+		}
+		if len(req.Stop) > 0 {
+			opts["stop"] = req.Stop
+		}
+		m := map[string]any{"model": c.model, "messages": nonNilMessages(req.Messages), "stream": req.Stream, "keep_alive": ollamaKeepAlive}
+		if len(opts) > 0 {
+			m["options"] = opts
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
+		}
+		return "/api/chat", b, nil
+	}
+	if req.Body != nil && c.model == req.Model {
+		return "/chat/completions", req.Body, nil
+	}
+	if req.Body != nil {
+		// the backend knows the model under another name: rewrite only "model"
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(req.Body, &m); err != nil {
+			return "", nil, failure(ErrInvalidRequest, "unparsable request body", err)
+		}
+		mb, _ := json.Marshal(c.model)
+		m["model"] = mb
+		b, err := json.Marshal(m)
+		if err != nil {
+			return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
+		}
+		return "/chat/completions", b, nil
+	}
+	m := map[string]any{"model": c.model, "messages": nonNilMessages(req.Messages), "stream": req.Stream}
+	if req.MaxTokens > 0 {
+		m["max_tokens"] = req.MaxTokens
+	}
+	if req.Temperature != nil {
+		m["temperature"] = *req.Temperature
+	}
+	if req.TopP != nil {
+		m["top_p"] = *req.TopP
+	}
+	if len(req.Stop) > 0 {
+		m["stop"] = req.Stop
+	}
+	if req.Stream && req.IncludeUsage {
+		m["stream_options"] = map[string]any{"include_usage": true}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
+	}
+	return "/chat/completions", b, nil
+}
+
+func nonNilMessages(m []ChatMessage) []ChatMessage {
+	if m == nil {
+		return []ChatMessage{}
+	}
+	return m
+}
+
+// openAIUsage is the usage object of both wire shapes.
+type openAIUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+	TotalTokens      int `json:"total_tokens"`
+}
+
+// decode checks a 200 answer and returns it as an OpenAI chat.completion.
+func (c candidate) decode(raw []byte, req *ChatRequest, seq uint64) (ChatResponse, error) {
+	if c.b.cfg.Kind == KindOllama {
+		r, err := decodeOllamaChat(raw)
+		if err != nil {
+			return ChatResponse{}, err
+		}
+		res := ChatResponse{Model: req.Model, Usage: usageOf(r.PromptTokens, r.CompletionTokens, r.UsageReported, req.Messages, len(r.Text))}
+		u := openAIUsage{res.Usage.PromptTokens, res.Usage.CompletionTokens, res.Usage.PromptTokens + res.Usage.CompletionTokens}
+		res.Body, err = json.Marshal(map[string]any{
+			"id": chatID(seq), "object": "chat.completion", "created": time.Now().Unix(), "model": req.Model,
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": r.Text}}},
+			"usage": u,
+		})
+		if err != nil {
+			return ChatResponse{}, badResponse("unencodable answer", err)
+		}
+		return res, nil
+	}
+	var r struct {
+		Model   string            `json:"model"`
+		Choices []json.RawMessage `json:"choices"`
+		Usage   *openAIUsage      `json:"usage"`
+		Error   json.RawMessage   `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return ChatResponse{}, badResponse("malformed response", err)
+	}
+	if hasErrorField(r.Error) {
+		return ChatResponse{}, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	}
+	if len(r.Choices) == 0 {
+		return ChatResponse{}, badResponse("empty response", errors.New("no choices"))
+	}
+	res := ChatResponse{Body: raw, Model: r.Model}
+	if res.Model == "" {
+		res.Model = req.Model
+	}
+	if u := r.Usage; u != nil && u.PromptTokens >= 0 && u.CompletionTokens >= 0 {
+		res.Usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, Reported: true}
+	} else {
+		res.Usage = usageOf(0, 0, false, req.Messages, len(raw)/2)
+	}
+	return res, nil
+}
+
+// usageOf returns the reported usage, else an estimate from the prompt and answer sizes.
+func usageOf(prompt, completion int, reported bool, msgs []ChatMessage, answerChars int) Usage {
+	if reported {
+		return Usage{PromptTokens: prompt, CompletionTokens: completion, Reported: true}
+	}
+	chars := 0
+	for _, m := range msgs {
+		chars += len(m.Content)
+	}
+	return Usage{PromptTokens: estimateTokens(chars), CompletionTokens: estimateTokens(answerChars)}
+}
+
+func chatID(seq uint64) string { return "chatcmpl-bizra-" + strconv.FormatUint(seq, 36) }
+
+// withRetries runs attempt, retrying 429, 503 and connection failures with jittered
+// exponential backoff while the context's deadline leaves room for the wait.
+func (c *httpClient) withRetries(ctx context.Context, attempt func() ([]byte, error)) ([]byte, error) {
+	for n := 0; ; n++ {
+		b, err := attempt()
+		if err == nil {
+			return b, nil
+		}
+		if wait, ok := c.retryWait(ctx, err, n); !ok {
+			return nil, err
+		} else if werr := sleepCtx(ctx, wait); werr != nil {
+			return nil, werr
+		}
+	}
+}
+
+// retryWait says whether attempt n's failure err may be retried, and after how long.
+func (c *httpClient) retryWait(ctx context.Context, err error, n int) (time.Duration, bool) {
+	var be *backendError
+	if !errors.As(err, &be) || !be.retryable || n+1 >= c.retry.Attempts || ctx.Err() != nil {
+		return 0, false
+	}
+	wait := c.retry.backoff(n)
+	if be.retryAfter > wait {
+		wait = min(be.retryAfter, c.retry.Max)
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+		return 0, false
+	}
+	return wait, true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctxFailure(ctx)
+	}
+}
+
+// --- streaming ---
+
+// ChatStream is one streamed pass-through completion. Next returns the chunks as they
+// arrive; Close ends it (cancelling the backend request when it is still running) and
+// must always be called. A ChatStream is used by one goroutine at a time.
+type ChatStream struct {
+	s       *Service
+	b       *backend
+	done    func(error) // circuit outcome
+	finish  func()      // beginPass
+	cancel  context.CancelFunc
+	ctx     context.Context
+	body    io.ReadCloser
+	rd      *bufio.Reader
+	kind    Kind
+	model   string // as the client named it
+	include bool   // stream_options.include_usage (Ollama translation)
+	msgs    []ChatMessage
+	id      string
+	created int64
+
+	start, last time.Time
+	chunks      int
+	usage       Usage
+	eof         bool
+	failErr     error // a backend failure mid-stream
+	closed      bool
+	line        []byte
+	out         []byte
+	queued      [][]byte // translated chunks waiting to be returned (Ollama's final chunks)
+}
+
+// OpenChatStream starts a streamed completion on the first backend offering req.Model
+// that accepts it (same rules and errors as Chat; retries and fallback happen only until
+// a backend answers 200, never mid-stream). ctx must stay alive until Close: cancelling
+// it cancels the backend request.
+func (s *Service) OpenChatStream(ctx context.Context, req ChatRequest) (*ChatStream, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	req.Stream = true
+	cctx, finish, err := s.beginPass(ctx, req.Deadline)
+	if err != nil {
+		return nil, err
+	}
+	cands := s.candidates(cctx, req.Model)
+	if len(cands) == 0 {
+		finish()
+		return nil, fmt.Errorf("model %q: %w", req.Model, ErrModelNotFound)
+	}
+	f := &fallback{s: s, model: req.Model}
+	for _, c := range cands {
+		done, ok := f.admit(c.b)
+		if !ok {
+			continue
+		}
+		start := time.Now()
+		path, body, err := c.wireBody(&req)
+		var resp *http.Response
+		var acancel context.CancelFunc
+		if err == nil {
+			for n := 0; ; n++ {
+				resp, acancel, err = c.b.client.open(cctx, path, body)
+				if err == nil {
+					break
+				}
+				wait, ok := c.b.client.retryWait(cctx, err, n)
+				if !ok {
+					break
+				}
+				if werr := sleepCtx(cctx, wait); werr != nil {
+					err = werr
+					break
+				}
+			}
+		}
+		if err == nil {
+			st := &ChatStream{s: s, b: c.b, done: done, finish: finish, cancel: acancel, ctx: cctx,
+				body: resp.Body, rd: bufio.NewReaderSize(resp.Body, 16<<10), kind: c.b.cfg.Kind,
+				model: req.Model, include: req.IncludeUsage, msgs: req.Messages,
+				id: chatID(s.rt.nextID()), created: time.Now().Unix(), start: start}
+			return st, nil
+		}
+		c.b.mDuration.Update(time.Since(start).Seconds())
+		if stop, serr := f.failed(cctx, c.b, done, err); stop {
+			finish()
+			return nil, serr
+		}
+	}
+	finish()
+	return nil, f.exhausted(len(cands))
+}
+
+// Backend names the backend serving the stream.
+func (st *ChatStream) Backend() string { return st.b.cfg.Name }
+
+// Usage is the stream's token count so far: the backend's report when it sent one
+// (OpenAI stream_options.include_usage, Ollama's final line), else an estimate (one
+// token per content chunk for the completion).
+func (st *ChatStream) Usage() Usage {
+	if st.usage.Reported {
+		return st.usage
+	}
+	u := usageOf(0, 0, false, st.msgs, 0)
+	u.CompletionTokens = st.chunks
+	return u
+}
+
+// Next returns the next chunk: the JSON payload of one SSE event in the OpenAI
+// chat.completion.chunk format (without the "data: " framing). It returns io.EOF at the
+// end of the stream ("data: [DONE]"). The slice is valid until the next call.
+// Errors: ErrBackend or ErrBadResponse when the backend broke off or sent garbage,
+// ErrTimeout or ErrCanceled when the context ended.
+func (st *ChatStream) Next() ([]byte, error) {
+	if st.closed {
+		return nil, fmt.Errorf("stream closed: %w", ErrCanceled)
+	}
+	if len(st.queued) > 0 {
+		c := st.queued[0]
+		st.queued = st.queued[1:]
+		return c, nil
+	}
+	if st.eof {
+		return nil, io.EOF
+	}
+	if st.failErr != nil {
+		return nil, st.failErr
+	}
+	for {
+		line, err := st.readLine()
+		if err != nil {
+			if err == io.EOF && st.chunks > 0 && st.kind != KindOllama {
+				st.eof = true // the backend closed without [DONE]: accept what came
+				return nil, io.EOF
+			}
+			return nil, st.fail(err)
+		}
+		var payload []byte
+		if st.kind == KindOllama {
+			if len(bytes.TrimSpace(line)) == 0 {
+				continue
+			}
+			p, end, terr := st.translateOllama(line)
+			if terr != nil {
+				return nil, st.fail(terr)
+			}
+			if end {
+				st.eof = true
+			}
+			if p == nil {
+				if st.eof {
+					return st.Next()
+				}
+				continue
+			}
+			payload = p
+		} else {
+			p, ok := sseData(line)
+			if !ok {
+				continue
+			}
+			if bytes.Equal(p, []byte("[DONE]")) {
+				st.eof = true
+				return nil, io.EOF
+			}
+			payload = p
+			if bytes.Contains(p, []byte(`"usage"`)) {
+				var u struct {
+					Usage *openAIUsage `json:"usage"`
+				}
+				if json.Unmarshal(p, &u) == nil && u.Usage != nil {
+					st.usage = Usage{PromptTokens: u.Usage.PromptTokens, CompletionTokens: u.Usage.CompletionTokens, Reported: true}
+				}
+			}
+		}
+		st.observeChunk()
+		if bytes.Contains(payload, []byte(`"content"`)) {
+			st.chunks++
+		}
+		return payload, nil
+	}
+}
+
+// observeChunk records time to first token or the inter-token gap.
+func (st *ChatStream) observeChunk() {
+	now := time.Now()
+	if st.last.IsZero() {
+		st.b.mTTFT.Update(now.Sub(st.start).Seconds())
+	} else {
+		st.b.mITL.Update(now.Sub(st.last).Seconds())
+	}
+	st.last = now
+}
+
+// fail records a mid-stream failure and returns its error.
+func (st *ChatStream) fail(err error) error {
+	if st.ctx.Err() != nil {
+		st.failErr = ctxFailure(st.ctx)
+		return st.failErr
+	}
+	var be *backendError
+	if !errors.As(err, &be) {
+		be = failure(ErrBackend, "stream broken", err)
+	}
+	st.failErr = be
+	return be
+}
+
+// readLine returns the next line without its end of line (bounded by maxSSELineBytes).
+func (st *ChatStream) readLine() ([]byte, error) {
+	st.line = st.line[:0]
+	for {
+		frag, err := st.rd.ReadSlice('\n')
+		if err == nil {
+			if len(st.line) == 0 {
+				return bytes.TrimRight(frag, "\r\n"), nil
+			}
+			st.line = append(st.line, frag...)
+			return bytes.TrimRight(st.line, "\r\n"), nil
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			st.line = append(st.line, frag...)
+			if len(st.line) > maxSSELineBytes {
+				return nil, badResponse("oversized stream line", fmt.Errorf("line over %d bytes", maxSSELineBytes))
+			}
+			continue
+		}
+		if err == io.EOF && len(frag)+len(st.line) > 0 {
+			st.line = append(st.line, frag...)
+			return bytes.TrimRight(st.line, "\r\n"), nil
+		}
+		return nil, err
+	}
+}
+
+// sseData returns the payload of an SSE "data:" line.
+func sseData(line []byte) ([]byte, bool) {
+	const prefix = "data:"
+	if len(line) < len(prefix) || string(line[:len(prefix)]) != prefix {
+		return nil, false
+	}
+	p := line[len(prefix):]
+	if len(p) > 0 && p[0] == ' ' {
+		p = p[1:]
+	}
+	return p, len(p) > 0
+}
+
+// translateOllama turns one Ollama NDJSON line into an OpenAI chunk (nil when the line
+// carries nothing to forward); end is true on the final line.
+func (st *ChatStream) translateOllama(line []byte) ([]byte, bool, error) {
+	var r struct {
+		Message *struct {
+			Content string `json:"content"`
+		} `json:"message"`
+		Done            bool            `json:"done"`
+		Error           json.RawMessage `json:"error"`
+		PromptEvalCount int             `json:"prompt_eval_count"`
+		EvalCount       int             `json:"eval_count"`
+	}
+	if err := json.Unmarshal(line, &r); err != nil {
+		return nil, false, badResponse("malformed stream line", err)
+	}
+	if hasErrorField(r.Error) {
+		return nil, false, badResponse("error in stream", fmt.Errorf("error: %.200s", r.Error))
+	}
+	type delta struct {
+		Role    string `json:"role,omitempty"`
+		Content string `json:"content,omitempty"`
+	}
+	type choice struct {
+		Index        int     `json:"index"`
+		Delta        delta   `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
+	}
+	type chunk struct {
+		ID      string       `json:"id"`
+		Object  string       `json:"object"`
+		Created int64        `json:"created"`
+		Model   string       `json:"model"`
+		Choices []choice     `json:"choices"`
+		Usage   *openAIUsage `json:"usage,omitempty"`
+	}
+	mk := func(d delta, finish *string) chunk {
+		return chunk{ID: st.id, Object: "chat.completion.chunk", Created: st.created, Model: st.model,
+			Choices: []choice{{Delta: d, FinishReason: finish}}}
+	}
+	if r.Done {
+		if r.PromptEvalCount > 0 || r.EvalCount > 0 {
+			st.usage = Usage{PromptTokens: r.PromptEvalCount, CompletionTokens: r.EvalCount, Reported: true}
+		}
+		stop := "stop"
+		fin, _ := json.Marshal(mk(delta{}, &stop))
+		st.queued = append(st.queued, fin)
+		if st.include {
+			u := st.Usage()
+			c := chunk{ID: st.id, Object: "chat.completion.chunk", Created: st.created, Model: st.model,
+				Choices: []choice{}, Usage: &openAIUsage{u.PromptTokens, u.CompletionTokens, u.PromptTokens + u.CompletionTokens}}
+			b, _ := json.Marshal(c)
+			st.queued = append(st.queued, b)
+		}
+		return nil, true, nil
+	}
+	if r.Message == nil || r.Message.Content == "" {
+		return nil, false, nil
+	}
+	d := delta{Content: r.Message.Content}
+	if st.chunks == 0 {
+		d.Role = "assistant"
+	}
+	b, err := json.Marshal(mk(d, nil))
+	if err != nil {
+		return nil, false, badResponse("unencodable chunk", err)
+	}
+	st.out = b
+	return b, false, nil
+}
+
+// Close ends the stream: it cancels the backend request if it still runs, settles the
+// circuit breaker (a clean end is a success, a caller that stopped early is not the
+// backend's fault, a backend that broke off is a failure), frees the in-flight slot
+// and records the metrics. Idempotent.
+func (st *ChatStream) Close() error {
+	if st.closed {
+		return nil
+	}
+	st.closed = true
+	st.cancel()
+	_ = st.body.Close()
+	b, name := st.b, st.b.cfg.Name
+	b.release()
+	b.mDuration.Update(time.Since(st.start).Seconds())
+	var be *backendError
+	switch {
+	case st.eof:
+		st.done(nil)
+		b.health.Store(healthOK)
+		st.s.rt.countRequest(name, "success")
+	case st.failErr != nil && errors.As(st.failErr, &be) && !be.excluded:
+		st.done(errors.New(be.reason))
+		b.health.Store(healthFailing)
+		outcome := "error"
+		if errors.Is(be.sentinel, ErrBadResponse) {
+			outcome = "bad_response"
+		}
+		st.s.rt.countRequest(name, outcome)
+	default:
+		st.done(errExcluded)
+		outcome := "canceled"
+		if errors.Is(st.failErr, ErrTimeout) {
+			outcome = "timeout"
+		}
+		st.s.rt.countRequest(name, outcome)
+	}
+	st.finish()
+	return nil
+}
+
+// ChatStream passes a streamed completion through (OpenChatStream), handing each chunk
+// to onChunk as it arrives; an error from onChunk (the client went away) cancels the
+// backend request and is returned wrapped in ErrCanceled. It returns the usage at the
+// end of the stream.
+func (s *Service) ChatStream(ctx context.Context, req ChatRequest, onChunk func([]byte) error) (Usage, error) {
+	st, err := s.OpenChatStream(ctx, req)
+	if err != nil {
+		return Usage{}, err
+	}
+	defer st.Close()
+	for {
+		c, err := st.Next()
+		if err == io.EOF {
+			return st.Usage(), nil
+		}
+		if err != nil {
+			return st.Usage(), err
+		}
+		if err := onChunk(c); err != nil {
+			return st.Usage(), fmt.Errorf("chunk consumer: %v: %w", err, ErrCanceled)
+		}
+	}
+}
+
+// open sends one streaming request and returns the 200 response with its body unread,
+// and the cancel of its context (which the stream calls on Close). The attempt timeout
+// bounds the wait for the response headers only.
+func (c *httpClient) open(ctx context.Context, path string, body []byte) (*http.Response, context.CancelFunc, error) {
+	actx, cancel := context.WithCancel(ctx)
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.cfg.URL+path, bytes.NewReader(body))
+	if err != nil {
+		cancel()
+		return nil, nil, failure(ErrBackend, "bad request URL", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.cfg.Kind == KindOllama {
+		req.Header.Set("Accept", "application/x-ndjson")
+	} else {
+		req.Header.Set("Accept", "text/event-stream")
+	}
+	if c.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	var timer *time.Timer
+	if c.attemptTimeout > 0 {
+		timer = time.AfterFunc(c.attemptTimeout, cancel)
+	}
+	resp, err := c.hc.Do(req)
+	timedOut := timer != nil && !timer.Stop()
+	if err == nil && timedOut {
+		_ = resp.Body.Close()
+		err = context.DeadlineExceeded
+	}
+	if err != nil {
+		cancel()
+		if ctx.Err() != nil {
+			return nil, nil, ctxFailure(ctx)
+		}
+		if timedOut {
+			return nil, nil, failure(ErrBackend, "timeout", err)
+		}
+		be := failure(ErrBackend, "connection failed", err)
+		be.retryable = true
+		return nil, nil, be
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		_ = resp.Body.Close()
+		cancel()
+		be := failure(ErrBackend, "HTTP "+strconv.Itoa(resp.StatusCode),
+			fmt.Errorf("POST %s: status %d: %.200q", path, resp.StatusCode, b))
+		be.status = resp.StatusCode
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			be.retryable = true
+			if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {
+				be.retryAfter = time.Duration(min(s, 3600)) * time.Second
+			}
+		}
+		return nil, nil, be
+	}
+	return resp, cancel, nil
+}
