@@ -34,6 +34,10 @@ func (s *Server) fail(rc *reqCtx, err error) {
 	case catalog.Internal:
 		s.log.Error("request failed", "req_id", rc.id, "path", string(rc.Path()), "err", err)
 	}
+	if r, ok := s.opts.Routes.OpenAI.(OpenAIErrorRenderer); ok && isOpenAIPath(rc.Path()) &&
+		r.RenderError(rc.RequestCtx, p.HTTP, p.Code, msg) {
+		return
+	}
 	s.writeJSON(rc, p.HTTP, errorBody{Error: msg, Code: p.Code, RequestID: rc.id})
 }
 

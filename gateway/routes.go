@@ -57,6 +57,19 @@ type OpenAIRoutes interface {
 	Models(ctx *fasthttp.RequestCtx)
 }
 
+// OpenAIErrorRenderer is implemented by OpenAIRoutes that render the gateway's own
+// errors on their paths (401, 429, 405, 413, ...) in their own shape. RenderError gets
+// the HTTP status, the public code and message, and must write the whole response
+// (headers already set, such as Retry-After, stay); false leaves it to the gateway.
+type OpenAIErrorRenderer interface {
+	RenderError(ctx *fasthttp.RequestCtx, status int, code, message string) bool
+}
+
+// isOpenAIPath reports whether path is served by Extra.OpenAI.
+func isOpenAIPath(path []byte) bool {
+	return string(path) == "/v1/chat/completions" || string(path) == "/v1/models"
+}
+
 type handlerFunc func(s *Server, rc *reqCtx)
 
 // route is one path pattern with its methods.

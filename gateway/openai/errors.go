@@ -1,0 +1,13 @@
+package openai
+
+import (
+	"encoding/json"
+
+	"github.com/bizra/bizra/actors/catalog"
+)
+
+// ErrInvalidRequest is the sentinel of every request the decoder refuses (400,
+// rendered as OpenAI's invalid_request_error with the parameter named).
+var ErrInvalidRequest = catalog.New(catalog.InvalidInput, "INVALID_REQUEST", "Invalid request", "openai: invalid request")
+
+func marshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,0 +1,289 @@
+package openai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/valyala/fasthttp"
+
+	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/gateway"
+)
+
+// ModelID is the model that runs the sovereign pipeline.
+const ModelID = "bizra"
+
+// Method names this front in receipts and query requests.
+const Method = "POST /v1/chat/completions"
+
+// DefaultTimeout bounds one chat completion (a stream: until its end).
+const DefaultTimeout = 600 * time.Second
+
+// Receipts issues receipts (actors/receipt.Service satisfies it).
+type Receipts interface {
+	Issue(in receipt.Input) (receipt.Ref, error)
+}
+
+// Options configures Routes. Zero values are documented per field.
+type Options struct {
+	// Logger: nil discards.
+	Logger *slog.Logger
+	// Metrics: nil → metrics.NewSet().
+	Metrics *metrics.Set
+	// Inference serves every model id other than "bizra" (pass-through). nil: only
+	// the bizra model exists.
+	Inference *inference.Service
+	// Query runs the sovereign pipeline (core.Runtime.Query). nil: no bizra model.
+	Query func(ctx context.Context, req query.Request) (query.Result, error)
+	// Receipts issues the receipts of pass-through completions. nil: none are issued
+	// (the bizra model's receipt comes from the pipeline).
+	Receipts Receipts
+	// Timeout bounds one completion; 0 → DefaultTimeout (600 s). The bizra model's
+	// query timeout is this value clamped to 1..600 s.
+	Timeout time.Duration
+	// Now is the clock of "created" fields and durations; nil → time.Now.
+	Now func() time.Time
+}
+
+// Routes implements gateway.OpenAIRoutes (and gateway.OpenAIErrorRenderer).
+type Routes struct {
+	opts    Options
+	log     *slog.Logger
+	set     *metrics.Set
+	started int64 // unix seconds: "created" of the bizra model
+
+	// kinds × stream: counters by status, duration histograms
+	reqs      [2][2][600]atomic.Pointer[metrics.Counter]
+	duration  [2][2]*metrics.PrometheusHistogram
+	overhead  [2]*metrics.PrometheusHistogram
+	mDisconn  *metrics.Counter
+	mRcptFail *metrics.Counter
+}
+
+var _ gateway.OpenAIRoutes = (*Routes)(nil)
+var _ gateway.OpenAIErrorRenderer = (*Routes)(nil)
+
+const (
+	kindBizra = iota
+	kindPass
+)
+
+var kindNames = [2]string{"bizra", "passthrough"}
+
+// overheadBuckets resolve the sub-millisecond range the front is meant to stay in.
+var overheadBuckets = []float64{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1}
+
+var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
+
+// New builds the routes. It starts nothing: the handlers run on the gateway's
+// goroutines (a stream on fasthttp's body-writer goroutine).
+func New(opts Options) (*Routes, error) {
+	if opts.Inference == nil && opts.Query == nil {
+		return nil, errors.New("openai: Options needs Inference or Query (or both)")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	set := opts.Metrics
+	if set == nil {
+		set = metrics.NewSet()
+	}
+	r := &Routes{opts: opts, log: log.With("component", "openai"), set: set, started: opts.Now().Unix()}
+	for k := range 2 {
+		for s, sn := range []string{"false", "true"} {
+			r.duration[k][s] = set.GetOrCreatePrometheusHistogramExt(
+				`sovereign_openai_request_duration_seconds{model_kind="`+kindNames[k]+`",stream="`+sn+`"}`, durationBuckets)
+		}
+		r.overhead[k] = set.GetOrCreatePrometheusHistogramExt(
+			`sovereign_openai_overhead_seconds{model_kind="`+kindNames[k]+`"}`, overheadBuckets)
+	}
+	r.mDisconn = set.GetOrCreateCounter("sovereign_openai_stream_disconnects_total")
+	r.mRcptFail = set.GetOrCreateCounter("sovereign_openai_receipt_failures_total")
+	return r, nil
+}
+
+// observe counts one finished request.
+func (r *Routes) observe(kind int, stream bool, status int, start time.Time) {
+	s := 0
+	if stream {
+		s = 1
+	}
+	if status >= 100 && status < 600 {
+		c := r.reqs[kind][s][status].Load()
+		if c == nil {
+			c = r.set.GetOrCreateCounter(`sovereign_openai_requests_total{model_kind="` + kindNames[kind] +
+				`",stream="` + strconv.FormatBool(stream) + `",code="` + strconv.Itoa(status) + `"}`)
+			r.reqs[kind][s][status].Store(c)
+		}
+		c.Inc()
+	}
+	r.duration[kind][s].Update(r.opts.Now().Sub(start).Seconds())
+}
+
+// ChatCompletions serves POST /v1/chat/completions. userID is the API key's id when
+// keys are on.
+func (r *Routes) ChatCompletions(ctx *fasthttp.RequestCtx, userID string) {
+	start := r.opts.Now()
+	body := ctx.PostBody()
+	req, err := Decode(body)
+	if err != nil {
+		kind := kindPass
+		if req.Model == ModelID {
+			kind = kindBizra
+		}
+		r.observe(kind, req.Stream, r.writeError(ctx, err), start)
+		return
+	}
+	if req.Model == ModelID {
+		r.bizra(ctx, &req, userID, start)
+		return
+	}
+	r.passThrough(ctx, &req, body, userID, start)
+}
+
+// Models serves GET /v1/models: "bizra" (when the pipeline is wired) and the models
+// of the external backends.
+func (r *Routes) Models(ctx *fasthttp.RequestCtx) {
+	type model struct {
+		ID      string `json:"id"`
+		Object  string `json:"object"`
+		Created int64  `json:"created"`
+		OwnedBy string `json:"owned_by"`
+	}
+	out := struct {
+		Object string  `json:"object"`
+		Data   []model `json:"data"`
+	}{Object: "list", Data: []model{}}
+	if r.opts.Query != nil {
+		out.Data = append(out.Data, model{ID: ModelID, Object: "model", Created: r.started, OwnedBy: "bizra"})
+	}
+	if r.opts.Inference != nil {
+		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, m := range r.opts.Inference.Models(c) {
+			if m.ID == ModelID {
+				continue // the pipeline owns that name
+			}
+			out.Data = append(out.Data, model{ID: m.ID, Object: "model", Created: r.started, OwnedBy: m.Backend})
+		}
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// apiError is the OpenAI error shape.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Message string  `json:"message"`
+	Type    string  `json:"type"`
+	Param   *string `json:"param"`
+	Code    *string `json:"code"`
+}
+
+// RenderError renders the gateway's own errors on the OpenAI paths in OpenAI's shape
+// (gateway.OpenAIErrorRenderer).
+func (r *Routes) RenderError(ctx *fasthttp.RequestCtx, status int, code, message string) bool {
+	c := openAICode(status, code)
+	writeJSON(ctx, status, apiError{Error: apiErrorBody{Message: message, Type: errorType(status), Code: &c}})
+	return true
+}
+
+// openAICode maps a catalog code to OpenAI's vocabulary where one exists.
+func openAICode(status int, code string) string {
+	switch code {
+	case "UNAUTHORIZED":
+		return "invalid_api_key"
+	case "RATE_LIMITED":
+		return "rate_limit_exceeded"
+	case "MODEL_NOT_FOUND":
+		return "model_not_found"
+	case "":
+		return strconv.Itoa(status)
+	}
+	b := []byte(code)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func errorType(status int) string {
+	switch {
+	case status == fasthttp.StatusTooManyRequests:
+		return "rate_limit_error"
+	case status == fasthttp.StatusUnauthorized:
+		return "invalid_request_error"
+	case status == fasthttp.StatusGatewayTimeout:
+		return "timeout_error"
+	case status >= 500:
+		return "server_error"
+	}
+	return "invalid_request_error"
+}
+
+// writeError renders err in OpenAI's shape and returns the status.
+func (r *Routes) writeError(ctx *fasthttp.RequestCtx, err error) int {
+	var re *RequestError
+	if errors.As(err, &re) {
+		body := apiErrorBody{Message: re.Message, Type: "invalid_request_error", Code: &re.Code}
+		if re.Param != "" {
+			body.Param = &re.Param
+		}
+		writeJSON(ctx, fasthttp.StatusBadRequest, apiError{Error: body})
+		return fasthttp.StatusBadRequest
+	}
+	p := catalog.Lookup(err)
+	switch p.Kind {
+	case catalog.Internal:
+		r.log.Error("chat completion failed", "req_id", requestID(ctx), "err", err)
+	case catalog.Overloaded, catalog.Unavailable:
+		ctx.Response.Header.Set("Retry-After", "1")
+		r.log.Debug("chat completion unavailable", "req_id", requestID(ctx), "err", err)
+	}
+	code := openAICode(p.HTTP, p.Code)
+	body := apiErrorBody{Message: p.Message, Type: errorType(p.HTTP), Code: &code}
+	if p.Kind == catalog.NotFound && errors.Is(err, inference.ErrModelNotFound) {
+		m := "model"
+		body.Param = &m
+	}
+	writeJSON(ctx, p.HTTP, apiError{Error: body})
+	return p.HTTP
+}
+
+func requestID(ctx *fasthttp.RequestCtx) string {
+	return string(ctx.Response.Header.Peek("X-Request-Id"))
+}
+
+func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		status = fasthttp.StatusInternalServerError
+		b = []byte(`{"error":{"message":"Internal error","type":"server_error","param":null,"code":"internal"}}`)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(b)
+}
+
+// errModelUnavailable: the bizra model was asked for but no pipeline is wired.
+var errModelUnavailable = fmt.Errorf("model %q is not served here: %w", ModelID, inference.ErrModelNotFound)

@@ -1,0 +1,216 @@
+package openai
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/receipt"
+)
+
+// receiptParams is what a pass-through receipt's query_digest digests: the request's
+// parameters as the front decoded them (canonical, so key order and whitespace of the
+// client's body do not matter).
+type receiptParams struct {
+	Model       string    `json:"model"`
+	Messages    []Message `json:"messages"`
+	MaxTokens   int       `json:"max_tokens"`
+	Temperature *float64  `json:"temperature"`
+	TopP        *float64  `json:"top_p"`
+	Stop        []string  `json:"stop"`
+	Stream      bool      `json:"stream"`
+	User        string    `json:"user"`
+	UserID      string    `json:"user_id"`
+}
+
+// receiptPayload is what its payload_digest digests: the SHA-256 of the response bytes
+// (for a stream: of every forwarded chunk payload, each followed by "\n"), the backend
+// and the usage.
+type receiptPayload struct {
+	ResponseSHA256   string `json:"response_sha256"`
+	Model            string `json:"model"`
+	Backend          string `json:"backend"`
+	PromptTokens     int    `json:"prompt_tokens"`
+	CompletionTokens int    `json:"completion_tokens"`
+	UsageReported    bool   `json:"usage_reported"`
+	Chunks           int    `json:"chunks,omitempty"`
+	Outcome          string `json:"outcome"`
+}
+
+func (r *Routes) chatRequest(req *Request, body []byte, start time.Time) inference.ChatRequest {
+	msgs := make([]inference.ChatMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = inference.ChatMessage{Role: m.Role, Content: m.Content}
+	}
+	return inference.ChatRequest{Model: req.Model, Body: bytes.Clone(body), Messages: msgs,
+		MaxTokens: req.MaxTokens, Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop,
+		Stream: req.Stream, IncludeUsage: req.IncludeUsage, Deadline: start.Add(r.opts.Timeout)}
+}
+
+func (r *Routes) params(req *Request, userID string) receiptParams {
+	return receiptParams{Model: req.Model, Messages: req.Messages, MaxTokens: req.MaxTokens,
+		Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop, Stream: req.Stream,
+		User: req.User, UserID: userID}
+}
+
+// issue issues a pass-through receipt; a failure is logged and counted, never fatal.
+func (r *Routes) issue(params receiptParams, payload receiptPayload, status, reason string, d time.Duration) (receipt.Ref, bool) {
+	if r.opts.Receipts == nil {
+		return receipt.Ref{}, false
+	}
+	ref, err := r.opts.Receipts.Issue(receipt.Input{Kind: receipt.KindQuery, Status: status, Method: Method,
+		Params: params, Payload: payload, GatePassed: status == receipt.StatusAccepted, Reason: reason, Duration: d})
+	if err != nil {
+		r.mRcptFail.Inc()
+		r.log.Warn("pass-through receipt not issued", "err", err)
+		return receipt.Ref{}, false
+	}
+	return ref, true
+}
+
+func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
+	if r.opts.Inference == nil {
+		r.observe(kindPass, req.Stream, r.writeError(ctx, inference.ErrModelNotFound), start)
+		return
+	}
+	if req.Stream {
+		r.passStream(ctx, req, body, userID, start)
+		return
+	}
+	ireq := r.chatRequest(req, body, start)
+	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	defer cancel()
+	res, err := r.opts.Inference.Chat(cctx, ireq)
+	if err != nil {
+		r.observe(kindPass, false, r.writeError(ctx, err), start)
+		return
+	}
+	sum := sha256.Sum256(res.Body)
+	if ref, ok := r.issue(r.params(req, userID), receiptPayload{ResponseSHA256: hex.EncodeToString(sum[:]),
+		Model: res.Model, Backend: res.Backend, PromptTokens: res.Usage.PromptTokens,
+		CompletionTokens: res.Usage.CompletionTokens, UsageReported: res.Usage.Reported, Outcome: "ok"},
+		receipt.StatusAccepted, receipt.ReasonOK, r.opts.Now().Sub(start)); ok {
+		ctx.Response.Header.Set("X-Bizra-Receipt", ref.ReceiptID)
+	}
+	overhead := r.opts.Now().Sub(start) - res.Duration
+	r.overhead[kindPass].Update(max(overhead, 0).Seconds())
+	ctx.Response.Header.Set("X-Overhead-Ms", strconv.FormatFloat(float64(max(overhead, 0).Microseconds())/1000, 'f', 3, 64))
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.Response.SetBodyRaw(res.Body)
+	r.observe(kindPass, false, fasthttp.StatusOK, start)
+}
+
+// sseHeaders sets the response headers of an event stream.
+func sseHeaders(ctx *fasthttp.RequestCtx) {
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("text/event-stream; charset=utf-8")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+}
+
+var (
+	dataPrefix = []byte("data: ")
+	eventEnd   = []byte("\n\n")
+	doneEvent  = []byte("data: [DONE]\n\n")
+)
+
+// passStream opens the backend stream on the handler goroutine (so a failure before
+// the first byte gets its proper status), then forwards the chunks from fasthttp's
+// body-writer goroutine, flushing each one. A write that fails (the client went away)
+// closes the backend stream, which cancels the backend request.
+func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
+	ireq := r.chatRequest(req, body, start)
+	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+	st, err := r.opts.Inference.OpenChatStream(cctx, ireq)
+	if err != nil {
+		cancel()
+		r.observe(kindPass, true, r.writeError(ctx, err), start)
+		return
+	}
+	params := r.params(req, userID)
+	model, reqID := req.Model, requestID(ctx)
+	sseHeaders(ctx)
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer cancel()
+		h := sha256.New()
+		chunks, outcome, status := 0, "ok", receipt.StatusAccepted
+		var streamErr error
+		for {
+			c, err := st.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				streamErr, outcome, status = err, "backend_failed", receipt.StatusRejected
+				break
+			}
+			chunks++
+			h.Write(c)
+			h.Write([]byte{'\n'})
+			w.Write(dataPrefix)
+			w.Write(c)
+			w.Write(eventEnd)
+			if err := w.Flush(); err != nil {
+				outcome, status = "client_disconnected", receipt.StatusRejected
+				r.mDisconn.Inc()
+				break
+			}
+		}
+		u := st.Usage()
+		backend := st.Backend()
+		_ = st.Close() // ends the backend request now if it still runs
+		reason := receipt.ReasonOK
+		if outcome != "ok" {
+			reason = outcome
+		}
+		ref, ok := r.issue(params, receiptPayload{ResponseSHA256: hex.EncodeToString(h.Sum(nil)), Model: model,
+			Backend: backend, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
+			UsageReported: u.Reported, Chunks: chunks, Outcome: outcome}, status, reason, r.opts.Now().Sub(start))
+		code := fasthttp.StatusOK
+		switch outcome {
+		case "client_disconnected":
+			code = 499 // nginx's "client closed request", for the metrics only
+		case "backend_failed":
+			p := catalog.Lookup(streamErr)
+			code = p.HTTP
+			msg := apiError{Error: apiErrorBody{Message: p.Message, Type: errorType(p.HTTP), Code: ptr(openAICode(p.HTTP, p.Code))}}
+			b, _ := json.Marshal(msg)
+			w.Write(dataPrefix)
+			w.Write(b)
+			w.Write(eventEnd)
+			r.log.Debug("pass-through stream failed", "req_id", reqID, "err", streamErr)
+		default:
+			if ok {
+				w.WriteString(": bizra ")
+				b, _ := json.Marshal(map[string]any{"receipt": ref})
+				w.Write(b)
+				w.Write(eventEnd)
+			}
+			w.Write(doneEvent)
+		}
+		_ = w.Flush()
+		r.observe(kindPass, true, code, start)
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+var errNoUserMessage = &RequestError{Param: "messages", Code: "invalid_value",
+	Message: "Invalid 'messages': the bizra model needs a user message with text."}
+
+// isTimeout reports whether err is a deadline failure.
+func isTimeout(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || catalog.Lookup(err).Kind == catalog.Timeout
+}
