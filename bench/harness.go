@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"testing"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -57,6 +58,8 @@ type plan struct {
 	missDelay      time.Duration
 	missRate       int
 	missDur        time.Duration
+	rounds         int // interleaved slices per scenario
+	passDur        time.Duration // pass-through phase, all scenarios together
 	frontier       frontierOptions
 	frontierBudget time.Duration
 	bridgeConns    int
@@ -73,7 +76,7 @@ func planFor(m Mode) plan {
 	switch m {
 	case Tiny:
 		return plan{fixedRate: 200, fixedDur: 300 * time.Millisecond, missDelay: 5 * time.Millisecond, missRate: 20,
-			missDur: 500 * time.Millisecond,
+			missDur: 500 * time.Millisecond, rounds: 1, passDur: 400 * time.Millisecond,
 			frontier: frontierOptions{limits: limits, start: 200, maxRate: 400, step: 200 * time.Millisecond,
 				bisect: 0, settle: 20 * time.Millisecond}, frontierBudget: 2 * time.Second,
 			bridgeConns: 8, bridgeDur: 300 * time.Millisecond, benchtime: 5 * time.Millisecond,
@@ -81,14 +84,14 @@ func planFor(m Mode) plan {
 				"receipt-single-ed25519": true, "ledger-group-64": true, "ledger-fsync-each-64": true}}
 	case Quick:
 		return plan{fixedRate: 1000, fixedDur: 1500 * time.Millisecond, missDelay: 20 * time.Millisecond, missRate: 100,
-			missDur: 2 * time.Second,
+			missDur: 3 * time.Second, rounds: 3, passDur: 4 * time.Second,
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 32000, step: 400 * time.Millisecond,
 				bisect: 1, settle: 100 * time.Millisecond, warm: 200 * time.Millisecond}, frontierBudget: 6 * time.Second,
 			bridgeConns: 64, bridgeDur: 1500 * time.Millisecond, benchtime: 40 * time.Millisecond,
 			profileDur: time.Second}
 	default:
-		return plan{fixedRate: 1000, fixedDur: 5 * time.Second, missDelay: 20 * time.Millisecond, missRate: 100,
-			missDur: 10 * time.Second,
+		return plan{fixedRate: 1000, fixedDur: 6 * time.Second, missDelay: 20 * time.Millisecond, missRate: 100,
+			missDur: 15 * time.Second, rounds: 5, passDur: 20 * time.Second,
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 64000, step: 1500 * time.Millisecond,
 				bisect: 3, settle: 300 * time.Millisecond, warm: 500 * time.Millisecond}, frontierBudget: 40 * time.Second,
 			bridgeConns: 64, bridgeDur: 5 * time.Second, benchtime: 400 * time.Millisecond,
@@ -106,9 +109,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Machine: DescribeMachine(), Mode: string(o.Mode), Command: o.Command,
 		Started: time.Now().UTC().Format(time.RFC3339)}
 	t0 := time.Now()
-	phases := 11
+	phases := 9
 	if p.profileDur > 0 && o.ProfileDir != "" {
-		phases += 3
+		phases += 5
 	}
 	if p.pkgBench && o.GoTool != "" && o.ModuleDir != "" {
 		phases++
@@ -142,16 +145,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	tHit := target{method: "POST", url: st.APIURL() + "/v1/query", header: jsonHdr,
 		body: func(uint64) []byte { return hitBody }, check: wantCached}
 
-	// 1–3: the same constant rate against the ceiling, /v1/health and cache hits.
-	for _, c := range []struct {
-		name string
-		t    target
-	}{{"ceiling: bare fasthttp", tCeil}, {"GET /v1/health", tHealth}, {"POST /v1/query cache hit", tHit}} {
-		pr.begin(c.name)
-		r := warmAttack(ctx, c.name, c.t, loadOptions{rate: p.fixedRate, duration: p.fixedDur}, p.frontier.warm)
-		rep.Fixed = append(rep.Fixed, r)
-		pr.end(runLine(r))
-	}
+	// 1–3: the same constant rate against the ceiling, /v1/health and cache hits,
+	// interleaved.
+	pr.begin("ceiling, health, cache hit")
+	rep.Fixed = interleave(ctx, []scenario{
+		{"ceiling: bare fasthttp", tCeil, loadOptions{rate: p.fixedRate}},
+		{"GET /v1/health", tHealth, loadOptions{rate: p.fixedRate}},
+		{"POST /v1/query cache hit", tHit, loadOptions{rate: p.fixedRate}},
+	}, p.rounds, p.fixedDur/time.Duration(p.rounds), p.frontier.warm, pr.step)
+	pr.end(fmt.Sprintf("p99 %s / %s / %s", fmtDur(rep.Fixed[0].Latency.P99), fmtDur(rep.Fixed[1].Latency.P99), fmtDur(rep.Fixed[2].Latency.P99)))
 
 	// 4: cache misses through the runtime against the mock backend, calibrated by the
 	// same backend called directly.
@@ -161,26 +163,29 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	tDirect := target{method: "POST", url: mockURL, header: jsonHdr, body: func(uint64) []byte { return answerBody }, check: wantChat}
 	two := &http.Client{Transport: twoCalls{rt: newTransport(256), url: mockURL, body: decomposeBody}, Timeout: 10 * time.Second}
 	var missPrefix = fmt.Sprintf("How are receipts sealed and verified? bench run %d case", time.Now().UnixNano()%1e6)
-	tVia := target{method: "POST", url: st.APIURL() + "/v1/query", header: jsonHdr, body: func(seq uint64) []byte {
-		return fmt.Appendf(nil, `{"query":"%s %d"}`, missPrefix, seq)
+	// One counter for every slice and the profile run, so no miss query repeats.
+	var missSeq atomic.Uint64
+	tVia := target{method: "POST", url: st.APIURL() + "/v1/query", header: jsonHdr, body: func(uint64) []byte {
+		return fmt.Appendf(nil, `{"query":"%s %d"}`, missPrefix, missSeq.Add(1))
 	}, check: wantMiss}
-	pr.begin("mock backend direct")
-	rep.Miss.Direct = warmAttack(ctx, "mock direct (1 call)", tDirect, loadOptions{rate: p.missRate, duration: p.missDur}, p.frontier.warm)
-	pr.end(runLine(rep.Miss.Direct))
-	pr.begin("mock backend direct ×2")
-	rep.Miss.Direct2 = warmAttack(ctx, "mock direct ×2 (decompose + answer)", tDirect, loadOptions{rate: p.missRate, duration: p.missDur, client: two}, p.frontier.warm)
-	two.CloseIdleConnections()
-	pr.end(runLine(rep.Miss.Direct2))
-	pr.begin("POST /v1/query miss (via)")
+	pr.begin("query miss: direct vs via")
 	var timing timingAgg
 	epBefore := st.Runtime.Ledger().Len()
-	rep.Miss.Via = attack(ctx, "POST /v1/query miss via runtime", tVia, loadOptions{rate: p.missRate, duration: p.missDur,
-		onResult: timing.add})
-	pr.end(runLine(rep.Miss.Via))
+	miss := interleave(ctx, []scenario{
+		{"mock direct (1 call)", tDirect, loadOptions{rate: p.missRate}},
+		{"mock direct ×2 (decompose + answer)", tDirect, loadOptions{rate: p.missRate, client: two}},
+		{"POST /v1/query miss via runtime", tVia, loadOptions{rate: p.missRate, onResult: timing.add}},
+	}, p.rounds, p.missDur/time.Duration(p.rounds), 0, pr.step)
+	two.CloseIdleConnections()
+	rep.Miss.Direct, rep.Miss.Direct2, rep.Miss.Via = miss[0], miss[1], miss[2]
+	pr.end(fmt.Sprintf("p50 direct×2 %s via %s; p99 direct×2 %s via %s", fmtDur(miss[1].Latency.P50), fmtDur(miss[2].Latency.P50),
+		fmtDur(miss[1].Latency.P99), fmtDur(miss[2].Latency.P99)))
 	rep.Miss.finish(&timing, st, epBefore, missPrefix)
 
-	// 5: the OpenAI-compatible pass-through.
-	rep.PassThrough = passThroughStatus(o.ModuleDir)
+	// 5: the OpenAI-compatible pass-through against the mock called directly.
+	pr.begin("OpenAI pass-through")
+	rep.PassThrough = passThrough(ctx, st, p.rounds, p.passDur, pr.step)
+	pr.end(passLine(rep.PassThrough))
 
 	// 6: throughput frontiers.
 	for _, c := range []struct {
@@ -244,8 +249,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			{"POST /v1/query miss via runtime", "cpu-miss.prof", func() {
 				attack(ctx, "profile", tVia, loadOptions{rate: p.missRate, duration: p.profileDur})
 			}},
+			{"OpenAI pass-through, 16 clients", "cpu-pass-through.prof", func() {
+				passThrough(ctx, st, 1, p.profileDur, func(string) {})
+			}},
 			{"bridge ping + receipt", "cpu-bridge.prof", func() {
 				closedLoop(ctx, "profile", st.Bridge.Addr(), st.BridgeToken, p.bridgeConns, p.profileDur, checkBridgePing)
+			}},
+			{"ledger group commit, 64 writers", "cpu-ledger-group.prof", func() {
+				restore := setBenchtime(p.profileDur)
+				defer restore()
+				testing.Benchmark(BenchLedgerGroup)
 			}},
 		}
 		for _, pf := range list {
@@ -275,22 +288,6 @@ func hitProfileRate(r *Report) int {
 		}
 	}
 	return 1000
-}
-
-// warmAttack runs an unrecorded warm-up (same client, same rate) before the measured
-// run, so the load generator's connections are open when measuring starts.
-func warmAttack(ctx context.Context, name string, t target, o loadOptions, warm time.Duration) LoadRun {
-	if o.client == nil {
-		tp := newTransport(int(max(o.maxWorkers, uint64(o.rate/10+64))))
-		defer tp.CloseIdleConnections()
-		o.client = &http.Client{Transport: tp, Timeout: 5 * time.Second}
-	}
-	if warm > 0 {
-		w := o
-		w.duration, w.onResult = warm, nil
-		attack(ctx, name+" warm-up", t, w)
-	}
-	return attack(ctx, name, t, o)
 }
 
 // setBenchtime sets testing's -test.benchtime for testing.Benchmark and returns a
@@ -467,14 +464,14 @@ func (a *timingAgg) add(r *vegeta.Result) {
 	a.observed += r.Latency
 }
 
-// passThroughStatus says whether the OpenAI-compatible pass-through could be measured.
-// This harness has no driver for it yet, so it is never faked: it is reported absent
-// (or present but not driven).
-func passThroughStatus(moduleDir string) PassThrough {
-	if moduleDir != "" {
-		if fi, err := os.Stat(filepath.Join(moduleDir, "gateway", "openai")); err == nil && fi.IsDir() {
-			return PassThrough{Note: "gateway/openai exists in this tree but this harness does not drive it yet: not measured"}
-		}
+func passLine(p PassThrough) string {
+	if !p.Measured {
+		return p.Note
 	}
-	return PassThrough{Note: "gateway/openai does not exist in this tree: the OpenAI pass-through was not measured"}
+	var parts []string
+	for _, c := range p.Cases {
+		parts = append(parts, fmt.Sprintf("%d clients: added p50 %s p99 %s, %.2f× throughput, %d errors", c.Clients,
+			fmtDur(c.Added.P50), fmtDur(c.Added.P99), c.ThroughputRatio, c.Via.Errors))
+	}
+	return strings.Join(parts, "; ")
 }

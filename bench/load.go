@@ -50,6 +50,9 @@ type LoadRun struct {
 	Throughput float64 `json:"throughput_s"` // OK per second of wall time (first send to last answer)
 	Latency    Latency `json:"latency"`
 	Errors     int     `json:"errors"`
+	Slices     int     `json:"slices,omitempty"` // interleaved slices merged into this run
+
+	lat []time.Duration // every latency, sorted (for merging slices)
 	FirstError string  `json:"first_error,omitempty"`
 }
 
@@ -87,6 +90,8 @@ type loadOptions struct {
 	maxWorkers uint64
 	timeout    time.Duration // per request; 0 → 5 s
 	client     *http.Client  // nil → vegeta's own
+	// okOnly computes the percentiles over successful requests only.
+	okOnly bool
 	// onResult sees every result (e.g. to parse timing fields); called from the
 	// collecting goroutine only.
 	onResult func(*vegeta.Result)
@@ -126,7 +131,6 @@ func attack(ctx context.Context, name string, t target, o loadOptions) LoadRun {
 	var first, last time.Time
 	for res := range a.Attack(tr, pace, o.duration, name) {
 		run.Requests++
-		lat = append(lat, res.Latency)
 		if first.IsZero() || res.Timestamp.Before(first) {
 			first = res.Timestamp
 		}
@@ -134,6 +138,9 @@ func attack(ctx context.Context, name string, t target, o loadOptions) LoadRun {
 			last = e
 		}
 		err := resultErr(res, t.check)
+		if err == nil || !o.okOnly {
+			lat = append(lat, res.Latency)
+		}
 		if err != nil {
 			run.Errors++
 			if run.FirstError == "" {
@@ -150,6 +157,7 @@ func attack(ctx context.Context, name string, t target, o loadOptions) LoadRun {
 		run.Throughput = float64(run.OK) / el
 	}
 	run.Latency = percentiles(lat)
+	run.lat = lat
 	return run
 }
 
@@ -172,4 +180,75 @@ func clip(b []byte, n int) string {
 		return string(b[:n]) + "…"
 	}
 	return string(b)
+}
+
+// merge combines slices of the same scenario into one run: exact percentiles over
+// every latency, throughput over the summed busy time.
+func merge(name string, parts []LoadRun) LoadRun {
+	out := LoadRun{Name: name, Slices: len(parts)}
+	var all []time.Duration
+	var busy float64
+	for _, p := range parts {
+		out.Rate = p.Rate
+		out.Seconds += p.Seconds
+		out.Requests += p.Requests
+		out.OK += p.OK
+		out.Errors += p.Errors
+		if out.FirstError == "" {
+			out.FirstError = p.FirstError
+		}
+		if p.Throughput > 0 {
+			busy += float64(p.OK) / p.Throughput
+		}
+		all = append(all, p.lat...)
+	}
+	if busy > 0 {
+		out.Throughput = float64(out.OK) / busy
+	}
+	out.Latency = percentiles(all)
+	out.lat = all
+	return out
+}
+
+// scenario is one interleaved load.
+type scenario struct {
+	name string
+	t    target
+	o    loadOptions
+}
+
+// interleave runs the scenarios in turn, one slice each, for rounds rounds, and
+// merges each scenario's slices. On a shared machine a stall from outside then hits
+// every scenario alike instead of one whole phase, which keeps the side-by-side
+// figures (and via − direct) comparable. Each scenario keeps one warm client.
+func interleave(ctx context.Context, sc []scenario, rounds int, slice, warm time.Duration, progress func(string)) []LoadRun {
+	parts := make([][]LoadRun, len(sc))
+	for i := range sc {
+		if sc[i].o.client == nil {
+			tp := newTransport(int(max(sc[i].o.maxWorkers, uint64(sc[i].o.rate/10+64))))
+			defer tp.CloseIdleConnections()
+			sc[i].o.client = &http.Client{Transport: tp, Timeout: 5 * time.Second}
+		}
+		if warm > 0 {
+			w := sc[i].o
+			w.duration, w.onResult = warm, nil
+			attack(ctx, sc[i].name+" warm-up", sc[i].t, w)
+		}
+	}
+	for r := range rounds {
+		for i, s := range sc {
+			if ctx.Err() != nil {
+				break
+			}
+			progress(fmt.Sprintf("round %d/%d: %s", r+1, rounds, s.name))
+			o := s.o
+			o.duration = slice
+			parts[i] = append(parts[i], attack(ctx, s.name, s.t, o))
+		}
+	}
+	out := make([]LoadRun, len(sc))
+	for i, s := range sc {
+		out[i] = merge(s.name, parts[i])
+	}
+	return out
 }

@@ -163,18 +163,39 @@ func summarize(ctx context.Context, goTool, phase, file string) Profile {
 	}
 	slices.SortFunc(p.Areas, func(a, b Area) int { return cmpDesc(a.Percent, b.Percent) })
 	for _, r := range rows {
-		if strings.HasPrefix(r.name, "github.com/bizra/bizra/") && !strings.Contains(r.name, "/bench.") {
+		if watched(r.name) {
 			p.Hot = append(p.Hot, Hot{Func: strings.TrimPrefix(r.name, "github.com/bizra/bizra/"), Percent: round1(r.cum)})
 		}
 	}
 	slices.SortFunc(p.Hot, func(a, b Hot) int { return cmpDesc(a.Percent, b.Percent) })
-	if len(p.Hot) > 8 {
-		p.Hot = p.Hot[:8]
+	if len(p.Hot) > 12 {
+		p.Hot = p.Hot[:12]
 	}
 	if len(rows) == 0 {
 		p.Note = "empty profile"
 	}
 	return p
+}
+
+// watch lists the functions whose cumulative share says where a request's time goes,
+// beside bizra's own: the load generator, the servers' loops, JSON, canonical
+// encoding and the garbage collector.
+var watch = []string{
+	"github.com/tsenart/vegeta/v12/lib.(*Attacker).hit",
+	"github.com/valyala/fasthttp.(*Server).serveConn",
+	"encoding/json.Marshal",
+	"encoding/json.Unmarshal",
+	"github.com/gowebpki/jcs.Transform",
+	"runtime.gcBgMarkWorker",
+	"crypto/ed25519.Sign",
+	"internal/poll.(*FD).Fsync",
+}
+
+func watched(name string) bool {
+	if strings.HasPrefix(name, "github.com/bizra/bizra/") {
+		return !strings.Contains(name, "/bench.") && !strings.HasSuffix(name, ".func1") && !strings.Contains(name, ".func1.")
+	}
+	return slices.Contains(watch, name)
 }
 
 func cmpDesc(a, b float64) int {

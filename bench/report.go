@@ -25,6 +25,7 @@ type Report struct {
 	Profiles    []Profile     `json:"profiles"`
 	Ratios      []Ratio       `json:"ratios"`
 	Goals       []Goal        `json:"goals"`
+	Notes       []string      `json:"notes"`
 }
 
 // MissReport is /v1/query on cache misses against the mock backend, calibrated by the
@@ -51,10 +52,23 @@ type Stage struct {
 	Source string  `json:"source"`
 }
 
-// PassThrough is the OpenAI-compatible front's measurement (absent until it exists).
+// PassThrough is the OpenAI-compatible front's pass-through against the mock backend
+// called directly, at a fixed number of concurrent clients.
 type PassThrough struct {
-	Measured bool   `json:"measured"`
-	Note     string `json:"note"`
+	Measured bool              `json:"measured"`
+	Note     string            `json:"note"`
+	DelayMs  float64           `json:"mock_delay_ms"`
+	Cases    []PassThroughCase `json:"cases"`
+}
+
+// PassThroughCase is one client count. Latency percentiles count successful requests
+// only (a refused request answers fast and would flatter the front).
+type PassThroughCase struct {
+	Clients         int     `json:"clients"`
+	Direct          LoadRun `json:"direct"`
+	Via             LoadRun `json:"via"`
+	Added           Latency `json:"added"` // via − direct per percentile
+	ThroughputRatio float64 `json:"throughput_ratio"`
 }
 
 // BridgeReport compares the bridge's authenticated ping with a bare echo server.
@@ -199,16 +213,16 @@ func (r *Report) frontierOf(name string) (Frontier, bool) {
 func (r *Report) profile(phase string) string {
 	for _, p := range r.Profiles {
 		if p.Phase == phase {
-			s := "CPU profile of this phase (server and load generator share the process): " + p.String()
+			s := "CPU profile of this phase (flat, by area; server and load generator share the process): " + p.String()
 			if len(p.Hot) > 0 {
 				var hot []string
 				for i, h := range p.Hot {
-					if i == 4 {
+					if i == 8 {
 						break
 					}
 					hot = append(hot, fmt.Sprintf("%s %.0f%% cum", h.Func, h.Percent))
 				}
-				s += "; hottest bizra code: " + strings.Join(hot, ", ")
+				s += "; by cumulative share: " + strings.Join(hot, ", ")
 			}
 			return s
 		}
@@ -256,6 +270,23 @@ func (r *Report) evaluate() {
 		r.Ratios = append(r.Ratios, Ratio{"group-committed ÷ fsync-each ledger", ledRatio, "episodes/s from 64 writers"})
 	}
 
+	r.Notes = append(r.Notes,
+		"Side-by-side phases are interleaved in short slices (ceiling, health, cache hit in turn; direct, direct×2, via in turn) "+
+			"so that a stall from another process on this shared machine hits all of them alike.",
+		"Frontier: each step is a short constant-rate run on a warm client; a step that misses a limit is run once more and the "+
+			"better run counts. A step is kept when ≥ 99.9 % of requests succeed and answers come back at ≥ 95 % of the offered rate.")
+	for _, st := range r.Miss.Stages {
+		if strings.HasPrefix(st.Name, "  decompose") && st.MeanMs > 1 {
+			r.Notes = append(r.Notes, fmt.Sprintf("The runtime's own timing.overhead_ms (total − backend_ms) counts the decompose model call "+
+				"(%.1f ms here) as overhead: backend_ms covers the answer call only. The overhead above is measured instead: via − direct×2.", st.MeanMs))
+		}
+	}
+	if v := r.Miss.Via; v.Errors > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d misses were not answered by the backend (first: %s). With the default "+
+			"inference MaxInFlight of 8 calls per backend, a burst of misses over a %.0f ms backend is answered OVERLOADED at once and "+
+			"falls back to the embedded engine.", v.Errors, v.Requests, clip([]byte(v.FirstError), 160), r.Miss.DelayMs))
+	}
+
 	status := func(measured, met bool) string {
 		switch {
 		case !measured:
@@ -272,8 +303,26 @@ func (r *Report) evaluate() {
 		g.Where = r.profile("POST /v1/query cache hit")
 	}
 	r.Goals = append(r.Goals, g)
-	r.Goals = append(r.Goals, Goal{Goal: "OpenAI pass-through added latency p50 ≤ 0.3 ms, p99 ≤ 1 ms at 16 clients, throughput ≥ 0.8× direct",
-		Figure: r.PassThrough.Note, Status: status(r.PassThrough.Measured, false)})
+	g = Goal{Goal: "OpenAI pass-through added latency p50 ≤ 0.3 ms, p99 ≤ 1 ms at 16 clients, throughput ≥ 0.8× direct",
+		Figure: r.PassThrough.Note, Status: "NOT MEASURED"}
+	for _, c := range r.PassThrough.Cases {
+		if c.Clients != 16 {
+			continue
+		}
+		met := c.Added.P50 <= 300*time.Microsecond && c.Added.P99 <= time.Millisecond && c.ThroughputRatio >= 0.8 && c.Via.Success() >= 0.999
+		g.Status = status(c.Via.OK > 0, met)
+		g.Figure = fmt.Sprintf("added p50 %s, p99 %s; throughput %.2f× (%.0f vs %.0f/s); %d of %d requests refused or failed",
+			fmtDur(c.Added.P50), fmtDur(c.Added.P99), c.ThroughputRatio, c.Via.Throughput, c.Direct.Throughput, c.Via.Errors, c.Via.Requests)
+		if g.Status == "MISSED" {
+			g.Where = r.profile("OpenAI pass-through, 16 clients")
+			if c.Via.Errors > 0 {
+				g.Where = fmt.Sprintf("refusals (first: %s): the inference service admits MaxInFlight = 8 calls per backend "+
+					"(the default; cmd/ does not expose it), so half of 16 concurrent clients are answered 503 at once; ",
+					clip([]byte(c.Via.FirstError), 120)) + g.Where
+			}
+		}
+	}
+	r.Goals = append(r.Goals, g)
 	g = Goal{Goal: "bridge ping ≥ 0.5× the bare echo server",
 		Figure: fmt.Sprintf("%.2f× (%.0f vs %.0f req/s, %d conns)", bridgeRatio, r.Bridge.Ping.Throughput, r.Bridge.Echo.Throughput, r.Bridge.Conns),
 		Status: status(bridgeRatio > 0, bridgeRatio >= 0.5)}
@@ -292,8 +341,9 @@ func (r *Report) evaluate() {
 		Figure: fmt.Sprintf("%.1f× (%.0f vs %.0f episodes/s)", ledRatio, perSec(group.NsPerItem), perSec(each.NsPerItem)),
 		Status: status(ledRatio > 0, ledRatio >= 10)}
 	if g.Status == "MISSED" {
-		g.Where = fmt.Sprintf("one fsync costs about %s here (fsync-each: %.0f ns per episode); group commit shares it across the 64 writers' batch",
-			fmtDur(time.Duration(each.NsPerItem)), each.NsPerItem)
+		g.Where = fmt.Sprintf("one fsync costs only about %s on this disk (fsync-each: one episode per %s), and group commit is no longer fsync-bound "+
+			"but CPU-bound at %s per episode; %s", fmtDur(time.Duration(each.NsPerItem)), fmtDur(time.Duration(each.NsPerItem)),
+			fmtDur(time.Duration(group.NsPerItem)), r.profile("ledger group commit, 64 writers"))
 	}
 	r.Goals = append(r.Goals, g)
 }
@@ -341,7 +391,16 @@ func (r *Report) Markdown() string {
 	o := ms.Overhead
 	fmt.Fprintf(&b, "| **overhead = via − direct×2** | | | **%s** | **%s** | **%s** | **%s** | %s |\n",
 		fmtDur(o.P50), fmtDur(o.P90), fmtDur(o.P99), fmtDur(o.P999), fmtDur(o.Max))
-	fmt.Fprintf(&b, "| OpenAI pass-through | | | %s | | | | |\n", r.PassThrough.Note)
+	if !r.PassThrough.Measured {
+		fmt.Fprintf(&b, "| OpenAI pass-through | | | %s | | | | |\n", r.PassThrough.Note)
+	}
+	for _, c := range r.PassThrough.Cases {
+		latRow(&b, c.Direct.Name+fmt.Sprintf(" (delay %.0f ms)", r.PassThrough.DelayMs), "closed loop", c.Direct)
+		latRow(&b, c.Via.Name, "closed loop", c.Via)
+		a := c.Added
+		fmt.Fprintf(&b, "| **added by the pass-through, %d clients** | throughput %.2f× | | **%s** | **%s** | **%s** | **%s** | %s |\n",
+			c.Clients, c.ThroughputRatio, fmtDur(a.P50), fmtDur(a.P90), fmtDur(a.P99), fmtDur(a.P999), fmtDur(a.Max))
+	}
 	br := r.Bridge
 	latRow(&b, br.Ping.Name, "closed loop", br.Ping)
 	latRow(&b, br.Echo.Name, "closed loop", br.Echo)
@@ -402,6 +461,12 @@ func (r *Report) Markdown() string {
 	for _, g := range r.Goals {
 		if g.Where != "" {
 			fmt.Fprintf(&b, "\n- %s — %s: %s\n", g.Status, g.Goal, g.Where)
+		}
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n### Notes\n\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
 		}
 	}
 	if len(r.Profiles) > 0 {

@@ -50,9 +50,10 @@ type Stack struct {
 	BridgeToken string
 	Metrics     *metrics.Set
 
-	sys     *actor.ActorSystem
-	dir     string
-	ownsDir bool
+	sys         *actor.ActorSystem
+	dir         string
+	ownsDir     bool
+	mockLatency time.Duration
 }
 
 // discardSystem is an actor system whose protoactor logger is silenced.
@@ -64,7 +65,7 @@ func discardSystem() *actor.ActorSystem {
 
 // StartStack builds and starts a Stack. On error everything started is stopped.
 func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
-	s = &Stack{dir: o.Dir, Metrics: metrics.NewSet()}
+	s = &Stack{dir: o.Dir, Metrics: metrics.NewSet(), mockLatency: o.MockLatency}
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "bizra-bench-")
 		if err != nil {
@@ -108,7 +109,12 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
 	gc := gatewayCore{s.Runtime}
-	s.Gateway, err = gateway.New(gateway.Options{Logger: log, Metrics: s.Metrics, Addr: "127.0.0.1:0", Core: gc})
+	oa, err := openAIRoutes(s)
+	if err != nil {
+		return s, fmt.Errorf("bench stack: %w", err)
+	}
+	s.Gateway, err = gateway.New(gateway.Options{Logger: log, Metrics: s.Metrics, Addr: "127.0.0.1:0", Core: gc,
+		Routes: gateway.Extra{OpenAI: oa}})
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
