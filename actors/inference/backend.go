@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,7 @@ type backend struct {
 	health   atomic.Int32
 	inflight atomic.Int64 // calls in flight: actor calls and pass-through calls together
 	listedAt atomic.Int64 // unix ns of the last on-demand model listing (refreshModels)
+	listMu   sync.Mutex   // serialises on-demand listings
 
 	mDuration *metrics.PrometheusHistogram
 	mTTFT     *metrics.PrometheusHistogram // pass-through streams: time to first chunk

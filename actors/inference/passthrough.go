@@ -148,18 +148,22 @@ func (b *backend) resolve(model string) (string, bool) {
 	return "", false
 }
 
-// refreshModels lists b's models now, at most once per second per backend.
+// refreshModels lists b's models now, at most once per second per backend. Callers
+// that arrive while a listing runs wait for it and use its result.
 func (s *Service) refreshModels(ctx context.Context, b *backend) {
-	now := time.Now().UnixNano()
+	asked := time.Now().UnixNano()
+	b.listMu.Lock()
+	defer b.listMu.Unlock()
 	last := b.listedAt.Load()
-	if now-last < int64(time.Second) || !b.listedAt.CompareAndSwap(last, now) {
-		return
+	if last >= asked || asked-last < int64(time.Second) {
+		return // listed meanwhile, or too recently
 	}
 	lctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
 	defer cancel()
 	if ms, err := b.client.models(lctx); err == nil {
 		b.models.Store(&ms)
 	}
+	b.listedAt.Store(time.Now().UnixNano())
 }
 
 // candidates returns the backends that offer model, in fallback order. When none does,

@@ -255,4 +255,3 @@ func TestChatStream(t *testing.T) {
 		}
 	})
 }
-

@@ -390,7 +390,7 @@ func TestClientDisconnectCancelsBackend(t *testing.T) {
 // goleak (TestMain) checks that none leaves a goroutine behind.
 func TestManyStreams(t *testing.T) {
 	const n = 1000
-	e := newEnv(t, envOpts{maxInFlight: n + 8, mock: mockllm.Options{Latency: 20 * time.Millisecond, TokenDelay: time.Millisecond}})
+	e := newEnv(t, envOpts{maxInFlight: n + 8, mock: mockllm.Options{Latency: 300 * time.Millisecond, TokenDelay: time.Millisecond}})
 	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
@@ -398,6 +398,19 @@ func TestManyStreams(t *testing.T) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
+	stop := make(chan struct{})
+	peak := 0
+	var sampler sync.WaitGroup
+	sampler.Go(func() {
+		for {
+			peak = max(peak, e.mock.Active())
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	})
 	for range n {
 		wg.Go(func() {
 			req, _ := http.NewRequest(http.MethodPost, e.base+"/v1/chat/completions", strings.NewReader(body))
@@ -414,12 +427,17 @@ func TestManyStreams(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	elapsed := time.Since(start)
+	close(stop)
+	sampler.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
 	}
-	elapsed := time.Since(start)
-	t.Logf("%d concurrent streams in %v", n, elapsed)
+	t.Logf("%d streams in %v, at most %d at once at the backend", n, elapsed, peak)
+	if peak < n/2 {
+		t.Fatalf("the streams did not overlap: peak %d backend requests", peak)
+	}
 	if elapsed > 20*time.Second {
 		t.Fatalf("%d streams took %v", n, elapsed)
 	}
