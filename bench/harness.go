@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"testing"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -58,7 +58,7 @@ type plan struct {
 	missDelay      time.Duration
 	missRate       int
 	missDur        time.Duration
-	rounds         int // interleaved slices per scenario
+	rounds         int           // interleaved slices per scenario
 	passDur        time.Duration // pass-through phase, all scenarios together
 	frontier       frontierOptions
 	frontierBudget time.Duration

@@ -52,8 +52,8 @@ type LoadRun struct {
 	Errors     int     `json:"errors"`
 	Slices     int     `json:"slices,omitempty"` // interleaved slices merged into this run
 
-	lat []time.Duration // every latency, sorted (for merging slices)
-	FirstError string  `json:"first_error,omitempty"`
+	lat        []time.Duration // every latency, sorted (for merging slices)
+	FirstError string          `json:"first_error,omitempty"`
 }
 
 // Success is the share of requests answered correctly.
