@@ -24,11 +24,13 @@ import (
 	"github.com/bizra/bizra/gateway"
 )
 
-// leakOpts ignores two goroutines of fasthttp itself: the process-wide date ticker
-// (started once, never stopped) and a stopped server's worker-pool cleaner, which
-// notices the stop only after its idle sleep (MaxIdleWorkerDuration, 10 s).
+// leakOpts ignores three goroutines of fasthttp itself: the process-wide date ticker
+// and the default dialer's address-cache cleaner (started once, never stopped), and a
+// stopped server's worker-pool cleaner, which notices the stop only after its idle
+// sleep (MaxIdleWorkerDuration, 10 s).
 var leakOpts = []goleak.Option{
 	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*TCPDialer).tcpAddrsClean"),
 	goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
 }
 
