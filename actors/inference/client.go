@@ -187,7 +187,7 @@ func ctxFailure(ctx context.Context) *backendError {
 // do runs one HTTP exchange and returns the body of a 200 response.
 func (c *httpClient) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
 	actx := ctx
-	if c.attemptTimeout > 0 {
+	if dl, ok := ctx.Deadline(); c.attemptTimeout > 0 && (!ok || time.Until(dl) > c.attemptTimeout) {
 		var cancel context.CancelFunc
 		actx, cancel = context.WithTimeout(ctx, c.attemptTimeout)
 		defer cancel()

@@ -88,10 +88,9 @@ func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte
 		r.passStream(ctx, req, body, userID, start)
 		return
 	}
-	ireq := r.chatRequest(req, body, start)
-	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
-	defer cancel()
-	res, err := r.opts.Inference.Chat(cctx, ireq)
+	// the deadline travels in the request (no client disconnect to watch: fasthttp
+	// gives a handler none), so no context of our own is needed
+	res, err := r.opts.Inference.Chat(context.Background(), r.chatRequest(req, body, start))
 	if err != nil {
 		r.observe(kindPass, false, r.writeError(ctx, err), start)
 		return
