@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,7 +95,7 @@ func planFor(m Mode) plan {
 		return plan{fixedRate: 1000, fixedDur: 6 * time.Second, missDelay: 20 * time.Millisecond, missRate: 100,
 			missDur: 15 * time.Second, rounds: 5, passDur: 20 * time.Second,
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 64000, step: 1500 * time.Millisecond,
-				bisect: 3, settle: 300 * time.Millisecond, warm: 500 * time.Millisecond}, frontierBudget: 40 * time.Second,
+				bisect: 3, settle: 300 * time.Millisecond, warm: 500 * time.Millisecond}, frontierBudget: 35 * time.Second,
 			bridgeConns: 64, bridgeDur: 5 * time.Second, benchtime: 400 * time.Millisecond,
 			profileDur: 3 * time.Second, pkgBench: true}
 	}
@@ -117,6 +119,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		phases++
 	}
 	pr := newProgress(o.Progress, o.TTY, phases)
+	// net/http (the load generator's client) reports protocol oddities through the
+	// standard logger: count them into the report instead of the terminal.
+	stdlog := &logTally{}
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	log.SetOutput(stdlog)
+	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
 
 	pr.begin("start runtime")
 	st, err := StartStack(ctx, StackOptions{MockLatency: p.missDelay})
@@ -174,7 +182,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	miss := interleave(ctx, []scenario{
 		{"mock direct (1 call)", tDirect, loadOptions{rate: p.missRate}},
 		{"mock direct ×2 (decompose + answer)", tDirect, loadOptions{rate: p.missRate, client: two}},
-		{"POST /v1/query miss via runtime", tVia, loadOptions{rate: p.missRate, onResult: timing.add}},
+		{"POST /v1/query miss via runtime", tVia, loadOptions{rate: p.missRate, onResult: timing.add, timeout: 3 * time.Second}},
 	}, p.rounds, p.missDur/time.Duration(p.rounds), 0, pr.step)
 	two.CloseIdleConnections()
 	rep.Miss.Direct, rep.Miss.Direct2, rep.Miss.Via = miss[0], miss[1], miss[2]
@@ -276,6 +284,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.ElapsedS = time.Since(t0).Seconds()
 	rep.evaluate()
+	if n, first := stdlog.get(); n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("The load generator's HTTP client logged %d protocol warnings during the run; first: %s", n, first))
+	}
 	return rep, ctx.Err()
 }
 
@@ -301,6 +312,29 @@ func setBenchtime(d time.Duration) func() {
 	old := f.Value.String()
 	_ = f.Value.Set(d.String())
 	return func() { _ = f.Value.Set(old) }
+}
+
+// logTally counts standard-logger lines and keeps the first.
+type logTally struct {
+	mu    sync.Mutex
+	n     int
+	first string
+}
+
+func (l *logTally) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	if l.first == "" {
+		l.first = clip(p, 400)
+	}
+	return len(p), nil
+}
+
+func (l *logTally) get() (int, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.n, l.first
 }
 
 // ceiling is the bare fasthttp server: the most a handler on this machine can do.

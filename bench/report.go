@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/bizra/bizra/actors/ledger"
 )
 
 // Report is everything one run measured.
@@ -158,13 +160,22 @@ func (m *MissReport) finish(t *timingAgg, st *Stack, before int, prefix string) 
 	n := float64(t.n)
 	observed := ms(t.observed) / n
 	total := t.total / n
-	// Episodes of this run (newest first), bounded by what the run could have made.
-	newEps := st.Runtime.Ledger().Len() - before
-	page := st.Runtime.Ledger().Episodes(min(max(newEps, 0), 100_000), 0)
+	// Episodes of this run (newest first, paged), bounded by what the run could have
+	// made; only those answered by the backend, like the timing fields above.
+	newEps := min(max(st.Runtime.Ledger().Len()-before, 0), 100_000)
+	var eps []ledger.Episode
+	for off := 0; off < newEps; {
+		page := st.Runtime.Ledger().Episodes(ledger.MaxPageLimit, off)
+		if len(page.Episodes) == 0 {
+			break
+		}
+		eps = append(eps, page.Episodes...)
+		off += len(page.Episodes)
+	}
 	sums := map[string]float64{}
 	count := 0
-	for _, e := range page.Episodes {
-		if !strings.HasPrefix(e.Context, prefix) {
+	for _, e := range eps {
+		if !strings.HasPrefix(e.Context, prefix) || !backendAnswered(e) {
 			continue
 		}
 		count++
@@ -189,6 +200,17 @@ func (m *MissReport) finish(t *timingAgg, st *Stack, before int, prefix string) 
 		add("  rest: scoring, ledger commit (fsync), receipt, hops", total-dec-rea-inf, "total − the three above")
 	}
 	add("runtime overhead as reported (total − backend_ms)", t.overhd/n, "timing.overhead_ms")
+}
+
+// backendAnswered reports whether an episode's inference action names the mock
+// backend ("inference: llm (mock-small)"), not the embedded fallback.
+func backendAnswered(e ledger.Episode) bool {
+	for _, a := range e.Actions {
+		if a.Type == "inference" {
+			return strings.HasPrefix(a.Description, "inference: llm")
+		}
+	}
+	return false
 }
 
 // micro returns a micro result by name.
