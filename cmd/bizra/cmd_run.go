@@ -23,6 +23,7 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/gateway/openai"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 	"github.com/bizra/bizra/supervision/launcher"
@@ -159,16 +160,26 @@ func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
 	}
 	defer sys.Shutdown()
 	comps := []launcher.Component{{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown}}
-	gc := gatewayCore{rt}
 	if mode.api {
-		srv, err := gateway.New(gateway.Options{Logger: log, Metrics: set,
-			Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), Core: gc, Routes: gc.routes(),
-			APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
-		if err != nil {
-			fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
-			return 1
-		}
-		comps = append(comps, launcher.Component{Name: "api", Start: srv.Start, Shutdown: srv.Shutdown})
+		// The API is built when its turn comes, after the runtime has started: the
+		// OpenAI front needs the running inference service.
+		var srv *gateway.Server
+		addr := net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort))
+		comps = append(comps, launcher.Component{Name: "api",
+			Start: func(ctx context.Context) error {
+				var err error
+				srv, err = newAPI(cfg, rt, log, set, addr)
+				if err != nil {
+					return err
+				}
+				return srv.Start(ctx)
+			},
+			Shutdown: func(ctx context.Context) error {
+				if srv == nil {
+					return nil
+				}
+				return srv.Shutdown(ctx)
+			}})
 	}
 	if mode.bridge {
 		if why := bridgeSkipReason(cfg); why != "" && mode.name == "run" {
@@ -209,6 +220,21 @@ func bridgeSkipReason(cfg *config) string {
 		return "BIZRA_RECEIPT_PRIVATE_KEY_HEX is not set"
 	}
 	return ""
+}
+
+// newAPI builds the HTTP gateway over a started runtime, with the OpenAI-compatible
+// front.
+func newAPI(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set, addr string) (*gateway.Server, error) {
+	gc := gatewayCore{rt}
+	routes := gc.routes()
+	oa, err := openai.New(openai.Options{Logger: log, Metrics: set, Inference: rt.Inference(), Query: rt.Query,
+		Receipts: rt.Receipts()})
+	if err != nil {
+		return nil, err
+	}
+	routes.OpenAI = oa
+	return gateway.New(gateway.Options{Logger: log, Metrics: set, Addr: addr, Core: gc, Routes: routes,
+		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
 }
 
 func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set) (*bridge.Bridge, error) {
