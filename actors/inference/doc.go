@@ -35,18 +35,39 @@
 // the work in flight is bounded by counters (MaxInFlight per backend, a pending-ask limit
 // in the router) that answer OVERLOADED at once instead of queueing.
 //
+// # Pass-through (passthrough.go)
+//
+// Chat, OpenChatStream / ChatStream and Models serve OpenAI chat completions for models
+// the external backends list (the OpenAI-compatible front, gateway/openai). They run on
+// the caller's goroutine, not through the actors, with the same rules: the backends that
+// list the model (from the probes, refreshed on demand at most once a second per
+// backend) are tried in fallback order; each takes one of its MaxInFlight slots (shared
+// with the actor calls: a full backend refuses at once, OVERLOADED) and a circuit
+// breaker permission; 429, 503 and connection errors are retried with jittered backoff
+// within the deadline; a backend's 400/413/422 ends the call (BACKEND_REJECTED, no
+// circuit count); other failures count against the circuit and move on to the next
+// backend. No embedded fallback: the client asked for that model. OpenAI-compatible
+// backends get the client's body verbatim and their answer goes back unchanged; Ollama
+// is translated both ways. A stream is forwarded chunk by chunk (no buffering), retried
+// and failed over only until a backend answers 200; Close cancels the backend request.
+// Shutdown waits for pass-through calls and streams like for actor calls.
+//
 // # Metrics
 //
 // sovereign_inference_requests_total{backend,outcome} (outcome: success, error,
-// bad_response, timeout, canceled, overloaded, circuit_open; backend "embedded":
+// bad_response, timeout, canceled, overloaded, circuit_open, rejected; backend "embedded":
 // success, no_evidence), sovereign_inference_duration_seconds{backend} (Prometheus
-// histogram, GenAI buckets), sovereign_inference_circuit_state{backend} (0 closed,
+// histogram, GenAI buckets), sovereign_inference_time_to_first_token_seconds{backend} and
+// sovereign_inference_inter_token_seconds{backend} (pass-through streams, Prometheus
+// histograms), sovereign_inference_circuit_state{backend} (0 closed,
 // 1 half-open, 2 open), sovereign_degraded_answers_total.
 //
 // # Concurrency
 //
-// Embedded is a pure function. A Service's methods (Answer, Decompose, Status, Primary,
-// Available, PID, NextID, Shutdown) are safe for concurrent use once Start returned;
+// Embedded is a pure function. A Service's methods (Answer, Decompose, Chat,
+// OpenChatStream, ChatStream, Models, Status, Primary, Available, PID, NextID, Shutdown)
+// are safe for concurrent use once Start returned; a ChatStream is used by one goroutine
+// at a time;
 // Answer and Decompose block the calling goroutine until the reply or the deadline, so
 // call them from edges (gateway handlers, bridge dispatch), never from inside Receive:
 // actors use PID with RequestFuture + ReenterAfter. ConfigFromEnv is pure.

@@ -76,10 +76,21 @@ func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
 // same mock. Reported: p50/p99 of both, the added latency at p50/p99 and the
 // throughput of the gateway path over the direct one. Client, gateway and mock share
 // the machine's cores.
+//
+// The receipts=off variants leave the receipt out (Options.Receipts nil), to show what
+// issuing and sealing it (Ed25519 per batch, fsync, zstd segments) costs on shared cores.
 func BenchmarkPassThrough(b *testing.B) {
-	for _, clients := range []int{1, 16} {
-		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
-			e := newEnv(b, envOpts{maxInFlight: 64, mock: mockllm.Options{Latency: time.Millisecond, RecordLimit: 1}})
+	for _, bc := range []struct {
+		clients  int
+		receipts bool
+	}{{1, true}, {16, true}, {1, false}, {16, false}} {
+		clients := bc.clients
+		name := fmt.Sprintf("clients=%d", clients)
+		if !bc.receipts {
+			name += "/receipts=off"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b, envOpts{maxInFlight: 64, noReceipts: !bc.receipts, mock: mockllm.Options{Latency: time.Millisecond, RecordLimit: 1}})
 			direct := &fasthttp.HostClient{Addr: e.mock.Addr(), MaxConns: 64, ReadTimeout: 10 * time.Second, MaxIdleConnDuration: 200 * time.Millisecond}
 			via := &fasthttp.HostClient{Addr: e.gw.Addr(), MaxConns: 64, ReadTimeout: 10 * time.Second, MaxIdleConnDuration: 200 * time.Millisecond}
 			b.Cleanup(direct.CloseIdleConnections)

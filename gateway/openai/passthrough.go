@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -208,8 +207,3 @@ func ptr[T any](v T) *T { return &v }
 
 var errNoUserMessage = &RequestError{Param: "messages", Code: "invalid_value",
 	Message: "Invalid 'messages': the bizra model needs a user message with text."}
-
-// isTimeout reports whether err is a deadline failure.
-func isTimeout(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || catalog.Lookup(err).Kind == catalog.Timeout
-}

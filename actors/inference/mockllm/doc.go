@@ -10,7 +10,8 @@
 // A system prompt that asks for sub-questions gets one numbered sub-question per clause
 // of the user message. Token usage is the number of white-space separated words.
 //
-// Faults for tests, all settable while running: fixed latency (cancelled when the client
+// Faults for tests, all settable while running: fixed latency and a pause between
+// streamed tokens (a slow stream; both cancelled when the client
 // goes away), a random HTTP 500 rate, bursts ("the next N requests get status S"),
 // hard-down modes (connection refused: the listener is closed and re-opened on the same
 // address on recovery; or 503 for everything), and 200 responses that are not answers
