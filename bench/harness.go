@@ -93,7 +93,7 @@ func planFor(m Mode) plan {
 			profileDur: time.Second}
 	default:
 		return plan{fixedRate: 1000, fixedDur: 6 * time.Second, missDelay: 20 * time.Millisecond, missRate: 100,
-			missDur: 15 * time.Second, rounds: 5, passDur: 20 * time.Second,
+			missDur: 10 * time.Second, rounds: 5, passDur: 20 * time.Second,
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 64000, step: 1500 * time.Millisecond,
 				bisect: 3, settle: 300 * time.Millisecond, warm: 500 * time.Millisecond}, frontierBudget: 35 * time.Second,
 			bridgeConns: 64, bridgeDur: 5 * time.Second, benchtime: 400 * time.Millisecond,
