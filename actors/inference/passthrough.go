@@ -167,8 +167,12 @@ func (s *Service) refreshModels(ctx context.Context, b *backend) {
 }
 
 // candidates returns the backends that offer model, in fallback order. When none does,
-// the backends' lists are refreshed (rate-limited) and looked at again.
-func (s *Service) candidates(ctx context.Context, model string) []candidate {
+// the backends' lists are refreshed (rate-limited) and looked at again. The error is
+// ErrModelNotFound when every reachable backend has listed its models and none offers
+// model, and ErrBackend when some backend's list is unknown (never listed: it may be
+// down or too slow to answer its listing), so a caller is not told "no such model"
+// merely because a listing failed under load.
+func (s *Service) candidates(ctx context.Context, model string) ([]candidate, error) {
 	find := func() []candidate {
 		var out []candidate
 		for _, b := range s.backends {
@@ -179,14 +183,22 @@ func (s *Service) candidates(ctx context.Context, model string) []candidate {
 		return out
 	}
 	if out := find(); len(out) > 0 {
-		return out
+		return out, nil
 	}
 	for _, b := range s.backends {
 		if b.breaker.State() != gobreaker.StateOpen {
 			s.refreshModels(ctx, b)
 		}
 	}
-	return find()
+	if out := find(); len(out) > 0 {
+		return out, nil
+	}
+	for _, b := range s.backends {
+		if b.models.Load() == nil {
+			return nil, fmt.Errorf("model %q: listing of backend %s unavailable: %w", model, b.cfg.Name, ErrBackend)
+		}
+	}
+	return nil, fmt.Errorf("model %q: %w", model, ErrModelNotFound)
 }
 
 // Models lists the models of the external backends in fallback order (a model listed
@@ -319,9 +331,9 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 		return ChatResponse{}, err
 	}
 	defer finish()
-	cands := s.candidates(cctx, req.Model)
-	if len(cands) == 0 {
-		return ChatResponse{}, fmt.Errorf("model %q: %w", req.Model, ErrModelNotFound)
+	cands, err := s.candidates(cctx, req.Model)
+	if err != nil {
+		return ChatResponse{}, err
 	}
 	f := &fallback{s: s, model: req.Model}
 	var waited time.Duration
@@ -586,10 +598,10 @@ func (s *Service) OpenChatStream(ctx context.Context, req ChatRequest) (*ChatStr
 	if err != nil {
 		return nil, err
 	}
-	cands := s.candidates(cctx, req.Model)
-	if len(cands) == 0 {
+	cands, err := s.candidates(cctx, req.Model)
+	if err != nil {
 		finish()
-		return nil, fmt.Errorf("model %q: %w", req.Model, ErrModelNotFound)
+		return nil, err
 	}
 	f := &fallback{s: s, model: req.Model}
 	for _, c := range cands {

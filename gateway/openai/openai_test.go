@@ -391,6 +391,10 @@ func TestClientDisconnectCancelsBackend(t *testing.T) {
 func TestManyStreams(t *testing.T) {
 	const n = 1000
 	e := newEnv(t, envOpts{maxInFlight: n + 8, mock: mockllm.Options{Latency: 300 * time.Millisecond, TokenDelay: time.Millisecond}})
+	// A warm node: the backend's model list is known before the burst (an on-demand
+	// listing during a 1,000-connection burst can miss its 200 ms probe timeout, and
+	// the answer would then rightly be 503, not a stream).
+	waitFor(t, "model list", 5*time.Second, func() bool { return len(e.inf.Models(context.Background())) > 0 })
 	tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: 0}
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
