@@ -117,7 +117,8 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 	}
 	rt, err := core.New(core.Options{System: sys, Logger: log, Metrics: set, Version: version,
 		StateDir: cfg.StateDir, DataLake: cfg.DataLake, Role: cfg.Role, Inference: infCfg,
-		CacheEntries: cfg.CacheEntries, CacheTTL: cfg.CacheTTL, Workers: cfg.Workers, Queue: cfg.Queue,
+		InferenceOptions: inference.Options{MaxInFlight: cfg.LLMInFlight},
+		CacheEntries:     cfg.CacheEntries, CacheTTL: cfg.CacheTTL, Workers: cfg.Workers, Queue: cfg.Queue,
 		ReceiptSecret: secret, ReceiptMode: cfg.ReceiptMode,
 		ReceiptBatch: time.Duration(cfg.ReceiptBatchMs) * time.Millisecond, ReceiptBatchMax: cfg.ReceiptBatchMax,
 		SELMaxEpisodes: cfg.SELMaxEpisodes, DenyPatterns: deny, EnforceIhsan: cfg.EnforceIhsan,

@@ -36,6 +36,7 @@ type config struct {
 
 	CacheEntries int
 	CacheTTL     time.Duration
+	LLMInFlight  int
 	Workers      int
 	Queue        int
 
@@ -114,6 +115,9 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	ttl, e := env.duration("BIZRA_CACHE_TTL", 10*time.Minute)
 	must(e)
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", ttl, "result-cache entry lifetime (BIZRA_CACHE_TTL)")
+	inflight, e := env.integer("BIZRA_LLM_MAX_IN_FLIGHT", 32, 1, 100000)
+	must(e)
+	fs.IntVar(&c.LLMInFlight, "llm-max-in-flight", inflight, "requests in flight per external backend (pipeline and OpenAI pass-through share them); more get 503 (BIZRA_LLM_MAX_IN_FLIGHT)")
 	fs.IntVar(&c.Workers, "workers", runtime.GOMAXPROCS(0), "query workers (CPU-bound reasoning runs on them)")
 	q, e := env.integer("BIZRA_QUERY_QUEUE", 256, 1, 1_000_000)
 	must(e)
