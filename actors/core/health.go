@@ -203,12 +203,13 @@ func (r *Runtime) startMaintenance(ctx context.Context) error {
 	}
 	if r.role == genesis.RoleNode0 {
 		tasks = append(tasks, maintenance.Task{Name: "genesis_reverify", Check: func(context.Context) func(context.Context) error {
-			ok, reason := genesis.Validate(r.opts.StateDir)
+			ok, reason := r.guard.Refresh()
 			if ok == r.genesisOK.Load() {
 				return nil
 			}
 			return func(context.Context) error {
 				r.genesisOK.Store(ok)
+				r.storeOrigin()
 				if !ok {
 					r.log.Error("SECURITY: node0 genesis chain no longer validates; health is unhealthy",
 						"event", "genesis_tamper", "reason", reason)

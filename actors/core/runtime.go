@@ -113,6 +113,8 @@ type Runtime struct {
 	mailboxes *mailboxStats
 
 	ledgerBootValid bool
+	guard           *genesis.Guard
+	originSnap      atomic.Pointer[originSnapshot]
 	genesisOK       atomic.Bool
 	escalated       atomic.Bool
 	bridgeStats     atomic.Pointer[func() BridgeStats]
@@ -273,11 +275,35 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 }
 
 func (r *Runtime) startOrigin(context.Context) error {
-	if err := genesis.Enforce(r.role, r.opts.StateDir); err != nil {
+	g, err := genesis.NewGuard(r.role, r.opts.StateDir)
+	if err != nil {
 		return err
 	}
+	r.guard = g
 	r.genesisOK.Store(true)
+	r.storeOrigin()
 	return nil
+}
+
+// originSnapshot is the origin and its map form, built once per change: every receipt
+// carries the map, and the receipt service caches its canonical form by map identity.
+type originSnapshot struct {
+	o genesis.Origin
+	m map[string]any
+}
+
+// storeOrigin publishes the guard's current origin.
+func (r *Runtime) storeOrigin() {
+	o := r.guard.Origin()
+	m := map[string]any{"designation": o.Designation, "genesis_node": o.GenesisNode, "genesis_block": o.GenesisBlock,
+		"home_base_device": o.HomeBaseDevice, "authority_source": o.AuthoritySource, "hash_validated": o.HashValidated}
+	if o.BlockID != "" {
+		m["block_id"] = o.BlockID
+	}
+	if o.NodeID != "" {
+		m["node_id"], m["node_name"] = o.NodeID, o.NodeName
+	}
+	r.originSnap.Store(&originSnapshot{o: o, m: m})
 }
 
 func (r *Runtime) startState(context.Context) error {
@@ -442,23 +468,20 @@ func (r *Runtime) SetBridgeStats(f func() BridgeStats) {
 	r.bridgeStats.Store(&f)
 }
 
-// Origin returns the origin snapshot of proof.md.
+// Origin returns the origin snapshot of proof.md, as last verified (at start, then by
+// every maintenance cycle).
 func (r *Runtime) Origin() genesis.Origin {
-	o := genesis.Snapshot(r.role, r.opts.StateDir)
-	return o
+	if p := r.originSnap.Load(); p != nil {
+		return p.o
+	}
+	return genesis.Snapshot(r.role, r.opts.StateDir)
 }
 
 func (r *Runtime) originMap() map[string]any {
-	o := r.Origin()
-	m := map[string]any{"designation": o.Designation, "genesis_node": o.GenesisNode, "genesis_block": o.GenesisBlock,
-		"home_base_device": o.HomeBaseDevice, "authority_source": o.AuthoritySource, "hash_validated": o.HashValidated}
-	if o.BlockID != "" {
-		m["block_id"] = o.BlockID
+	if p := r.originSnap.Load(); p != nil {
+		return p.m
 	}
-	if o.NodeID != "" {
-		m["node_id"], m["node_name"] = o.NodeID, o.NodeName
-	}
-	return m
+	return nil
 }
 
 // NodeID is the node0 id for a validated node0, else an id derived from the receipt

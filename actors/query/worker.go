@@ -111,6 +111,7 @@ type job struct {
 	actions  []ledger.Action
 
 	subQuestions []string
+	decomposeDur time.Duration // time waiting on the model's decomposition
 	graph        *reasoning.Graph
 	outcome      reasoning.Outcome
 	reasoned     bool
@@ -178,8 +179,9 @@ func (w *worker) begin(ctx actor.Context, m *Run) {
 				j.subQuestions = d.SubQuestions
 				desc = "decompose: " + d.Backend
 			}
+			j.decomposeDur = time.Since(t0)
 			j.actions = append(j.actions, ledger.Action{Type: "decompose", Description: desc, Success: okay,
-				DurationUS: uint64(time.Since(t0).Microseconds())})
+				DurationUS: uint64(j.decomposeDur.Microseconds())})
 			w.reason(ctx, j)
 		})
 		return
@@ -379,7 +381,8 @@ func (w *worker) base(j *job) Result {
 		reason := j.answer.DegradedReason
 		r.DegradedReason = &reason
 	}
-	r.Detail.BackendMs = float64(j.answer.BackendDuration.Microseconds()) / 1000
+	// Backend time is every wait on a model: the decomposition and the answer.
+	r.Detail.BackendMs = float64((j.answer.BackendDuration + j.decomposeDur).Microseconds()) / 1000
 	r.Detail.TokensUsed = j.answer.TokensUsed
 	return r
 }
