@@ -125,5 +125,11 @@ func (s *Server) handleQuery(rc *reqCtx) {
 		overhead = 0
 	}
 	rc.Response.Header.Set("X-Overhead-Ms", strconv.FormatFloat(overhead, 'f', 3, 64))
-	s.writeJSON(rc, fasthttp.StatusOK, ViewOf(&res))
+	bp := viewBufs.Get().(*[]byte)
+	b := appendView((*bp)[:0], &res)
+	s.writeRaw(rc, fasthttp.StatusOK, b) // SetBody copies
+	if cap(b) <= 1<<20 {
+		*bp = b[:0]
+		viewBufs.Put(bp)
+	}
 }

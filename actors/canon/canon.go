@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/gowebpki/jcs"
 )
@@ -69,8 +70,25 @@ func SumHex(domain string, b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
+// digestBufs recycles the buffers Digest encodes Canonicalers into: the bytes are
+// hashed and dropped, so they need not be allocated per call.
+var digestBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
 // Digest returns the lower-case hex SumHex(domain, Marshal(v)).
 func Digest(domain string, v any) (string, error) {
+	if c, ok := v.(Canonicaler); ok {
+		bp := digestBufs.Get().(*[]byte)
+		b, err := c.AppendCanonical((*bp)[:0])
+		if err != nil {
+			return "", fmt.Errorf("digest %s: %w", domain, err)
+		}
+		sum := SumHex(domain, b)
+		if cap(b) <= 1<<20 {
+			*bp = b[:0]
+			digestBufs.Put(bp)
+		}
+		return sum, nil
+	}
 	b, err := Marshal(v)
 	if err != nil {
 		return "", fmt.Errorf("digest %s: %w", domain, err)
