@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -20,7 +18,6 @@ import (
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/inference/mockllm"
-	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/docs"
@@ -100,7 +97,9 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	log := slog.New(slog.DiscardHandler)
 	s.sys = discardSystem()
 	s.Runtime, err = core.New(core.Options{System: s.sys, Logger: log, Metrics: s.Metrics, Version: "bench",
-		StateDir: filepath.Join(s.dir, "state"), DataLake: lake, Inference: inf, ReceiptSecret: secret})
+		StateDir: filepath.Join(s.dir, "state"), DataLake: lake, Inference: inf, ReceiptSecret: secret,
+		// The same in-flight limit `bizra run` uses by default (--llm-max-in-flight).
+		InferenceOptions: inference.Options{MaxInFlight: 32}})
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
@@ -108,13 +107,15 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 		s.Runtime = nil
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
-	gc := gatewayCore{s.Runtime}
+	gc := gateway.RuntimeCore{RT: s.Runtime}
 	oa, err := openAIRoutes(s)
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
+	routes := gc.Routes()
+	routes.OpenAI = oa
 	s.Gateway, err = gateway.New(gateway.Options{Logger: log, Metrics: s.Metrics, Addr: "127.0.0.1:0", Core: gc,
-		Routes: gateway.Extra{OpenAI: oa}})
+		Routes: routes})
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
@@ -127,7 +128,7 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	s.BridgeToken = hex.EncodeToString(tok[:])
 	s.Bridge, err = bridge.New(bridge.Options{Logger: log, Metrics: s.Metrics, Host: "127.0.0.1", Port: 0,
 		Token: s.BridgeToken, SecretHex: secret.RevealHex(), Role: "node", StateDir: s.Runtime.StateDir(),
-		NonceStoreMax: 1 << 22, Core: bridgeCore{s.Runtime}, Receipts: bridgeReceipts{s.Runtime.BridgeReceipts()}})
+		NonceStoreMax: 1 << 22, Core: bridge.RuntimeCore{RT: s.Runtime}, Receipts: bridge.RuntimeReceipts{RT: s.Runtime}})
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
@@ -181,53 +182,3 @@ func seedLake(dir string) error {
 		return os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
 	})
 }
-
-// gatewayCore adapts the runtime to gateway.Core (as cmd/bizra does).
-type gatewayCore struct{ rt *core.Runtime }
-
-func (g gatewayCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
-	return g.rt.Query(ctx, req)
-}
-
-func (g gatewayCore) Health() gateway.Health {
-	h := g.rt.Health()
-	return gateway.Health{Status: h.Status, Version: h.Version, UptimeS: h.UptimeS, Checks: h.Checks}
-}
-
-func (g gatewayCore) Status(ctx context.Context) any { return g.rt.Status(ctx) }
-func (g gatewayCore) WriteMetrics(w io.Writer)       { g.rt.WriteMetrics(w) }
-
-// bridgeCore adapts the runtime to bridge.Core (as cmd/bizra does; skills are not
-// exercised by the bench).
-type bridgeCore struct{ rt *core.Runtime }
-
-func (b bridgeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
-	return b.rt.Query(ctx, req)
-}
-
-func (b bridgeCore) Status(context.Context) bridge.StatusInfo {
-	h := b.rt.Health()
-	return bridge.StatusInfo{Role: b.rt.Role(), Health: bridge.HealthInfo{Status: h.Status}}
-}
-
-func (b bridgeCore) ListSkills(context.Context, string) ([]bridge.SkillInfo, error) { return nil, nil }
-
-func (b bridgeCore) InvokeSkill(context.Context, string, map[string]any) (bridge.SkillResult, error) {
-	return bridge.SkillResult{}, errors.New("bench: skills are not served")
-}
-
-// bridgeReceipts adapts the runtime's bridge receipt service to bridge.Receipts
-// (as cmd/bizra does).
-type bridgeReceipts struct{ s *receipt.Service }
-
-func (b bridgeReceipts) Issue(in bridge.ReceiptInput) (bridge.ReceiptRef, error) {
-	ref, err := b.s.Issue(receipt.Input{Kind: receipt.KindBridge, Status: in.Status, Method: in.Method,
-		Params: in.Params, Payload: in.Payload, GatePassed: in.Status == receipt.StatusAccepted,
-		Reason: in.Reason, Duration: in.Duration})
-	if err != nil {
-		return bridge.ReceiptRef{}, err
-	}
-	return bridge.ReceiptRef{ReceiptID: ref.ReceiptID, Status: ref.Status, LeafHash: ref.LeafHash}, nil
-}
-
-func (b bridgeReceipts) Get(id string) (json.RawMessage, error) { return b.s.Get(id) }

@@ -226,8 +226,8 @@ func bridgeSkipReason(cfg *config) string {
 // newAPI builds the HTTP gateway over a started runtime, with the OpenAI-compatible
 // front.
 func newAPI(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set, addr string) (*gateway.Server, error) {
-	gc := gatewayCore{rt}
-	routes := gc.routes()
+	gc := gateway.RuntimeCore{RT: rt}
+	routes := gc.Routes()
 	oa, err := openai.New(openai.Options{Logger: log, Metrics: set, Inference: rt.Inference(), Query: rt.Query,
 		Receipts: rt.Receipts()})
 	if err != nil {
@@ -245,7 +245,7 @@ func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set
 		GenesisCheck: func() (bool, string) { return genesis.Validate(state) },
 		MaxConns:     cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
 		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
-		Core: bridgeCore{rt}, Receipts: bridgeReceipts{rt}})
+		Core: bridge.RuntimeCore{RT: rt}, Receipts: bridge.RuntimeReceipts{RT: rt}})
 }
 
 // cmdQuery runs one query in process (or against --api URL) and prints it.

@@ -96,8 +96,8 @@ func startE2EB(t testing.TB, o e2eOpts) *e2eNode {
 	if err := rt.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	gc := gatewayCore{rt}
-	srv, err := gateway.New(gateway.Options{Metrics: set, Addr: "127.0.0.1:0", Core: gc, Routes: gc.routes()})
+	gc := gateway.RuntimeCore{RT: rt}
+	srv, err := gateway.New(gateway.Options{Metrics: set, Addr: "127.0.0.1:0", Core: gc, Routes: gc.Routes()})
 	if err != nil {
 		t.Fatal(err)
 	}

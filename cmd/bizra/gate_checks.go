@@ -166,7 +166,7 @@ func checkReceiptSignerStrict(ctx context.Context, g *gate, p *probe) {
 	if port, perr := gateFreePort(); perr == nil {
 		sec, _ := g.newSecrets()
 		b, err := bridge.New(bridge.Options{Logger: gateDiscardLogger(), Host: "127.0.0.1", Port: port, Token: sec.token, Role: "node",
-			Core: bridgeCore{}, Receipts: bridgeReceipts{}})
+			Core: bridge.RuntimeCore{}, Receipts: bridge.RuntimeReceipts{}})
 		if err == nil {
 			err = b.Start(ctx)
 			if err == nil {
@@ -368,7 +368,7 @@ func checkNode0Genesis(ctx context.Context, g *gate, p *probe) {
 	if port, perr := gateFreePort(); perr == nil {
 		b, err := bridge.New(bridge.Options{Logger: gateDiscardLogger(), Host: "127.0.0.1", Port: port, Token: n.sec.token,
 			SecretHex: n.sec.keyHex, Role: "node0", StateDir: dir, GenesisCheck: func() (bool, string) { return genesis.Validate(dir) },
-			Core: bridgeCore{}, Receipts: bridgeReceipts{}})
+			Core: bridge.RuntimeCore{}, Receipts: bridge.RuntimeReceipts{}})
 		if err == nil {
 			if err = b.Start(ctx); err == nil {
 				_ = b.Shutdown(ctx)
@@ -547,7 +547,7 @@ func checkLocalhostDefaults(ctx context.Context, g *gate, p *probe) {
 			continue
 		}
 		b, err := bridge.New(bridge.Options{Logger: gateDiscardLogger(), Host: host, Port: port, Token: sec.token,
-			SecretHex: sec.keyHex, Role: "node", Core: bridgeCore{}, Receipts: bridgeReceipts{}})
+			SecretHex: sec.keyHex, Role: "node", Core: bridge.RuntimeCore{}, Receipts: bridge.RuntimeReceipts{}})
 		if err == nil {
 			if err = b.Start(ctx); err == nil {
 				_ = b.Shutdown(ctx)

@@ -148,7 +148,7 @@ type nodeOpts struct {
 
 // gateNode is one runtime + API + bridge on free loopback ports over temporary state,
 // assembled exactly as `bizra run` assembles them (loadRuntimeConfig, buildRuntime,
-// gateway.New with gatewayCore, newBridge).
+// gateway.New with gateway.RuntimeCore, newBridge).
 type gateNode struct {
 	g          *gate
 	name       string
@@ -223,9 +223,9 @@ func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNod
 	}
 	n.rt = rt
 	n.started = append(n.started, rt.Shutdown)
-	gc := gatewayCore{rt}
+	gc := gateway.RuntimeCore{RT: rt}
 	srv, err := gateway.New(gateway.Options{Logger: log, Metrics: set,
-		Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), Core: gc, Routes: gc.routes(),
+		Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), Core: gc, Routes: gc.Routes(),
 		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
 	if err == nil {
 		err = srv.Start(ctx)

@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/core"
+	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/supervision/genesis"
+)
+
+// RuntimeCore adapts the assembled runtime (actors/core) to Core and to the optional
+// routes (Routes). The runtime's components exist once it has started; every method
+// looks them up at call time.
+type RuntimeCore struct{ RT *core.Runtime }
+
+func (g RuntimeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
+	return g.RT.Query(ctx, req)
+}
+
+func (g RuntimeCore) Health() Health {
+	h := g.RT.Health()
+	return Health{Status: h.Status, Version: h.Version, UptimeS: h.UptimeS, Checks: h.Checks}
+}
+
+func (g RuntimeCore) Status(ctx context.Context) any { return g.RT.Status(ctx) }
+func (g RuntimeCore) WriteMetrics(w io.Writer)       { g.RT.WriteMetrics(w) }
+
+// Routes returns the artifact, ledger, receipt, genesis and skill routes over the
+// runtime (the OpenAI front is added by the caller).
+func (g RuntimeCore) Routes() Extra {
+	return Extra{
+		Artifacts: func(id string) ([]byte, bool) {
+			a, ok := g.RT.Artifact(id)
+			if !ok {
+				return nil, false
+			}
+			b, err := json.Marshal(a)
+			return b, err == nil
+		},
+		Ledger:   ledgerRoutes{g.RT},
+		Receipts: receiptRoutes{g.RT},
+		Genesis:  genesisRoutes{g.RT},
+		Skills:   skillRoutes{g.RT},
+	}
+}
+
+type ledgerRoutes struct{ rt *core.Runtime }
+
+func (l ledgerRoutes) Episodes(limit, offset int) (any, error) {
+	return l.rt.Ledger().Episodes(limit, offset), nil
+}
+func (l ledgerRoutes) Episode(hash string) (any, error) { return l.rt.Ledger().ByHash(hash) }
+func (l ledgerRoutes) Retrieve(q string, k int) (any, error) {
+	res := l.rt.Ledger().Retrieve(q, k)
+	return map[string]any{"query": q, "top_k": k, "count": len(res), "results": res}, nil
+}
+func (l ledgerRoutes) Verify() any { return l.rt.Ledger().Verify() }
+
+type receiptRoutes struct{ rt *core.Runtime }
+
+// Receipt looks the id up in the query log, then the bridge log, by its prefix.
+func (r receiptRoutes) Receipt(id string) (json.RawMessage, error) {
+	if kind, ok := receipt.KindOfID(id); ok && kind == receipt.KindBridge {
+		return r.rt.BridgeReceipts().Get(id)
+	}
+	return r.rt.Receipts().Get(id)
+}
+
+func (r receiptRoutes) VerifyReceipt(body []byte) any {
+	v := receipt.Verify(body)
+	return map[string]any{"valid": v.Valid, "reason": v.Reason, "key_id": v.KeyID,
+		"trusted": v.Valid && v.KeyID == r.rt.Receipts().KeyID()}
+}
+
+type genesisRoutes struct{ rt *core.Runtime }
+
+// errBadGenesisDoc is a POST /v1/verify/genesis body that is not a genesis document.
+var errBadGenesisDoc = catalog.New(catalog.InvalidInput, "INVALID_GENESIS", "Body is not a genesis document", "verify genesis: bad body")
+
+// VerifyGenesis checks a posted genesis document on its own (hashes, node id,
+// signature against the key it carries) and says whether it is this node's genesis.
+func (g genesisRoutes) VerifyGenesis(body []byte) (any, error) {
+	if len(body) == 0 {
+		ok, reason := genesis.Validate(g.rt.StateDir())
+		return map[string]any{"valid": ok, "reason": reason, "source": "state_dir", "origin": g.rt.Origin()}, nil
+	}
+	ok, reason := genesis.VerifyDocument(body, nil)
+	return map[string]any{"valid": ok, "reason": reason, "source": "request", "origin": g.rt.Origin()}, nil
+}
+
+func (g genesisRoutes) GenesisHeader() (any, bool) {
+	ok, reason := genesis.Validate(g.rt.StateDir())
+	doc := map[string]any{"valid": ok, "reason": reason, "role": g.rt.Role(), "origin": g.rt.Origin()}
+	if ok {
+		if s, err := genesis.Show(g.rt.StateDir()); err == nil {
+			doc["genesis"] = s
+		}
+	}
+	return doc, ok
+}
+
+type skillRoutes struct{ rt *core.Runtime }
+
+func (s skillRoutes) ListSkills(ctx context.Context, filter string) (any, error) {
+	list, err := s.rt.Skills().List(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"skills": list, "count": len(list)}, nil
+}
+
+func (s skillRoutes) InvokeSkill(ctx context.Context, name string, inputs map[string]any) (any, error) {
+	t0 := time.Now()
+	inv, err := s.rt.Skills().Invoke(ctx, name, inputs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{"success": inv.Success, "skill_name": inv.SkillName, "output": inv.Output,
+		"error": inv.Error, "duration_ms": inv.DurationMs, "execution_id": inv.ExecutionID,
+		"started_at": inv.StartedAt, "completed_at": inv.CompletedAt}
+	out["receipt"] = issueSkillReceipt(s.rt.Receipts(), "POST /v1/skills/"+name+"/invoke", name, inputs, inv.Success, inv.ErrorText(), out, time.Since(t0))
+	return out, nil
+}
+
+// issueSkillReceipt stores a receipt for a skill invocation (proof.md: kind skill).
+func issueSkillReceipt(rs *receipt.Service, method, name string, inputs map[string]any, ok bool, reason string, payload any, d time.Duration) any {
+	status := receipt.StatusAccepted
+	if !ok {
+		status = receipt.StatusRejected
+	}
+	ref, err := rs.Issue(receipt.Input{Kind: receipt.KindSkill, Status: status, Method: method,
+		Params: map[string]any{"skill": name, "inputs": inputs}, Payload: payload, GatePassed: true,
+		Reason: reason, Duration: d})
+	if err != nil {
+		return nil
+	}
+	return ref
+}
