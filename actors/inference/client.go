@@ -310,11 +310,8 @@ func decodeOpenAIChat(b []byte) (chatResult, error) {
 		} `json:"usage"`
 		Error json.RawMessage `json:"error"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return chatResult{}, badResponse("malformed response", err)
-	}
-	if hasErrorField(r.Error) {
-		return chatResult{}, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	if err := decodeReply(b, &r, &r.Error); err != nil {
+		return chatResult{}, err
 	}
 	if len(r.Choices) == 0 {
 		return chatResult{}, badResponse("empty response", errors.New("no choices"))
@@ -348,11 +345,8 @@ func decodeOllamaChat(b []byte) (chatResult, error) {
 		PromptEvalCount int             `json:"prompt_eval_count"`
 		EvalCount       int             `json:"eval_count"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return chatResult{}, badResponse("malformed response", err)
-	}
-	if hasErrorField(r.Error) {
-		return chatResult{}, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	if err := decodeReply(b, &r, &r.Error); err != nil {
+		return chatResult{}, err
 	}
 	if r.Message == nil {
 		return chatResult{}, badResponse("empty response", errors.New("no message"))
@@ -374,6 +368,18 @@ func decodeOllamaChat(b []byte) (chatResult, error) {
 // maxModels bounds a decoded model list.
 const maxModels = 1024
 
+// decodeReply unmarshals a backend's 200 body into v and refuses one that carries an
+// "error" member (errField points into v): both are bad responses, not answers.
+func decodeReply(b []byte, v any, errField *json.RawMessage) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return badResponse("malformed response", err)
+	}
+	if hasErrorField(*errField) {
+		return badResponse("error response", fmt.Errorf("error body: %.200s", *errField))
+	}
+	return nil
+}
+
 func decodeOpenAIModels(b []byte) ([]string, error) {
 	var r struct {
 		Data []struct {
@@ -381,11 +387,8 @@ func decodeOpenAIModels(b []byte) ([]string, error) {
 		} `json:"data"`
 		Error json.RawMessage `json:"error"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, badResponse("malformed response", err)
-	}
-	if hasErrorField(r.Error) {
-		return nil, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	if err := decodeReply(b, &r, &r.Error); err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, m := range r.Data {
@@ -404,11 +407,8 @@ func decodeOllamaTags(b []byte) ([]string, error) {
 		} `json:"models"`
 		Error json.RawMessage `json:"error"`
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, badResponse("malformed response", err)
-	}
-	if hasErrorField(r.Error) {
-		return nil, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	if err := decodeReply(b, &r, &r.Error); err != nil {
+		return nil, err
 	}
 	var out []string
 	for _, m := range r.Models {

@@ -475,11 +475,8 @@ func (c candidate) decode(raw []byte, req *ChatRequest, seq uint64) (ChatRespons
 		Usage   *openAIUsage      `json:"usage"`
 		Error   json.RawMessage   `json:"error"`
 	}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return ChatResponse{}, badResponse("malformed response", err)
-	}
-	if hasErrorField(r.Error) {
-		return ChatResponse{}, badResponse("error response", fmt.Errorf("error body: %.200s", r.Error))
+	if err := decodeReply(raw, &r, &r.Error); err != nil {
+		return ChatResponse{}, err
 	}
 	if len(r.Choices) == 0 {
 		return ChatResponse{}, badResponse("empty response", errors.New("no choices"))

@@ -352,8 +352,10 @@ func TestCacheHitMissAndTTL(t *testing.T) {
 	}
 }
 
-func TestOverloadedQueueAnswers503(t *testing.T) {
-	mock := mockllm.New(mockllm.Options{Latency: 1500 * time.Millisecond})
+// startMock starts a mock OpenAI-compatible backend that answers after latency.
+func startMock(t *testing.T, latency time.Duration) *mockllm.Server {
+	t.Helper()
+	mock := mockllm.New(mockllm.Options{Latency: latency})
 	if _, err := mock.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -362,6 +364,11 @@ func TestOverloadedQueueAnswers503(t *testing.T) {
 		defer cancel()
 		_ = mock.Shutdown(ctx)
 	})
+	return mock
+}
+
+func TestOverloadedQueueAnswers503(t *testing.T) {
+	mock := startMock(t, 1500*time.Millisecond)
 	n := startE2E(t, e2eOpts{backend: mock.URL(), core: core.Options{Queue: 1, CacheEntries: -1}})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -383,15 +390,7 @@ func TestOverloadedQueueAnswers503(t *testing.T) {
 }
 
 func TestTimeoutAnswers504AndCommitsNothing(t *testing.T) {
-	mock := mockllm.New(mockllm.Options{Latency: 3 * time.Second})
-	if _, err := mock.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = mock.Shutdown(ctx)
-	})
+	mock := startMock(t, 3*time.Second)
 	n := startE2E(t, e2eOpts{backend: mock.URL()})
 	t0 := time.Now()
 	status, b, _ := n.post(t, "/v1/query", `{"query":"how do I check bridge health?","timeout_ms":1000}`)
