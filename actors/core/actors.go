@@ -12,6 +12,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/cache"
+	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/reasoning"
 	"github.com/bizra/bizra/supervision"
@@ -182,6 +183,14 @@ func (r *Runtime) startActors(ctx context.Context) error {
 			"actor_kind", kind, "restarts", restarts, "reason", fmt.Sprint(reason))
 		if userEscalate != nil {
 			userEscalate(child, reason, restarts)
+		}
+	}
+	if sopts.FailureReply == nil {
+		// The query that was being processed when a worker crashed gets an answer at
+		// once instead of waiting for its deadline.
+		sopts.FailureReply = func(any) any {
+			return &query.Done{Code: query.ErrWorkerRestarted.Code(), Kind: catalog.Unavailable,
+				Message: query.ErrWorkerRestarted.Message()}
 		}
 	}
 	strategy, err := supervision.NewBackoff(sopts)

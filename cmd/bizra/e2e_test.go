@@ -26,6 +26,7 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/docs"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/supervision"
 )
 
 // node is a real runtime and gateway on loopback with temporary state.
@@ -423,5 +424,47 @@ func TestTwoHundredQueriesNeverLockOut(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("query %d: %d %s", i, status, b)
 		}
+	}
+}
+
+// TestInjectedWorkerPanicsRestartAndKeepServing makes every query worker panic on its
+// second message: the caller of a crashed query gets an immediate 503, the workers are
+// restarted with backoff (visible in /v1/status and the restart metric), and the node
+// keeps answering.
+func TestInjectedWorkerPanicsRestartAndKeepServing(t *testing.T) {
+	n := startE2E(t, e2eOpts{core: core.Options{CacheEntries: -1, Workers: 1,
+		FaultInjection: supervision.FaultInjection{Kind: core.KindWorker, PanicOnNth: 2},
+		Supervision:    supervision.Options{Min: 10 * time.Millisecond, Max: 50 * time.Millisecond}}})
+	var ok, restarted int
+	for i := range 6 {
+		t0 := time.Now()
+		status, b, _ := n.post(t, "/v1/query", fmt.Sprintf(`{"query":"how do I check bridge health? %d"}`, i))
+		switch {
+		case status == 200:
+			ok++
+		case status == 503 && bytes.Contains(b, []byte("WORKER_RESTARTED")):
+			restarted++
+			if d := time.Since(t0); d > 5*time.Second {
+				t.Fatalf("the crashed query waited %v for its answer", d)
+			}
+		default:
+			t.Fatalf("query %d: %d %s", i, status, b)
+		}
+	}
+	if restarted != 1 || ok != 5 {
+		t.Fatalf("%d answered, %d crashed; want 5 and 1", ok, restarted)
+	}
+	_, b := n.get(t, "/v1/status")
+	var st struct {
+		Actors map[string]struct {
+			Restarts uint64 `json:"restarts"`
+		} `json:"actors"`
+	}
+	if err := json.Unmarshal(b, &st); err != nil || st.Actors["worker"].Restarts != 1 {
+		t.Fatalf("status actors %s; want worker restarts 1", b)
+	}
+	_, m := n.get(t, "/v1/metrics")
+	if !bytes.Contains(m, []byte(`sovereign_actor_restarts_total{kind="worker"} 1`)) {
+		t.Fatal("restart metric missing")
 	}
 }
