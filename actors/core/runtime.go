@@ -43,7 +43,7 @@ type Options struct {
 	// StateDir holds the ledgers, receipts and genesis files; "" means sovereign_state.
 	StateDir string
 	// DataLake is the folder indexed for evidence; "" means data-lake. A missing folder
-	// gives an empty index (every query answers NO_EVIDENCE); an unreadable one fails
+	// is created empty (every query answers NO_EVIDENCE) (every query answers NO_EVIDENCE); an unreadable one fails
 	// the start.
 	DataLake string
 	// Role is node (default) or node0.
@@ -364,14 +364,13 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 
 func (r *Runtime) startIndex(ctx context.Context) error {
 	if _, err := os.Stat(r.opts.DataLake); errors.Is(err, os.ErrNotExist) {
-		r.log.Warn("data lake missing; every query will answer NO_EVIDENCE until it exists and the node restarts",
-			"data_lake", r.opts.DataLake)
-		empty, err := index.FromDocuments(ctx, nil, index.Options{})
-		if err != nil {
-			return err
+		// An empty lake is a valid lake: every query answers NO_EVIDENCE until documents
+		// are added and the node restarts (`bizra init` seeds one).
+		if err := os.MkdirAll(r.opts.DataLake, 0o755); err != nil {
+			return fmt.Errorf("create data lake %s: %w", r.opts.DataLake, err)
 		}
-		r.idx.Store(empty)
-		return nil
+		r.log.Warn("data lake missing; created it empty: every query answers NO_EVIDENCE until documents are added and the node restarts",
+			"data_lake", r.opts.DataLake)
 	}
 	idx, err := index.Build(ctx, r.opts.DataLake, index.Options{Logger: r.log})
 	if err != nil {
