@@ -43,8 +43,8 @@ type Options struct {
 	// StateDir holds the ledgers, receipts and genesis files; "" means sovereign_state.
 	StateDir string
 	// DataLake is the folder indexed for evidence; "" means data-lake. A missing folder
-	// is created empty (every query answers NO_EVIDENCE) (every query answers NO_EVIDENCE); an unreadable one fails
-	// the start.
+	// is created empty (every query answers NO_EVIDENCE); an unreadable one fails the
+	// start.
 	DataLake string
 	// Role is node (default) or node0.
 	Role string
