@@ -9,7 +9,8 @@
 // the request id.
 //
 // Cross-cutting rules applied to every route, in this order: request id, CORS, body
-// limit (fasthttp's MaxRequestBodySize, rendered as 413 PAYLOAD_TOO_LARGE), API key
+// limit (413 PAYLOAD_TOO_LARGE; bodies up to twice the limit are read and refused
+// cleanly, larger ones are cut off by fasthttp's MaxRequestBodySize), API key
 // (every route except /v1/health), rate limit (token bucket per key or client IP).
 //
 // # Concurrency

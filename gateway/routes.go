@@ -182,6 +182,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	if !s.applyCORS(rc) {
 		return
 	}
+	if len(ctx.Request.Body()) > s.opts.MaxBodyBytes {
+		ctx.SetConnectionClose()
+		s.fail(rc, ErrTooLarge)
+		return
+	}
 	if r == s.routes.notFound {
 		s.fail(rc, ErrNotFound)
 		return

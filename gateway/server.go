@@ -71,7 +71,7 @@ type Options struct {
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections; 0 means 2 min.
 	IdleTimeout time.Duration
-	// MaxConns bounds concurrent connections; 0 means 16,384.
+	// MaxConns bounds concurrent connections; 0 means 4,096.
 	MaxConns int
 }
 
@@ -119,7 +119,7 @@ func New(opts Options) (*Server, error) {
 		opts.IdleTimeout = 2 * time.Minute
 	}
 	if opts.MaxConns <= 0 {
-		opts.MaxConns = 16384
+		opts.MaxConns = 4096
 	}
 	if opts.RatePerSec < 0 || opts.Burst < 0 {
 		return nil, errors.New("gateway: rate limit values must not be negative")
@@ -151,10 +151,13 @@ func New(opts Options) (*Server, error) {
 	}
 	s.routes = s.buildRoutes()
 	s.srv = &fasthttp.Server{
-		Handler:               s.handle,
-		ErrorHandler:          s.handleTransportError,
-		Name:                  "bizra",
-		MaxRequestBodySize:    opts.MaxBodyBytes,
+		Handler:      s.handle,
+		ErrorHandler: s.handleTransportError,
+		Name:         "bizra",
+		// fasthttp refuses bodies over twice the API limit on its own, closing the
+		// connection before reading them (a client may then see a reset instead of the
+		// 413). Bodies up to that are read whole and refused by handle with a clean 413.
+		MaxRequestBodySize:    2 * opts.MaxBodyBytes,
 		ReadTimeout:           opts.ReadTimeout,
 		WriteTimeout:          opts.WriteTimeout,
 		IdleTimeout:           opts.IdleTimeout,
