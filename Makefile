@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test smoke bench bench-profile fuzz vet fmt check
+.PHONY: help build run test smoke bench bench-profile fuzz vet fmt
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
