@@ -297,15 +297,9 @@ func (r *Report) evaluate() {
 			"so that a stall from another process on this shared machine hits all of them alike.",
 		"Frontier: each step is a short constant-rate run on a warm client; a step that misses a limit is run once more and the "+
 			"better run counts. A step is kept when ≥ 99.9 % of requests succeed and answers come back at ≥ 95 % of the offered rate.")
-	for _, st := range r.Miss.Stages {
-		if strings.HasPrefix(st.Name, "  decompose") && st.MeanMs > 1 {
-			r.Notes = append(r.Notes, fmt.Sprintf("The runtime's own timing.overhead_ms (total − backend_ms) counts the decompose model call "+
-				"(%.1f ms here) as overhead: backend_ms covers the answer call only. The overhead above is measured instead: via − direct×2.", st.MeanMs))
-		}
-	}
 	if v := r.Miss.Via; v.Errors > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d misses were not answered by the backend (first: %s). With the default "+
-			"inference MaxInFlight of 8 calls per backend, a burst of misses over a %.0f ms backend is answered OVERLOADED at once and "+
+		r.Notes = append(r.Notes, fmt.Sprintf("%d of %d misses were not answered by the backend (first: %s). With the "+
+			"inference MaxInFlight of 32 calls per backend (bizra run's default), a burst of misses over a %.0f ms backend is answered OVERLOADED at once and "+
 			"falls back to the embedded engine.", v.Errors, v.Requests, clip([]byte(v.FirstError), 160), r.Miss.DelayMs))
 	}
 

@@ -59,6 +59,31 @@ func appendRecord(b []byte, e *Episode) ([]byte, error) {
 // decodeRecord decodes the record at the start of b and returns it with its size. It
 // returns errShort when b ends inside the record and ErrCorrupt (wrapped) when the
 // record is damaged. It never panics and never allocates more than the record's size.
+// recordLen checks one record's framing and checksum and returns its length, without
+// decoding its payload (sealing moves records it does not need to read).
+func recordLen(b []byte) (int, error) {
+	if len(b) < recordHeader {
+		return 0, errShort
+	}
+	le := binary.LittleEndian
+	if le.Uint32(b) != recordMagic {
+		return 0, fmt.Errorf("%w: bad record magic", ErrCorrupt)
+	}
+	n := le.Uint32(b[4:])
+	if n > maxRecordPayload {
+		return 0, fmt.Errorf("%w: record length %d", ErrCorrupt, n)
+	}
+	if len(b) < recordHeader+int(n) {
+		return 0, errShort
+	}
+	crc := crc32.Update(0, crcTable, b[4:8])
+	crc = crc32.Update(crc, crcTable, b[recordHeader:recordHeader+int(n)])
+	if crc != le.Uint32(b[8:]) {
+		return 0, fmt.Errorf("%w: record checksum", ErrCorrupt)
+	}
+	return recordHeader + int(n), nil
+}
+
 func decodeRecord(b []byte) (Episode, int, error) {
 	var e Episode
 	if len(b) < recordHeader {

@@ -493,7 +493,7 @@ func (s *store) seal(seg *segment) error {
 	}
 	start := 0
 	for off := 0; off < len(b); {
-		_, n, err := decodeRecord(b[off:])
+		n, err := recordLen(b[off:])
 		if err != nil {
 			return fmt.Errorf("seal %s offset %d: %w", src, off, err)
 		}
