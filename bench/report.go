@@ -196,7 +196,7 @@ func (m *MissReport) finish(t *timingAgg, st *Stack, before int, prefix string) 
 		add("  decompose (model call 1 + actor hops)", dec, "ledger action decompose")
 		add("  reasoning (graph of thought over the index)", rea, "ledger action reasoning")
 		add("  inference (model call 2 + actor hops)", inf, "ledger action inference")
-		add("    of which backend wait (answer call)", t.backend/n, "timing.backend_ms")
+		add("  of which backend wait (both model calls)", t.backend/n, "timing.backend_ms")
 		add("  rest: scoring, ledger commit (fsync), receipt, hops", total-dec-rea-inf, "total − the three above")
 	}
 	add("runtime overhead as reported (total − backend_ms)", t.overhd/n, "timing.overhead_ms")
