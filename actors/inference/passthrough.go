@@ -182,6 +182,13 @@ func (s *Service) candidates(ctx context.Context, model string) ([]candidate, er
 		}
 		return out
 	}
+	// A backend that has never listed its models may offer this one: list it first, so
+	// the fallback order is complete.
+	for _, b := range s.backends {
+		if b.models.Load() == nil && b.breaker.State() != gobreaker.StateOpen {
+			s.refreshModels(ctx, b)
+		}
+	}
 	if out := find(); len(out) > 0 {
 		return out, nil
 	}

@@ -3,6 +3,7 @@ package openai
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
@@ -85,6 +86,9 @@ type envOpts struct {
 	maxInFlight int
 	timeout     time.Duration
 	noReceipts  bool
+	// probeInterval is the backend health-probe period (0 → 200 ms, so circuit tests
+	// recover quickly).
+	probeInterval time.Duration
 }
 
 type env struct {
@@ -140,7 +144,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	}
 	inf, err := inference.New(inference.Options{System: sys, Metrics: e.set,
 		Config:      inference.Config{Backends: []inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL()}}},
-		MaxInFlight: o.maxInFlight, ProbeInterval: 200 * time.Millisecond,
+		MaxInFlight: o.maxInFlight, ProbeInterval: cmp.Or(o.probeInterval, 200*time.Millisecond),
 		Retry: inference.Retry{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 2}})
 	if err != nil {
 		t.Fatal(err)
