@@ -15,6 +15,7 @@ import (
 
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -152,5 +153,46 @@ func TestNode0OriginAndMissingLake(t *testing.T) {
 	res, err := r.Query(context.Background(), query.NewRequest("which port does the bridge use?"))
 	if err != nil || res.Success || res.Detail.ErrorCode != "NO_EVIDENCE" || res.SNRScore != nil {
 		t.Fatalf("query over an empty lake: %+v %v", res, err)
+	}
+}
+
+// TestInjectedCachePanicRestarts breaks the cache actor on its first upkeep message
+// (the maintenance loop's sweep): the supervisor restarts it and queries keep being
+// answered from the cache store, which the actor only looks after.
+func TestInjectedCachePanicRestarts(t *testing.T) {
+	lake := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("The bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRuntime(t, Options{DataLake: lake, MaintenanceInterval: 20 * time.Millisecond,
+		FaultInjection: supervision.FaultInjection{Kind: KindCache, PanicOnNth: 1},
+		Supervision:    supervision.Options{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(t, r)
+	q := query.NewRequest("which port does the bridge use?")
+	if res, err := r.Query(context.Background(), q); err != nil || !res.Success {
+		t.Fatalf("first query: %+v %v", res, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if rs, _ := r.restarts.get(KindCache); rs >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cache actor was not restarted after its injected panic")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	res, err := r.Query(context.Background(), q)
+	if err != nil || !res.Success || !res.Cached {
+		t.Fatalf("query after the restart: cached=%v %v", res.Cached, err)
+	}
+	if r.maint.Stats().Cycles == 0 {
+		t.Fatal("no maintenance cycle ran")
 	}
 }
