@@ -23,6 +23,8 @@ import (
 const (
 	KindWorker = "worker"
 	KindCache  = "cache"
+	KindLedger = "ledger" // the experience ledger's writer actor (top level)
+	KindSealer = "sealer" // a receipt service's sealer actor (top level)
 )
 
 // restartCounts counts restarts and escalations per actor kind for /v1/status.
@@ -158,8 +160,6 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	r.recorder = reasoning.NewRecorder(r.set)
 	r.load = &query.Load{}
 	r.qmetrics = query.NewMetrics(r.set, r.Ready)
-	r.restarts = &restartCounts{restarts: map[string]uint64{}, escalations: map[string]uint64{}}
-	r.mailboxes = &mailboxStats{byKind: map[string]*kindMailbox{}}
 
 	hooks := supervision.MetricsHooks(r.set, supervision.KindOf)
 	sopts := r.opts.Supervision
@@ -218,10 +218,48 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	if len(workers) == 0 {
 		return fmt.Errorf("core supervisor started no query worker")
 	}
+	r.watchTopLevel()
 	r.engine, err = query.NewEngine(query.EngineOptions{System: r.opts.System, Logger: r.log.With("component", "query"),
 		Metrics: r.qmetrics, Cache: r.cache, Receipts: r.receipts, Workers: workers, Queue: r.opts.Queue,
 		Safety: safety, Load: r.load})
 	return err
+}
+
+// faultProps adds the configured fault injection to the props of a component's actor.
+func (r *Runtime) faultProps(kind string) func(*actor.Props) *actor.Props {
+	return func(p *actor.Props) *actor.Props { return p.Configure(r.opts.FaultInjection.Option(kind)) }
+}
+
+// watchTopLevel counts the restarts of the top-level actors that the ledger and
+// receipt packages spawn (protoactor's root strategy restarts them): they appear in
+// /v1/status and sovereign_actor_restarts_total like the core's own children.
+func (r *Runtime) watchTopLevel() {
+	kinds := map[string]string{}
+	if pid := r.ledger.PID(); pid != nil {
+		kinds[pid.Id] = KindLedger
+	}
+	for _, s := range []interface{ PID() *actor.PID }{r.receipts, r.bridgeRcp} {
+		if pid := s.PID(); pid != nil {
+			kinds[pid.Id] = KindSealer
+		}
+	}
+	sub := r.opts.System.EventStream.Subscribe(func(evt any) {
+		e, ok := evt.(*actor.SupervisorEvent)
+		if !ok || e.Child == nil || e.Directive != actor.RestartDirective {
+			return
+		}
+		kind, ok := kinds[e.Child.Id]
+		if !ok {
+			return
+		}
+		r.restarts.restart(kind)
+		r.set.GetOrCreateCounter(`sovereign_actor_restarts_total{kind="` + kind + `"}`).Inc()
+		r.log.Warn("actor restarted", "actor_kind", kind, "pid", e.Child.Id, "reason", fmt.Sprint(e.Reason))
+	})
+	r.onStop("restart watch", func(context.Context) error {
+		r.opts.System.EventStream.Unsubscribe(sub)
+		return nil
+	})
 }
 
 func waitFuture(ctx context.Context, f *actor.Future) error {

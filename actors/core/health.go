@@ -128,11 +128,14 @@ func (r *Runtime) Status(context.Context) map[string]any {
 	}
 	doc["bridge"] = bridge
 	actors := map[string]any{}
-	if r.mailboxes != nil {
-		for kind, mb := range r.mailboxes.kinds() {
-			rs, esc := r.restarts.get(kind)
-			actors[kind] = map[string]any{"restarts": rs, "escalations": esc, "mailbox": mb.depth()}
+	mbs := r.mailboxes.kinds()
+	for _, kind := range []string{KindWorker, KindCache, KindLedger, KindSealer} {
+		rs, esc := r.restarts.get(kind)
+		a := map[string]any{"restarts": rs, "escalations": esc, "mailbox": nil}
+		if mb := mbs[kind]; mb != nil {
+			a["mailbox"] = mb.depth()
 		}
+		actors[kind] = a
 	}
 	doc["actors"] = actors
 	doc["index"] = r.indexInfo

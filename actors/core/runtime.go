@@ -193,7 +193,9 @@ func New(opts Options) (*Runtime, error) {
 	if set == nil {
 		set = metrics.NewSet()
 	}
-	r := &Runtime{opts: opts, log: log, set: set, role: role, policy: scoring.Default()}
+	r := &Runtime{opts: opts, log: log, set: set, role: role, policy: scoring.Default(),
+		restarts:  &restartCounts{restarts: map[string]uint64{}, escalations: map[string]uint64{}},
+		mailboxes: &mailboxStats{byKind: map[string]*kindMailbox{}}}
 	r.policyDig, err = r.policy.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("%w: scoring policy digest: %w", ErrOptions, err)
@@ -318,7 +320,8 @@ func (r *Runtime) startState(context.Context) error {
 
 func (r *Runtime) startLedger(ctx context.Context) error {
 	l, err := ledger.Open(ledger.Options{System: r.opts.System, Logger: r.log,
-		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes})
+		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes,
+		Props: r.faultProps(KindLedger)})
 	if err != nil {
 		return err
 	}
@@ -342,7 +345,8 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 		s, err := receipt.New(receipt.Options{System: r.opts.System, Logger: r.log.With("log", name),
 			Metrics: set, Dir: filepath.Join(r.opts.StateDir, dir), Secret: r.opts.ReceiptSecret,
 			Mode: r.opts.ReceiptMode, BatchInterval: r.opts.ReceiptBatch, BatchMax: r.opts.ReceiptBatchMax,
-			NodeID: r.NodeID(), Origin: r.originMap, PolicyDigest: func() string { return r.policyDig }})
+			NodeID: r.NodeID(), Origin: r.originMap, PolicyDigest: func() string { return r.policyDig },
+			Props: r.faultProps(KindSealer)})
 		if err != nil {
 			return nil, err
 		}

@@ -196,3 +196,72 @@ func TestInjectedCachePanicRestarts(t *testing.T) {
 		t.Fatal("no maintenance cycle ran")
 	}
 }
+
+// TestInjectedLedgerAndSealerPanics breaks the top-level ledger and sealer actors: each
+// is restarted, the restart shows in the counts behind /v1/status and the restart
+// metric, and the node keeps answering, committing and sealing.
+func TestInjectedLedgerAndSealerPanics(t *testing.T) {
+	lake := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("The bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		kind string
+		nth  int
+	}{{KindLedger, 2}, {KindSealer, 3}}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			r, err := newRuntime(t, Options{DataLake: lake, CacheEntries: -1,
+				FaultInjection: supervision.FaultInjection{Kind: tt.kind, PanicOnNth: tt.nth}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer shutdown(t, r)
+			answered, failed := 0, 0
+			var last query.Result
+			for i := range 5 {
+				q := query.NewRequest("which port does the bridge use? " + strings.Repeat("again ", i))
+				q.TimeoutMs = 1500
+				res, err := r.Query(context.Background(), q)
+				switch {
+				case err == nil && res.Success:
+					answered++
+					last = res
+				case errors.Is(err, query.ErrTimeout):
+					failed++ // the query whose append was lost waits for its deadline
+				default:
+					t.Fatalf("query %d: %+v %v", i, res, err)
+				}
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				if rs, _ := r.restarts.get(tt.kind); rs >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s was not restarted", tt.kind)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if answered < 4 || failed > 1 {
+				t.Fatalf("%d answered, %d failed; the node must keep serving", answered, failed)
+			}
+			// The last query's receipt is sealed and retrievable after the restart.
+			for {
+				if _, err := r.Receipts().Get(last.ReceiptID); err == nil {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("receipt %s never sealed after the %s restart", last.ReceiptID, tt.kind)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if v := r.Ledger().Verify(); !v.Valid || v.Episodes < 3 {
+				t.Fatalf("ledger after the restart: %+v", v)
+			}
+		})
+	}
+}

@@ -54,6 +54,9 @@ type Options struct {
 	// MaxBatch bounds the episodes sharing one write and fsync; 0 means
 	// DefaultMaxBatch. 1 disables group commit (one fsync per episode).
 	MaxBatch int
+	// Props, when set, adjusts the ledger actor's props before it is spawned (the
+	// runtime adds fault injection for tests); nil leaves them as they are.
+	Props func(*actor.Props) *actor.Props
 }
 
 // Verification is the result of recomputing the chain.
@@ -250,6 +253,9 @@ func (l *Ledger) Start(ctx context.Context) error {
 	l.wg.Go(l.maintainLoop)
 	props := actor.PropsFromProducer(func() actor.Actor { return &ledgerActor{l: l} },
 		actor.WithMailbox(actor.Bounded(l.opts.QueueSize)))
+	if l.opts.Props != nil {
+		props = l.opts.Props(props)
+	}
 	l.pid.Store(l.opts.System.Root.Spawn(props))
 	l.kickMaintenance() // seal segments left unsealed and prune what boot retention dropped
 	l.log.Info("sel started", "dir", l.opts.Dir, "episodes", l.Len(), "next_sequence", l.nextSeq())

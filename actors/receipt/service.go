@@ -76,6 +76,9 @@ type Options struct {
 	MaxPending int
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
+	// Props, when set, adjusts the sealer actor's props before it is spawned (the
+	// runtime adds fault injection for tests); nil leaves them as they are.
+	Props func(*actor.Props) *actor.Props
 }
 
 // Input is what an edge knows about a request when it issues a receipt.
@@ -98,6 +101,9 @@ type Ref struct {
 	LeafHash  string `json:"leaf_hash"`
 	Status    string `json:"status"`
 }
+
+// PID returns the sealer actor (nil before Start).
+func (s *Service) PID() *actor.PID { return s.pid }
 
 // Stats are the Service's counters.
 type Stats struct {
@@ -264,7 +270,11 @@ func (s *Service) Start(ctx context.Context) error {
 	if st.hasSeal {
 		sl.seq, sl.prevRoot = st.lastSeq+1, st.lastRoot
 	}
-	s.pid = s.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sl }))
+	props := actor.PropsFromProducer(func() actor.Actor { return sl })
+	if s.opts.Props != nil {
+		props = s.opts.Props(props)
+	}
+	s.pid = s.sys.Root.Spawn(props)
 	s.state = 1
 	s.log.Info("receipt service started", "mode", s.opts.Mode, "key_id", s.signer.KeyID(),
 		"stored", st.count(), "next_batch_seq", sl.seq, "torn_bytes_cut", st.cutBytes)
