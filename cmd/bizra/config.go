@@ -131,7 +131,7 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	fs.BoolVar(&c.EnforceIhsan, "enforce-ihsan", enforce, "withhold answers whose verdict is REJECTED (success:false)")
 	fs.IntVar(&c.SELMaxEpisodes, "sel-max-episodes", 1_000_000, "experience-ledger retention in episodes (older ones pruned to an anchor)")
 	fs.Var((*stringList)(&c.DenyPatterns), "deny-pattern", "safety-policy deny pattern, RE2 syntax (repeatable; replaces the built-in list)")
-	fs.StringVar(&c.FaultInject, "fault-inject", "", "tests only: KIND:N makes actors of KIND panic on their N-th message")
+	fs.StringVar(&c.FaultInject, "fault-inject", "", "tests and drills only: KIND:N[:repeat] makes actors of KIND (worker, cache, ledger, sealer) panic on their N-th message")
 	mi, e := env.duration("BIZRA_MAINTENANCE_INTERVAL", 10*time.Second)
 	must(e)
 	fs.DurationVar(&c.MaintenanceInterval, "maintenance-interval", mi, "maintenance loop period")
