@@ -498,6 +498,10 @@ func (w *worker) commit(ctx actor.Context, j *job) {
 }
 
 func (w *worker) complete(ctx actor.Context, j *job) {
+	if time.Now().After(j.deadline) {
+		w.fail(ctx, j, ErrTimeout) // the caller has gone: cache nothing
+		return
+	}
 	r := &j.result
 	if j.graph != nil && w.opts.Artifacts != nil {
 		w.opts.Artifacts.Put(j.graph.Artifact(r.QueryID, j.outcome))
