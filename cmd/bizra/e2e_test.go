@@ -66,7 +66,14 @@ func seedLake(t testing.TB, dir string, withDocs bool, extra map[string]string) 
 	}
 }
 
-func startE2E(t *testing.T, o e2eOpts) *e2eNode { return startE2EB(t, o) }
+// startE2E starts a node for a test and checks, after the node's own cleanups, that the
+// test left no goroutine behind (the client's idle connections are closed first).
+func startE2E(t *testing.T, o e2eOpts) *e2eNode {
+	t.Helper()
+	gateLeakCheck(t)
+	t.Cleanup(httpc.CloseIdleConnections)
+	return startE2EB(t, o)
+}
 
 // startE2EB starts a node for a test or a benchmark.
 func startE2EB(t testing.TB, o e2eOpts) *e2eNode {
