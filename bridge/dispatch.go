@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/bizra/bizra/actors/canon"
 	"time"
 	"unicode/utf8"
 
@@ -47,6 +48,9 @@ func methodIndex(name string) int {
 type handlerOut struct {
 	result       []byte
 	rejectReason string
+	// canonical, when set, is result written canonically (RFC 8785): the receipt
+	// digests it as is instead of transforming result.
+	canonical []byte
 }
 
 type handlerFunc func(b *Bridge, ctx context.Context, params json.RawMessage) (handlerOut, error)
@@ -143,7 +147,11 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	if out.rejectReason != "" {
 		status = ReceiptRejected
 	}
-	ref := b.issue(&fr, status, out.rejectReason, json.RawMessage(out.result), start)
+	var payload any = json.RawMessage(out.result)
+	if out.canonical != nil {
+		payload = canon.Canonical(out.canonical)
+	}
+	ref := b.issue(&fr, status, out.rejectReason, payload, start)
 	if ref == nil {
 		b.m.request(mi, outcomeInternal)
 		b.m.duration.UpdateDuration(start)

@@ -40,12 +40,28 @@ func (b *Bridge) handlePing(_ context.Context, params json.RawMessage) (handlerO
 	if err := noParams(params); err != nil {
 		return handlerOut{}, err
 	}
+	// The result keeps the member order the runbook shows operators
+	// ({"status":"alive","uptime_s":...}); its receipt digests the same document
+	// written canonically (members sorted, ECMAScript numbers), which needs no JCS
+	// transform. TestPingResultCanonical pins the two against each other.
+	uptime, count := b.uptime(), b.requestCount.Load()
 	out := make([]byte, 0, 80)
 	out = append(out, `{"status":"alive","uptime_s":`...)
-	out = strconv.AppendFloat(out, b.uptime(), 'f', -1, 64)
+	out = strconv.AppendFloat(out, uptime, 'f', -1, 64)
 	out = append(out, `,"request_count":`...)
-	out = strconv.AppendUint(out, b.requestCount.Load(), 10)
-	return handlerOut{result: append(out, '}')}, nil
+	out = strconv.AppendUint(out, count, 10)
+	out = append(out, '}')
+	doc := make([]byte, 0, 80)
+	doc = append(doc, `{"request_count":`...)
+	doc, err := canon.AppendNumber(doc, float64(count))
+	if err != nil {
+		return handlerOut{}, err
+	}
+	doc = append(doc, `,"status":"alive","uptime_s":`...)
+	if doc, err = canon.AppendNumber(doc, uptime); err != nil {
+		return handlerOut{}, err
+	}
+	return handlerOut{result: out, canonical: append(doc, '}')}, nil
 }
 
 type statusResult struct {

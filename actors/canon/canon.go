@@ -27,6 +27,9 @@ import (
 // Marshal returns the RFC 8785 canonical encoding of v (through AppendCanonical when v
 // implements Canonicaler).
 func Marshal(v any) ([]byte, error) {
+	if v == nil {
+		return []byte("null"), nil
+	}
 	if c, ok := v.(Canonicaler); ok {
 		return c.AppendCanonical(make([]byte, 0, 512))
 	}

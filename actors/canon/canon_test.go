@@ -139,3 +139,17 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+func TestMarshalNilAndCanonical(t *testing.T) {
+	if b, err := Marshal(nil); err != nil || string(b) != "null" {
+		t.Fatalf("Marshal(nil) = %s %v", b, err)
+	}
+	if b, err := Marshal(Canonical(`{"a":1}`)); err != nil || string(b) != `{"a":1}` {
+		t.Fatalf("Marshal(Canonical) = %s %v", b, err)
+	}
+	d1, _ := Digest("bizra-x-v1", Canonical(`{"a":1}`))
+	d2, _ := Digest("bizra-x-v1", map[string]int{"a": 1})
+	if d1 != d2 {
+		t.Fatal("a canonical document and its value digest differently")
+	}
+}
