@@ -32,6 +32,11 @@ func (s *sealer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		s.self, s.root = ctx.Self(), ctx.ActorSystem().Root
+		// After a restart (the instance and its pending leaves survive), the tick that
+		// would have sealed them may have been the message lost: arm a new one.
+		if len(s.pending) > 0 {
+			s.arm()
+		}
 	case *leafMsg:
 		s.pending = append(s.pending, m)
 		if len(s.pending) >= s.max {
