@@ -16,18 +16,10 @@ func (b RuntimeCore) Query(ctx context.Context, req query.Request) (query.Result
 	return b.RT.Query(ctx, req)
 }
 
-func (b RuntimeCore) Status(ctx context.Context) StatusInfo {
+func (b RuntimeCore) Status(context.Context) StatusInfo {
 	h := b.RT.Health()
-	st := b.RT.Status(ctx)
-	score := 0.0
-	if hm, ok := st["health"].(map[string]any); ok {
-		score, _ = hm["score"].(float64)
-	}
-	o := b.RT.Origin()
-	ob, _ := json.Marshal(o)
-	var om map[string]any
-	_ = json.Unmarshal(ob, &om)
-	info := StatusInfo{Role: b.RT.Role(), Origin: om, Health: HealthInfo{Status: h.Status, Score: score}}
+	info := StatusInfo{Role: b.RT.Role(), Origin: b.RT.OriginMap(),
+		Health: HealthInfo{Status: h.Status, Score: b.RT.HealthScore()}}
 	if inf := b.RT.Inference(); inf != nil {
 		be, model, status := inf.Primary()
 		info.Inference = InferenceInfo{Available: inf.Available(), Backend: be, Model: model, Status: status}

@@ -117,7 +117,7 @@ func (a *rootActor) Receive(ctx actor.Context) {
 			Inference:       r.infer.PID(),
 			ModelDecomposes: len(r.opts.Inference.Backends) > 0,
 			Ledger:          r.ledger.PID(), Artifacts: r.artifacts, Cache: r.cache, Policy: r.policy,
-			Safety: r.safety(), Recorder: r.recorder, EnforceIhsan: r.opts.EnforceIhsan, Load: r.load}
+			Safety: r.safetyPolicy, Recorder: r.recorder, EnforceIhsan: r.opts.EnforceIhsan, Load: r.load}
 		wprops := query.WorkerProps(wopts).Configure(
 			actor.WithMailbox(actor.Bounded(r.opts.Queue+16, r.mailboxes.of(KindWorker))),
 			r.opts.FaultInjection.Option(KindWorker))
@@ -134,17 +134,9 @@ func (a *rootActor) Receive(ctx actor.Context) {
 	}
 }
 
-func (r *Runtime) safety() *query.SafetyPolicy {
-	p, err := query.NewSafetyPolicy(r.opts.DenyPatterns)
-	if err != nil {
-		// Checked in startActors; unreachable.
-		r.log.Error("safety policy", "err", err)
-	}
-	return p
-}
-
 func (r *Runtime) startActors(ctx context.Context) error {
-	safety, err := query.NewSafetyPolicy(r.opts.DenyPatterns)
+	var err error
+	r.safetyPolicy, err = query.NewSafetyPolicy(r.opts.DenyPatterns)
 	if err != nil {
 		return err
 	}
@@ -221,7 +213,7 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	r.watchTopLevel()
 	r.engine, err = query.NewEngine(query.EngineOptions{System: r.opts.System, Logger: r.log.With("component", "query"),
 		Metrics: r.qmetrics, Cache: r.cache, Receipts: r.receipts, Workers: workers, Queue: r.opts.Queue,
-		Safety: safety, Load: r.load})
+		Safety: r.safetyPolicy, Load: r.load})
 	return err
 }
 

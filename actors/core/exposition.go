@@ -8,11 +8,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/bizra/bizra/actors/query"
 )
-
-type querySnapshot query.Snapshot
 
 func (r *Runtime) cacheActor() *actor.PID {
 	return actor.NewPID(r.root.Address, r.root.Id+"/"+KindCache)

@@ -8,6 +8,7 @@ import (
 	"github.com/bizra/bizra/actors/cache"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/maintenance"
+	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -97,7 +98,7 @@ func (r *Runtime) Status(context.Context) map[string]any {
 		"identity": identity,
 		"state": map[string]any{"running": r.Ready(), "mode": mode,
 			"started_at": r.start.UTC().Format(time.RFC3339)},
-		"health": map[string]any{"status": h.Status, "score": roundTo(snap.HealthScore, 6), "readiness": h.Checks},
+		"health": map[string]any{"status": h.Status, "score": r.HealthScore(), "readiness": h.Checks},
 	}
 	backend, model, status := inference.EmbeddedBackend, inference.EmbeddedModel, inference.StatusDegraded
 	backends := []inference.BackendStatus{}
@@ -162,11 +163,15 @@ func (r *Runtime) reasoningCalls() uint64 {
 	return r.recorder.Calls()
 }
 
-func (r *Runtime) qmetricsSnapshot() (s querySnapshot) {
+// HealthScore is the status document's health.score: 0.4·snr + 0.4·ihsan +
+// 0.2·success_rate (api.md), without building the rest of the status.
+func (r *Runtime) HealthScore() float64 { return roundTo(r.qmetricsSnapshot().HealthScore, 6) }
+
+func (r *Runtime) qmetricsSnapshot() query.Snapshot {
 	if r.qmetrics == nil {
-		return s
+		return query.Snapshot{}
 	}
-	return querySnapshot(r.qmetrics.Snapshot())
+	return r.qmetrics.Snapshot()
 }
 
 // startMaintenance builds the maintenance loop's tasks (core.md): expire and trim the

@@ -107,10 +107,13 @@ type Runtime struct {
 	engine    *query.Engine
 	load      *query.Load
 	policy    scoring.Policy
-	policyDig string
-	root      *actor.PID
-	restarts  *restartCounts
-	mailboxes *mailboxStats
+	// safetyPolicy is compiled once at start and shared by the edge and the workers
+	// (it keeps no state).
+	safetyPolicy *query.SafetyPolicy
+	policyDig    string
+	root         *actor.PID
+	restarts     *restartCounts
+	mailboxes    *mailboxStats
 
 	ledgerBootValid bool
 	guard           *genesis.Guard
@@ -479,6 +482,10 @@ func (r *Runtime) Origin() genesis.Origin {
 	}
 	return genesis.Snapshot(r.role, r.opts.StateDir)
 }
+
+// OriginMap returns the origin snapshot as the map every receipt carries. It is shared:
+// callers must not modify it.
+func (r *Runtime) OriginMap() map[string]any { return r.originMap() }
 
 func (r *Runtime) originMap() map[string]any {
 	if p := r.originSnap.Load(); p != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/query"
@@ -340,9 +341,10 @@ func cmdQuery(ctx context.Context, a *app, args []string) int {
 	return 0
 }
 
+// publicText renders an error's public code and message (never internal text).
 func publicText(err error) string {
-	p := catalogLookup(err)
-	return p
+	p := catalog.Lookup(err)
+	return p.Code + ": " + p.Message
 }
 
 func queryRemote(ctx context.Context, a *app, api, key string, req query.Request, timeout time.Duration, asJSON bool) int {
