@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test smoke bench bench-profile fuzz vet fmt
+.PHONY: help build run test faults smoke bench bench-profile fuzz vet fmt
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,6 +21,9 @@ run: build ## init the state folder (idempotent) and start the whole runtime on 
 test: vet ## vet, gofmt check and the full test suite with the race detector
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+
+faults: ## the fault matrix alone: every TestFault* test (also part of make test)
+	$(GO) test -race -count=1 -timeout 5m -run '^TestFault' $(PKGS)
 
 smoke: build ## start a node on free ports, run the runbook's checks against it, stop it
 	./.ci/smoke.sh

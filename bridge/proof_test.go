@@ -250,10 +250,10 @@ func TestClientHelpers(t *testing.T) {
 // 9742 becomes the test bridge's port.
 func TestRunbookPingSnippet(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("python3 not on PATH")
+		missingTool(t, "python3 not on PATH")
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash not on PATH")
+		missingTool(t, "bash not on PATH")
 	}
 	blockBytes, err := os.ReadFile(filepath.Join("..", "testdata", "bridge", "runbook_3_3_block.txt"))
 	if err != nil {

@@ -17,10 +17,10 @@ func TestIndependentPythonVerifier(t *testing.T) {
 	}
 	py, err := exec.LookPath("python3")
 	if err != nil {
-		t.Skip("python3 not installed")
+		missingTool(t, "python3 not installed")
 	}
 	if exec.Command(py, "-c", "import cryptography").Run() != nil {
-		t.Skip("python cryptography not installed")
+		missingTool(t, "python3 cryptography not installed (Debian python3-cryptography; .ci/run installs it)")
 	}
 	script := filepath.Join("..", "..", "testdata", "receipt", "verify_receipt.py")
 	run := func(raw []byte) (bool, string) {

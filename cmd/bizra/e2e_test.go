@@ -304,7 +304,7 @@ func TestMetricsContractAndPromtool(t *testing.T) {
 	}
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
-		t.Skip("promtool not installed (Debian package prometheus; .ci/run installs it)")
+		missingTool(t, "promtool not installed (Debian package prometheus; .ci/run installs it)")
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = bytes.NewReader(b)

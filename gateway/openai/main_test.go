@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -283,4 +284,15 @@ func exposition(set *metrics.Set) string {
 	var b bytes.Buffer
 	set.WritePrometheus(&b)
 	return b.String()
+}
+
+// missingTool skips t because an external tool is missing, except under CI (the CI
+// variable set), where .ci/run installs every tool and a skip would hide a broken
+// install: there it fails.
+func missingTool(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("CI: "+format, args...)
+	}
+	t.Skipf(format, args...)
 }

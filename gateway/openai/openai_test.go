@@ -337,7 +337,7 @@ func TestRateLimited(t *testing.T) {
 func TestCurlStreaming(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
-		t.Skip("curl is not installed")
+		missingTool(t, "curl is not installed")
 	}
 	e := newEnv(t, envOpts{mock: mockllm.Options{TokenDelay: 10 * time.Millisecond}})
 	body := strings.Replace(plainBody, `"max_tokens":64`, `"stream":true`, 1)
@@ -457,13 +457,13 @@ func TestManyStreams(t *testing.T) {
 func TestNodeOpenAIClient(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node is not installed: the official openai client test cannot run")
+		missingTool(t, "node is not installed: the official openai client test cannot run")
 	}
 	dir := "testdata/node"
 	probe := exec.Command(node, "-e", "require.resolve('openai')")
 	probe.Dir = dir
 	if err := probe.Run(); err != nil {
-		t.Skip("the openai npm package is not installed in gateway/openai/testdata/node (run npm install there, as .ci/run does)")
+		missingTool(t, "the openai npm package is not installed in gateway/openai/testdata/node (run npm install there, as .ci/run does)")
 	}
 	e := newEnv(t, envOpts{apiKeys: []string{"k-node"}, mock: mockllm.Options{TokenDelay: 30 * time.Millisecond}})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
