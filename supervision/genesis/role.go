@@ -1,6 +1,7 @@
 package genesis
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -81,7 +82,7 @@ type Origin struct {
 // and hashes on every call (about a millisecond); hot paths use a Guard.
 func Snapshot(role Role, dir string) Origin {
 	if role == RoleNode0 {
-		if g, reason := validateSafe(dir); reason == ReasonOK {
+		if g, reason := validateSafe(dir, nil); reason == ReasonOK {
 			return node0Origin(g)
 		}
 	}
@@ -96,13 +97,13 @@ func node0Origin(g *Genesis) Origin {
 	}
 }
 
-func validateSafe(dir string) (g *Genesis, reason string) {
+func validateSafe(dir string, trusted ed25519.PublicKey) (g *Genesis, reason string) {
 	defer func() {
 		if r := recover(); r != nil {
 			g, reason = nil, "internal error while validating genesis"
 		}
 	}()
-	return validate(dir, Policy{})
+	return validate(dir, Policy{TrustedPublicKey: trusted})
 }
 
 // Summary is what `bizra genesis show` prints.
