@@ -176,6 +176,18 @@ func (g Guard) Contains(p string) bool {
 	return false
 }
 
+// ContainsLexically is Contains without touching the file system: p (clean,
+// absolute, with no symlinks left to resolve, as met in a walk that follows none) is
+// compared with the state folder's forms only.
+func (g Guard) ContainsLexically(p string) bool {
+	for _, f := range g.forms {
+		if Within(f, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // SameDir reports whether fi is the state folder itself (by device and inode), for a
 // walk that meets it under another name (a bind mount or hard-linked path).
 func (g Guard) SameDir(fi os.FileInfo) bool {
