@@ -173,3 +173,17 @@ func Load(dir string) (Genesis, error) {
 	}
 	return *g, nil
 }
+
+// ReadDocument returns the raw bytes of dir's node0_genesis.json, within the same size
+// and symlink limits as Validate. A missing file is an error wrapping ErrNotFound, an
+// unreadable one ErrMalformed.
+func ReadDocument(dir string) ([]byte, error) {
+	data, _, prob := readRegular(filepath.Join(dir, GenesisFile), MaxGenesisBytes)
+	if prob != nil {
+		if prob.missing {
+			return nil, fmt.Errorf("%s: %w", prob.reason, ErrNotFound)
+		}
+		return nil, fmt.Errorf("%s: %w", prob.reason, ErrMalformed)
+	}
+	return data, nil
+}
