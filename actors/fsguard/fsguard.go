@@ -77,8 +77,8 @@ func Within(root, p string) bool {
 
 // CheckSeparate refuses a state folder and a data lake that contain one another
 // (either way, or the same folder) once symlinks are resolved. The error is one line
-// naming both paths as given and, when they differ, as resolved; it wraps ErrOverlap
-// (or ErrResolve when a path cannot be resolved).
+// naming both paths as given and, when they differ, as resolved: an *OverlapError
+// (or an error wrapping ErrResolve when a path cannot be resolved).
 func CheckSeparate(state, lake string) error {
 	rs, err := Resolve(state)
 	if err != nil {
@@ -99,9 +99,23 @@ func CheckSeparate(state, lake string) error {
 	default:
 		return nil
 	}
-	return fmt.Errorf("state folder %s and data lake %s %s; the index and smart_files would expose the keys in the state folder, so move one of them: %w",
-		show(state, rs), show(lake, rl), how, ErrOverlap)
+	return &OverlapError{State: show(state, rs), Lake: show(lake, rl), How: how}
 }
+
+// OverlapError is CheckSeparate's refusal; its text is one line naming both paths.
+// It unwraps to ErrOverlap.
+type OverlapError struct {
+	State, Lake string // as given and, when it differs, as resolved
+	How         string // "are the same folder", "overlap: …"
+}
+
+func (e *OverlapError) Error() string {
+	return fmt.Sprintf("state folder %s and data lake %s %s; the index and smart_files would expose the keys in the state folder, so move one of them",
+		e.State, e.Lake, e.How)
+}
+
+// Unwrap returns ErrOverlap.
+func (e *OverlapError) Unwrap() error { return ErrOverlap }
 
 // show renders a path as given and, when it differs, as resolved.
 func show(given, resolved string) string {

@@ -109,7 +109,11 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 	var genesisPin ed25519.PublicKey
 	if cfg.GenesisPublicKey != "" {
 		if genesisPin, err = genesis.ParsePublicKey(cfg.GenesisPublicKey); err != nil {
-			return nil, nil, &configError{"invalid --genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY: " + err.Error()}
+			got := fmt.Sprintf("got %d characters", len(strings.TrimSpace(cfg.GenesisPublicKey)))
+			if len(strings.TrimSpace(cfg.GenesisPublicKey)) == 64 {
+				got = "got a value that is not hex"
+			}
+			return nil, nil, &configError{"invalid --genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY: want 64 hex characters (Node0's identity.public_key), " + got}
 		}
 		if cfg.Role != string(genesis.RoleNode0) {
 			log.Warn("--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY is ignored: only role node0 has a genesis", "role", cfg.Role)
