@@ -168,6 +168,11 @@ func TestFaultStateLakeOverlapRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			env := runEnv(t, state)
+			ri := runCLI(t, env, "init", "--data-lake", lake, "--state-dir", state)
+			wantCode(t, ri, 1, "init over overlapping folders")
+			if line := refusalLine(t, ri.stderr, "init"); !strings.Contains(line, "'"+state+"'") {
+				t.Fatalf("init refusal %q", line)
+			}
 			r := runCLI(t, env, "run", "--data-lake", lake, "--state-dir", state)
 			wantCode(t, r, 1, "run over overlapping folders")
 			line := refusalLine(t, r.stderr, "run")
