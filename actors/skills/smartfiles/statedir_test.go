@@ -131,3 +131,38 @@ func TestStateDirRefusesRootInside(t *testing.T) {
 		t.Fatalf("sibling state folder: %v", err)
 	}
 }
+
+// FuzzStatePaths drives scan with arbitrary paths over a lake that holds the state
+// folder: no path that lands inside the state folder is ever scanned, and nothing
+// panics.
+func FuzzStatePaths(f *testing.F) {
+	for _, s := range []string{"sovereign_state", "./sovereign_state/sel", "docs/../sovereign_state", "sovereign_state2",
+		"/sovereign_state", "sovereign_state/", "a/../../lake/sovereign_state", ".", "docs", "sovereign_state\x00", "link"} {
+		f.Add(s)
+	}
+	var state string
+	lk := newLake(f, func(o *Options) {
+		state = filepath.Join(o.Root, "sovereign_state")
+		o.StateDir = state
+	})
+	write(f, filepath.Join(state, ".env"), "BIZRA_BRIDGE_TOKEN=x\n")
+	write(f, lk.path("docs", "a.md"), "# a")
+	if err := os.Symlink(state, lk.path("link")); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		out, err := lk.skill.Run(context.Background(), map[string]any{"operation": "scan", "path": p, "recursive": true})
+		if err != nil {
+			return
+		}
+		r := out.(*ScanResult)
+		if rp, rerr := filepath.EvalSymlinks(r.Path); rerr == nil && (rp == state || strings.HasPrefix(rp, state+string(filepath.Separator))) {
+			t.Fatalf("scanned %q (path %q) inside the state folder", r.Path, p)
+		}
+		for _, tf := range r.TopFiles {
+			if strings.Contains(tf.Path, "sovereign_state"+string(filepath.Separator)) || strings.HasSuffix(tf.Path, ".env") {
+				t.Fatalf("the scan listed %q from the state folder", tf.Path)
+			}
+		}
+	})
+}
