@@ -83,14 +83,27 @@ type genesisRoutes struct{ rt *core.Runtime }
 var errBadGenesisDoc = catalog.New(catalog.InvalidInput, "INVALID_GENESIS", "Body is not a genesis document", "verify genesis: bad body")
 
 // VerifyGenesis checks a posted genesis document on its own (hashes, node id,
-// signature against the key it carries) and says whether it is this node's genesis.
+// signature against the key it carries) and says whether it is this node's genesis:
+// this_node is true only on a node0 whose genesis still checks and only for the
+// document it validated at start (same genesis hash and identity key). A valid
+// document of another node0 is "valid": true, "this_node": false. With no body the
+// state folder's files are checked the same way.
 func (g genesisRoutes) VerifyGenesis(body []byte) (any, error) {
+	source := "request"
 	if len(body) == 0 {
+		source = "state_dir"
 		ok, reason := genesis.Validate(g.rt.StateDir())
-		return map[string]any{"valid": ok, "reason": reason, "source": "state_dir", "origin": g.rt.Origin()}, nil
+		this := false
+		if ok {
+			if doc, err := genesis.ReadDocument(g.rt.StateDir()); err == nil {
+				this = g.rt.GenesisIsThisNode(doc)
+			}
+		}
+		return map[string]any{"valid": ok, "reason": reason, "this_node": this, "source": source, "origin": g.rt.Origin()}, nil
 	}
 	ok, reason := genesis.VerifyDocument(body, nil)
-	return map[string]any{"valid": ok, "reason": reason, "source": "request", "origin": g.rt.Origin()}, nil
+	this := ok && g.rt.GenesisIsThisNode(body)
+	return map[string]any{"valid": ok, "reason": reason, "this_node": this, "source": source, "origin": g.rt.Origin()}, nil
 }
 
 func (g genesisRoutes) GenesisHeader() (any, bool) {

@@ -47,6 +47,7 @@ var help = map[string]string{
 	"sovereign_graph_edges_total":             "Graph-of-thought edges created.",
 	"sovereign_cache_entries":                 "Entries in the result cache.",
 	"sovereign_index_passages":                "Passages in the data-lake index.",
+	"sovereign_security_events_total":         "Security events detected at run time, by kind (genesis_swapped, genesis_invalid).",
 	"sovereign_actor_restarts_total":          "Actor restarts by the supervisor, by actor kind.",
 	"sovereign_actor_escalations_total":       "Crash loops escalated by the supervisor, by actor kind.",
 	"sovereign_http_requests_total":           "HTTP responses by route and status code.",

@@ -210,23 +210,13 @@ func (r *Runtime) startMaintenance(ctx context.Context) error {
 		}},
 	}
 	if r.role == genesis.RoleNode0 {
-		tasks = append(tasks, maintenance.Task{Name: "genesis_reverify", Check: func(context.Context) func(context.Context) error {
-			ok, reason := r.guard.Refresh()
-			if ok == r.genesisOK.Load() {
-				return nil
-			}
-			return func(context.Context) error {
-				r.genesisOK.Store(ok)
+		// A genesis that no longer validates, or was swapped for another one, turns
+		// health unhealthy (proof.md: the origin guard is fail-closed).
+		tasks = append(tasks, maintenance.GenesisTask(maintenance.GenesisOptions{Guard: r.guard, Logger: r.log,
+			Metrics: r.set, OnChange: func(v genesis.Verdict) {
+				r.genesisOK.Store(v.OK)
 				r.storeOrigin()
-				if !ok {
-					r.log.Error("SECURITY: node0 genesis chain no longer validates; health is unhealthy",
-						"event", "genesis_tamper", "reason", reason)
-				} else {
-					r.log.Warn("node0 genesis chain validates again", "event", "genesis_restored")
-				}
-				return nil
-			}
-		}})
+			}}))
 	}
 	l, err := maintenance.New(maintenance.Options{System: r.opts.System, Logger: r.log, Interval: interval,
 		Tasks: tasks, OnCycle: r.qmetrics.Cycle})

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/cache"
+	"github.com/bizra/bizra/actors/fsguard"
 	"github.com/bizra/bizra/actors/index"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/ledger"
@@ -48,6 +50,12 @@ type Options struct {
 	DataLake string
 	// Role is node (default) or node0.
 	Role string
+	// GenesisPublicKey pins Node0's genesis identity key (role node0): a genesis signed
+	// by another key refuses start. nil trusts the key recorded in
+	// <state>/trusted_genesis_key, recording the first validated one (trust on first
+	// use). GenesisPinSource names the pin's origin in messages.
+	GenesisPublicKey ed25519.PublicKey
+	GenesisPinSource string
 	// Inference lists the external backends; empty uses the embedded engine alone.
 	Inference inference.Config
 	// InferenceOptions tunes the inference service (System, Logger, Metrics and Config
@@ -222,6 +230,7 @@ func (r *Runtime) Start(ctx context.Context) (err error) {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"state and data-lake separation", r.checkSeparation},
 		{"origin guard", r.startOrigin},
 		{"state folders", r.startState},
 		{"experience ledger", r.startLedger},
@@ -279,8 +288,16 @@ func (r *Runtime) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// checkSeparation refuses a state folder and a data lake that contain one another:
+// the index would serve, and smart_files copy, the keys the state folder holds.
+func (r *Runtime) checkSeparation(context.Context) error {
+	return fsguard.CheckSeparate(r.opts.StateDir, r.opts.DataLake)
+}
+
 func (r *Runtime) startOrigin(context.Context) error {
-	g, err := genesis.NewGuard(r.role, r.opts.StateDir)
+	g, err := genesis.NewGuardWith(genesis.GuardOptions{Role: r.role, Dir: r.opts.StateDir,
+		TrustedPublicKey: r.opts.GenesisPublicKey, PinSource: r.opts.GenesisPinSource,
+		TrustOnFirstUse: true, Logger: r.log})
 	if err != nil {
 		return err
 	}
@@ -379,7 +396,7 @@ func (r *Runtime) startIndex(ctx context.Context) error {
 		r.log.Warn("data lake missing; created it empty: every query answers NO_EVIDENCE until documents are added and the node restarts",
 			"data_lake", r.opts.DataLake)
 	}
-	idx, err := index.Build(ctx, r.opts.DataLake, index.Options{Logger: r.log})
+	idx, err := index.Build(ctx, r.opts.DataLake, index.Options{Logger: r.log, StateDir: r.opts.StateDir})
 	if err != nil {
 		return err
 	}
@@ -406,7 +423,7 @@ func (r *Runtime) startInference(ctx context.Context) error {
 
 func (r *Runtime) startSkills(ctx context.Context) error {
 	s, err := skills.New(skills.Options{System: r.opts.System, Logger: r.log,
-		Metrics: r.set, DataLakeRoot: r.opts.DataLake})
+		Metrics: r.set, DataLakeRoot: r.opts.DataLake, StateDir: r.opts.StateDir})
 	if err != nil {
 		return err
 	}
@@ -472,6 +489,22 @@ func (r *Runtime) SetBridgeStats(f func() BridgeStats) {
 		return
 	}
 	r.bridgeStats.Store(&f)
+}
+
+// GenesisStatus is the origin guard's last verdict: the check at start (with the pin
+// or the key recorded on first use), then one per maintenance cycle. Before Start it
+// validates the files as they are.
+func (r *Runtime) GenesisStatus() (ok bool, reason string) {
+	if r.guard == nil {
+		return genesis.Validate(r.opts.StateDir)
+	}
+	return r.guard.Status()
+}
+
+// GenesisIsThisNode reports whether doc is a valid genesis document that is this
+// node's own (a node0 whose genesis still checks, same genesis hash and identity key).
+func (r *Runtime) GenesisIsThisNode(doc []byte) bool {
+	return r.guard != nil && r.guard.IsThisNode(doc)
 }
 
 // Origin returns the origin snapshot of proof.md, as last verified (at start, then by

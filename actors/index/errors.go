@@ -9,3 +9,8 @@ var ErrRoot = catalog.New(catalog.Unavailable, "DATA_LAKE_UNAVAILABLE",
 
 // ErrOptions is returned by Build for negative or inconsistent Options.
 var ErrOptions = catalog.New(catalog.Internal, "", "", "index: invalid options")
+
+// ErrStateDir is returned by Build when the data-lake root is the state folder or
+// inside it (the index would serve the node's keys as evidence).
+var ErrStateDir = catalog.New(catalog.Unavailable, "DATA_LAKE_IN_STATE_DIR",
+	"Data lake is inside the state folder", "index: data-lake root inside the state folder")

@@ -11,11 +11,14 @@ import (
 	"math"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bizra/bizra/actors/fsguard"
 )
 
 // Defaults of Options (zero values take these).
@@ -55,6 +58,9 @@ type Options struct {
 	MaxPassageBytes int          // 0 → DefaultMaxPassageBytes
 	Extensions      []string     // nil → DefaultExtensions (lower case, with the dot)
 	Logger          *slog.Logger // nil → discard
+	// StateDir is the node's state folder (keys, tokens, ledgers): the walk never
+	// enters it (SkippedState), and a root inside it is refused. "" checks nothing.
+	StateDir string
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -100,6 +106,7 @@ type Stats struct {
 	SkippedUnreadable int           `json:"skipped_unreadable"` // open/read/stat failed, or a symlink leaving the root
 	SkippedType       int           `json:"skipped_type"`       // extension not indexed, or not a regular file
 	SkippedBudget     int           `json:"skipped_budget"`     // past MaxFiles or MaxTotalBytes
+	SkippedState      int           `json:"skipped_state"`      // the state folder, or a symlink into it, met in the walk
 	Duration          time.Duration `json:"duration_ns"`
 }
 
@@ -255,11 +262,45 @@ func Build(ctx context.Context, root string, opts Options) (*Index, error) {
 	if root == "" {
 		return nil, fmt.Errorf("empty root: %w", ErrRoot)
 	}
+	state, err := fsguard.NewGuard(opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("state folder %q: %w", opts.StateDir, err)
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("data lake %q: %w: %w", root, ErrRoot, err)
+	}
+	resolvedRoot, err := fsguard.Resolve(absRoot)
+	if err != nil {
+		return nil, fmt.Errorf("data lake %q: %w: %w", root, ErrRoot, err)
+	}
+	if state.Contains(absRoot) {
+		return nil, fmt.Errorf("data lake %q is inside the state folder %q: %w", root, state.Dir(), ErrStateDir)
+	}
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return nil, fmt.Errorf("open data lake %q: %w: %w", root, ErrRoot, err)
 	}
 	defer r.Close()
+	// inState reports whether the walk's path p (slash-separated, relative to root)
+	// is the state folder or inside it; d is its entry.
+	inState := func(p string, d fs.DirEntry) bool {
+		if state.Dir() == "" {
+			return false
+		}
+		fp := filepath.FromSlash(p)
+		if d.Type()&fs.ModeSymlink != 0 {
+			return state.Contains(filepath.Join(absRoot, fp))
+		}
+		if !d.IsDir() {
+			return false
+		}
+		if state.ContainsLexically(filepath.Join(absRoot, fp)) || state.ContainsLexically(filepath.Join(resolvedRoot, fp)) {
+			return true
+		}
+		fi, err := d.Info()
+		return err == nil && state.SameDir(fi)
+	}
 	exts := make(map[string]struct{}, len(opts.Extensions))
 	for _, e := range opts.Extensions {
 		exts[strings.ToLower(e)] = struct{}{}
@@ -277,6 +318,15 @@ func Build(ctx context.Context, root string, opts Options) (*Index, error) {
 			st.SkippedUnreadable++
 			opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
 			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if p != "." && inState(p, d) {
+			st.SkippedState++
+			opts.Logger.Warn("index: skipped the state folder found inside the data lake", "path", p,
+				"state_dir", state.Dir())
+			if d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil

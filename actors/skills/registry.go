@@ -40,6 +40,9 @@ type Options struct {
 	// SmartFiles holds the Smart Files limits (its Root is replaced by DataLakeRoot);
 	// zero values take smartfiles' defaults.
 	SmartFiles smartfiles.Options
+	// StateDir is the node's state folder; Smart Files refuses every path inside it
+	// (it replaces SmartFiles.StateDir). "" checks nothing.
+	StateDir string
 	// Skills are further skills to register; names must be unique.
 	Skills []Skill
 	// MaxConcurrent bounds running invocations (0 = DefaultMaxConcurrent); past it an
@@ -95,6 +98,9 @@ func New(opts Options) (*Registry, error) {
 	if opts.DataLakeRoot != "" {
 		sf := opts.SmartFiles
 		sf.Root = opts.DataLakeRoot
+		if opts.StateDir != "" {
+			sf.StateDir = opts.StateDir
+		}
 		s, err := NewSmartFiles(sf)
 		if err != nil {
 			return nil, fmt.Errorf("skills: smart_files: %w", err)

@@ -74,3 +74,41 @@ func TestSmartFilesThroughRegistry(t *testing.T) {
 		}
 	})
 }
+
+// TestFaultStateLakeOverlapSkillInvoke invokes smart_files through the registry with a
+// path inside the state folder: the answer is an invalid-input error naming the path,
+// and nothing is copied out of the folder.
+func TestFaultStateLakeOverlapSkillInvoke(t *testing.T) {
+	root := lakeRoot(t)
+	state := filepath.Join(root, "sovereign_state")
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(state, ".env"), []byte("BIZRA_BRIDGE_TOKEN=secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := newRegistry(t, skills.Options{DataLakeRoot: root, StateDir: state})
+	for _, tc := range []struct{ name, js, input string }{
+		{"organize copies the state folder", `{"operation":"organize","path":"sovereign_state","copy_mode":true,"dry_run":false}`, "path"},
+		{"merge the .env", `{"operation":"merge","paths":["sovereign_state/.env"],"output_path":"out.txt","dry_run":false}`, "paths"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var in map[string]any
+			if err := json.Unmarshal([]byte(tc.js), &in); err != nil {
+				t.Fatal(err)
+			}
+			inv, err := r.Invoke(context.Background(), "smart_files", in)
+			var ie *skills.InputError
+			if !errors.As(err, &ie) || ie.Input != tc.input || catalog.Lookup(err).Kind != catalog.InvalidInput || inv.Success {
+				t.Fatalf("%+v %v", inv, err)
+			}
+			if !strings.Contains(inv.ErrorText(), "'"+state) || !strings.Contains(inv.ErrorText(), "state folder") {
+				t.Fatalf("refusal %q does not name the path", inv.ErrorText())
+			}
+			ents, err := os.ReadDir(root)
+			if err != nil || len(ents) != 1 {
+				t.Fatalf("the lake changed: %v %v", ents, err)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/bizra/bizra/actors/fsguard"
 	"github.com/bizra/bizra/docs"
 )
 
@@ -24,6 +25,11 @@ func cmdInit(_ context.Context, a *app, args []string) int {
 	if fsf.NArg() > 0 {
 		fmt.Fprintf(a.stderr, "bizra init: unexpected argument %q\n", fsf.Arg(0))
 		return 2
+	}
+	// The node would refuse to start over these folders: say so before creating them.
+	if err := fsguard.CheckSeparate(*state, *lake); err != nil {
+		fmt.Fprintf(a.stderr, "bizra init: %v\n", err)
+		return 1
 	}
 	lines, err := initState(*state, *lake)
 	for _, l := range lines {

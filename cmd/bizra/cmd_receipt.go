@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/bizra/bizra/actors/receipt"
 )
@@ -22,17 +23,25 @@ func cmdReceiptVerify(_ context.Context, a *app, args []string) int {
 	env, state, envErr := newEnv(args, a.getenv)
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.String("state-dir", state, "state folder whose .env may hold BIZRA_RECEIPT_PRIVATE_KEY_HEX (BIZRA_STATE_DIR)")
-	asJSON := fs.Bool("json", false, "print {valid, reason} as JSON")
+	asJSON := fs.Bool("json", false, "print {valid, reason, key_id, alg} as JSON (key_id and alg are empty when the signature could not be checked)")
 	insecure := fs.Bool("insecure-test-keys", false, "accept a well-known test value of BIZRA_RECEIPT_PRIVATE_KEY_HEX")
 	var trusted stringList
-	fs.Var(&trusted, "trusted-key-id", "key id a valid receipt must be signed by (repeatable; default: any key the receipt carries)")
+	fs.Var(&trusted, "trusted-key-id", "key id (16 hex, as /v1/status identity.signer_key_id shows) a receipt must be signed by to pass; repeatable; without it any key the receipt carries passes")
 	pos, code := toolFlags(a, fs, args, "bizra receipt verify FILE|- [--json] [--trusted-key-id ID]... [--state-dir DIR]\n\n"+
+		"Prints the signing key id. With --trusted-key-id, exit 0 only for a receipt signed by one of those keys.\n"+
+		"Receipts are signed by the receipt key (derived from BIZRA_RECEIPT_PRIVATE_KEY_HEX), not by Node0's genesis\n"+
+		"identity key, so the genesis pin (BIZRA_GENESIS_PUBLIC_KEY) does not make a receipt trusted.\n"+
 		"Legacy hmac-sha256 receipts need the secret: BIZRA_RECEIPT_PRIVATE_KEY_HEX from the environment or <state>/.env.")
 	if code >= 0 {
 		return code
 	}
 	if len(pos) != 1 {
 		return toolUsage(a, cmd, "want exactly one FILE or - (stdin), got %d arguments", len(pos))
+	}
+	for _, id := range trusted {
+		if !isKeyID(id) {
+			return toolUsage(a, cmd, "invalid --trusted-key-id %q: want 16 lower-case hex characters (a receipt key id)", truncateArg(id))
+		}
 	}
 	opts := receipt.VerifyOptions{TrustedKeyIDs: trusted}
 	if envErr != nil {
@@ -50,10 +59,18 @@ func cmdReceiptVerify(_ context.Context, a *app, args []string) int {
 		return toolFail(a, cmd, err)
 	}
 	v := receipt.VerifyWith(bytes.TrimSpace(raw), opts)
+	if len(trusted) == 0 && envErr == nil {
+		if pin, ok := env.lookup("BIZRA_GENESIS_PUBLIC_KEY"); ok && pin != "" {
+			fmt.Fprintf(a.stderr, "bizra %s: note: BIZRA_GENESIS_PUBLIC_KEY pins Node0's genesis key, not the receipt signer; pass --trusted-key-id to require a signer\n", cmd)
+		}
+	}
 	if *asJSON {
-		if err := printJSON(a.stdout, v); err != nil {
+		if err := printJSON(a.stdout, receiptVerdict{Valid: v.Valid, Reason: v.Reason, KeyID: v.KeyID, Alg: v.Alg}); err != nil {
 			return toolFail(a, cmd, err)
 		}
+	} else if !v.Valid && v.KeyID != "" && len(trusted) > 0 {
+		fmt.Fprintf(a.stdout, "invalid: untrusted key %s: the signature is good but key_id %s is not one of --trusted-key-id %s\n",
+			v.KeyID, v.KeyID, strings.Join(trusted, ", "))
 	} else if v.Valid {
 		whose := ""
 		if !opts.Secret.IsZero() && (v.KeyID == receipt.NewEd25519Signer(opts.Secret).KeyID() ||
@@ -68,6 +85,36 @@ func cmdReceiptVerify(_ context.Context, a *app, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// receiptVerdict is `bizra receipt verify --json`: the verifier's {valid, reason} with
+// the key id and algorithm that signed the receipt.
+type receiptVerdict struct {
+	Valid  bool   `json:"valid"`
+	Reason string `json:"reason"`
+	KeyID  string `json:"key_id"`
+	Alg    string `json:"alg"`
+}
+
+// isKeyID reports whether s is a key id: 16 lower-case hex characters.
+func isKeyID(s string) bool {
+	if len(s) != 16 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// truncateArg shortens a bad argument for an error line.
+func truncateArg(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
 }
 
 // readReceiptDoc reads a receipt document from path ("-" is stdin), at most one byte

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -105,6 +106,19 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 	if err != nil {
 		return nil, nil, err
 	}
+	var genesisPin ed25519.PublicKey
+	if cfg.GenesisPublicKey != "" {
+		if genesisPin, err = genesis.ParsePublicKey(cfg.GenesisPublicKey); err != nil {
+			got := fmt.Sprintf("got %d characters", len(strings.TrimSpace(cfg.GenesisPublicKey)))
+			if len(strings.TrimSpace(cfg.GenesisPublicKey)) == 64 {
+				got = "got a value that is not hex"
+			}
+			return nil, nil, &configError{"invalid --genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY: want 64 hex characters (Node0's identity.public_key), " + got}
+		}
+		if cfg.Role != string(genesis.RoleNode0) {
+			log.Warn("--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY is ignored: only role node0 has a genesis", "role", cfg.Role)
+		}
+	}
 	fault, err := supervision.ParseFaultInjection(cfg.FaultInject)
 	if err != nil {
 		return nil, nil, &configError{fmt.Sprintf("invalid --fault-inject %q: %v", cfg.FaultInject, err)}
@@ -118,6 +132,7 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 	}
 	rt, err := core.New(core.Options{System: sys, Logger: log, Metrics: set, Version: version,
 		StateDir: cfg.StateDir, DataLake: cfg.DataLake, Role: cfg.Role, Inference: infCfg,
+		GenesisPublicKey: genesisPin, GenesisPinSource: "--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY",
 		InferenceOptions: inference.Options{MaxInFlight: cfg.LLMInFlight},
 		CacheEntries:     cfg.CacheEntries, CacheTTL: cfg.CacheTTL, Workers: cfg.Workers, Queue: cfg.Queue,
 		ReceiptSecret: secret, ReceiptMode: cfg.ReceiptMode,
@@ -243,7 +258,8 @@ func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set
 	state := cfg.StateDir
 	return bridge.New(bridge.Options{Logger: log, Metrics: set, Host: cfg.BridgeHost, Port: cfg.BridgePort,
 		Token: cfg.BridgeToken, SecretHex: cfg.ReceiptKeyHex, Role: cfg.Role, StateDir: state,
-		GenesisCheck: func() (bool, string) { return genesis.Validate(state) },
+		// The runtime's guard: the pin or recorded key, and swaps seen by maintenance.
+		GenesisCheck: rt.GenesisStatus,
 		MaxConns:     cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
 		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
 		Core: bridge.RuntimeCore{RT: rt}, Receipts: bridge.RuntimeReceipts{RT: rt}})

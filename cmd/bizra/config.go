@@ -16,6 +16,7 @@ type config struct {
 	env *envSource
 
 	StateDir, DataLake, Role string
+	GenesisPublicKey         string
 	APIHost                  string
 	APIPort                  int
 	APIKeys                  []string
@@ -107,6 +108,8 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	fs.StringVar(&c.StateDir, "state-dir", state, "state folder (BIZRA_STATE_DIR)")
 	fs.StringVar(&c.DataLake, "data-lake", env.str("BIZRA_DATA_LAKE_ROOT", "data-lake"), "data-lake root indexed for evidence (BIZRA_DATA_LAKE_ROOT)")
 	fs.StringVar(&c.Role, "role", env.str("BIZRA_NODE_ROLE", "node"), "node role: node or node0 (BIZRA_NODE_ROLE)")
+	fs.StringVar(&c.GenesisPublicKey, "genesis-public-key", env.str("BIZRA_GENESIS_PUBLIC_KEY", ""),
+		"hex Ed25519 public key Node0's genesis must be signed with (role node0); unset, the first validated key is recorded in <state>/trusted_genesis_key and a later change refuses start (BIZRA_GENESIS_PUBLIC_KEY)")
 	fs.StringVar(&c.LogLevel, "log-level", env.str("BIZRA_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&c.LogFormat, "log-format", env.str("BIZRA_LOG_FORMAT", "auto"), "log format: auto (text on a TTY, JSON otherwise), text, json")
 	entries, e := env.integer("BIZRA_CACHE_ENTRIES", 10000, -1, 10_000_000)

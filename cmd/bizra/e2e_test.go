@@ -43,6 +43,8 @@ type e2eOpts struct {
 	lake    map[string]string // extra data-lake files
 	noDocs  bool
 	backend string // OpenAI-compatible base URL of a mock backend
+	// state, when set, prepares the state folder before the runtime starts.
+	state func(t testing.TB, dir string)
 }
 
 func seedLake(t testing.TB, dir string, withDocs bool, extra map[string]string) {
@@ -94,6 +96,9 @@ func startE2EB(t testing.TB, o e2eOpts) *e2eNode {
 	co := o.core
 	co.System, co.Metrics, co.Version = sys, set, version
 	co.StateDir, co.DataLake, co.ReceiptSecret = filepath.Join(dir, "state"), lake, secret
+	if o.state != nil {
+		o.state(t, co.StateDir)
+	}
 	if o.backend != "" {
 		co.Inference = inference.Config{Backends: []inference.BackendConfig{{Name: "mock", Kind: inference.KindOpenAI, URL: o.backend, Model: "mock-small"}}}
 	}

@@ -12,6 +12,10 @@
 //   - node0_genesis.json: the Genesis document (pretty-printed; its bytes are not what
 //     is hashed).
 //   - genesis_hash.txt: the genesis hash in lower-case hex and a newline.
+//   - trusted_genesis_key (TrustFile): the identity public key a node0 trusts, in hex and
+//     a newline, mode 0600. A Guard with TrustOnFirstUse writes it (temp file, fsync,
+//     rename) at the first start that validates, or when a pin replaces it, and refuses a
+//     genesis signed by any other key with a *TrustError naming both key ids.
 //
 // # What is hashed
 //
@@ -62,6 +66,16 @@
 // within its bounds. Files are read without following symlinks and never past the limit.
 //
 // # Concurrency
+//
+// # Trust anchors at run time
+//
+// NewGuardWith validates at start against GuardOptions.TrustedPublicKey (a pin from
+// configuration) or, without one, the key in TrustFile (trust on first use). It then
+// anchors the genesis it validated (identity key and genesis hash): Check, run by the
+// maintenance loop, fails with a ReasonSwapped verdict when the files on disk hold
+// another genesis, even one that validates on its own with its own key file, and with
+// the validation reason when they were edited in place. IsThisNode says whether a
+// posted document is the anchored one.
 //
 // Every function is safe for concurrent use, and so are a Guard's methods (its last
 // result is swapped atomically; Refresh calls may overlap, the last to finish wins).

@@ -22,3 +22,15 @@ var (
 	// ErrMalformed is returned by Show and Load when the genesis file cannot be read as a genesis.
 	ErrMalformed = catalog.New(catalog.InvalidJSON, "GENESIS_MALFORMED", "Malformed genesis", "genesis: malformed genesis file")
 )
+
+// Sentinels of the trust anchors (pin and trust on first use).
+var (
+	// ErrInvalidPublicKey is returned by ParsePublicKey for a value that is not 64 hex
+	// characters (an Ed25519 public key).
+	ErrInvalidPublicKey = catalog.New(catalog.InvalidInput, "INVALID_GENESIS_PUBLIC_KEY", "Invalid genesis public key", "genesis: invalid public key")
+	// ErrUntrustedKey is wrapped by a *TrustError: the genesis is signed by a key other
+	// than the pinned or recorded one.
+	ErrUntrustedKey = catalog.New(catalog.Unavailable, "GENESIS_KEY_UNTRUSTED", "Node0 genesis key is not trusted", "genesis: untrusted genesis key")
+	// ErrTrustFile is returned when the trust file cannot be read, parsed or written.
+	ErrTrustFile = catalog.New(catalog.Internal, "", "", "genesis: trust file")
+)

@@ -42,3 +42,33 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsThisNode posts arbitrary documents to a node0 guard: nothing panics, and only
+// a document carrying the anchored genesis hash and key is this node's.
+func FuzzIsThisNode(f *testing.F) {
+	dir := filepath.Join(f.TempDir(), "state")
+	if _, err := Init(dir, "Fuzz Base", "Lab", ceremonyTime); err != nil {
+		f.Fatal(err)
+	}
+	own, err := os.ReadFile(filepath.Join(dir, GenesisFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	guard, err := NewGuardWith(GuardOptions{Role: RoleNode0, Dir: dir})
+	if err != nil {
+		f.Fatal(err)
+	}
+	w, _ := parse(own)
+	f.Add(own)
+	f.Add([]byte{})
+	f.Add([]byte(`{"version":"bizra-genesis-v1"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !guard.IsThisNode(data) {
+			return
+		}
+		g, _ := parse(data)
+		if g == nil || g.GenesisHash != w.GenesisHash || g.Identity.PublicKey != w.Identity.PublicKey || g.Signature != w.Signature {
+			t.Fatal("a different document was taken for this node's")
+		}
+	})
+}

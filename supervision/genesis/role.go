@@ -1,6 +1,7 @@
 package genesis
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -81,7 +82,7 @@ type Origin struct {
 // and hashes on every call (about a millisecond); hot paths use a Guard.
 func Snapshot(role Role, dir string) Origin {
 	if role == RoleNode0 {
-		if g, reason := validateSafe(dir); reason == ReasonOK {
+		if g, reason := validateSafe(dir, nil); reason == ReasonOK {
 			return node0Origin(g)
 		}
 	}
@@ -96,13 +97,13 @@ func node0Origin(g *Genesis) Origin {
 	}
 }
 
-func validateSafe(dir string) (g *Genesis, reason string) {
+func validateSafe(dir string, trusted ed25519.PublicKey) (g *Genesis, reason string) {
 	defer func() {
 		if r := recover(); r != nil {
 			g, reason = nil, "internal error while validating genesis"
 		}
 	}()
-	return validate(dir, Policy{})
+	return validate(dir, Policy{TrustedPublicKey: trusted})
 }
 
 // Summary is what `bizra genesis show` prints.
@@ -171,4 +172,18 @@ func Load(dir string) (Genesis, error) {
 		return Genesis{}, fmt.Errorf("%s: %s: %w", gpath, reason, ErrMalformed)
 	}
 	return *g, nil
+}
+
+// ReadDocument returns the raw bytes of dir's node0_genesis.json, within the same size
+// and symlink limits as Validate. A missing file is an error wrapping ErrNotFound, an
+// unreadable one ErrMalformed.
+func ReadDocument(dir string) ([]byte, error) {
+	data, _, prob := readRegular(filepath.Join(dir, GenesisFile), MaxGenesisBytes)
+	if prob != nil {
+		if prob.missing {
+			return nil, fmt.Errorf("%s: %w", prob.reason, ErrNotFound)
+		}
+		return nil, fmt.Errorf("%s: %w", prob.reason, ErrMalformed)
+	}
+	return data, nil
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/bizra/bizra/actors/fsguard"
 )
 
 // Internal reasons a path walk stops; rendered by (*lake).pathErr.
@@ -20,17 +22,40 @@ var (
 
 // lake is one invocation's handle on the data-lake root.
 type lake struct {
-	root string   // cleaned absolute root, as configured (shown in messages)
-	alt  string   // the root with symlinks resolved, when it differs
-	r    *os.Root // every file operation goes through it
+	root  string        // cleaned absolute root, as configured (shown in messages)
+	alt   string        // the root with symlinks resolved, when it differs
+	r     *os.Root      // every file operation goes through it
+	state fsguard.Guard // the node's state folder: never read or written
 }
 
-func openLake(root, alt string) (*lake, error) {
+func openLake(root, alt string, state fsguard.Guard) (*lake, error) {
 	r, err := os.OpenRoot(root)
 	if err != nil {
 		return nil, fail("The data lake root '%s' cannot be opened.", root)
 	}
-	return &lake{root: root, alt: alt, r: r}, nil
+	return &lake{root: root, alt: alt, r: r, state: state}, nil
+}
+
+// inState reports whether the root-relative path rel is the state folder or inside
+// it, as spelled under the root or under its resolved form, or once symlinks are
+// resolved.
+func (l *lake) inState(rel string) bool {
+	if l.state.Dir() == "" {
+		return false
+	}
+	if l.state.ContainsLexically(filepath.Join(l.root, rel)) ||
+		l.alt != "" && l.state.ContainsLexically(filepath.Join(l.alt, rel)) {
+		return true
+	}
+	return l.state.Contains(filepath.Join(l.root, rel))
+}
+
+// checkState refuses a path of input inside the state folder.
+func (l *lake) checkState(input, rel string) error {
+	if l.inState(rel) {
+		return badInput(input, fmt.Sprintf("Path '%s' is inside the node's state folder; smart_files never reads or writes it.", l.abs(rel)))
+	}
+	return nil
 }
 
 func (l *lake) close() { _ = l.r.Close() }
@@ -40,9 +65,21 @@ func (l *lake) traversal(p string) error {
 	return fail("Path '%s' is outside DATA_LAKE_ROOT '%s'. Traversal blocked.", p, l.root)
 }
 
-// rel maps a user path (absolute, or relative to the root) to a clean path relative
-// to the root ("." for the root itself), refusing anything outside it.
-func (l *lake) rel(p string) (string, error) {
+// rel maps the user path p of input (absolute, or relative to the root) to a clean
+// path relative to the root ("." for the root itself), refusing anything outside it
+// and anything inside the state folder.
+func (l *lake) rel(input, p string) (string, error) {
+	r, err := l.relRoot(p)
+	if err != nil {
+		return "", err
+	}
+	if err := l.checkState(input, r); err != nil {
+		return "", err
+	}
+	return r, nil
+}
+
+func (l *lake) relRoot(p string) (string, error) {
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(l.root, p)
 	}

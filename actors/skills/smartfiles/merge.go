@@ -28,7 +28,7 @@ type MergeResult struct {
 func (s *Skill) merge(ctx context.Context, l *lake, req request) (any, error) {
 	rels := make([]string, len(req.Paths))
 	for i, p := range req.Paths {
-		rel, err := l.rel(p)
+		rel, err := l.rel("paths", p)
 		if err != nil {
 			return nil, err
 		}
@@ -36,7 +36,7 @@ func (s *Skill) merge(ctx context.Context, l *lake, req request) (any, error) {
 	}
 	outRel := ""
 	if req.OutputPath != "" {
-		rel, err := l.rel(req.OutputPath)
+		rel, err := l.rel("output_path", req.OutputPath)
 		if err != nil {
 			return nil, err
 		}

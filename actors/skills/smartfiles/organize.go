@@ -36,13 +36,13 @@ type OrganizeResult struct {
 const maxReportedMoves = 50
 
 func (s *Skill) organize(ctx context.Context, l *lake, req request) (any, error) {
-	srcRel, err := l.rel(req.Path)
+	srcRel, err := l.rel("path", req.Path)
 	if err != nil {
 		return nil, err
 	}
 	tgtRel := srcRel
 	if req.TargetPath != "" {
-		if tgtRel, err = l.rel(req.TargetPath); err != nil {
+		if tgtRel, err = l.rel("target_path", req.TargetPath); err != nil {
 			return nil, err
 		}
 	}

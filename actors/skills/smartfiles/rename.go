@@ -34,7 +34,7 @@ type RenameResult struct {
 const maxReportedRenames = 100
 
 func (s *Skill) rename(ctx context.Context, l *lake, req request) (any, error) {
-	rel, err := l.rel(req.Path)
+	rel, err := l.rel("path", req.Path)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ type ScanResult struct {
 	Categories      map[string]CategoryStat `json:"categories"`
 	TopFiles        []FileStat              `json:"top_files"`
 	SkippedSymlinks int                     `json:"skipped_symlinks"`
+	SkippedState    int                     `json:"skipped_state,omitempty"` // sub-folders skipped because they are the state folder
 	Truncated       bool                    `json:"truncated"`
 	EntryLimit      int                     `json:"entry_limit"`
 	DepthLimitHit   bool                    `json:"depth_limit_hit,omitempty"`
@@ -55,7 +56,7 @@ type scanner struct {
 }
 
 func (s *Skill) scan(ctx context.Context, l *lake, req request) (any, error) {
-	rel, err := l.rel(req.Path)
+	rel, err := l.rel("path", req.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +121,10 @@ func (sc *scanner) entry(d *os.Root, rel string, depth int, e fs.DirEntry) error
 		sc.res.SkippedSymlinks++
 	case t.IsDir():
 		if !sc.req.Recursive {
+			return nil
+		}
+		if sc.l.inState(join(rel, e.Name())) {
+			sc.res.SkippedState++
 			return nil
 		}
 		if depth+1 >= sc.s.opts.MaxDepth {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/bizra/bizra/actors/fsguard"
 )
 
 // The skill's manifest.
@@ -40,11 +42,16 @@ type Options struct {
 	MaxMergeFiles int
 	// MaxMergeBytes bounds the total size of merge's inputs (0 = DefaultMaxMergeBytes).
 	MaxMergeBytes int64
+	// StateDir is the node's state folder: every path inside it (as given, or once
+	// symlinks are resolved) is refused with an *InputError, recursive scans skip it,
+	// and a Root inside it is refused by New. "" checks nothing.
+	StateDir string
 }
 
 // Skill is the smart_files skill over one data-lake root.
 type Skill struct {
 	root, alt string
+	state     fsguard.Guard
 	opts      Options
 	afterPlan func() // test hook: runs between plan and execution
 }
@@ -63,6 +70,13 @@ func New(opts Options) (*Skill, error) {
 	if err != nil || alt == root {
 		alt = ""
 	}
+	state, err := fsguard.NewGuard(opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("smartfiles: state folder %q: %w", opts.StateDir, err)
+	}
+	if state.Contains(root) {
+		return nil, fmt.Errorf("smartfiles: root %q is inside the state folder %q: %w", root, state.Dir(), ErrRoot)
+	}
 	if opts.MaxEntries <= 0 {
 		opts.MaxEntries = DefaultMaxEntries
 	}
@@ -76,7 +90,7 @@ func New(opts Options) (*Skill, error) {
 		opts.MaxMergeBytes = DefaultMaxMergeBytes
 	}
 	opts.Root = root
-	return &Skill{root: root, alt: alt, opts: opts}, nil
+	return &Skill{root: root, alt: alt, state: state, opts: opts}, nil
 }
 
 // Root returns the cleaned data-lake root.
@@ -93,7 +107,7 @@ func (s *Skill) Run(ctx context.Context, inputs map[string]any) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	l, err := openLake(s.root, s.alt)
+	l, err := openLake(s.root, s.alt, s.state)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bizra/bizra/actors/core"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/supervision/genesis"
+)
+
+// refusalLine returns the one stderr line `bizra <cmd>:` printed, failing when there
+// is not exactly one.
+func refusalLine(t *testing.T, stderr, cmd string) string {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(l, "bizra "+cmd+": ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("want one `bizra %s:` line, got %d in %q", cmd, len(lines), stderr)
+	}
+	return lines[0]
+}
+
+func runEnv(t *testing.T, state string) map[string]string {
+	t.Helper()
+	secret, err := receipt.GenerateSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"BIZRA_STATE_DIR": state, receipt.EnvKey: secret.RevealHex(),
+		"BIZRA_BRIDGE_TOKEN": strings.Repeat("t", 40), "BIZRA_API_PORT": "0", "BIZRA_BRIDGE_PORT": "0",
+		"BIZRA_LOG_LEVEL": "info"}
+}
+
+func ceremonyIn(t *testing.T, state string) genesis.Genesis {
+	t.Helper()
+	g, err := genesis.Init(state, "home", "lab", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func keyIDOf(t *testing.T, g genesis.Genesis) string {
+	t.Helper()
+	pub, err := hex.DecodeString(g.Identity.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return genesis.KeyID(pub)
+}
+
+// TestFaultGenesisTrustAnchorsRun starts `bizra run` (and the in-process `bizra
+// query`) over node0 folders whose genesis does not match the pin or the key recorded
+// on first use: each refuses in one line naming both key ids; a bad pin is a usage
+// error naming the variable.
+func TestFaultGenesisTrustAnchorsRun(t *testing.T) {
+	leakCheck(t)
+	x := t.TempDir()
+	other := ceremonyIn(t, filepath.Join(x, "other"))
+	otherID := keyIDOf(t, other)
+
+	t.Run("pin of another key", func(t *testing.T) {
+		state := filepath.Join(x, "pinned")
+		mine := ceremonyIn(t, state)
+		env := runEnv(t, state)
+		env["BIZRA_GENESIS_PUBLIC_KEY"] = other.Identity.PublicKey
+		r := runCLI(t, env, "run", "--role", "node0", "--data-lake", filepath.Join(x, "lake-pinned"))
+		wantCode(t, r, 1, "run with a pin of another key")
+		line := refusalLine(t, r.stderr, "run")
+		for _, s := range []string{"Node0 genesis key not trusted", "is signed by key id " + keyIDOf(t, mine),
+			"pins key id " + otherID, "--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY"} {
+			if !strings.Contains(line, s) {
+				t.Fatalf("refusal %q lacks %q", line, s)
+			}
+		}
+		// The flag overrides the variable.
+		r = runCLI(t, env, "run", "--role", "node0", "--genesis-public-key", "zz", "--data-lake", filepath.Join(x, "lake-pinned"))
+		wantCode(t, r, 2, "run with a malformed pin")
+		if line := refusalLine(t, r.stderr, "run"); !strings.Contains(line, "--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY") {
+			t.Fatalf("malformed pin refusal %q", line)
+		}
+	})
+
+	t.Run("trust on first use, then a new ceremony", func(t *testing.T) {
+		state := filepath.Join(x, "tofu")
+		first := ceremonyIn(t, state)
+		env := runEnv(t, state)
+		lake := filepath.Join(x, "lake-tofu")
+		// The first start records the key (an in-process query starts the runtime).
+		r := runCLI(t, env, "query", "--role", "node0", "--data-lake", lake, "--log-level", "info", "what is bizra?")
+		if r.code != 0 && r.code != 1 {
+			t.Fatalf("first query exit %d: %s", r.code, r.stderr)
+		}
+		rec, err := genesis.ReadTrustFile(state)
+		if err != nil || hex.EncodeToString(rec) != first.Identity.PublicKey {
+			t.Fatalf("trust file after the first start: %x %v", rec, err)
+		}
+		// A deliberate-looking but unannounced new ceremony with a new key.
+		for _, f := range []string{genesis.GenesisFile, genesis.HashFile, genesis.KeyFile} {
+			if err := os.Remove(filepath.Join(state, f)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		second := ceremonyIn(t, state)
+		r = runCLI(t, env, "run", "--role", "node0", "--data-lake", lake)
+		wantCode(t, r, 1, "run after the key changed")
+		line := refusalLine(t, r.stderr, "run")
+		for _, s := range []string{"Node0 genesis key changed", "signed by key id " + keyIDOf(t, second),
+			"key id " + keyIDOf(t, first) + " was recorded on first use", "delete " + filepath.Join(state, genesis.TrustFile),
+			"--genesis-public-key"} {
+			if !strings.Contains(line, s) {
+				t.Fatalf("refusal %q lacks %q", line, s)
+			}
+		}
+		// The deliberate reset: pass the new key as the pin; it replaces the record.
+		env["BIZRA_GENESIS_PUBLIC_KEY"] = second.Identity.PublicKey
+		r = runCLI(t, env, "query", "--role", "node0", "--data-lake", lake, "what is bizra?")
+		if r.code != 0 && r.code != 1 || strings.Contains(r.stderr, "not trusted") {
+			t.Fatalf("query with the new pin: exit %d: %s", r.code, r.stderr)
+		}
+		if rec, err := genesis.ReadTrustFile(state); err != nil || hex.EncodeToString(rec) != second.Identity.PublicKey {
+			t.Fatalf("trust file after the reset: %x %v", rec, err)
+		}
+	})
+}
+
+// TestFaultStateLakeOverlapRun refuses `bizra run` when the state folder and the data
+// lake contain one another, in one line naming both.
+func TestFaultStateLakeOverlapRun(t *testing.T) {
+	leakCheck(t)
+	for _, tc := range []struct {
+		name        string
+		state, lake func(x string) string
+		refused     bool
+	}{
+		{"state inside lake", func(x string) string { return filepath.Join(x, "lake", "sovereign_state") },
+			func(x string) string { return filepath.Join(x, "lake") }, true},
+		{"lake inside state", func(x string) string { return filepath.Join(x, "state") },
+			func(x string) string { return filepath.Join(x, "state", "lake") }, true},
+		{"same folder", func(x string) string { return filepath.Join(x, "both") },
+			func(x string) string { return filepath.Join(x, "both") }, true},
+		{"symlinked lake into state", func(x string) string { return filepath.Join(x, "state") },
+			func(x string) string {
+				if err := os.MkdirAll(filepath.Join(x, "state", "docs"), 0o700); err != nil {
+					panic(err)
+				}
+				if err := os.Symlink(filepath.Join(x, "state", "docs"), filepath.Join(x, "lake")); err != nil {
+					panic(err)
+				}
+				return filepath.Join(x, "lake")
+			}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := t.TempDir()
+			state, lake := tc.state(x), tc.lake(x)
+			if err := os.MkdirAll(state, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			env := runEnv(t, state)
+			ri := runCLI(t, env, "init", "--data-lake", lake, "--state-dir", state)
+			wantCode(t, ri, 1, "init over overlapping folders")
+			if line := refusalLine(t, ri.stderr, "init"); !strings.Contains(line, "'"+state+"'") {
+				t.Fatalf("init refusal %q", line)
+			}
+			r := runCLI(t, env, "run", "--data-lake", lake, "--state-dir", state)
+			wantCode(t, r, 1, "run over overlapping folders")
+			line := refusalLine(t, r.stderr, "run")
+			if !strings.Contains(line, "'"+state+"'") || !strings.Contains(line, "'"+lake+"'") || !strings.Contains(line, "overlap") &&
+				!strings.Contains(line, "same folder") {
+				t.Fatalf("refusal %q does not name %s and %s", line, state, lake)
+			}
+			if _, err := os.Stat(filepath.Join(state, "sel")); !os.IsNotExist(err) {
+				t.Fatalf("the ledger folder was created before the refusal: %v", err)
+			}
+		})
+	}
+}
+
+// TestVerifyGenesisThisNode posts this node0's genesis, another node0's and a
+// tampered one to POST /v1/verify/genesis.
+func TestVerifyGenesisThisNode(t *testing.T) {
+	otherDir := filepath.Join(t.TempDir(), "other")
+	ceremonyIn(t, otherDir)
+	n := startE2E(t, e2eOpts{noDocs: true, core: core.Options{Role: "node0"},
+		state: func(t testing.TB, dir string) {
+			if _, err := genesis.Init(dir, "home", "lab", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	read := func(dir string) string {
+		b, err := os.ReadFile(filepath.Join(dir, genesis.GenesisFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	mine := read(filepath.Join(n.dir, "state"))
+	for _, tc := range []struct {
+		name, body      string
+		valid, thisNode bool
+	}{
+		{"this node's genesis", mine, true, true},
+		{"another node0's valid genesis", read(otherDir), true, false},
+		{"this node's genesis tampered", strings.Replace(mine, `"name": "home"`, `"name": "hone"`, 1), false, false},
+		{"state folder (empty body)", "", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, b, _ := n.post(t, "/v1/verify/genesis", tc.body)
+			var v struct {
+				Valid    bool   `json:"valid"`
+				ThisNode *bool  `json:"this_node"`
+				Reason   string `json:"reason"`
+			}
+			if status != 200 || json.Unmarshal(b, &v) != nil || v.ThisNode == nil {
+				t.Fatalf("status %d body %s", status, b)
+			}
+			if v.Valid != tc.valid || *v.ThisNode != tc.thisNode {
+				t.Fatalf("valid %v this_node %v (%s), want %v %v", v.Valid, *v.ThisNode, v.Reason, tc.valid, tc.thisNode)
+			}
+		})
+	}
+	if !bytes.Contains([]byte(mine), []byte(`"name": "home"`)) {
+		t.Fatal("the tamper case did not change the document")
+	}
+}
