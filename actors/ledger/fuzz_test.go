@@ -50,7 +50,7 @@ func FuzzDecodeRecord(f *testing.F) {
 
 // FuzzDecodeBlock feeds arbitrary bytes to the sealed-block decoder.
 func FuzzDecodeBlock(f *testing.F) {
-	s, _, err := openStore(f.TempDir(), true, false)
+	s, _, err := openStore(f.TempDir(), true, false, false, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
