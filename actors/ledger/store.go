@@ -172,14 +172,19 @@ func openStore(dir string, readOnly, syncWrites, acceptLoss bool, fault func(op,
 			return nil, nil, fmt.Errorf("%w: zstd encoder: %w", ErrStorage, err)
 		}
 	}
+	// The witness is read before the segments: HEAD is written after the records it
+	// covers are on disk, so a reader racing a running node's flusher (sel verify) may
+	// see records past the witness, never a witness past the records.
+	w, werr := readWitness(dir)
 	sc, err := s.load()
 	if err != nil {
 		s.close()
 		return nil, nil, err
 	}
-	if sc.witness, err = readWitness(dir); err != nil {
-		sc.damage = &Damage{File: headName, Reason: err.Error()}
+	if werr != nil {
+		sc.damage = &Damage{File: headName, Reason: werr.Error()}
 	} else {
+		sc.witness = w
 		assess(sc)
 	}
 	if readOnly {
@@ -216,9 +221,10 @@ func (s *store) repair(sc *scanned, acceptLoss bool) error {
 	}
 	next, chain := sc.found()
 	w := witness{next: next, chain: chain}
-	if sc.witness != nil && d == nil {
-		w = *sc.witness
-	} else if sc.witness != nil {
+	switch {
+	case sc.witness != nil && (d == nil || d.accepted):
+		w = *sc.witness // keeps the accepted damage it records
+	case sc.witness != nil:
 		w.gen = sc.witness.gen
 	}
 	if err := s.openHead(w); err != nil {
