@@ -286,6 +286,27 @@ func TestSovereignQuery(t *testing.T) {
 			t.Fatalf("receipt: %s %+v", r.raw, e.receipts.last())
 		}
 	})
+	t.Run("episode", func(t *testing.T) {
+		r := c.call(req("sovereign_query", map[string]any{"query": "committed"}, nil))
+		ep, _ := r.Result["episode"].(map[string]any)
+		if r.Error != nil || ep["sequence"] != float64(7) || ep["hash"] != strings.Repeat("ab", 32) {
+			t.Fatalf("query = %s; want episode {7, ab…}", r.raw)
+		}
+		r = c.call(req("sovereign_query", map[string]any{"query": "what is bizra?"}, nil))
+		if v, ok := r.Result["episode"]; !ok || v != nil {
+			t.Fatalf("query without an episode = %s; want \"episode\":null", r.raw)
+		}
+	})
+	t.Run("storage unavailable", func(t *testing.T) {
+		r := c.call(req("sovereign_query", map[string]any{"query": "disk refuses"}, nil))
+		wantErr(t, r, CodeInternal, "STORAGE_UNAVAILABLE")
+		if r.Error.Message != "The experience ledger could not be written; nothing was recorded" || r.Result != nil {
+			t.Fatalf("storage failure = %s", r.raw)
+		}
+		if receiptOf(r)["status"] != ReceiptRejected {
+			t.Fatalf("receipt: %s", r.raw)
+		}
+	})
 	t.Run("catalog error", func(t *testing.T) {
 		r := c.call(req("sovereign_query", map[string]any{"query": "busy"}, nil))
 		wantErr(t, r, CodeBusy, "OVERLOADED")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
 )
 
@@ -38,6 +39,11 @@ func (f *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 		return query.Result{}, errFakeInternal
 	case "busy":
 		return query.Result{}, fmt.Errorf("admit: %w", errFakeOverloaded)
+	case "disk refuses":
+		return query.Result{}, fmt.Errorf("commit: %w", ledger.ErrStorageUnavailable)
+	case "committed":
+		return query.Result{QueryID: "q-2", Success: true, SNROK: true, Response: "recorded",
+			Detail: query.Detail{Episode: &query.EpisodeRef{Sequence: 7, Hash: strings.Repeat("ab", 32)}}}, nil
 	case "block":
 		select {
 		case <-f.release:

@@ -135,6 +135,14 @@ func queryRequest(params json.RawMessage) (query.Request, error) {
 	return req, nil
 }
 
+// queryResult is sovereign_query's result: the query result (core.md) plus
+// episode, {sequence, hash} of the ledger episode the answer committed, null when
+// none was (api.md, POST /v1/query).
+type queryResult struct {
+	*query.Result
+	Episode *query.EpisodeRef `json:"episode"`
+}
+
 func (b *Bridge) handleQuery(ctx context.Context, params json.RawMessage) (handlerOut, error) {
 	req, err := queryRequest(params)
 	if err != nil {
@@ -146,7 +154,7 @@ func (b *Bridge) handleQuery(ctx context.Context, params json.RawMessage) (handl
 	if err != nil {
 		return handlerOut{}, fmt.Errorf("sovereign_query: %w", err)
 	}
-	out, err := marshalOut(res)
+	out, err := marshalOut(queryResult{Result: &res, Episode: res.Detail.Episode})
 	if err == nil && !res.Success {
 		out.rejectReason = res.Detail.ErrorCode
 		if out.rejectReason == "" {

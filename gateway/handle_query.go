@@ -28,6 +28,9 @@ type QueryView struct {
 	Cached         bool            `json:"cached"`
 	GraphHash      string          `json:"graph_hash"`
 	Receipt        *receiptRefView `json:"receipt"`
+	// Episode is the ledger episode this answer committed, null when none was
+	// (rejected, not snr_ok, or a cache hit: a hit commits nothing of its own).
+	Episode *query.EpisodeRef `json:"episode"`
 }
 
 type qualityView struct {
@@ -93,6 +96,7 @@ func ViewOf(r *query.Result) QueryView {
 	if r.ReceiptID != "" {
 		v.Receipt = &receiptRefView{ReceiptID: r.ReceiptID, LeafHash: r.Detail.LeafHash, Status: r.Detail.ReceiptStatus}
 	}
+	v.Episode = r.Detail.Episode
 	return v
 }
 

@@ -161,5 +161,15 @@ func appendView(dst []byte, r *query.Result) []byte {
 		dst = canon.AppendString(dst, r.Detail.ReceiptStatus)
 		dst = append(dst, '}')
 	}
+	dst = append(dst, `,"episode":`...)
+	if ep := r.Detail.Episode; ep == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, `{"sequence":`...)
+		dst = strconv.AppendUint(dst, ep.Sequence, 10)
+		dst = append(dst, `,"hash":`...)
+		dst = canon.AppendString(dst, ep.Hash)
+		dst = append(dst, '}')
+	}
 	return append(dst, '}')
 }

@@ -21,6 +21,8 @@ func viewSamples() []query.Result {
 			Detail: query.Detail{Components: map[string]float64{"b": 0.5, "a": 1, "tiny": 1e-9, "big": 123456789},
 				Nodes: 4, Edges: 5, TotalMs: 1.5, OverheadMs: 0.25, BackendMs: 1e-8, LeafHash: "lh",
 				ReceiptStatus: "accepted", ErrorCode: "NO_EVIDENCE"}},
+		{QueryID: "q-2", Success: true, SNROK: true, Detail: query.Detail{
+			Episode: &query.EpisodeRef{Sequence: 1<<63 + 5, Hash: "ab\"12"}}},
 	}
 }
 

@@ -34,7 +34,13 @@ func (r *Runtime) Health() Health {
 		h.Status = "stopping"
 		return h
 	}
-	ledgerOK := r.ledger != nil && r.ledgerBootValid && r.ledger.Stats().Verified
+	// The ledger check fails while its writes fail (until a write succeeds again) and
+	// while its chain is not verified (damage found or accepted at start).
+	var ledgerOK bool
+	if r.ledger != nil {
+		st := r.ledger.Stats()
+		ledgerOK = r.ledgerBootValid && st.Verified && st.Writable
+	}
 	inf := r.inferenceCheck()
 	h.Checks["runtime"] = !r.escalated.Load()
 	h.Checks["ledger"] = ledgerOK
@@ -113,8 +119,16 @@ func (r *Runtime) Status(context.Context) map[string]any {
 	}
 	if r.ledger != nil {
 		st := r.ledger.Stats()
+		var writeErr, damage any
+		if st.WriteError != "" {
+			writeErr = st.WriteError
+		}
+		if d := r.ledger.Damage(); d != nil {
+			damage = map[string]any{"file": d.File, "offset": d.Offset, "sequence": d.Sequence}
+		}
 		doc["ledger"] = map[string]any{"episodes": st.Episodes, "chain_head": st.ChainHead,
-			"verified": st.Verified && r.ledgerBootValid, "segments": st.Segments, "disk_bytes": st.DiskBytes}
+			"verified": st.Verified && r.ledgerBootValid, "segments": st.Segments, "disk_bytes": st.DiskBytes,
+			"writable": st.Writable, "write_error": writeErr, "damage": damage}
 	}
 	if r.receipts != nil {
 		st := r.receipts.Stats()

@@ -75,6 +75,11 @@ type Options struct {
 	ReceiptBatchMax int
 	// SELMaxEpisodes is the experience-ledger retention (0 → the ledger's default).
 	SELMaxEpisodes int
+	// AcceptLedgerLoss starts over a ledger that lost or altered acknowledged episodes
+	// (ledger.Options.AcceptLoss); without it such a ledger fails the start with
+	// ledger.ErrLoss. LedgerFault injects ledger write failures (tests only).
+	AcceptLedgerLoss bool
+	LedgerFault      func(op, path string) error
 	// DenyPatterns are the safety gate's patterns; nil uses query.DefaultDenyPatterns.
 	DenyPatterns []string
 	// EnforceIhsan withholds answers whose verdict is REJECTED.
@@ -341,7 +346,7 @@ func (r *Runtime) startState(context.Context) error {
 func (r *Runtime) startLedger(ctx context.Context) error {
 	l, err := ledger.Open(ledger.Options{System: r.opts.System, Logger: r.log,
 		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes,
-		Props: r.faultProps(KindLedger)})
+		Props: r.faultProps(KindLedger), AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault})
 	if err != nil {
 		return err
 	}
@@ -356,6 +361,10 @@ func (r *Runtime) startLedger(ctx context.Context) error {
 	if !v.Valid {
 		r.log.Error("experience ledger chain failed verification on boot; serving degraded",
 			"first_bad_sequence", v.FirstBadSequence, "episodes", v.Episodes)
+	}
+	if d := l.Damage(); d != nil {
+		r.log.Warn("security event: started over an experience ledger that lost or altered acknowledged episodes",
+			"security_event", "sel_loss_accepted", "damage", d.String())
 	}
 	return nil
 }

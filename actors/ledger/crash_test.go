@@ -207,6 +207,8 @@ func childDiskFull(dir string) int {
 			fmt.Printf("%d %s\n", a.Sequence, a.EpisodeHash)
 		case errors.Is(err, ErrDiskFull):
 			fmt.Printf("FULL %v\n", err)
+			st := l.Stats()
+			fmt.Printf("STATS full %t %s\n", st.Writable, st.WriteError)
 			full = true
 		default:
 			fmt.Println("unexpected:", err)
@@ -229,6 +231,8 @@ func childDiskFull(dir string) int {
 		}
 		fmt.Printf("%d %s\n", a.Sequence, a.EpisodeHash)
 	}
+	st := l.Stats()
+	fmt.Printf("STATS after %t %s\n", st.Writable, st.WriteError)
 	if err := l.Shutdown(context.Background()); err != nil {
 		fmt.Println("shutdown:", err)
 		return 1
@@ -236,9 +240,10 @@ func childDiskFull(dir string) int {
 	return 0
 }
 
-// TestDiskFull: a write refused for space gives SEL_DISK_FULL, nothing acknowledged is
-// lost, and the ledger carries on once space returns.
-func TestDiskFull(t *testing.T) {
+// TestFaultLedgerDiskFullRlimit: a write the kernel refuses (RLIMIT_FSIZE: EFBIG) gives
+// SEL_DISK_FULL and marks the ledger not writable, nothing acknowledged is lost, the
+// ledger carries on once space returns, and the folder reopens without damage.
+func TestFaultLedgerDiskFullRlimit(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -252,9 +257,14 @@ func TestDiskFull(t *testing.T) {
 	}
 	acked := map[uint64]string{}
 	var fullLine string
+	var stats []string
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		if strings.HasPrefix(line, "FULL ") {
 			fullLine = line
+			continue
+		}
+		if s, ok := strings.CutPrefix(line, "STATS "); ok {
+			stats = append(stats, strings.TrimSpace(s))
 			continue
 		}
 		var seq uint64
@@ -266,6 +276,9 @@ func TestDiskFull(t *testing.T) {
 	}
 	if !strings.Contains(fullLine, "no space left for the ledger") || !strings.Contains(fullLine, "file too large") {
 		t.Errorf("disk-full error not clear: %q", fullLine)
+	}
+	if len(stats) != 2 || stats[0] != "full false SEL_DISK_FULL" || stats[1] != "after true" {
+		t.Errorf("stats lines %q; want not writable (SEL_DISK_FULL) while full, writable after", stats)
 	}
 	l, err := Open(Options{Dir: dir})
 	if err != nil {

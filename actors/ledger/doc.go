@@ -15,18 +15,38 @@
 //
 // # Storage
 //
-// Under Options.Dir: LOCK (flock, one writer per folder), anchor.json (after pruning),
-// seg-<first sequence>.log (the active segment, and closed ones not yet sealed) and
-// seg-<first sequence>.zst (sealed, zstd blocks with CRC-32C). Records carry a CRC-32C.
-// On open a torn tail of the active segment (a damaged record with nothing readable
-// after it) is cut; damage followed by readable records is corruption, kept on disk and
-// reported by Verify as the first sequence that cannot be read. A broken chain never
-// prevents opening. Retention (MaxEpisodes) drops the oldest episodes from memory at
-// once and deletes whole closed segments below the anchor, which is written first.
+// Under Options.Dir: LOCK (flock, one writer per folder), HEAD (the witness, below),
+// anchor.json (after pruning), seg-<first sequence>.log (the active segment, and closed
+// ones not yet sealed) and seg-<first sequence>.zst (sealed, zstd blocks with CRC-32C).
+// Records carry a CRC-32C. Retention (MaxEpisodes) drops the oldest episodes from
+// memory at once and deletes whole closed segments below the anchor, which is written
+// first.
 //
-// Limitation: after a power loss (not a process crash) a file system may leave a hole
-// of zeros inside the last unacknowledged batch with readable records after it; that
-// is reported as corruption at the hole instead of being cut.
+// # What was acknowledged, and tampering
+//
+// HEAD holds the next sequence and chain head of the last acknowledged batch, in two
+// alternating CRC-checked 512-byte slots; the flusher writes and fdatasyncs it after
+// the batch's segment fsync and before any reply (head.go). On open the folder is
+// checked against it (integrity.go): a damaged tail past the witness was never
+// acknowledged and is cut with a WARN; anything else is Damage (file, byte offset,
+// sequence, reason): an acknowledged record cut or damaged, records or segments
+// removed (the chain ends before the witness), a record that does not recompute or a
+// sequence gap, a chain head that differs from the witness (a tail rewritten with its
+// hashes recomputed), damage in the middle of a segment, or HEAD itself missing. A
+// read-only open (VerifyDir, `bizra sel verify`) reports Damage through Verify
+// (Valid false, FirstBadSequence, Verification.Damage); a writable Open refuses it
+// with ErrLoss unless Options.AcceptLoss, which cuts a damaged tail, re-anchors HEAD on
+// what is on disk, records the damage's sequence in HEAD (the same damage does not
+// refuse again; the chain keeps failing Verify while a gap remains) and reports the
+// ledger not verified for the life of the process.
+//
+// Limits: a forged record appended past the witness whose hashes all recompute is
+// indistinguishable from an episode written but not acknowledged (crash between the
+// segment fsync and the HEAD update) and is kept; the chain is unkeyed, so someone
+// who rewrites segments and HEAD consistently is not detected. After a power loss (not
+// a process crash) a file system may leave a hole of zeros inside the last
+// unacknowledged batch with readable records after it; that is reported as damage at
+// the hole instead of being cut.
 //
 // # Actor
 //
@@ -39,11 +59,14 @@
 //
 // Receive never touches the disk. The flusher goroutine is the single writer: it takes
 // every queued episode (group commit, up to MaxBatch), assigns sequences and hashes,
-// writes them with one write and one fsync, then sends each reply. Replies are in
-// sequence order. A failed write is cut back and its batch fails (nothing of it is
-// acknowledged); a failed fsync fails the batch and every later append with
-// SEL_STORAGE until the ledger is reopened. A maintenance goroutine seals closed
-// segments and prunes.
+// writes them with one write and one fsync, updates HEAD (one write and one
+// fdatasync), then sends each reply. Replies are in sequence order. A failed write,
+// fsync or HEAD update fails the whole batch (nothing of it is acknowledged): the
+// segment is cut back to its last acknowledged size and synced, and HEAD restored, so
+// the next batch can succeed once the disk accepts writes again; when the cut itself
+// fails, every later batch retries it first. Stats.Writable is false (WriteError the
+// code) from a failed batch until one succeeds, and sovereign_sel_write_errors_total
+// counts the failures. A maintenance goroutine seals closed segments and prunes.
 //
 // # Concurrency
 //

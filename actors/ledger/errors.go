@@ -32,6 +32,16 @@ var (
 	ErrTampered = catalog.New(catalog.InvalidInput, "SEL_CHAIN_BROKEN", "Experience ledger chain does not verify", "sel: chain does not verify")
 	// ErrCorrupt: a stored record or block fails its checksum or cannot be decoded.
 	ErrCorrupt = catalog.New(catalog.Internal, "SEL_CORRUPT", "", "sel: corrupt record")
+	// ErrLoss: the folder does not hold every acknowledged episode unaltered (an
+	// acknowledged record cut or rewritten, a segment removed, a chain that does not
+	// recompute, or the witness HEAD missing): a writable Open refuses it unless
+	// Options.AcceptLoss. The wrapped text names the file, byte offset and sequence.
+	ErrLoss = catalog.New(catalog.Unavailable, "SEL_LOSS", "Experience ledger lost or altered acknowledged episodes", "sel: acknowledged episodes lost or altered")
+	// ErrStorageUnavailable is what a query answers when its episode could not be
+	// written (any storage failure of an append): 503, nothing cached, committed or
+	// claimed.
+	ErrStorageUnavailable = catalog.New(catalog.Unavailable, "STORAGE_UNAVAILABLE",
+		"The experience ledger could not be written; nothing was recorded", "sel: episode not written")
 )
 
 // sentinelOf maps the public code carried by an AppendFailed reply back to its sentinel.

@@ -57,6 +57,17 @@ type Options struct {
 	// Props, when set, adjusts the ledger actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
+	// AcceptLoss lets a writable Open proceed over damage (acknowledged episodes lost
+	// or altered, see Damage) instead of failing with ErrLoss: the loss is logged as a
+	// security event, the witness is re-anchored on what is on disk (and remembers the
+	// damage, so the same damage does not refuse a later start), and the ledger
+	// reports itself not verified for the life of this process (and for as long as its
+	// chain does not recompute).
+	AcceptLoss bool
+	// Fault, when set, is asked before each write, fsync and truncate of the ledger's
+	// files with the operation ("write", "fsync", "truncate") and the path; a non-nil
+	// error fails that operation as the disk would. Tests only; nil in production.
+	Fault func(op, path string) error
 }
 
 // Verification is the result of recomputing the chain.
@@ -65,6 +76,9 @@ type Verification struct {
 	Episodes         int     `json:"episodes"`
 	ChainHead        string  `json:"chain_head"`
 	FirstBadSequence *uint64 `json:"first_bad_sequence"`
+	// Damage names the file, byte offset and sequence of what was found lost or
+	// altered when the folder was opened (nil when nothing was). Not in the API view.
+	Damage *Damage `json:"-"`
 }
 
 // Stats is the ledger's health summary.
@@ -75,6 +89,10 @@ type Stats struct {
 	Verified  bool   `json:"verified"` // the last verification (boot or Verify) passed
 	Segments  int    `json:"segments"`
 	DiskBytes int64  `json:"disk_bytes"`
+	// Writable is false from a failed write or fsync until a batch is written again;
+	// WriteError is then the public code of the failure (SEL_DISK_FULL, ...).
+	Writable   bool   `json:"writable"`
+	WriteError string `json:"write_error,omitempty"`
 }
 
 // Page is a page of episodes, newest first.
@@ -120,6 +138,11 @@ type Ledger struct {
 	mValid    *metrics.Gauge
 	mCommit   *metrics.PrometheusHistogram
 	mFsyncs   *metrics.Counter
+	mWriteErr *metrics.Counter
+
+	// writeErr is the public code of the last failed batch, nil once one succeeds.
+	writeErr atomic.Pointer[string]
+	damage   *Damage // found at open (see Damage); read-only after open
 
 	mu sync.RWMutex // mu guards the following fields
 	// eps holds the retained episodes in sequence order.
@@ -197,13 +220,29 @@ func open(opts Options, readOnly bool) (*Ledger, error) {
 	if l.maxBatch <= 0 {
 		l.maxBatch = DefaultMaxBatch
 	}
-	st, sc, err := openStore(opts.Dir, readOnly, !opts.NoSync)
+	st, sc, err := openStore(opts.Dir, readOnly, !opts.NoSync, opts.AcceptLoss, opts.Fault)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", opts.Dir, err)
 	}
 	l.st = st
-	if sc.torn > 0 {
-		l.log.Warn("sel torn tail", "bytes", sc.torn, "cut", !readOnly)
+	if sc.torn > 0 && (sc.damage == nil || sc.cut) {
+		l.log.Warn("sel torn tail (never acknowledged)", "file", sc.tornAt.file, "offset", sc.tornAt.off, "bytes", sc.torn, "cut", sc.cut)
+	}
+	if d := sc.damage; d != nil {
+		l.damage = d
+		switch {
+		case readOnly:
+		case d.accepted:
+			l.log.Warn("sel damage accepted earlier (the chain still does not verify)", "security_event", "sel_loss_accepted",
+				"file", d.File, "offset", d.Offset, "sequence", d.Sequence, "reason", d.Reason)
+		default:
+			l.log.Warn("sel acknowledged episodes lost or altered; accepted, witness re-anchored", "security_event", "sel_loss_accepted",
+				"file", d.File, "offset", d.Offset, "sequence", d.Sequence, "reason", d.Reason)
+		}
+		if sc.bad == nil || d.Sequence < *sc.bad {
+			s := d.Sequence
+			sc.bad = &s
+		}
 	}
 	l.anchor = sc.anchor
 	if sc.anchor != nil {
@@ -221,6 +260,7 @@ func open(opts Options, readOnly bool) (*Ledger, error) {
 	l.mCommit = opts.Metrics.GetOrCreatePrometheusHistogramExt("sovereign_sel_commit_seconds",
 		[]float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})
 	l.mFsyncs = opts.Metrics.GetOrCreateCounter("sovereign_sel_fsyncs_total")
+	l.mWriteErr = opts.Metrics.GetOrCreateCounter("sovereign_sel_write_errors_total")
 	v := l.Verify() // full chain, before retention drops anything from memory
 	if !v.Valid {
 		l.log.Error("sel chain does not verify", "first_bad_sequence", *v.FirstBadSequence)
@@ -383,12 +423,19 @@ func (l *Ledger) commitBatch(batch []pending, buf []byte) []byte {
 		l.mFsyncs.Inc()
 	}
 	if err != nil {
-		l.log.Error("sel write failed", "first_sequence", first, "episodes", len(sealed), "err", err)
+		l.mWriteErr.Inc()
+		code := codeOf(err)
+		l.writeErr.Store(&code)
+		l.log.Error("sel write failed; nothing of the batch acknowledged", "first_sequence", first, "episodes", len(sealed),
+			"broken", l.st.broken != nil, "err", err)
 		f := failed(err)
 		for _, p := range owners {
 			l.reply(p.sender, f)
 		}
 		return buf
+	}
+	if l.writeErr.Swap(nil) != nil {
+		l.log.Info("sel writes succeed again", "first_sequence", first)
 	}
 	l.mu.Lock()
 	for _, ep := range sealed {
@@ -405,7 +452,8 @@ func (l *Ledger) commitBatch(batch []pending, buf []byte) []byte {
 	}
 	if l.st.activeSize >= l.opts.SegmentBytes {
 		if err := l.st.roll(last + 1); err != nil {
-			l.log.Warn("sel segment roll failed", "err", err)
+			l.mWriteErr.Inc()
+			l.log.Warn("sel segment roll failed (appends continue in the current segment)", "err", err)
 		} else {
 			pruned = true
 		}
@@ -606,6 +654,7 @@ func (l *Ledger) Verify() Verification {
 	if bad != nil {
 		v.Valid, v.FirstBadSequence = false, bad
 	}
+	v.Damage = l.damage
 	l.mu.Lock()
 	l.verified = v.Valid
 	l.mu.Unlock()
@@ -622,5 +671,13 @@ func (l *Ledger) Stats() Stats {
 	segs, bytes := l.st.diskStats()
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return Stats{Episodes: len(l.eps), Committed: l.next, ChainHead: l.head, Verified: l.verified, Segments: segs, DiskBytes: bytes}
+	st := Stats{Episodes: len(l.eps), Committed: l.next, ChainHead: l.head, Verified: l.verified, Segments: segs,
+		DiskBytes: bytes, Writable: !l.readOnly}
+	if c := l.writeErr.Load(); c != nil {
+		st.Writable, st.WriteError = false, *c
+	}
+	return st
 }
+
+// Damage is what was found lost or altered when the folder was opened (nil: nothing).
+func (l *Ledger) Damage() *Damage { return l.damage }

@@ -406,8 +406,12 @@ func TestSealedSegmentsAndFlippedByte(t *testing.T) {
 	if *v.FirstBadSequence != firstSeq {
 		t.Errorf("first bad sequence %d; want %d (segment %s)", *v.FirstBadSequence, firstSeq, filepath.Base(target))
 	}
-	// A broken ledger still opens for writing, reports it, and keeps appending.
-	l2 := startLedger(t, Options{Dir: dir})
+	// A broken ledger refuses a writable open, naming the file; accepted, it opens,
+	// reports it, and keeps appending.
+	if _, err := Open(Options{Dir: dir}); !errors.Is(err, ErrLoss) || !strings.Contains(err.Error(), filepath.Base(target)) {
+		t.Fatalf("writable open of a damaged ledger: %v; want ErrLoss naming %s", err, filepath.Base(target))
+	}
+	l2 := startLedger(t, Options{Dir: dir, AcceptLoss: true})
 	if v := l2.Verify(); v.Valid || *v.FirstBadSequence != firstSeq {
 		t.Errorf("writable open verify %+v", v)
 	}
@@ -498,7 +502,10 @@ func TestCorruptionMidActiveSegmentIsReported(t *testing.T) {
 	_, n1, _ := decodeRecord(b[n0:])
 	b[n0+n1+recordHeader+5] ^= 1 // inside episode 2's payload
 	os.WriteFile(path, b, 0o640)
-	l := startLedger(t, Options{Dir: dir})
+	if _, err := Open(Options{Dir: dir}); !errors.Is(err, ErrLoss) || !strings.Contains(err.Error(), fmt.Sprintf("offset %d sequence 2", n0+n1)) {
+		t.Fatalf("writable open: %v; want ErrLoss at offset %d sequence 2", err, n0+n1)
+	}
+	l := startLedger(t, Options{Dir: dir, AcceptLoss: true})
 	v := l.Verify()
 	if v.Valid || *v.FirstBadSequence != 2 {
 		t.Errorf("got %+v; want invalid at 2", v)

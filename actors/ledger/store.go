@@ -49,19 +49,41 @@ func segName(first uint64, ext string) string {
 	return fmt.Sprintf("%s%020d%s", segPrefix, first, ext)
 }
 
+// loc is where a record lives: its segment file (base name) and byte offset (for a
+// sealed segment, the offset of its block).
+type loc struct {
+	file string
+	off  int64
+}
+
 // scanned is what opening a folder found.
 type scanned struct {
 	anchor *anchor
 	eps    []Episode
+	locs   []loc   // locs[i] is where eps[i] was read
 	bad    *uint64 // first sequence that could not be read
-	reason string  // why (for logs)
-	torn   int64   // bytes cut (or, read-only, ignored) from the active segment's tail
+	badAt  loc
+	badWhy string // what is wrong there
+	reason string // where and why (for logs)
+	// A damaged tail of the active segment with nothing readable after it: torn
+	// bytes from tornAt.off, where sequence tornSeq would have started.
+	torn    int64
+	tornAt  loc
+	tornSeq uint64
+	// cut is true once the torn tail was cut (a writable open, when it was not
+	// acknowledged or the loss was accepted).
+	cut bool
+	// witness is HEAD (nil when missing); damage what assess found.
+	witness *witness
+	damage  *Damage
+	end     loc // the last segment file and its size
 }
 
-func (sc *scanned) markBad(seq uint64, reason string) {
+func (sc *scanned) markBad(seq uint64, at loc, why string) {
 	if sc.bad == nil || seq < *sc.bad {
 		s := seq
-		sc.bad, sc.reason = &s, reason
+		sc.bad, sc.badAt, sc.badWhy = &s, at, why
+		sc.reason = fmt.Sprintf("segment %s offset %d: %s", at.file, at.off, why)
 	}
 }
 
@@ -72,6 +94,8 @@ type store struct {
 	readOnly bool
 	sync     bool
 	lock     *os.File
+	// fault, when set, is asked before each write, fsync and truncate (tests).
+	fault func(op, path string) error
 
 	enc *zstd.Encoder
 	dec *zstd.Decoder
@@ -82,8 +106,18 @@ type store struct {
 
 	// Owned by the flusher goroutine (or Open/Import before Start).
 	active     *os.File
-	activeSize int64
-	poisoned   error
+	activeSize int64 // bytes of the active segment that are durable and acknowledged
+	head       *headFile
+	// broken is set when a failed batch could not be cut back (or the witness not
+	// restored): the next batch first retries the repair and fails while it fails.
+	broken error
+}
+
+func (s *store) inject(op, path string) error {
+	if s.fault == nil {
+		return nil
+	}
+	return s.fault(op, path)
 }
 
 // classify maps an I/O error to its sentinel.
@@ -101,13 +135,14 @@ func ioErr(op, path string, err error) error {
 	return fmt.Errorf("%w: %s %s: %w", classify(err), op, path, err)
 }
 
-// openStore opens (writable: creates, locks and repairs) the folder and reads every
-// record after the anchor.
-func openStore(dir string, readOnly, syncWrites bool) (*store, *scanned, error) {
+// openStore opens (writable: creates, locks and repairs) the folder, reads every
+// record after the anchor and checks them against the witness (assess). A writable
+// open with damage fails with ErrLoss unless acceptLoss.
+func openStore(dir string, readOnly, syncWrites, acceptLoss bool, fault func(op, path string) error) (*store, *scanned, error) {
 	if dir == "" {
 		return nil, nil, fmt.Errorf("%w: empty ledger folder", ErrInvalidEpisode)
 	}
-	s := &store{dir: dir, readOnly: readOnly, sync: syncWrites}
+	s := &store{dir: dir, readOnly: readOnly, sync: syncWrites, fault: fault}
 	if !readOnly {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, nil, ioErr("create folder", dir, err)
@@ -137,18 +172,70 @@ func openStore(dir string, readOnly, syncWrites bool) (*store, *scanned, error) 
 			return nil, nil, fmt.Errorf("%w: zstd encoder: %w", ErrStorage, err)
 		}
 	}
+	// The witness is read before the segments: HEAD is written after the records it
+	// covers are on disk, so a reader racing a running node's flusher (sel verify) may
+	// see records past the witness, never a witness past the records.
+	w, werr := readWitness(dir)
 	sc, err := s.load()
 	if err != nil {
 		s.close()
 		return nil, nil, err
 	}
-	if !readOnly {
-		if err := s.openActive(sc); err != nil {
-			s.close()
-			return nil, nil, err
-		}
+	if werr != nil {
+		sc.damage = &Damage{File: headName, Reason: werr.Error()}
+	} else {
+		sc.witness = w
+		assess(sc)
+	}
+	if readOnly {
+		return s, sc, nil
+	}
+	if err := s.repair(sc, acceptLoss); err != nil {
+		s.close()
+		return nil, nil, err
+	}
+	if err := s.openActive(sc); err != nil {
+		s.close()
+		return nil, nil, err
 	}
 	return s, sc, nil
+}
+
+// repair cuts a torn tail that was never acknowledged, refuses damage (ErrLoss) unless
+// acceptLoss, and opens the witness (re-anchored on what was found after an accepted
+// loss).
+func (s *store) repair(sc *scanned, acceptLoss bool) error {
+	d := sc.damage
+	if d != nil && !d.accepted && !acceptLoss {
+		return fmt.Errorf("%w: %s", ErrLoss, d)
+	}
+	if sc.torn > 0 && (d == nil || d.accepted || acceptLoss || sc.witness == nil || sc.tornSeq >= sc.witness.next) {
+		path := filepath.Join(s.dir, sc.tornAt.file)
+		if err := os.Truncate(path, sc.tornAt.off); err != nil {
+			return ioErr("truncate torn tail of", path, err)
+		}
+		if seg := s.segs[len(s.segs)-1]; !seg.sealed {
+			seg.size = sc.tornAt.off
+		}
+		sc.cut = true
+	}
+	next, chain := sc.found()
+	w := witness{next: next, chain: chain}
+	switch {
+	case sc.witness != nil && (d == nil || d.accepted):
+		w = *sc.witness // keeps the accepted damage it records
+	case sc.witness != nil:
+		w.gen = sc.witness.gen
+	}
+	if err := s.openHead(w); err != nil {
+		return err
+	}
+	if d != nil && !d.accepted {
+		// An accepted loss: the witness now stands on what is on disk, and remembers the
+		// damage so that the same damage does not refuse the next start.
+		return s.setAccepted(next, chain, d.Sequence+1)
+	}
+	return nil
 }
 
 // load lists and reads the segments.
@@ -221,18 +308,26 @@ func (s *store) load() (*scanned, error) {
 		if err != nil {
 			return nil, err
 		}
+		if lastSeg {
+			ext := logExt
+			if seg.sealed {
+				ext = zstExt
+			}
+			sc.end = loc{segName(seg.first, ext), seg.size}
+		}
 	}
 	return sc, nil
 }
 
-// take records one decoded episode of seg.
-func (sc *scanned) take(seg *segment, e Episode, next *uint64) {
+// take records one decoded episode of seg, read at at.
+func (sc *scanned) take(seg *segment, e Episode, at loc, next *uint64) {
 	seg.count++
 	seg.last, seg.lastChain = e.Sequence, e.ChainHash
 	if sc.anchor != nil && e.Sequence <= sc.anchor.Sequence {
 		return // in the pruned prefix of a partly pruned segment
 	}
 	sc.eps = append(sc.eps, e)
+	sc.locs = append(sc.locs, at)
 	*next = e.Sequence + 1
 }
 
@@ -243,28 +338,24 @@ func (s *store) readLog(seg *segment, sc *scanned, next *uint64, active bool) er
 		return ioErr("read", path, err)
 	}
 	seg.size = int64(len(b))
+	name := filepath.Base(path)
 	off := 0
 	for off < len(b) {
 		e, n, err := decodeRecord(b[off:])
 		if err == nil {
-			sc.take(seg, e, next)
+			sc.take(seg, e, loc{name, int64(off)}, next)
 			off += n
 			continue
 		}
 		resume := nextRecordAt(b, off+1)
 		if resume < 0 && active {
-			// Torn tail: nothing readable follows. It was never acknowledged.
-			sc.torn = int64(len(b) - off)
-			if !s.readOnly {
-				if err := os.Truncate(path, int64(off)); err != nil {
-					return ioErr("truncate torn tail of", path, err)
-				}
-				seg.size = int64(off)
-			}
+			// Torn tail: nothing readable follows. Whether it was acknowledged is for
+			// assess to say (against the witness); repair cuts it when it was not.
+			sc.torn, sc.tornAt, sc.tornSeq = int64(len(b)-off), loc{name, int64(off)}, *next
 			return nil
 		}
 		seg.damaged = true
-		sc.markBad(*next, fmt.Sprintf("segment %s offset %d: %v", filepath.Base(path), off, err))
+		sc.markBad(*next, loc{name, int64(off)}, err.Error())
 		if resume < 0 {
 			return nil
 		}
@@ -280,33 +371,34 @@ func (s *store) readSealed(seg *segment, sc *scanned, next *uint64) error {
 		return ioErr("read", path, err)
 	}
 	seg.size = int64(len(b))
-	bad := func(reason string) {
+	name := filepath.Base(path)
+	bad := func(at int, why string) {
 		seg.damaged = true
-		sc.markBad(*next, fmt.Sprintf("segment %s: %s", filepath.Base(path), reason))
+		sc.markBad(*next, loc{name, int64(at)}, why)
 	}
 	if len(b) < len(sealedHeader) || string(b[:len(sealedHeader)]) != sealedHeader {
-		bad("bad header")
+		bad(0, "bad header")
 		return nil
 	}
 	off := len(sealedHeader)
 	for off < len(b) {
 		raw, n, err := s.decodeBlock(b[off:])
 		if n == 0 {
-			bad(fmt.Sprintf("offset %d: %v", off, err))
+			bad(off, err.Error())
 			return nil
 		}
 		off += n
 		if err != nil {
-			bad(fmt.Sprintf("offset %d: %v", off-n, err))
+			bad(off-n, err.Error())
 			continue
 		}
 		for r := 0; r < len(raw); {
 			e, m, err := decodeRecord(raw[r:])
 			if err != nil {
-				bad(fmt.Sprintf("record in block at %d: %v", off-n, err))
+				bad(off-n, "record in block: "+err.Error())
 				break
 			}
-			sc.take(seg, e, next)
+			sc.take(seg, e, loc{name, int64(off - n)}, next)
 			r += m
 		}
 	}
@@ -409,31 +501,47 @@ func (s *store) syncDir() error {
 	return nil
 }
 
-// writeBatch appends encoded records (sequences first..last) to the active segment and
-// fsyncs it. On a failed write the segment is cut back to where it was; a failed
-// fsync poisons the store (the kernel may have dropped the dirty pages).
-// It reports whether an fsync was issued.
+// writeBatch appends encoded records (sequences first..last) to the active segment,
+// fsyncs it and then writes the witness (HEAD) for last. Any failure cuts the segment
+// back to the last acknowledged offset and restores the witness (rollback), so the
+// files stay consistent and a later batch can succeed once the disk accepts writes
+// again; when even that fails the store is broken and each later batch first retries
+// the rollback. It reports whether a segment fsync was issued.
 func (s *store) writeBatch(buf []byte, first, last uint64, lastChain string) (synced bool, err error) {
-	if s.poisoned != nil {
-		return false, s.poisoned
-	}
 	if s.active == nil {
 		return false, fmt.Errorf("%w: no active segment", ErrStorage)
 	}
-	path := s.active.Name()
-	if _, werr := s.active.Write(buf); werr != nil {
-		err = ioErr("write", path, werr)
-		if terr := s.active.Truncate(s.activeSize); terr != nil {
-			s.poisoned = fmt.Errorf("%w: cut back after failed write: %w", ErrStorage, terr)
+	if s.broken != nil {
+		if rerr := s.rollback(); rerr != nil {
+			return false, fmt.Errorf("%w (earlier: %w)", rerr, s.broken)
 		}
-		return false, err
+		s.broken = nil
+	}
+	path := s.active.Name()
+	fail := func(e error) (bool, error) {
+		if rerr := s.rollback(); rerr != nil {
+			s.broken = rerr
+		}
+		return synced, e
+	}
+	if werr := s.inject("write", path); werr != nil {
+		return fail(ioErr("write", path, werr))
+	}
+	if _, werr := s.active.Write(buf); werr != nil {
+		return fail(ioErr("write", path, werr))
 	}
 	if s.sync {
-		if serr := s.active.Sync(); serr != nil {
-			err = ioErr("fsync", path, serr)
-			s.poisoned = err
-			return false, err
+		synced = true
+		serr := s.inject("fsync", path)
+		if serr == nil {
+			serr = s.active.Sync()
 		}
+		if serr != nil {
+			return fail(ioErr("fsync", path, serr))
+		}
+	}
+	if herr := s.writeHead(last+1, lastChain); herr != nil {
+		return fail(herr)
 	}
 	s.activeSize += int64(len(buf))
 	s.mu.Lock()
@@ -441,7 +549,27 @@ func (s *store) writeBatch(buf []byte, first, last uint64, lastChain string) (sy
 	seg.count += int(last - first + 1)
 	seg.last, seg.lastChain, seg.size = last, lastChain, s.activeSize
 	s.mu.Unlock()
-	return s.sync, nil
+	return synced, nil
+}
+
+// rollback cuts the active segment back to its acknowledged size (and syncs the cut)
+// and puts the last durable witness back.
+func (s *store) rollback() error {
+	path := s.active.Name()
+	err := s.inject("truncate", path)
+	if err == nil {
+		err = s.active.Truncate(s.activeSize)
+	}
+	if err == nil && s.sync {
+		err = s.active.Sync()
+	}
+	if err != nil {
+		return fmt.Errorf("%w: cut back %s to %d bytes after a failed write: %w", classify(err), path, s.activeSize, err)
+	}
+	if err := s.restoreHead(); err != nil {
+		return err
+	}
+	return nil
 }
 
 // roll closes the active segment (already fsynced) and starts seg-<next>.log.
@@ -596,6 +724,10 @@ func (s *store) diskStats() (segments int, bytes int64) {
 
 func (s *store) close() error {
 	var err error
+	if s.head != nil {
+		_ = s.head.f.Close()
+		s.head = nil
+	}
 	if s.active != nil {
 		err = s.active.Close()
 		s.active = nil

@@ -139,6 +139,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 			hit.QueryID, hit.Cached = qid, true
 			hit.UserID = req.UserID
 			hit.Detail.BackendMs, hit.Detail.TokensUsed = 0, 0
+			hit.Detail.Episode = nil // a cache hit commits no episode of its own
 			e.finish(&hit, &req, start, Completion{Success: hit.Success, Cached: true, SNR: hit.SNRScore,
 				Ihsan: hit.IhsanScore, CacheConsult: true, CacheHit: true, Validated: hit.Validated, Passed: hit.ValidationPassed})
 			return hit, nil

@@ -93,4 +93,15 @@ type Detail struct {
 	ReceiptStatus string
 	ErrorCode     string // UPPER_SNAKE code of Error, "" on success
 	Gate          string // the pre-flight gate that rejected the query, if any
+	// Episode is the experience-ledger episode this answer committed (durably, before
+	// the reply); nil when none was: rejected, not snr_ok, no ledger, or a cache hit
+	// (which commits nothing new; the engine clears the original's episode).
+	Episode *EpisodeRef
+}
+
+// EpisodeRef names a committed episode: its sequence and episode_hash (the key of
+// GET /v1/sel/episodes/{episode_hash}). JSON: {"sequence", "hash"}.
+type EpisodeRef struct {
+	Sequence uint64 `json:"sequence"`
+	Hash     string `json:"hash"`
 }

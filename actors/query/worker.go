@@ -46,7 +46,7 @@ func (d *Done) Err() error {
 	if d.Code == "" {
 		return nil
 	}
-	for _, s := range []*catalog.Error{ErrTimeout, ErrWorkerRestarted, ErrStopped, ErrOverloaded} {
+	for _, s := range []*catalog.Error{ErrTimeout, ErrWorkerRestarted, ErrStopped, ErrOverloaded, ledger.ErrStorageUnavailable} {
 		if s.Code() == d.Code {
 			return s
 		}
@@ -481,14 +481,26 @@ func (w *worker) commit(ctx actor.Context, j *job) {
 			switch a := res.(type) {
 			case *ledger.Appended:
 				r.ClaimTags = append(r.ClaimTags, "sel:"+a.EpisodeHash[:16])
+				r.Detail.Episode = &EpisodeRef{Sequence: a.Sequence, Hash: a.EpisodeHash}
 			case *ledger.AppendFailed:
-				w.opts.Logger.Error("commit episode", "query_id", qid, "err", a.Err())
+				// Not recorded, so not a success: nothing is cached, no episode and no
+				// receipt are claimed.
+				ferr := a.Err()
+				w.opts.Logger.Error("commit episode", "query_id", qid, "err", ferr)
+				if errors.Is(ferr, ledger.ErrOverloaded) {
+					w.fail(ctx, j, ErrOverloaded)
+					return
+				}
+				w.fail(ctx, j, ledger.ErrStorageUnavailable)
+				return
 			default:
 				if err != nil && time.Now().After(j.deadline) {
 					w.fail(ctx, j, ErrTimeout)
 					return
 				}
 				w.opts.Logger.Error("commit episode", "query_id", qid, "err", err)
+				w.fail(ctx, j, ledger.ErrStorageUnavailable)
+				return
 			}
 			w.complete(ctx, j)
 		})

@@ -21,6 +21,7 @@ import (
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
@@ -137,7 +138,7 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 		CacheEntries:     cfg.CacheEntries, CacheTTL: cfg.CacheTTL, Workers: cfg.Workers, Queue: cfg.Queue,
 		ReceiptSecret: secret, ReceiptMode: cfg.ReceiptMode,
 		ReceiptBatch: time.Duration(cfg.ReceiptBatchMs) * time.Millisecond, ReceiptBatchMax: cfg.ReceiptBatchMax,
-		SELMaxEpisodes: cfg.SELMaxEpisodes, DenyPatterns: deny, EnforceIhsan: cfg.EnforceIhsan,
+		SELMaxEpisodes: cfg.SELMaxEpisodes, AcceptLedgerLoss: cfg.AcceptLedgerLoss, DenyPatterns: deny, EnforceIhsan: cfg.EnforceIhsan,
 		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault})
 	if err != nil {
 		sys.Shutdown()
@@ -220,7 +221,11 @@ func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
 		log.Info("bizra ready", "version", version, "role", cfg.Role, "api", mode.api, "bridge", mode.bridge)
 	}}, comps...)
 	if err != nil {
-		fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, flatErr(err))
+		msg := flatErr(err)
+		if errors.Is(err, ledger.ErrLoss) {
+			msg += " (`bizra sel verify` shows it; start with --accept-ledger-loss to accept the loss)"
+		}
+		fmt.Fprintf(a.stderr, "bizra %s: %s\n", mode.name, msg)
 		return 1
 	}
 	return 0

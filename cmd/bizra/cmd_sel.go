@@ -72,7 +72,9 @@ func cmdSELVerify(_ context.Context, a *app, args []string) int {
 			v.Valid, v.Episodes, v.ChainHead, bad)
 	}
 	if !v.Valid {
-		if !*asJSON {
+		if d := v.Damage; d != nil {
+			fmt.Fprintf(a.stderr, "bizra %s: the chain of %s does not verify: acknowledged episodes lost or altered: %s\n", cmd, dir, d)
+		} else if !*asJSON {
 			fmt.Fprintf(a.stderr, "bizra %s: the chain of %s does not verify\n", cmd, dir)
 		}
 		return 1

@@ -48,6 +48,7 @@ type config struct {
 	InsecureTestKeys    bool
 	EnforceIhsan        bool
 	SELMaxEpisodes      int
+	AcceptLedgerLoss    bool
 	DenyPatterns        []string
 	FaultInject         string
 
@@ -133,6 +134,9 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	must(e)
 	fs.BoolVar(&c.EnforceIhsan, "enforce-ihsan", enforce, "withhold answers whose verdict is REJECTED (success:false)")
 	fs.IntVar(&c.SELMaxEpisodes, "sel-max-episodes", 1_000_000, "experience-ledger retention in episodes (older ones pruned to an anchor)")
+	accept, e := env.boolean("BIZRA_ACCEPT_LEDGER_LOSS", false)
+	must(e)
+	fs.BoolVar(&c.AcceptLedgerLoss, "accept-ledger-loss", accept, "start even though the experience ledger lost or altered acknowledged episodes (cut, rewritten or removed records, as bizra sel verify names them): logs a security event, re-anchors the ledger's witness on what is on disk and reports the ledger unverified (BIZRA_ACCEPT_LEDGER_LOSS)")
 	fs.Var((*stringList)(&c.DenyPatterns), "deny-pattern", "safety-policy deny pattern, RE2 syntax (repeatable; replaces the built-in list)")
 	fs.StringVar(&c.FaultInject, "fault-inject", "", "tests and drills only: KIND:N[:repeat] makes actors of KIND (worker, cache, ledger, sealer) panic on their N-th message")
 	mi, e := env.duration("BIZRA_MAINTENANCE_INTERVAL", 10*time.Second)
