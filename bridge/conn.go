@@ -87,6 +87,7 @@ func (c *conn) readLoop() {
 		<-c.writerDone
 		c.b.removeConn(c)
 	}()
+	defer c.b.guard("reader") // runs first: a panic here still closes out and frees the slot
 	for {
 		line, err := c.readLine()
 		if err != nil {
@@ -102,7 +103,7 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
-		resp := c.b.handleLine(c, line, time.Now())
+		resp := c.b.serveLine(c, line, time.Now())
 		if !c.enqueue(resp) {
 			c.b.m.slowClients.Inc()
 			c.b.log.Warn("bridge client not reading its responses; disconnected", "remote_addr", c.remote)
@@ -169,6 +170,14 @@ func (c *conn) readLine() ([]byte, error) {
 
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
+	defer func() {
+		if v := recover(); v != nil {
+			c.b.panicked("writer", v)
+			_ = c.nc.Close() // unblocks the reader
+			for range c.out {
+			}
+		}
+	}()
 	bw := bufio.NewWriterSize(c.nc, writeBufferBytes)
 	wt := c.b.opts.WriteTimeout
 	for msg := range c.out {

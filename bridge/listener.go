@@ -173,6 +173,14 @@ func (b *Bridge) Stats() Stats {
 }
 
 func (b *Bridge) acceptLoop() {
+	defer func() {
+		if v := recover(); v != nil {
+			b.panicked("accept", v)
+			if b.state.Load() == stateRunning {
+				b.wg.Go(b.acceptLoop) // this goroutine still holds the WaitGroup: Add is safe
+			}
+		}
+	}()
 	var backoff time.Duration
 	for {
 		nc, err := b.ln.Accept()

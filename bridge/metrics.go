@@ -41,6 +41,7 @@ type bridgeMetrics struct {
 	duration    *metrics.PrometheusHistogram
 	slowClients *metrics.Counter
 	rejected    *metrics.Counter
+	panics      *metrics.Counter
 }
 
 func newBridgeMetrics(set *metrics.Set) *bridgeMetrics {
@@ -52,6 +53,7 @@ func newBridgeMetrics(set *metrics.Set) *bridgeMetrics {
 		duration:    set.GetOrCreatePrometheusHistogramExt("sovereign_bridge_request_duration_seconds", durationBuckets),
 		slowClients: set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="slow_client"}`),
 		rejected:    set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="max_conns"}`),
+		panics:      set.GetOrCreateCounter(`sovereign_panics_total{component="bridge"}`),
 	}
 	for _, f := range []*authFailure{&failHeaders, &failToken, &failTS, &failNonce, &failBadToken, &failBadSig, &failStale, &failReplay} {
 		m.authFail[f.reason] = set.GetOrCreateCounter(`sovereign_bridge_auth_failures_total{reason="` + f.reason + `"}`)
