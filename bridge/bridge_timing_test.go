@@ -52,8 +52,8 @@ func BenchmarkAuthCheckSigned(b *testing.B) {
 	}
 }
 
-// BenchmarkPipelinePing runs a whole ping line through handleLine (decode, auth,
-// bucket, nonce, handler, receipt, encode) without sockets.
+// BenchmarkPipelinePing runs a whole ping line through serveLine (the panic edge,
+// then decode, auth, bucket, nonce, handler, receipt, encode) without sockets.
 func BenchmarkPipelinePing(b *testing.B) {
 	br, c := benchBridge(b)
 	now := time.Now()
@@ -71,7 +71,7 @@ func BenchmarkPipelinePing(b *testing.B) {
 			i = 0
 			b.StartTimer()
 		}
-		out := br.handleLine(c, lines[i], now)
+		out := br.serveLine(c, lines[i], now)
 		if out[len(out)-1] != '\n' {
 			b.Fatal("bad line")
 		}

@@ -25,6 +25,23 @@
 // bad envelopes and auth failures get none; they are counted and logged at most once
 // a second.
 //
+// # Replay across restarts
+//
+// The nonce window lives in memory and starts empty at Start, so on its own it would
+// accept a line captured before a restart. Start therefore records the listener's
+// start, and the auth table refuses a timestamp older than start − StartSkew (default
+// 2 s) with -32003 AUTH_STALE_TIMESTAMP, counted as
+// sovereign_bridge_auth_failures_total{reason="before_start"}: such a line may have
+// been seen by an earlier process, and this window cannot know. This was chosen over
+// persisting the window, which would put a disk write (and its failure modes) in
+// front of every request. StartSkew is what a client's clock may lag right after a
+// restart; a client lagging more is refused only until the node has been up for its
+// lag (it re-stamps and retries). What is left: a line captured in the last StartSkew
+// before a restart that takes less than StartSkew, or from a client whose clock runs
+// ahead of the node's, can still be replayed once until the node has been up for that
+// difference; a node that restarts in under StartSkew is rare, and X-BIZRA-SIG (with
+// --bridge-require-sig) still binds the line to its method and params.
+//
 // X-BIZRA-SIG, when present (or required), is lower-case hex
 // HMAC-SHA256(token, SignatureBase(ts, nonce, method, params)), where ts is the
 // timestamp's decimal integer form and canonical(params) is the RFC 8785 encoding of

@@ -135,7 +135,6 @@ func (b *Bridge) Start(ctx context.Context) error {
 		b.state.Store(stateNew)
 		return err
 	}
-	b.auth = newAuthenticator(b.opts.Token, b.opts.MaxSkew, b.opts.RequireSig)
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(b.opts.Host, strconv.Itoa(b.opts.Port)))
 	if err != nil {
@@ -145,6 +144,8 @@ func (b *Bridge) Start(ctx context.Context) error {
 	b.ln = ln
 	b.addr = ln.Addr().String()
 	b.started = b.opts.Now()
+	b.auth = newAuthenticator(b.opts.Token, b.opts.MaxSkew, b.opts.RequireSig)
+	b.auth.notBeforeMs = b.started.Add(-b.opts.StartSkew).UnixMilli()
 	b.state.Store(stateRunning)
 	b.log.Info("bridge listening", "addr", b.addr, "role", b.opts.Role, "max_conns", b.opts.MaxConns)
 	b.wg.Go(b.acceptLoop)

@@ -55,7 +55,7 @@ func newBridgeMetrics(set *metrics.Set) *bridgeMetrics {
 		rejected:    set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="max_conns"}`),
 		panics:      set.GetOrCreateCounter(`sovereign_panics_total{component="bridge"}`),
 	}
-	for _, f := range []*authFailure{&failHeaders, &failToken, &failTS, &failNonce, &failBadToken, &failBadSig, &failStale, &failReplay} {
+	for _, f := range []*authFailure{&failHeaders, &failToken, &failTS, &failNonce, &failBadToken, &failBadSig, &failStale, &failBeforeStart, &failReplay} {
 		m.authFail[f.reason] = set.GetOrCreateCounter(`sovereign_bridge_auth_failures_total{reason="` + f.reason + `"}`)
 	}
 	return m

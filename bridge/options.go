@@ -19,6 +19,7 @@ const (
 	DefaultIdleTimeout        = 5 * time.Minute
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultMaxSkew            = 120 * time.Second
+	DefaultStartSkew          = 2 * time.Second
 	DefaultRatePerSec         = 20
 	DefaultBurst              = 30
 	DefaultNonceStoreMax      = 1_000_000
@@ -79,6 +80,13 @@ type Options struct {
 
 	// MaxSkew is the accepted |now − X-BIZRA-TS|; 0 means 120 s. Nonces are kept for 2×MaxSkew.
 	MaxSkew time.Duration
+	// StartSkew: a request stamped more than StartSkew before this listener's Start
+	// is refused (AUTH_STALE_TIMESTAMP, reason before_start) because the nonce window
+	// began empty at Start and cannot tell it from a line captured by an earlier
+	// process. It is the clock lag a client may have right after a restart; a client
+	// further behind is refused only until the node has been up for its lag. 0 means
+	// 2 s (DefaultStartSkew); negative means no allowance at all.
+	StartSkew time.Duration
 	// RatePerSec and Burst configure the per-connection token bucket
 	// (BIZRA_BRIDGE_RATE_PER_S, BIZRA_BRIDGE_BURST). RatePerSec 0 switches it off;
 	// Burst 0 with a non-zero rate means Burst = ceil(RatePerSec). DefaultOptions
@@ -160,6 +168,14 @@ func (o Options) withDefaults() (Options, error) {
 		if *v.p == 0 {
 			*v.p = v.def
 		}
+	}
+	switch {
+	case o.StartSkew == 0:
+		o.StartSkew = DefaultStartSkew
+	case o.StartSkew < 0:
+		o.StartSkew = 0
+	case o.StartSkew > o.MaxSkew:
+		return o, fmt.Errorf("%w: StartSkew %v exceeds MaxSkew %v", ErrConfig, o.StartSkew, o.MaxSkew)
 	}
 	if o.RatePerSec < 0 || o.Burst < 0 || o.GlobalRatePerSec < 0 || o.GlobalBurst < 0 {
 		return o, fmt.Errorf("%w: negative rate or burst", ErrConfig)
