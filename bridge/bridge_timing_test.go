@@ -205,6 +205,7 @@ func benchBridgePing(b *testing.B, rec Receipts) {
 	o := baseOptions(newFakeCore(), nil)
 	o.Receipts = rec
 	o.NonceStoreMax = 1 << 30
+	o.MaxConnsPerIP = DefaultMaxConns // RunParallel may dial more than benchConns on many cores
 	br, err := New(o)
 	if err != nil {
 		b.Fatal(err)

@@ -122,6 +122,8 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 		return appendError(nil, fr.id, errNonceStore, nil)
 	}
 
+	c.authed = true // a fresh authenticated request: IdleTimeout alone applies now
+
 	// Step 7.
 	b.requestCount.Add(1)
 

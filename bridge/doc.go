@@ -53,6 +53,10 @@
 // # Limits
 //
 // MaxConns connections (more are answered "server busy" and closed at accept),
+// MaxConnsPerIP from one remote address (more are answered -32000
+// TOO_MANY_CONNECTIONS and closed at accept), AuthTimeout for a connection's first
+// authenticated request (else one -32001 AUTH_TIMEOUT line and the connection closes,
+// so silent connections cannot hold slots for IdleTimeout),
 // MaxLineBytes per line (-32600 "Message too large", then the connection closes
 // without buffering the rest), PartialLineTimeout for a started line, IdleTimeout
 // between requests, WriteTimeout per flush, OutboundQueue responses per connection

@@ -124,7 +124,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func testMaxConns(t *testing.T, max int) {
-	e := startEnv(t, func(o *Options) { o.MaxConns = max })
+	e := startEnv(t, func(o *Options) { o.MaxConns = max; o.MaxConnsPerIP = max }) // all from 127.0.0.1
 	conns := make([]*tconn, max)
 	for i := range conns {
 		conns[i] = e.dial(t)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,13 +25,16 @@ const (
 // Bridge is the desktop bridge: a loopback TCP listener speaking newline-delimited
 // JSON-RPC 2.0 (bridge.md). Create it with New, run it with Start, stop it with Shutdown.
 type Bridge struct {
-	opts   Options
-	log    *slog.Logger
-	m      *bridgeMetrics
-	auth   *authenticator
-	nonces *nonceStore
-	global *lockedBucket // nil when off
-	unauth logLimiter
+	opts     Options
+	log      *slog.Logger
+	m        *bridgeMetrics
+	auth     *authenticator
+	nonces   *nonceStore
+	global   *lockedBucket // nil when off
+	unauth   logLimiter
+	refusals logLimiter // connections refused or closed for a limit
+	// errAuthTimeout is the AUTH_TIMEOUT line's error, naming AuthTimeout.
+	errAuthTimeout *rpcError
 
 	state        atomic.Int32
 	requestCount atomic.Uint64
@@ -46,7 +50,8 @@ type Bridge struct {
 	mu sync.Mutex
 	// mu guards the following fields.
 	conns  map[*conn]struct{}
-	closed bool // no connection may be added
+	perIP  map[netip.Addr]int // connections per remote address
+	closed bool               // no connection may be added
 }
 
 // Stats is the bridge part of GET /v1/status.
@@ -72,6 +77,9 @@ func New(opts Options) (*Bridge, error) {
 		baseCtx:    ctx,
 		cancelBase: cancel,
 		conns:      make(map[*conn]struct{}),
+		perIP:      make(map[netip.Addr]int),
+		errAuthTimeout: newRPCError(CodeAuthMissing,
+			"Authentication required: no authenticated request within "+o.AuthTimeout.String()+"; closing", "AUTH_TIMEOUT"),
 	}
 	if o.GlobalRatePerSec > 0 {
 		b.global = &lockedBucket{b: newBucket(o.GlobalRatePerSec, o.GlobalBurst, o.Now())}
@@ -203,9 +211,15 @@ func (b *Bridge) acceptLoop() {
 		}
 		backoff = 0
 		c := newConn(b, nc)
-		if !b.addConn(c) {
+		switch b.addConn(c) {
+		case admitFull:
 			b.m.rejected.Inc()
-			b.refuse(nc)
+			b.refuse(nc, errBusy)
+			continue
+		case admitPerIP:
+			b.m.perIP.Inc()
+			b.logRefusal("bridge refused a connection over the per-address cap", "TOO_MANY_CONNECTIONS", c.remote)
+			b.refuse(nc, errPerIP)
 			continue
 		}
 		b.m.conns.Inc()
@@ -214,29 +228,56 @@ func (b *Bridge) acceptLoop() {
 	}
 }
 
-// refuse answers a connection over MaxConns (or arriving during shutdown) with one
-// "server busy" line and closes it, without blocking the accept loop.
-func (b *Bridge) refuse(nc net.Conn) {
+// refuse answers a connection over MaxConns or MaxConnsPerIP (or arriving during
+// shutdown) with one error line and closes it, without blocking the accept loop.
+func (b *Bridge) refuse(nc net.Conn, e *rpcError) {
 	_ = nc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	_, _ = nc.Write(appendError(nil, nil, errBusy, nil))
+	_, _ = nc.Write(appendError(nil, nil, e, nil))
 	_ = nc.Close()
 }
 
-func (b *Bridge) addConn(c *conn) bool {
+// errPerIP answers a connection over MaxConnsPerIP.
+var errPerIP = newRPCError(CodeBusy, "Too many connections from this address", "TOO_MANY_CONNECTIONS")
+
+// addConn results.
+const (
+	admitOK = iota
+	admitFull
+	admitPerIP
+)
+
+func (b *Bridge) addConn(c *conn) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed || len(b.conns) >= b.opts.MaxConns {
-		return false
+		return admitFull
+	}
+	if b.perIP[c.ip] >= b.opts.MaxConnsPerIP {
+		return admitPerIP
 	}
 	b.conns[c] = struct{}{}
-	return true
+	b.perIP[c.ip]++
+	return admitOK
 }
 
 func (b *Bridge) removeConn(c *conn) {
 	b.mu.Lock()
 	delete(b.conns, c)
+	if n := b.perIP[c.ip] - 1; n > 0 {
+		b.perIP[c.ip] = n
+	} else {
+		delete(b.perIP, c.ip)
+	}
 	b.mu.Unlock()
 	b.m.conns.Dec()
+}
+
+// logRefusal logs a refused or closed connection at most once a second, with the
+// count of lines suppressed since.
+func (b *Bridge) logRefusal(msg, code, remote string) {
+	if ok, suppressed := b.refusals.allow(time.Now()); ok {
+		b.log.Warn(msg, "code", code, "remote_addr", remote, "suppressed", suppressed)
+	}
 }
 
 // Shutdown stops accepting, lets in-flight requests finish and their responses flush

@@ -14,6 +14,8 @@ const (
 	DefaultHost               = "127.0.0.1"
 	DefaultPort               = 9742
 	DefaultMaxConns           = 1024
+	DefaultMaxConnsPerIP      = 256
+	DefaultAuthTimeout        = 10 * time.Second
 	DefaultMaxLineBytes       = 1 << 20
 	DefaultPartialLineTimeout = 10 * time.Second
 	DefaultIdleTimeout        = 5 * time.Minute
@@ -62,6 +64,18 @@ type Options struct {
 
 	// MaxConns: connections beyond it are closed at accept; 0 means 1024.
 	MaxConns int
+	// MaxConnsPerIP: connections from one remote address beyond it are answered with
+	// one -32000 TOO_MANY_CONNECTIONS line and closed at accept; 0 means 256, a
+	// quarter of the default MaxConns and four times a 64-connection desktop pool
+	// (every loopback client is 127.0.0.1 unless it binds another 127.x address).
+	// A value of MaxConns or more switches it off.
+	MaxConnsPerIP int
+	// AuthTimeout: a connection that has not sent one authenticated request (one
+	// that passed the auth table and the nonce check) this long after accept gets one
+	// -32001 AUTH_TIMEOUT line and is closed, so silent or unauthenticated
+	// connections cannot hold slots for IdleTimeout; 0 means 10 s
+	// (--bridge-auth-timeout). Once authenticated, IdleTimeout alone applies.
+	AuthTimeout time.Duration
 	// MaxLineBytes: a longer request line gets -32600 and the connection is closed;
 	// 0 means 1 MiB.
 	MaxLineBytes int
@@ -140,6 +154,7 @@ func (o Options) withDefaults() (Options, error) {
 		def  int
 	}{
 		{"MaxConns", &o.MaxConns, DefaultMaxConns},
+		{"MaxConnsPerIP", &o.MaxConnsPerIP, DefaultMaxConnsPerIP},
 		{"MaxLineBytes", &o.MaxLineBytes, DefaultMaxLineBytes},
 		{"OutboundQueue", &o.OutboundQueue, DefaultOutboundQueue},
 		{"NonceStoreMax", &o.NonceStoreMax, DefaultNonceStoreMax},
@@ -158,6 +173,7 @@ func (o Options) withDefaults() (Options, error) {
 	}{
 		{"PartialLineTimeout", &o.PartialLineTimeout, DefaultPartialLineTimeout},
 		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
+		{"AuthTimeout", &o.AuthTimeout, DefaultAuthTimeout},
 		{"WriteTimeout", &o.WriteTimeout, DefaultWriteTimeout},
 		{"RequestTimeout", &o.RequestTimeout, DefaultRequestTimeout},
 		{"MaxSkew", &o.MaxSkew, DefaultMaxSkew},
