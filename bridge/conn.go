@@ -129,7 +129,9 @@ func (c *conn) readLoop() {
 		resp := c.b.serveLine(c, line, time.Now())
 		if !c.enqueue(resp) {
 			c.b.m.slowClients.Inc()
-			c.b.log.Warn("bridge client not reading its responses; disconnected", "remote_addr", c.remote)
+			if ok, suppressed := c.b.slowLog.allow(c.b.opts.Now()); ok {
+				c.b.log.Warn("bridge client not reading its responses; disconnected", "remote_addr", c.remote, "suppressed", suppressed)
+			}
 			_ = c.nc.Close()
 			return
 		}

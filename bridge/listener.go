@@ -14,6 +14,10 @@ import (
 	"time"
 )
 
+// slowLogEvery is the least interval between two "client not reading" warnings of one
+// listener; the next one carries the count suppressed in between.
+const slowLogEvery = 10 * time.Second
+
 // Lifecycle states.
 const (
 	stateNew int32 = iota
@@ -33,6 +37,7 @@ type Bridge struct {
 	global   *lockedBucket // nil when off
 	unauth   logLimiter
 	refusals logLimiter // connections refused or closed for a limit
+	slowLog  logLimiter // "client not reading": one line per slowLogEvery
 	// errAuthTimeout is the AUTH_TIMEOUT line's error, naming AuthTimeout.
 	errAuthTimeout *rpcError
 
@@ -78,6 +83,7 @@ func New(opts Options) (*Bridge, error) {
 		cancelBase: cancel,
 		conns:      make(map[*conn]struct{}),
 		perIP:      make(map[netip.Addr]int),
+		slowLog:    logLimiter{every: slowLogEvery},
 		errAuthTimeout: newRPCError(CodeAuthMissing,
 			"Authentication required: no authenticated request within "+o.AuthTimeout.String()+"; closing", "AUTH_TIMEOUT"),
 	}
@@ -320,17 +326,22 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// logLimiter lets through one log line per second and counts the rest.
+// logLimiter lets through one log line per interval (every; 0 means a second) and
+// counts the rest.
 type logLimiter struct {
-	last       atomic.Int64 // unix second of the last line
+	every      time.Duration
+	last       atomic.Int64 // unix ns of the last line let through; 0 = never
 	suppressed atomic.Int64
 }
 
 // allow reports whether to log now and how many lines were suppressed since the last.
 func (l *logLimiter) allow(now time.Time) (bool, int64) {
-	sec := now.Unix()
-	last := l.last.Load()
-	if sec != last && l.last.CompareAndSwap(last, sec) {
+	every := l.every
+	if every <= 0 {
+		every = time.Second
+	}
+	n, last := now.UnixNano(), l.last.Load()
+	if (last == 0 || n-last >= int64(every)) && l.last.CompareAndSwap(last, n) {
 		return true, l.suppressed.Swap(0)
 	}
 	l.suppressed.Add(1)
