@@ -36,11 +36,11 @@
 // persisting the window, which would put a disk write (and its failure modes) in
 // front of every request. StartSkew is what a client's clock may lag right after a
 // restart; a client lagging more is refused only until the node has been up for its
-// lag (it re-stamps and retries). What is left: a line captured in the last StartSkew
-// before a restart that takes less than StartSkew, or from a client whose clock runs
-// ahead of the node's, can still be replayed once until the node has been up for that
-// difference; a node that restarts in under StartSkew is rare, and X-BIZRA-SIG (with
-// --bridge-require-sig) still binds the line to its method and params.
+// lag (until then it gets AUTH_STALE_TIMESTAMP and may retry with a fresh stamp).
+// What is left, by design: a line stamped less than StartSkew before the new start
+// (captured just before a restart faster than StartSkew, or from a client whose clock
+// runs ahead of the node's) is accepted once by the new window. X-BIZRA-SIG (required
+// with --bridge-require-sig) still binds such a line to its method and params.
 //
 // X-BIZRA-SIG, when present (or required), is lower-case hex
 // HMAC-SHA256(token, SignatureBase(ts, nonce, method, params)), where ts is the
