@@ -26,6 +26,7 @@ func BenchmarkAuthCheck(b *testing.B) {
 	}
 	a := newAuthenticator(testToken, DefaultMaxSkew, false)
 	ms := now.UnixMilli()
+	a.notBeforeMs = ms - DefaultStartSkew.Milliseconds() // as Start sets it
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, fail := a.authenticate(&fr, ms); fail != nil {
@@ -89,6 +90,7 @@ func benchBridge(b *testing.B) (*Bridge, *conn) {
 	}
 	br.auth = newAuthenticator(o.Token, br.opts.MaxSkew, false)
 	br.started = time.Now()
+	br.auth.notBeforeMs = br.started.Add(-br.opts.StartSkew).UnixMilli() // as Start sets it
 	return br, &conn{b: br, remote: "bench", bucket: newBucket(0, 0, time.Now())}
 }
 
