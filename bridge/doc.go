@@ -29,18 +29,19 @@
 //
 // The nonce window lives in memory and starts empty at Start, so on its own it would
 // accept a line captured before a restart. Start therefore records the listener's
-// start, and the auth table refuses a timestamp older than start − StartSkew (default
-// 2 s) with -32003 AUTH_STALE_TIMESTAMP, counted as
+// start, and the auth table refuses any timestamp older than it (less StartSkew, 0 by
+// default) with -32003 AUTH_STALE_TIMESTAMP, counted as
 // sovereign_bridge_auth_failures_total{reason="before_start"}: such a line may have
 // been seen by an earlier process, and this window cannot know. This was chosen over
 // persisting the window, which would put a disk write (and its failure modes) in
-// front of every request. StartSkew is what a client's clock may lag right after a
-// restart; a client lagging more is refused only until the node has been up for its
-// lag (until then it gets AUTH_STALE_TIMESTAMP and may retry with a fresh stamp).
-// What is left, by design: a line stamped less than StartSkew before the new start
-// (captured just before a restart faster than StartSkew, or from a client whose clock
-// runs ahead of the node's) is accepted once by the new window. X-BIZRA-SIG (required
-// with --bridge-require-sig) still binds such a line to its method and params.
+// front of every request. The price is paid by a client whose clock lags the node's
+// by d: it is refused during the first d after Start (it gets AUTH_STALE_TIMESTAMP
+// and may retry with a fresh stamp), and served from then on; clocks kept by NTP lag
+// by milliseconds. StartSkew trades that back, at the cost of replays of lines
+// captured in the last StartSkew before a restart (a kill -9 and restart of bizra
+// takes well under a second). What is left even at 0: a line from a client whose
+// clock runs ahead of the node's by d, captured in the last d before the restart, is
+// accepted once by the new window.
 //
 // X-BIZRA-SIG, when present (or required), is lower-case hex
 // HMAC-SHA256(token, SignatureBase(ts, nonce, method, params)), where ts is the

@@ -21,7 +21,6 @@ const (
 	DefaultIdleTimeout        = 5 * time.Minute
 	DefaultWriteTimeout       = 10 * time.Second
 	DefaultMaxSkew            = 120 * time.Second
-	DefaultStartSkew          = 2 * time.Second
 	DefaultRatePerSec         = 20
 	DefaultBurst              = 30
 	DefaultNonceStoreMax      = 1_000_000
@@ -97,9 +96,11 @@ type Options struct {
 	// StartSkew: a request stamped more than StartSkew before this listener's Start
 	// is refused (AUTH_STALE_TIMESTAMP, reason before_start) because the nonce window
 	// began empty at Start and cannot tell it from a line captured by an earlier
-	// process. It is the clock lag a client may have right after a restart; a client
-	// further behind is refused only until the node has been up for its lag. 0 means
-	// 2 s (DefaultStartSkew); negative means no allowance at all.
+	// process. 0, the default, is the exact rule: nothing stamped before Start. A
+	// client whose clock lags the node's by d is then refused only during the first d
+	// after Start. A positive value serves lagging clients at once, but lets a line
+	// captured up to StartSkew before a restart be replayed once after it (a process
+	// restart takes well under a second), so keep it small; at most MaxSkew.
 	StartSkew time.Duration
 	// RatePerSec and Burst configure the per-connection token bucket
 	// (BIZRA_BRIDGE_RATE_PER_S, BIZRA_BRIDGE_BURST). RatePerSec 0 switches it off;
@@ -185,13 +186,8 @@ func (o Options) withDefaults() (Options, error) {
 			*v.p = v.def
 		}
 	}
-	switch {
-	case o.StartSkew == 0:
-		o.StartSkew = DefaultStartSkew
-	case o.StartSkew < 0:
-		o.StartSkew = 0
-	case o.StartSkew > o.MaxSkew:
-		return o, fmt.Errorf("%w: StartSkew %v exceeds MaxSkew %v", ErrConfig, o.StartSkew, o.MaxSkew)
+	if o.StartSkew < 0 || o.StartSkew > o.MaxSkew {
+		return o, fmt.Errorf("%w: StartSkew %v outside 0..MaxSkew (%v)", ErrConfig, o.StartSkew, o.MaxSkew)
 	}
 	if o.RatePerSec < 0 || o.Burst < 0 || o.GlobalRatePerSec < 0 || o.GlobalBurst < 0 {
 		return o, fmt.Errorf("%w: negative rate or burst", ErrConfig)
