@@ -34,16 +34,20 @@ type authFailure struct {
 }
 
 var (
-	failHeaders   = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing headers", "AUTH_MISSING_HEADERS"), "missing_headers"}
-	failToken     = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing X-BIZRA-TOKEN", "AUTH_MISSING_TOKEN"), "missing_token"}
-	failTS        = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing or invalid X-BIZRA-TS", "AUTH_MISSING_TIMESTAMP"), "missing_timestamp"}
-	failNonce     = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing or invalid X-BIZRA-NONCE", "AUTH_MISSING_NONCE"), "missing_nonce"}
-	failBadToken  = authFailure{newRPCError(CodeAuthInvalid, "Invalid token", "AUTH_INVALID_TOKEN"), "invalid_token"}
-	failBadSig    = authFailure{newRPCError(CodeAuthInvalid, "Invalid signature", "AUTH_INVALID_SIGNATURE"), "invalid_signature"}
-	failStale     = authFailure{newRPCError(CodeAuthStale, "Stale or invalid timestamp", "AUTH_STALE_TIMESTAMP"), "stale_timestamp"}
-	failReplay    = authFailure{newRPCError(CodeNonceReplay, "Nonce already used", "AUTH_NONCE_REPLAY"), "nonce_replay"}
-	errRateLimit  = newRPCError(CodeBusy, "Rate limit exceeded", "RATE_LIMIT_EXCEEDED")
-	errNonceStore = newRPCError(CodeBusy, "Server busy, retry later", "NONCE_STORE_FULL")
+	failHeaders  = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing headers", "AUTH_MISSING_HEADERS"), "missing_headers"}
+	failToken    = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing X-BIZRA-TOKEN", "AUTH_MISSING_TOKEN"), "missing_token"}
+	failTS       = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing or invalid X-BIZRA-TS", "AUTH_MISSING_TIMESTAMP"), "missing_timestamp"}
+	failNonce    = authFailure{newRPCError(CodeAuthMissing, "Authentication required: missing or invalid X-BIZRA-NONCE", "AUTH_MISSING_NONCE"), "missing_nonce"}
+	failBadToken = authFailure{newRPCError(CodeAuthInvalid, "Invalid token", "AUTH_INVALID_TOKEN"), "invalid_token"}
+	failBadSig   = authFailure{newRPCError(CodeAuthInvalid, "Invalid signature", "AUTH_INVALID_SIGNATURE"), "invalid_signature"}
+	failStale    = authFailure{newRPCError(CodeAuthStale, "Stale or invalid timestamp", "AUTH_STALE_TIMESTAMP"), "stale_timestamp"}
+	failReplay   = authFailure{newRPCError(CodeNonceReplay, "Nonce already used", "AUTH_NONCE_REPLAY"), "nonce_replay"}
+	// failBeforeStart: a timestamp older than this listener's start (less StartSkew)
+	// cannot be fresh for this nonce window, which began empty at Start: it is a
+	// stale timestamp to the client, counted apart.
+	failBeforeStart = authFailure{newRPCError(CodeAuthStale, "Stale or invalid timestamp: older than the bridge's start", "AUTH_STALE_TIMESTAMP"), "before_start"}
+	errRateLimit    = newRPCError(CodeBusy, "Rate limit exceeded", "RATE_LIMIT_EXCEEDED")
+	errNonceStore   = newRPCError(CodeBusy, "Server busy, retry later", "NONCE_STORE_FULL")
 )
 
 // authenticator checks step 4 of the pipeline. It is immutable and safe for
@@ -53,6 +57,9 @@ type authenticator struct {
 	token      []byte   // HMAC key of X-BIZRA-SIG
 	maxSkewMs  int64
 	requireSig bool
+	// notBeforeMs refuses timestamps older than the listener's start less StartSkew
+	// (replays of lines captured by an earlier process); 0 is off (benchmarks, fuzz).
+	notBeforeMs int64
 }
 
 func newAuthenticator(token string, maxSkew time.Duration, requireSig bool) *authenticator {
@@ -111,6 +118,9 @@ func (a *authenticator) authenticate(fr *frame, nowMs int64) (nonce string, fail
 	lo, hi := nowMs-a.maxSkewMs, nowMs+a.maxSkewMs
 	if ts < lo || ts > hi {
 		return "", &failStale
+	}
+	if ts < a.notBeforeMs {
+		return "", &failBeforeStart
 	}
 	return nonce, nil
 }

@@ -26,6 +26,7 @@ func BenchmarkAuthCheck(b *testing.B) {
 	}
 	a := newAuthenticator(testToken, DefaultMaxSkew, false)
 	ms := now.UnixMilli()
+	a.notBeforeMs = ms // as Start sets it (StartSkew 0)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, fail := a.authenticate(&fr, ms); fail != nil {
@@ -52,8 +53,8 @@ func BenchmarkAuthCheckSigned(b *testing.B) {
 	}
 }
 
-// BenchmarkPipelinePing runs a whole ping line through handleLine (decode, auth,
-// bucket, nonce, handler, receipt, encode) without sockets.
+// BenchmarkPipelinePing runs a whole ping line through serveLine (the panic edge,
+// then decode, auth, bucket, nonce, handler, receipt, encode) without sockets.
 func BenchmarkPipelinePing(b *testing.B) {
 	br, c := benchBridge(b)
 	now := time.Now()
@@ -71,7 +72,7 @@ func BenchmarkPipelinePing(b *testing.B) {
 			i = 0
 			b.StartTimer()
 		}
-		out := br.handleLine(c, lines[i], now)
+		out := br.serveLine(c, lines[i], now)
 		if out[len(out)-1] != '\n' {
 			b.Fatal("bad line")
 		}
@@ -89,6 +90,7 @@ func benchBridge(b *testing.B) (*Bridge, *conn) {
 	}
 	br.auth = newAuthenticator(o.Token, br.opts.MaxSkew, false)
 	br.started = time.Now()
+	br.auth.notBeforeMs = br.started.Add(-br.opts.StartSkew).UnixMilli() // as Start sets it
 	return br, &conn{b: br, remote: "bench", bucket: newBucket(0, 0, time.Now())}
 }
 
@@ -205,6 +207,7 @@ func benchBridgePing(b *testing.B, rec Receipts) {
 	o := baseOptions(newFakeCore(), nil)
 	o.Receipts = rec
 	o.NonceStoreMax = 1 << 30
+	o.MaxConnsPerIP = DefaultMaxConns // RunParallel may dial more than benchConns on many cores
 	br, err := New(o)
 	if err != nil {
 		b.Fatal(err)

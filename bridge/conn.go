@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -21,6 +22,7 @@ const (
 var (
 	errLineTooLong    = errors.New("bridge: line too long")
 	errPartialTimeout = errors.New("bridge: partial line timed out")
+	errAuthTimeout    = errors.New("bridge: no authenticated request in time")
 	errStopping       = errors.New("bridge: shutting down")
 )
 
@@ -30,6 +32,7 @@ type conn struct {
 	b      *Bridge
 	nc     net.Conn
 	remote string
+	ip     netip.Addr // remote address, the MaxConnsPerIP key
 
 	out        chan []byte   // responses, closed by readLoop when it ends
 	writerDone chan struct{} // closed by writeLoop when it ends
@@ -39,6 +42,10 @@ type conn struct {
 	br      *bufio.Reader
 	lineBuf []byte
 	bucket  bucket
+	// authed is set once a request passed the auth table and the nonce check; until
+	// then every read deadline is capped at authBy (AuthTimeout after accept).
+	authed bool
+	authBy time.Time
 
 	mu sync.Mutex
 	// mu guards the following field and the read deadline.
@@ -50,11 +57,22 @@ func newConn(b *Bridge, nc net.Conn) *conn {
 		b:          b,
 		nc:         nc,
 		remote:     nc.RemoteAddr().String(),
+		ip:         remoteIP(nc),
+		authBy:     time.Now().Add(b.opts.AuthTimeout),
 		out:        make(chan []byte, b.opts.OutboundQueue),
 		writerDone: make(chan struct{}),
 		br:         bufio.NewReaderSize(nc, readBufferBytes),
 		bucket:     newBucket(b.opts.RatePerSec, b.opts.Burst, b.opts.Now()),
 	}
+}
+
+// remoteIP is nc's remote address without port (IPv4-mapped addresses unmapped); the
+// zero Addr when it is not TCP.
+func remoteIP(nc net.Conn) netip.Addr {
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // stop makes the reader finish after its current request (Shutdown).
@@ -87,6 +105,7 @@ func (c *conn) readLoop() {
 		<-c.writerDone
 		c.b.removeConn(c)
 	}()
+	defer c.b.guard("reader") // runs first: a panic here still closes out and frees the slot
 	for {
 		line, err := c.readLine()
 		if err != nil {
@@ -99,13 +118,20 @@ func (c *conn) readLoop() {
 				c.linger = true
 				c.enqueue(appendError(nil, nil, errLineTimeout, nil))
 				c.b.countUnauth(outcomeInvalidRequest, "line_timeout", c.remote)
+			case errors.Is(err, errAuthTimeout) && !c.isStopping():
+				c.linger = true
+				c.enqueue(appendError(nil, nil, c.b.errAuthTimeout, nil))
+				c.b.m.authTimeouts.Inc()
+				c.b.logRefusal("bridge closed a connection that did not authenticate in time", "AUTH_TIMEOUT", c.remote)
 			}
 			return
 		}
-		resp := c.b.handleLine(c, line, time.Now())
+		resp := c.b.serveLine(c, line, time.Now())
 		if !c.enqueue(resp) {
 			c.b.m.slowClients.Inc()
-			c.b.log.Warn("bridge client not reading its responses; disconnected", "remote_addr", c.remote)
+			if ok, suppressed := c.b.slowLog.allow(c.b.opts.Now()); ok {
+				c.b.log.Warn("bridge client not reading its responses; disconnected", "remote_addr", c.remote, "suppressed", suppressed)
+			}
 			_ = c.nc.Close()
 			return
 		}
@@ -128,14 +154,17 @@ func (c *conn) enqueue(b []byte) bool {
 func (c *conn) readLine() ([]byte, error) {
 	o := &c.b.opts
 	if c.br.Buffered() == 0 {
-		if !c.setReadDeadline(time.Now().Add(o.IdleTimeout)) {
+		if !c.setReadDeadline(c.deadline(o.IdleTimeout)) {
 			return nil, errStopping
 		}
 		if _, err := c.br.Peek(1); err != nil {
+			if c.authExpired(err) {
+				return nil, errAuthTimeout
+			}
 			return nil, err // idle timeout, EOF, reset or shutdown
 		}
 	}
-	if !c.setReadDeadline(time.Now().Add(o.PartialLineTimeout)) {
+	if !c.setReadDeadline(c.deadline(o.PartialLineTimeout)) {
 		return nil, errStopping
 	}
 	c.lineBuf = c.lineBuf[:0]
@@ -159,6 +188,9 @@ func (c *conn) readLine() ([]byte, error) {
 		if errors.Is(err, bufio.ErrBufferFull) {
 			continue
 		}
+		if c.authExpired(err) {
+			return nil, errAuthTimeout
+		}
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, errPartialTimeout
@@ -167,8 +199,34 @@ func (c *conn) readLine() ([]byte, error) {
 	}
 }
 
+// deadline is now+d, capped at authBy while the connection has not authenticated.
+func (c *conn) deadline(d time.Duration) time.Time {
+	t := time.Now().Add(d)
+	if !c.authed && c.authBy.Before(t) {
+		return c.authBy
+	}
+	return t
+}
+
+// authExpired reports whether err is a read timeout caused by AuthTimeout.
+func (c *conn) authExpired(err error) bool {
+	if c.authed || time.Now().Before(c.authBy) {
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 func (c *conn) writeLoop() {
 	defer close(c.writerDone)
+	defer func() {
+		if v := recover(); v != nil {
+			c.b.panicked("writer", v)
+			_ = c.nc.Close() // unblocks the reader
+			for range c.out {
+			}
+		}
+	}()
 	bw := bufio.NewWriterSize(c.nc, writeBufferBytes)
 	wt := c.b.opts.WriteTimeout
 	for msg := range c.out {

@@ -122,6 +122,8 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 		return appendError(nil, fr.id, errNonceStore, nil)
 	}
 
+	c.authed = true // a fresh authenticated request: IdleTimeout alone applies now
+
 	// Step 7.
 	b.requestCount.Add(1)
 
@@ -135,7 +137,7 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	}
 
 	// Step 9.
-	out, err := handlers[mi](b, b.baseCtx, fr.params)
+	out, err := b.callHandler(mi, b.baseCtx, fr.params)
 	if err != nil {
 		e, oc := b.renderError(fr.method, err)
 		ref := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
@@ -205,6 +207,9 @@ func (b *Bridge) renderError(method string, err error) (*rpcError, int) {
 	}
 	p := catalog.Lookup(err)
 	if p.Kind == catalog.Internal {
+		if errors.Is(err, ErrPanic) { // logged with its stack by callHandler
+			return &rpcError{code: CodeInternal, message: "Internal error", data: errorData{Code: "INTERNAL"}}, outcomeInternal
+		}
 		b.log.Error("bridge handler failed", "method", truncate(method, maxReceiptMethod), "err", err)
 		return &rpcError{code: CodeInternal, message: "Internal error", data: errorData{Code: "INTERNAL"}}, outcomeInternal
 	}

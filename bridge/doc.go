@@ -25,6 +25,24 @@
 // bad envelopes and auth failures get none; they are counted and logged at most once
 // a second.
 //
+// # Replay across restarts
+//
+// The nonce window lives in memory and starts empty at Start, so on its own it would
+// accept a line captured before a restart. Start therefore records the listener's
+// start, and the auth table refuses any timestamp older than it (less StartSkew, 0 by
+// default) with -32003 AUTH_STALE_TIMESTAMP, counted as
+// sovereign_bridge_auth_failures_total{reason="before_start"}: such a line may have
+// been seen by an earlier process, and this window cannot know. This was chosen over
+// persisting the window, which would put a disk write (and its failure modes) in
+// front of every request. The price is paid by a client whose clock lags the node's
+// by d: it is refused during the first d after Start (it gets AUTH_STALE_TIMESTAMP
+// and may retry with a fresh stamp), and served from then on; clocks kept by NTP lag
+// by milliseconds. StartSkew trades that back, at the cost of replays of lines
+// captured in the last StartSkew before a restart (a kill -9 and restart of bizra
+// takes well under a second). What is left even at 0: a line from a client whose
+// clock runs ahead of the node's by d, captured in the last d before the restart, is
+// accepted once by the new window.
+//
 // X-BIZRA-SIG, when present (or required), is lower-case hex
 // HMAC-SHA256(token, SignatureBase(ts, nonce, method, params)), where ts is the
 // timestamp's decimal integer form and canonical(params) is the RFC 8785 encoding of
@@ -36,6 +54,10 @@
 // # Limits
 //
 // MaxConns connections (more are answered "server busy" and closed at accept),
+// MaxConnsPerIP from one remote address (more are answered -32000
+// TOO_MANY_CONNECTIONS and closed at accept), AuthTimeout for a connection's first
+// authenticated request (else one -32001 AUTH_TIMEOUT line and the connection closes,
+// so silent connections cannot hold slots for IdleTimeout),
 // MaxLineBytes per line (-32600 "Message too large", then the connection closes
 // without buffering the rest), PartialLineTimeout for a started line, IdleTimeout
 // between requests, WriteTimeout per flush, OutboundQueue responses per connection

@@ -28,6 +28,8 @@ var (
 	ErrLowEntropy = catalog.New(catalog.InvalidInput, "ACTUATOR_LOW_ENTROPY", "Instruction refused: entropy below 3.5 bits/char", "bridge: actuator instruction entropy too low")
 	// ErrReceiptNotFound: get_receipt of an unknown id.
 	ErrReceiptNotFound = catalog.New(catalog.NotFound, "RECEIPT_NOT_FOUND", "Receipt not found", "bridge: receipt not found")
+	// ErrPanic: a method handler panicked; the client gets -32603 Internal error.
+	ErrPanic = catalog.New(catalog.Internal, "INTERNAL", "Internal error", "bridge: handler panicked (recovered)")
 )
 
 // Client-side failures (Ping, Call, Client).

@@ -22,7 +22,8 @@ var (
 )
 
 // fakeCore answers from fixed data. Queries named "boom" fail internally, "busy"
-// with a catalog Overloaded error, "block" wait for release or ctx.
+// with a catalog Overloaded error, "block" wait for release or ctx, "panic" panic
+// (so do list_skills with filter "panic" and invoke_skill of skill "panic").
 type fakeCore struct {
 	release chan struct{}
 	queries atomic.Int64
@@ -44,6 +45,8 @@ func (f *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 	case "committed":
 		return query.Result{QueryID: "q-2", Success: true, SNROK: true, Response: "recorded",
 			Detail: query.Detail{Episode: &query.EpisodeRef{Sequence: 7, Hash: strings.Repeat("ab", 32)}}}, nil
+	case "panic":
+		panic("fake core: query panicked")
 	case "block":
 		select {
 		case <-f.release:
@@ -65,6 +68,10 @@ func (f *fakeCore) Status(context.Context) StatusInfo {
 }
 
 func (f *fakeCore) ListSkills(_ context.Context, filter string) ([]SkillInfo, error) {
+	if filter == "panic" {
+		var m map[string]int
+		m["x"] = 1 // a runtime error (nil map write), not just a panic(value)
+	}
 	if filter == "big" { // ~64 KiB per response (slow-client test)
 		return []SkillInfo{{Name: "big", Description: strings.Repeat("x", 64<<10)}}, nil
 	}
@@ -82,6 +89,10 @@ func (f *fakeCore) ListSkills(_ context.Context, filter string) ([]SkillInfo, er
 }
 
 func (f *fakeCore) InvokeSkill(_ context.Context, name string, inputs map[string]any) (SkillResult, error) {
+	if name == "panic" {
+		var s []int
+		_ = s[len(name)] // index out of range
+	}
 	if name == "missing" {
 		return SkillResult{}, catalog.New(catalog.NotFound, "SKILL_NOT_FOUND", "Skill not found", "skills: not found")
 	}
@@ -101,6 +112,7 @@ type fakeReceipts struct {
 	byID   map[string]json.RawMessage
 	issued []ReceiptInput
 	fail   atomic.Bool
+	panic  atomic.Bool // Issue panics
 }
 
 func newFakeReceipts() *fakeReceipts { return &fakeReceipts{byID: map[string]json.RawMessage{}} }
@@ -108,6 +120,9 @@ func newFakeReceipts() *fakeReceipts { return &fakeReceipts{byID: map[string]jso
 func (f *fakeReceipts) Issue(in ReceiptInput) (ReceiptRef, error) {
 	if f.fail.Load() {
 		return ReceiptRef{}, fmt.Errorf("receipt: disk full (secret)")
+	}
+	if f.panic.Load() {
+		panic("fake receipts: issue panicked")
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -124,7 +124,9 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func testMaxConns(t *testing.T, max int) {
-	e := startEnv(t, func(o *Options) { o.MaxConns = max })
+	e := startEnv(t, func(o *Options) { // all from 127.0.0.1, silent for the whole test
+		o.MaxConns, o.MaxConnsPerIP, o.AuthTimeout = max, max, time.Minute
+	})
 	conns := make([]*tconn, max)
 	for i := range conns {
 		conns[i] = e.dial(t)

@@ -7,11 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// slowLogEvery is the least interval between two "client not reading" warnings of one
+// listener; the next one carries the count suppressed in between.
+const slowLogEvery = 10 * time.Second
 
 // Lifecycle states.
 const (
@@ -24,13 +29,17 @@ const (
 // Bridge is the desktop bridge: a loopback TCP listener speaking newline-delimited
 // JSON-RPC 2.0 (bridge.md). Create it with New, run it with Start, stop it with Shutdown.
 type Bridge struct {
-	opts   Options
-	log    *slog.Logger
-	m      *bridgeMetrics
-	auth   *authenticator
-	nonces *nonceStore
-	global *lockedBucket // nil when off
-	unauth logLimiter
+	opts     Options
+	log      *slog.Logger
+	m        *bridgeMetrics
+	auth     *authenticator
+	nonces   *nonceStore
+	global   *lockedBucket // nil when off
+	unauth   logLimiter
+	refusals logLimiter // connections refused or closed for a limit
+	slowLog  logLimiter // "client not reading": one line per slowLogEvery
+	// errAuthTimeout is the AUTH_TIMEOUT line's error, naming AuthTimeout.
+	errAuthTimeout *rpcError
 
 	state        atomic.Int32
 	requestCount atomic.Uint64
@@ -46,7 +55,8 @@ type Bridge struct {
 	mu sync.Mutex
 	// mu guards the following fields.
 	conns  map[*conn]struct{}
-	closed bool // no connection may be added
+	perIP  map[netip.Addr]int // connections per remote address
+	closed bool               // no connection may be added
 }
 
 // Stats is the bridge part of GET /v1/status.
@@ -72,6 +82,10 @@ func New(opts Options) (*Bridge, error) {
 		baseCtx:    ctx,
 		cancelBase: cancel,
 		conns:      make(map[*conn]struct{}),
+		perIP:      make(map[netip.Addr]int),
+		slowLog:    logLimiter{every: slowLogEvery},
+		errAuthTimeout: newRPCError(CodeAuthMissing,
+			"Authentication required: no authenticated request within "+o.AuthTimeout.String()+"; closing", "AUTH_TIMEOUT"),
 	}
 	if o.GlobalRatePerSec > 0 {
 		b.global = &lockedBucket{b: newBucket(o.GlobalRatePerSec, o.GlobalBurst, o.Now())}
@@ -135,7 +149,6 @@ func (b *Bridge) Start(ctx context.Context) error {
 		b.state.Store(stateNew)
 		return err
 	}
-	b.auth = newAuthenticator(b.opts.Token, b.opts.MaxSkew, b.opts.RequireSig)
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort(b.opts.Host, strconv.Itoa(b.opts.Port)))
 	if err != nil {
@@ -145,6 +158,8 @@ func (b *Bridge) Start(ctx context.Context) error {
 	b.ln = ln
 	b.addr = ln.Addr().String()
 	b.started = b.opts.Now()
+	b.auth = newAuthenticator(b.opts.Token, b.opts.MaxSkew, b.opts.RequireSig)
+	b.auth.notBeforeMs = b.started.Add(-b.opts.StartSkew).UnixMilli()
 	b.state.Store(stateRunning)
 	b.log.Info("bridge listening", "addr", b.addr, "role", b.opts.Role, "max_conns", b.opts.MaxConns)
 	b.wg.Go(b.acceptLoop)
@@ -173,6 +188,14 @@ func (b *Bridge) Stats() Stats {
 }
 
 func (b *Bridge) acceptLoop() {
+	defer func() {
+		if v := recover(); v != nil {
+			b.panicked("accept", v)
+			if b.state.Load() == stateRunning {
+				b.wg.Go(b.acceptLoop) // this goroutine still holds the WaitGroup: Add is safe
+			}
+		}
+	}()
 	var backoff time.Duration
 	for {
 		nc, err := b.ln.Accept()
@@ -194,9 +217,15 @@ func (b *Bridge) acceptLoop() {
 		}
 		backoff = 0
 		c := newConn(b, nc)
-		if !b.addConn(c) {
+		switch b.addConn(c) {
+		case admitFull:
 			b.m.rejected.Inc()
-			b.refuse(nc)
+			b.refuse(nc, errBusy)
+			continue
+		case admitPerIP:
+			b.m.perIP.Inc()
+			b.logRefusal("bridge refused a connection over the per-address cap", "TOO_MANY_CONNECTIONS", c.remote)
+			b.refuse(nc, errPerIP)
 			continue
 		}
 		b.m.conns.Inc()
@@ -205,29 +234,56 @@ func (b *Bridge) acceptLoop() {
 	}
 }
 
-// refuse answers a connection over MaxConns (or arriving during shutdown) with one
-// "server busy" line and closes it, without blocking the accept loop.
-func (b *Bridge) refuse(nc net.Conn) {
+// refuse answers a connection over MaxConns or MaxConnsPerIP (or arriving during
+// shutdown) with one error line and closes it, without blocking the accept loop.
+func (b *Bridge) refuse(nc net.Conn, e *rpcError) {
 	_ = nc.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	_, _ = nc.Write(appendError(nil, nil, errBusy, nil))
+	_, _ = nc.Write(appendError(nil, nil, e, nil))
 	_ = nc.Close()
 }
 
-func (b *Bridge) addConn(c *conn) bool {
+// errPerIP answers a connection over MaxConnsPerIP.
+var errPerIP = newRPCError(CodeBusy, "Too many connections from this address", "TOO_MANY_CONNECTIONS")
+
+// addConn results.
+const (
+	admitOK = iota
+	admitFull
+	admitPerIP
+)
+
+func (b *Bridge) addConn(c *conn) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed || len(b.conns) >= b.opts.MaxConns {
-		return false
+		return admitFull
+	}
+	if b.perIP[c.ip] >= b.opts.MaxConnsPerIP {
+		return admitPerIP
 	}
 	b.conns[c] = struct{}{}
-	return true
+	b.perIP[c.ip]++
+	return admitOK
 }
 
 func (b *Bridge) removeConn(c *conn) {
 	b.mu.Lock()
 	delete(b.conns, c)
+	if n := b.perIP[c.ip] - 1; n > 0 {
+		b.perIP[c.ip] = n
+	} else {
+		delete(b.perIP, c.ip)
+	}
 	b.mu.Unlock()
 	b.m.conns.Dec()
+}
+
+// logRefusal logs a refused or closed connection at most once a second, with the
+// count of lines suppressed since.
+func (b *Bridge) logRefusal(msg, code, remote string) {
+	if ok, suppressed := b.refusals.allow(time.Now()); ok {
+		b.log.Warn(msg, "code", code, "remote_addr", remote, "suppressed", suppressed)
+	}
 }
 
 // Shutdown stops accepting, lets in-flight requests finish and their responses flush
@@ -270,17 +326,22 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// logLimiter lets through one log line per second and counts the rest.
+// logLimiter lets through one log line per interval (every; 0 means a second) and
+// counts the rest.
 type logLimiter struct {
-	last       atomic.Int64 // unix second of the last line
+	every      time.Duration
+	last       atomic.Int64 // unix ns of the last line let through; 0 = never
 	suppressed atomic.Int64
 }
 
 // allow reports whether to log now and how many lines were suppressed since the last.
 func (l *logLimiter) allow(now time.Time) (bool, int64) {
-	sec := now.Unix()
-	last := l.last.Load()
-	if sec != last && l.last.CompareAndSwap(last, sec) {
+	every := l.every
+	if every <= 0 {
+		every = time.Second
+	}
+	n, last := now.UnixNano(), l.last.Load()
+	if (last == 0 || n-last >= int64(every)) && l.last.CompareAndSwap(last, n) {
 		return true, l.suppressed.Swap(0)
 	}
 	l.suppressed.Add(1)

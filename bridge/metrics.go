@@ -33,27 +33,33 @@ var durationBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .0
 // bridgeMetrics holds the bridge's series. Counters are created on first use so that
 // the exposition lists only label pairs that happened, from a bounded set.
 type bridgeMetrics struct {
-	set         *metrics.Set
-	requests    [numMethods + 1][numOutcomes]atomic.Pointer[metrics.Counter]
-	authFail    map[string]*metrics.Counter
-	conns       *metrics.Gauge
-	rateLimited *metrics.Counter
-	duration    *metrics.PrometheusHistogram
-	slowClients *metrics.Counter
-	rejected    *metrics.Counter
+	set          *metrics.Set
+	requests     [numMethods + 1][numOutcomes]atomic.Pointer[metrics.Counter]
+	authFail     map[string]*metrics.Counter
+	conns        *metrics.Gauge
+	rateLimited  *metrics.Counter
+	duration     *metrics.PrometheusHistogram
+	slowClients  *metrics.Counter
+	rejected     *metrics.Counter
+	panics       *metrics.Counter
+	perIP        *metrics.Counter
+	authTimeouts *metrics.Counter
 }
 
 func newBridgeMetrics(set *metrics.Set) *bridgeMetrics {
 	m := &bridgeMetrics{
-		set:         set,
-		authFail:    make(map[string]*metrics.Counter),
-		conns:       set.GetOrCreateGauge("sovereign_bridge_connections", nil),
-		rateLimited: set.GetOrCreateCounter("sovereign_bridge_rate_limited_total"),
-		duration:    set.GetOrCreatePrometheusHistogramExt("sovereign_bridge_request_duration_seconds", durationBuckets),
-		slowClients: set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="slow_client"}`),
-		rejected:    set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="max_conns"}`),
+		set:          set,
+		authFail:     make(map[string]*metrics.Counter),
+		conns:        set.GetOrCreateGauge("sovereign_bridge_connections", nil),
+		rateLimited:  set.GetOrCreateCounter("sovereign_bridge_rate_limited_total"),
+		duration:     set.GetOrCreatePrometheusHistogramExt("sovereign_bridge_request_duration_seconds", durationBuckets),
+		slowClients:  set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="slow_client"}`),
+		rejected:     set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="max_conns"}`),
+		panics:       set.GetOrCreateCounter(`sovereign_panics_total{component="bridge"}`),
+		perIP:        set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="max_conns_per_ip"}`),
+		authTimeouts: set.GetOrCreateCounter(`sovereign_bridge_disconnects_total{reason="auth_timeout"}`),
 	}
-	for _, f := range []*authFailure{&failHeaders, &failToken, &failTS, &failNonce, &failBadToken, &failBadSig, &failStale, &failReplay} {
+	for _, f := range []*authFailure{&failHeaders, &failToken, &failTS, &failNonce, &failBadToken, &failBadSig, &failStale, &failBeforeStart, &failReplay} {
 		m.authFail[f.reason] = set.GetOrCreateCounter(`sovereign_bridge_auth_failures_total{reason="` + f.reason + `"}`)
 	}
 	return m

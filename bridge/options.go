@@ -14,6 +14,8 @@ const (
 	DefaultHost               = "127.0.0.1"
 	DefaultPort               = 9742
 	DefaultMaxConns           = 1024
+	DefaultMaxConnsPerIP      = 256
+	DefaultAuthTimeout        = 10 * time.Second
 	DefaultMaxLineBytes       = 1 << 20
 	DefaultPartialLineTimeout = 10 * time.Second
 	DefaultIdleTimeout        = 5 * time.Minute
@@ -61,6 +63,18 @@ type Options struct {
 
 	// MaxConns: connections beyond it are closed at accept; 0 means 1024.
 	MaxConns int
+	// MaxConnsPerIP: connections from one remote address beyond it are answered with
+	// one -32000 TOO_MANY_CONNECTIONS line and closed at accept; 0 means 256, a
+	// quarter of the default MaxConns and four times a 64-connection desktop pool
+	// (every loopback client is 127.0.0.1 unless it binds another 127.x address).
+	// A value of MaxConns or more switches it off.
+	MaxConnsPerIP int
+	// AuthTimeout: a connection that has not sent one authenticated request (one
+	// that passed the auth table and the nonce check) this long after accept gets one
+	// -32001 AUTH_TIMEOUT line and is closed, so silent or unauthenticated
+	// connections cannot hold slots for IdleTimeout; 0 means 10 s
+	// (--bridge-auth-timeout). Once authenticated, IdleTimeout alone applies.
+	AuthTimeout time.Duration
 	// MaxLineBytes: a longer request line gets -32600 and the connection is closed;
 	// 0 means 1 MiB.
 	MaxLineBytes int
@@ -79,6 +93,15 @@ type Options struct {
 
 	// MaxSkew is the accepted |now − X-BIZRA-TS|; 0 means 120 s. Nonces are kept for 2×MaxSkew.
 	MaxSkew time.Duration
+	// StartSkew: a request stamped more than StartSkew before this listener's Start
+	// is refused (AUTH_STALE_TIMESTAMP, reason before_start) because the nonce window
+	// began empty at Start and cannot tell it from a line captured by an earlier
+	// process. 0, the default, is the exact rule: nothing stamped before Start. A
+	// client whose clock lags the node's by d is then refused only during the first d
+	// after Start. A positive value serves lagging clients at once, but lets a line
+	// captured up to StartSkew before a restart be replayed once after it (a process
+	// restart takes well under a second), so keep it small; at most MaxSkew.
+	StartSkew time.Duration
 	// RatePerSec and Burst configure the per-connection token bucket
 	// (BIZRA_BRIDGE_RATE_PER_S, BIZRA_BRIDGE_BURST). RatePerSec 0 switches it off;
 	// Burst 0 with a non-zero rate means Burst = ceil(RatePerSec). DefaultOptions
@@ -132,6 +155,7 @@ func (o Options) withDefaults() (Options, error) {
 		def  int
 	}{
 		{"MaxConns", &o.MaxConns, DefaultMaxConns},
+		{"MaxConnsPerIP", &o.MaxConnsPerIP, DefaultMaxConnsPerIP},
 		{"MaxLineBytes", &o.MaxLineBytes, DefaultMaxLineBytes},
 		{"OutboundQueue", &o.OutboundQueue, DefaultOutboundQueue},
 		{"NonceStoreMax", &o.NonceStoreMax, DefaultNonceStoreMax},
@@ -150,6 +174,7 @@ func (o Options) withDefaults() (Options, error) {
 	}{
 		{"PartialLineTimeout", &o.PartialLineTimeout, DefaultPartialLineTimeout},
 		{"IdleTimeout", &o.IdleTimeout, DefaultIdleTimeout},
+		{"AuthTimeout", &o.AuthTimeout, DefaultAuthTimeout},
 		{"WriteTimeout", &o.WriteTimeout, DefaultWriteTimeout},
 		{"RequestTimeout", &o.RequestTimeout, DefaultRequestTimeout},
 		{"MaxSkew", &o.MaxSkew, DefaultMaxSkew},
@@ -160,6 +185,9 @@ func (o Options) withDefaults() (Options, error) {
 		if *v.p == 0 {
 			*v.p = v.def
 		}
+	}
+	if o.StartSkew < 0 || o.StartSkew > o.MaxSkew {
+		return o, fmt.Errorf("%w: StartSkew %v outside 0..MaxSkew (%v)", ErrConfig, o.StartSkew, o.MaxSkew)
 	}
 	if o.RatePerSec < 0 || o.Burst < 0 || o.GlobalRatePerSec < 0 || o.GlobalBurst < 0 {
 		return o, fmt.Errorf("%w: negative rate or burst", ErrConfig)

@@ -267,7 +267,8 @@ func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set
 		GenesisCheck: rt.GenesisStatus,
 		MaxConns:     cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
 		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
-		Core: bridge.RuntimeCore{RT: rt}, Receipts: bridge.RuntimeReceipts{RT: rt}})
+		Core: bridge.RuntimeCore{RT: rt}, Receipts: bridge.RuntimeReceipts{RT: rt},
+		MaxConnsPerIP: cfg.BridgeMaxConnsPerIP, AuthTimeout: cfg.BridgeAuthTimeout})
 }
 
 // cmdQuery runs one query in process (or against --api URL) and prints it.

@@ -13,7 +13,8 @@ import (
 // config is everything a runtime subcommand (run, api, bridge, query) reads from flags,
 // the environment and <state>/.env.
 type config struct {
-	env *envSource
+	env    *envSource
+	server bool // the API and bridge flags were bound
 
 	StateDir, DataLake, Role string
 	GenesisPublicKey         string
@@ -34,6 +35,8 @@ type config struct {
 	BridgeRequireSig        bool
 	BridgeMaxSkew           time.Duration
 	BridgeMaxConns          int
+	BridgeMaxConnsPerIP     int
+	BridgeAuthTimeout       time.Duration
 
 	CacheEntries int
 	CacheTTL     time.Duration
@@ -99,7 +102,7 @@ func newEnv(args []string, getenv func(string) (string, bool)) (*envSource, stri
 // environment layers, and returns the config they fill. Environment values that do not
 // parse are reported at once, naming the variable.
 func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server bool) (*config, error) {
-	c := &config{env: env}
+	c := &config{env: env, server: server}
 	var err error
 	must := func(e error) {
 		if err == nil && e != nil {
@@ -176,6 +179,12 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 		fs.BoolVar(&c.BridgeRequireSig, "bridge-require-sig", false, "require X-BIZRA-SIG on every bridge request")
 		fs.DurationVar(&c.BridgeMaxSkew, "bridge-max-skew", 120*time.Second, "largest accepted |now - X-BIZRA-TS|")
 		fs.IntVar(&c.BridgeMaxConns, "bridge-max-conns", 1024, "bridge connection cap")
+		bpip, e := env.integer("BIZRA_BRIDGE_MAX_CONNS_PER_IP", 256, 1, 1_000_000)
+		must(e)
+		fs.IntVar(&c.BridgeMaxConnsPerIP, "bridge-max-conns-per-ip", bpip, "bridge connections from one remote address; more get one TOO_MANY_CONNECTIONS line and are closed (loopback clients share 127.0.0.1) (BIZRA_BRIDGE_MAX_CONNS_PER_IP)")
+		bat, e := env.duration("BIZRA_BRIDGE_AUTH_TIMEOUT", 10*time.Second)
+		must(e)
+		fs.DurationVar(&c.BridgeAuthTimeout, "bridge-auth-timeout", bat, "close a bridge connection that has sent no authenticated request this long after connecting (BIZRA_BRIDGE_AUTH_TIMEOUT)")
 	}
 	return c, err
 }
@@ -234,6 +243,12 @@ func (c *config) validate() error {
 	case "auto", "text", "json":
 	default:
 		return &configError{fmt.Sprintf("invalid --log-format %q: want auto, text or json", c.LogFormat)}
+	}
+	if c.server && c.BridgeAuthTimeout <= 0 {
+		return &configError{"invalid --bridge-auth-timeout " + c.BridgeAuthTimeout.String() + ": want a positive duration"}
+	}
+	if c.server && c.BridgeMaxConnsPerIP < 1 {
+		return &configError{"invalid --bridge-max-conns-per-ip " + strconv.Itoa(c.BridgeMaxConnsPerIP) + ": want at least 1"}
 	}
 	if c.APIPort < 0 || c.APIPort > 65535 || c.BridgePort < 0 || c.BridgePort > 65535 {
 		return &configError{"invalid port: want 0..65535"}
