@@ -148,11 +148,14 @@ func (rt *router) match(path string) (*route, string) {
 		return r, ""
 	}
 	for _, p := range rt.prefixes {
-		if !strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) {
+		// The prefix and the suffix must not overlap: "/v1/skills/invoke" has both
+		// "/v1/skills/" and "/invoke" but no parameter between them.
+		if len(path) <= len(p.prefix)+len(p.suffix) ||
+			!strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) {
 			continue
 		}
 		param := path[len(p.prefix) : len(path)-len(p.suffix)]
-		if param == "" || strings.Contains(param, "/") {
+		if strings.IndexByte(param, '/') >= 0 {
 			continue
 		}
 		return p.r, param
