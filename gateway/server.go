@@ -90,6 +90,10 @@ type Server struct {
 	reqPrefix string
 	reqSeq    atomic.Uint64
 
+	panics   *metrics.Counter // sovereign_panics_total{component="gateway"}
+	rejected [rejectReasons]*metrics.Counter
+	conns    connGate
+
 	mu sync.Mutex
 	// mu guards the following fields.
 	ln       net.Listener
@@ -150,6 +154,11 @@ func New(opts Options) (*Server, error) {
 		s.cors[o] = true
 	}
 	s.routes = s.buildRoutes()
+	s.panics = set.GetOrCreateCounter(`sovereign_panics_total{component="gateway"}`)
+	for i, name := range rejectNames {
+		s.rejected[i] = set.GetOrCreateCounter(`sovereign_http_rejected_total{reason="` + name + `"}`)
+	}
+	s.conns = connGate{s: s, max: int64(opts.MaxConns), slots: make(chan struct{}, maxRefusing)}
 	s.srv = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleTransportError,
@@ -161,7 +170,11 @@ func New(opts Options) (*Server, error) {
 		ReadTimeout:           opts.ReadTimeout,
 		WriteTimeout:          opts.WriteTimeout,
 		IdleTimeout:           opts.IdleTimeout,
-		Concurrency:           opts.MaxConns,
+		// The connection limit is ours (connGate, in front of fasthttp, answers the
+		// JSON 503); fasthttp's own, which writes plain text, gets headroom so that it
+		// never fires while a closed connection's worker is on its way back.
+		Concurrency:           2*opts.MaxConns + 16,
+		ConnState:             s.conns.state,
 		NoDefaultServerHeader: false,
 		CloseOnShutdown:       true,
 		Logger:                fasthttpLogger{s: log},
@@ -190,7 +203,8 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln, s.started = ln, true
 	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.srv.Serve(ln) }()
+	gl := &gatedListener{Listener: ln, g: &s.conns}
+	go func() { s.serveErr <- s.srv.Serve(gl) }()
 	s.log.Info("api listening", "addr", ln.Addr().String())
 	return nil
 }
@@ -225,6 +239,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if serr != nil && !errors.Is(serr, net.ErrClosed) && err == nil {
 			err = serr
 		}
+		// Serve returned, so no refusal starts any more; those in flight end
+		// within refuseTimeout.
+		s.conns.wg.Wait()
 	case <-ctx.Done():
 		if err == nil {
 			err = ctx.Err()
