@@ -59,7 +59,7 @@ var routerOddities = []string{
 	"/v1/%68ealth", "/", "", "*", "/v1", "/v1/", "/v1/query/", "/v1/query?x=%zz",
 	"/" + strings.Repeat("a", 3000), "/v1/receipts/" + strings.Repeat("r", 3000),
 	"/v1/receipts/" + strings.Repeat("r", 5000), // past the header buffer: 431
-	"/v1/receipts/a\x00b",                         // a raw NUL in the request line
+	"/v1/receipts/a\x00b",                       // a raw NUL in the request line
 }
 
 func newTestServer(t testing.TB, opts Options) *Server {

@@ -166,10 +166,10 @@ func New(opts Options) (*Server, error) {
 		// fasthttp refuses bodies over twice the API limit on its own, closing the
 		// connection before reading them (a client may then see a reset instead of the
 		// 413). Bodies up to that are read whole and refused by handle with a clean 413.
-		MaxRequestBodySize:    2 * opts.MaxBodyBytes,
-		ReadTimeout:           opts.ReadTimeout,
-		WriteTimeout:          opts.WriteTimeout,
-		IdleTimeout:           opts.IdleTimeout,
+		MaxRequestBodySize: 2 * opts.MaxBodyBytes,
+		ReadTimeout:        opts.ReadTimeout,
+		WriteTimeout:       opts.WriteTimeout,
+		IdleTimeout:        opts.IdleTimeout,
 		// The connection limit is ours (connGate, in front of fasthttp, answers the
 		// JSON 503); fasthttp's own, which writes plain text, gets headroom so that it
 		// never fires while a closed connection's worker is on its way back.
