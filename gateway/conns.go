@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"fmt"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -99,6 +101,12 @@ func (g *connGate) refuse(c net.Conn) {
 	g.wg.Go(func() {
 		defer func() { <-g.slots }()
 		defer c.Close()
+		defer func() {
+			if p := recover(); p != nil {
+				s.panics.Inc()
+				s.log.Error("panic refusing a connection", "req_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
+		}()
 		_ = c.SetDeadline(time.Now().Add(refuseTimeout))
 		if _, err := c.Write(overloadedResponse(id)); err != nil {
 			return

@@ -705,3 +705,46 @@ func TestFaultTransportErrors(t *testing.T) {
 		})
 	}
 }
+
+// panicRenderer is an OpenAI front whose error renderer panics.
+type panicRenderer struct{ fakeOpenAI }
+
+func (panicRenderer) RenderError(*fasthttp.RequestCtx, int, string, string) bool {
+	panic("renderer boom /secret")
+}
+
+// TestFaultRendererPanics: a panic while rendering an error, in a handler and in
+// fasthttp's transport-error hook (outside handle), still answers 500 INTERNAL with
+// the request id, from the fixed body when rendering panics again.
+func TestFaultRendererPanics(t *testing.T) {
+	tests := []struct {
+		name, method, path string
+		hdr                map[string]string
+	}{
+		{"in a handler", "DELETE", "/v1/chat/completions", nil},
+		{"in the transport hook", "POST", "/v1/chat/completions", map[string]string{"Content-Length": fmt.Sprint(3 << 20)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := metrics.NewSet()
+			f := &routeFakes{}
+			routes := allRoutes(f)
+			routes.OpenAI = panicRenderer{fakeOpenAI{f}}
+			s, _ := startServer(t, Options{Metrics: set, Routes: routes})
+			hdr := map[string]string{"X-Request-Id": "render-1"}
+			for k, v := range tt.hdr {
+				hdr[k] = v
+			}
+			r := rawDo(t, s.Addr(), tt.method, tt.path, hdr, nil)
+			if r.status != 500 || string(r.body) != string(internalBody("render-1")) || r.header.Get("X-Request-Id") != "render-1" {
+				t.Fatalf("%d %v %s; want 500 with the fixed INTERNAL body", r.status, r.header, r.body)
+			}
+			if got := set.GetOrCreateCounter(`sovereign_panics_total{component="gateway"}`).Get(); got != 1 {
+				t.Fatalf("sovereign_panics_total = %d; want 1", got)
+			}
+			if h := rawDo(t, s.Addr(), "GET", "/v1/health", nil, nil); h.status != 200 {
+				t.Fatalf("next request: %d", h.status)
+			}
+		})
+	}
+}

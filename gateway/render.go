@@ -74,6 +74,7 @@ func (s *Server) handleTransportError(ctx *fasthttp.RequestCtx, err error) {
 	rc := &reqCtx{RequestCtx: ctx, start: time.Now(), route: s.routes.notFound}
 	rc.id = s.requestID(ctx)
 	ctx.Response.Header.Set("X-Request-Id", rc.id)
+	defer s.recoverTransport(rc)
 	var small *fasthttp.ErrSmallBuffer
 	var nerr net.Error
 	switch {
@@ -100,6 +101,14 @@ func (s *Server) handleTransportError(ctx *fasthttp.RequestCtx, err error) {
 		s.rejected[rejectMalformed].Inc()
 		s.log.Debug("bad http request", "req_id", rc.id, "err", err)
 		s.fail(rc, withDetail(ErrInvalidRequest, "malformed HTTP request"))
+	}
+}
+
+// recoverTransport is deferred by handleTransportError, which fasthttp calls outside
+// handle (and its recover).
+func (s *Server) recoverTransport(rc *reqCtx) {
+	if p := recover(); p != nil {
+		s.recovered(rc, p)
 	}
 }
 

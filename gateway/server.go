@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -204,7 +205,18 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ln, s.started = ln, true
 	s.serveErr = make(chan error, 1)
 	gl := &gatedListener{Listener: ln, g: &s.conns}
-	go func() { s.serveErr <- s.srv.Serve(gl) }()
+	go func() {
+		defer func() {
+			// Handlers are recovered in handle; this catches fasthttp itself, so that
+			// the process stays up and Shutdown still returns.
+			if p := recover(); p != nil {
+				s.panics.Inc()
+				s.log.Error("panic in the http server", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				s.serveErr <- fmt.Errorf("gateway: serve panicked: %v", p)
+			}
+		}()
+		s.serveErr <- s.srv.Serve(gl)
+	}()
 	s.log.Info("api listening", "addr", ln.Addr().String())
 	return nil
 }
