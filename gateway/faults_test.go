@@ -58,7 +58,7 @@ var routerOddities = []string{
 	"/v1/sel/episodes/", "/v1/sel/episodes/../verify", "/v1/../v1/health", "/v1/health/", "//v1/health",
 	"/v1/%68ealth", "/", "", "*", "/v1", "/v1/", "/v1/query/", "/v1/query?x=%zz",
 	"/" + strings.Repeat("a", 3000), "/v1/receipts/" + strings.Repeat("r", 3000),
-	"/v1/receipts/" + strings.Repeat("r", 5000), // past the header buffer: 431
+	"/v1/receipts/" + strings.Repeat("r", 5000), // past the header buffer
 	"/v1/receipts/a\x00b",                       // a raw NUL in the request line
 }
 
@@ -673,10 +673,11 @@ func TestFaultTransportErrors(t *testing.T) {
 	tests := []struct {
 		name, raw, reason, code string
 		status                  int
+		names                   string // the problem, named in the message
 	}{
-		{"malformed request line", "GARBAGE\r\n\r\n", "malformed", "INVALID_REQUEST", 400},
-		{"bad content length", "POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "malformed", "INVALID_REQUEST", 400},
-		{"headers too large", "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8192) + "\r\n\r\n", "header_too_large", "HEADERS_TOO_LARGE", 431},
+		{"malformed request line", "GARBAGE\r\n\r\n", "malformed", "INVALID_REQUEST", 400, "malformed HTTP request"},
+		{"bad content length", "POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "malformed", "INVALID_REQUEST", 400, "malformed HTTP request"},
+		{"headers too large", "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8192) + "\r\n\r\n", "header_too_large", "INVALID_REQUEST", 400, "headers too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -696,7 +697,7 @@ func TestFaultTransportErrors(t *testing.T) {
 			resp.Body.Close()
 			r := rawResponse{status: resp.StatusCode, header: resp.Header, body: b}
 			checkShape(t, tt.name, r, false)
-			if r.status != tt.status || errCode(t, b) != tt.code {
+			if r.status != tt.status || errCode(t, b) != tt.code || !strings.Contains(string(b), tt.names) {
 				t.Fatalf("%d %s; want %d %s", r.status, b, tt.status, tt.code)
 			}
 			if got := set.GetOrCreateCounter(`sovereign_http_rejected_total{reason="` + tt.reason + `"}`).Get(); got != before+1 {

@@ -89,9 +89,7 @@ func (s *Server) handleTransportError(ctx *fasthttp.RequestCtx, err error) {
 		s.fail(rc, ErrTooLarge)
 	case errors.As(err, &small):
 		s.rejected[rejectHeaderTooLarge].Inc()
-		pub := catalog.Lookup(ErrHeaderTooLarge)
-		pub.HTTP = fasthttp.StatusRequestHeaderFieldsTooLarge
-		s.render(rc, pub)
+		s.fail(rc, ErrHeaderTooLarge)
 	case errors.As(err, &nerr) && nerr.Timeout():
 		s.rejected[rejectTimeout].Inc()
 		pub := catalog.Lookup(ErrReadTimeout)
