@@ -539,6 +539,10 @@ func TestFaultInvalidUTF8Refused(t *testing.T) {
 	bad := []byte("{\"query\":\"\xff\xfe\",\"inputs\":{\"x\":\"\xc3\x28\"}}")
 	for _, r := range documentedRoutes {
 		if !slices.Contains(r.methods, "POST") {
+			// A GET's body is ignored, whatever its bytes.
+			if resp := rawDo(t, s.Addr(), "GET", r.sample, nil, bad); resp.status == 400 {
+				t.Errorf("GET %s with a non-UTF-8 body: 400 %s", r.sample, resp.body)
+			}
 			continue
 		}
 		t.Run(r.pattern, func(t *testing.T) {

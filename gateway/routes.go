@@ -224,8 +224,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.fail(rc, ErrMethod)
 		return
 	}
-	// Every route with a body takes JSON, which is UTF-8 (api.md).
-	if len(body) > 0 && !utf8.Valid(body) {
+	// Every POST route takes a JSON body, which is UTF-8 (api.md); a GET's body is
+	// ignored.
+	if len(body) > 0 && ctx.IsPost() && !utf8.Valid(body) {
 		s.fail(rc, ErrInvalidUTF8)
 		return
 	}

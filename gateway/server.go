@@ -72,7 +72,8 @@ type Options struct {
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections; 0 means 2 min.
 	IdleTimeout time.Duration
-	// MaxConns bounds concurrent connections; 0 means 4,096.
+	// MaxConns bounds concurrent connections; 0 means 4,096. Past it a new connection
+	// is answered 503 OVERLOADED (JSON, X-Request-Id, Retry-After) and closed.
 	MaxConns int
 }
 
