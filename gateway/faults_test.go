@@ -447,7 +447,7 @@ func TestFaultHandlerPanics(t *testing.T) {
 				core.query = func(context.Context, query.Request) (query.Result, error) { panic("injected /secret/path") }
 			}
 			opts := Options{Metrics: set, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-				Routes: allRoutes(&routeFakes{panicOn: tt.panicOn})}
+				Routes: allRoutes(&routeFakes{panicOn: tt.panicOn}), CORSOrigins: []string{"https://app.example"}}
 			if tt.panicOn == "" && tt.path == "/v1/status" {
 				opts.Core = panicStatusCore{core}
 			} else {
@@ -458,9 +458,12 @@ func TestFaultHandlerPanics(t *testing.T) {
 			if tt.body != "" {
 				body = []byte(tt.body)
 			}
-			r := rawDo(t, s.Addr(), tt.method, tt.path, map[string]string{"X-Request-Id": "panic-req-1"}, body)
+			r := rawDo(t, s.Addr(), tt.method, tt.path, map[string]string{"X-Request-Id": "panic-req-1", "Origin": "https://app.example"}, body)
 			if r.status != 500 || r.header.Get("X-Request-Id") != "panic-req-1" {
 				t.Fatalf("status %d, request id %q; want 500, panic-req-1", r.status, r.header.Get("X-Request-Id"))
+			}
+			if r.header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+				t.Fatalf("the 500 lost its CORS headers: %v", r.header)
 			}
 			if tt.method == "HEAD" {
 				if len(r.body) != 0 {

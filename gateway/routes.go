@@ -267,6 +267,9 @@ func (s *Server) recovered(rc *reqCtx, p any) {
 	rc.Response.Reset()
 	rc.Response.Header.Set("X-Request-Id", rc.id)
 	rc.SetConnectionClose()
+	if !rc.IsOptions() {
+		s.applyCORS(rc) // so that a browser may read the 500 (sets headers only)
+	}
 	defer func() {
 		// The renderer itself panicked: answer with the fixed body.
 		if p2 := recover(); p2 != nil {
