@@ -679,6 +679,8 @@ func TestFaultConnectionExhaustion(t *testing.T) {
 func TestFaultTransportErrors(t *testing.T) {
 	set := metrics.NewSet()
 	s, _ := startServer(t, Options{Metrics: set})
+	slowSet := metrics.NewSet()
+	slow, _ := startServer(t, Options{Metrics: slowSet, ReadTimeout: 200 * time.Millisecond})
 	tests := []struct {
 		name, raw, reason, code string
 		status                  int
@@ -687,11 +689,17 @@ func TestFaultTransportErrors(t *testing.T) {
 		{"malformed request line", "GARBAGE\r\n\r\n", "malformed", "INVALID_REQUEST", 400, "malformed HTTP request"},
 		{"bad content length", "POST /v1/query HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", "malformed", "INVALID_REQUEST", 400, "malformed HTTP request"},
 		{"headers too large", "GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8192) + "\r\n\r\n", "header_too_large", "INVALID_REQUEST", 400, "headers too large"},
+		// The headers never end: the server's ReadTimeout (200 ms) ends the request.
+		{"read timeout", "GET /v1/health HTTP/1.1\r\nHost: x\r\n", "timeout", "REQUEST_TIMEOUT", 408, "not received in time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			srv, set := s, set
+			if tt.reason == "timeout" {
+				srv, set = slow, slowSet
+			}
 			before := set.GetOrCreateCounter(`sovereign_http_rejected_total{reason="` + tt.reason + `"}`).Get()
-			c, err := net.Dial("tcp", s.Addr())
+			c, err := net.Dial("tcp", srv.Addr())
 			if err != nil {
 				t.Fatal(err)
 			}
