@@ -8,10 +8,23 @@
 // text to a client: errors go through the catalog (actors/catalog) and are logged with
 // the request id.
 //
-// Cross-cutting rules applied to every route, in this order: request id, CORS, body
-// limit (413 PAYLOAD_TOO_LARGE; bodies up to twice the limit are read and refused
-// cleanly, larger ones are cut off by fasthttp's MaxRequestBodySize), API key
-// (every route except /v1/health), rate limit (token bucket per key or client IP).
+// Cross-cutting rules applied to every route, in this order: request id, CORS
+// preflight, API key when keys are on (every route except /v1/health, checked before
+// 404, 405 or 413 tell anything about the path, method or body), body limit (413
+// PAYLOAD_TOO_LARGE; bodies up to twice the limit are read and refused cleanly, larger
+// ones are refused by fasthttp's MaxRequestBodySize in the same JSON shape), route
+// (404), method (405 with Allow; HEAD runs the GET handler without the body), UTF-8
+// body (400 INVALID_JSON), rate limit (token bucket per key or client IP).
+//
+// # Faults
+//
+// A panic in a handler, in fasthttp's transport-error hook or in a gateway goroutine
+// is answered 500 INTERNAL with the request id, its stack logged once, and counted in
+// sovereign_panics_total{component="gateway"}; the process keeps serving. Past
+// Options.MaxConns open connections, a new one is answered 503 OVERLOADED in the JSON
+// shape with X-Request-Id and Retry-After by the gateway itself (fasthttp's own
+// refusal is plain text), and counted in sovereign_http_rejected_total{reason}, with
+// fasthttp's transport errors (malformed request, headers too large, read timeout).
 //
 // # Concurrency
 //

@@ -15,4 +15,16 @@ var (
 	ErrNotStarted     = catalog.New(catalog.Internal, "", "", "gateway: not started")
 	ErrAlreadyStarted = catalog.New(catalog.Internal, "", "", "gateway: already started")
 	ErrUnavailable    = catalog.New(catalog.Unavailable, "UNAVAILABLE", "This feature is not enabled on this node", "gateway: route has no backing component")
+	// ErrInternal answers a request whose handler panicked (the stack is logged).
+	ErrInternal = catalog.New(catalog.Internal, "INTERNAL", "Internal error", "gateway: handler panicked")
+	// ErrBusy answers a connection refused because MaxConns connections are open.
+	ErrBusy = catalog.New(catalog.Overloaded, "OVERLOADED", "Too many open connections, retry later", "gateway: connection limit reached")
+	// ErrHeaderTooLarge and ErrReadTimeout render fasthttp's transport errors. A request
+	// line or headers past the read buffer is a 400 like any request it cannot parse
+	// (a 10,000-character receipt id is refused 400, api.md); a read timeout is sent
+	// with status 408 (the catalog has no kind of its own for it).
+	ErrHeaderTooLarge = catalog.New(catalog.InvalidInput, "INVALID_REQUEST", "Invalid request: request line or headers too large", "gateway: request headers exceed the read buffer")
+	ErrReadTimeout    = catalog.New(catalog.InvalidInput, "REQUEST_TIMEOUT", "The request was not received in time", "gateway: request read timed out")
+	// ErrInvalidUTF8 refuses a request body that is not valid UTF-8.
+	ErrInvalidUTF8 = catalog.WithDetail(ErrInvalidJSON, "body is not valid UTF-8")
 )

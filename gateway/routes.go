@@ -3,12 +3,17 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
+
+	"github.com/bizra/bizra/actors/catalog"
 )
 
 // Extra holds the optional components behind the non-core routes. A nil field makes
@@ -99,8 +104,13 @@ var httpBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
 
 func (s *Server) newRoute(pattern string, noAuth bool, methods map[string]handlerFunc) *route {
 	r := &route{name: pattern, methods: methods, noAuth: noAuth}
+	if h := methods[fasthttp.MethodGet]; h != nil && methods[fasthttp.MethodHead] == nil {
+		// HEAD runs the GET handler; fasthttp sends its headers and Content-Length
+		// without the body (Response.SkipBody for HEAD requests).
+		methods[fasthttp.MethodHead] = h
+	}
 	var allow []string
-	for _, m := range []string{"GET", "POST"} {
+	for _, m := range []string{"GET", "HEAD", "POST"} {
 		if methods[m] != nil {
 			allow = append(allow, m)
 		}
@@ -148,11 +158,14 @@ func (rt *router) match(path string) (*route, string) {
 		return r, ""
 	}
 	for _, p := range rt.prefixes {
-		if !strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) {
+		// The prefix and the suffix must not overlap: "/v1/skills/invoke" has both
+		// "/v1/skills/" and "/invoke" but no parameter between them.
+		if len(path) <= len(p.prefix)+len(p.suffix) ||
+			!strings.HasPrefix(path, p.prefix) || !strings.HasSuffix(path, p.suffix) {
 			continue
 		}
 		param := path[len(p.prefix) : len(path)-len(p.suffix)]
-		if param == "" || strings.Contains(param, "/") {
+		if strings.IndexByte(param, '/') >= 0 {
 			continue
 		}
 		return p.r, param
@@ -167,27 +180,41 @@ type reqCtx struct {
 	id     string
 	param  string
 	userID string // the API key's id when keys are on
+	route  *route // the matched route (notFound until matched), for the metrics
 	start  time.Time
 }
 
+// handle is the fasthttp handler. Order: CORS preflight; with API keys on, auth
+// before anything about the path, method or body is revealed (health stays open);
+// then 413, 404, 405, UTF-8, rate limit and the route's handler. A panic anywhere in
+// it is answered 500 INTERNAL by finish.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
-	rc := &reqCtx{RequestCtx: ctx, start: time.Now()}
+	rc := &reqCtx{RequestCtx: ctx, start: time.Now(), route: s.routes.notFound}
 	rc.id = s.requestID(ctx)
 	ctx.Response.Header.Set("X-Request-Id", rc.id)
+	defer s.finish(rc)
 	r, param := s.routes.match(string(ctx.Path()))
-	if r == nil {
-		r = s.routes.notFound
+	if r != nil {
+		rc.route = r
 	}
-	defer s.observe(r, rc)
 	if !s.applyCORS(rc) {
 		return
 	}
-	if len(ctx.Request.Body()) > s.opts.MaxBodyBytes {
+	if s.keys.enabled() && (r == nil || !r.noAuth) {
+		id, ok := s.keys.check(ctx)
+		if !ok {
+			s.unauthorized(rc)
+			return
+		}
+		rc.userID = id
+	}
+	body := ctx.Request.Body()
+	if len(body) > s.opts.MaxBodyBytes {
 		ctx.SetConnectionClose()
 		s.fail(rc, ErrTooLarge)
 		return
 	}
-	if r == s.routes.notFound {
+	if r == nil {
 		s.fail(rc, ErrNotFound)
 		return
 	}
@@ -197,14 +224,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.fail(rc, ErrMethod)
 		return
 	}
-	if !r.noAuth && s.keys.enabled() {
-		id, ok := s.keys.check(ctx)
-		if !ok {
-			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="bizra"`)
-			s.fail(rc, ErrUnauthorized)
-			return
-		}
-		rc.userID = id
+	// Every POST route takes a JSON body, which is UTF-8 (api.md); a GET's body is
+	// ignored.
+	if len(body) > 0 && ctx.IsPost() && !utf8.Valid(body) {
+		s.fail(rc, ErrInvalidUTF8)
+		return
 	}
 	if s.limiter != nil {
 		k := rc.userID
@@ -219,6 +243,48 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	rc.param = param
 	h(s, rc)
+}
+
+func (s *Server) unauthorized(rc *reqCtx) {
+	rc.Response.Header.Set("WWW-Authenticate", `Bearer realm="bizra"`)
+	s.fail(rc, ErrUnauthorized)
+}
+
+// finish is deferred by handle: it turns a panic into 500 INTERNAL (the stack logged
+// once, sovereign_panics_total{component="gateway"} counted) and records the metrics.
+// recover must be called here, directly in the deferred function.
+func (s *Server) finish(rc *reqCtx) {
+	if p := recover(); p != nil {
+		s.recovered(rc, p)
+	}
+	s.observe(rc.route, rc)
+}
+
+func (s *Server) recovered(rc *reqCtx, p any) {
+	s.panics.Inc()
+	s.log.Error("panic in http handler", "req_id", rc.id, "route", rc.route.name,
+		"method", string(rc.Method()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	rc.Response.Reset()
+	rc.Response.Header.Set("X-Request-Id", rc.id)
+	rc.SetConnectionClose()
+	if !rc.IsOptions() {
+		s.applyCORS(rc) // so that a browser may read the 500 (sets headers only)
+	}
+	defer func() {
+		// The renderer itself panicked: answer with the fixed body.
+		if p2 := recover(); p2 != nil {
+			s.log.Error("panic rendering the internal error", "req_id", rc.id, "panic", fmt.Sprint(p2))
+			rc.Response.Reset()
+			rc.Response.Header.Set("X-Request-Id", rc.id)
+			rc.SetConnectionClose()
+			s.writeRaw(rc, fasthttp.StatusInternalServerError, internalBody(rc.id))
+		}
+	}()
+	s.render(rc, catalog.Lookup(ErrInternal))
+}
+
+func internalBody(id string) []byte {
+	return []byte(`{"error":"Internal error","code":"INTERNAL","request_id":"` + id + `"}`)
 }
 
 func (s *Server) observe(r *route, rc *reqCtx) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -71,7 +72,8 @@ type Options struct {
 	ReadTimeout, WriteTimeout time.Duration
 	// IdleTimeout closes idle keep-alive connections; 0 means 2 min.
 	IdleTimeout time.Duration
-	// MaxConns bounds concurrent connections; 0 means 4,096.
+	// MaxConns bounds concurrent connections; 0 means 4,096. Past it a new connection
+	// is answered 503 OVERLOADED (JSON, X-Request-Id, Retry-After) and closed.
 	MaxConns int
 }
 
@@ -89,6 +91,10 @@ type Server struct {
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
+
+	panics   *metrics.Counter // sovereign_panics_total{component="gateway"}
+	rejected [rejectReasons]*metrics.Counter
+	conns    connGate
 
 	mu sync.Mutex
 	// mu guards the following fields.
@@ -150,6 +156,11 @@ func New(opts Options) (*Server, error) {
 		s.cors[o] = true
 	}
 	s.routes = s.buildRoutes()
+	s.panics = set.GetOrCreateCounter(`sovereign_panics_total{component="gateway"}`)
+	for i, name := range rejectNames {
+		s.rejected[i] = set.GetOrCreateCounter(`sovereign_http_rejected_total{reason="` + name + `"}`)
+	}
+	s.conns = connGate{s: s, max: int64(opts.MaxConns), slots: make(chan struct{}, maxRefusing)}
 	s.srv = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleTransportError,
@@ -157,11 +168,15 @@ func New(opts Options) (*Server, error) {
 		// fasthttp refuses bodies over twice the API limit on its own, closing the
 		// connection before reading them (a client may then see a reset instead of the
 		// 413). Bodies up to that are read whole and refused by handle with a clean 413.
-		MaxRequestBodySize:    2 * opts.MaxBodyBytes,
-		ReadTimeout:           opts.ReadTimeout,
-		WriteTimeout:          opts.WriteTimeout,
-		IdleTimeout:           opts.IdleTimeout,
-		Concurrency:           opts.MaxConns,
+		MaxRequestBodySize: 2 * opts.MaxBodyBytes,
+		ReadTimeout:        opts.ReadTimeout,
+		WriteTimeout:       opts.WriteTimeout,
+		IdleTimeout:        opts.IdleTimeout,
+		// The connection limit is ours (connGate, in front of fasthttp, answers the
+		// JSON 503); fasthttp's own, which writes plain text, gets headroom so that it
+		// never fires while a closed connection's worker is on its way back.
+		Concurrency:           2*opts.MaxConns + 16,
+		ConnState:             s.conns.state,
 		NoDefaultServerHeader: false,
 		CloseOnShutdown:       true,
 		Logger:                fasthttpLogger{s: log},
@@ -190,7 +205,19 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.ln, s.started = ln, true
 	s.serveErr = make(chan error, 1)
-	go func() { s.serveErr <- s.srv.Serve(ln) }()
+	gl := &gatedListener{Listener: ln, g: &s.conns}
+	go func() {
+		defer func() {
+			// Handlers are recovered in handle; this catches fasthttp itself, so that
+			// the process stays up and Shutdown still returns.
+			if p := recover(); p != nil {
+				s.panics.Inc()
+				s.log.Error("panic in the http server", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				s.serveErr <- fmt.Errorf("gateway: serve panicked: %v", p)
+			}
+		}()
+		s.serveErr <- s.srv.Serve(gl)
+	}()
 	s.log.Info("api listening", "addr", ln.Addr().String())
 	return nil
 }
@@ -225,6 +252,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if serr != nil && !errors.Is(serr, net.ErrClosed) && err == nil {
 			err = serr
 		}
+		// Serve returned, so no refusal starts any more; those in flight end
+		// within refuseTimeout.
+		s.conns.wg.Wait()
 	case <-ctx.Done():
 		if err == nil {
 			err = ctx.Err()

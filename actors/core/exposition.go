@@ -52,6 +52,8 @@ var help = map[string]string{
 	"sovereign_actor_escalations_total":       "Crash loops escalated by the supervisor, by actor kind.",
 	"sovereign_http_requests_total":           "HTTP responses by route and status code.",
 	"sovereign_http_request_duration_seconds": "HTTP request handling time by route.",
+	"sovereign_http_rejected_total":           "HTTP connections and requests refused before routing (connection limit, transport errors), by reason.",
+	"sovereign_panics_total":                  "Panics recovered at an edge (the request answered INTERNAL, the process kept), by component.",
 }
 
 // processRenames fixes the few Go-runtime series of VictoriaMetrics/metrics whose names

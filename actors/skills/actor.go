@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -59,7 +60,11 @@ func (a *registryActor) invoke(c actor.Context, m Invoke) {
 		reject("unknown", "not_found", fmt.Errorf("skills: %q: %w", m.Skill, ErrNotFound), "Skill not found: "+m.Skill)
 		return
 	}
-	info := s.Info()
+	info, ok := r.safeInfo(m.Skill, s)
+	if !ok {
+		reject(m.Skill, "panic", fmt.Errorf("skills: %q: Info: %w", m.Skill, ErrPanicked), catalog.Lookup(ErrPanicked).Message)
+		return
+	}
 	if info.Status != StatusAvailable {
 		reject(m.Skill, "disabled", fmt.Errorf("skills: %q status %q: %w", m.Skill, info.Status, ErrDisabled),
 			fmt.Sprintf("Skill '%s' is %s.", m.Skill, info.Status))
@@ -99,19 +104,18 @@ func (r *Registry) execute(s Skill, m Invoke, deadline time.Time) (reply any) {
 	defer cancel()
 	id := newID()
 	start := time.Now()
-	out, err := runSafely(ctx, s, m.Inputs)
+	out, err := r.runSafely(ctx, s, m, id)
 	end := time.Now()
 	inv := Invocation{
 		SkillName: m.Skill, Output: out, DurationMs: float64(end.Sub(start)) / float64(time.Millisecond),
 		ExecutionID: id, StartedAt: stamp(start), CompletedAt: stamp(end),
 	}
 	r.observe(m.Skill, end.Sub(start))
-	if err == nil {
-		if _, jerr := json.Marshal(out); jerr != nil {
-			r.log.Error("skill output is not JSON", "skill", m.Skill, "execution_id", id, "err", jerr)
-			inv.Output = nil
-			err = errors.New("skills: output not encodable")
-		}
+	if errors.Is(err, ErrPanicked) {
+		r.count(m.Skill, "panic")
+		text := catalog.Lookup(ErrPanicked).Message
+		inv.Output, inv.Error = nil, &text
+		return Rejected{Err: err, Invocation: inv}
 	}
 	if err == nil {
 		inv.Success = true
@@ -153,14 +157,40 @@ func (r *Registry) classify(ctx context.Context, skill, id string, err error) (s
 	return "The skill failed unexpectedly.", nil
 }
 
-// runSafely turns a panic in a skill into an error.
-func runSafely(ctx context.Context, s Skill, in map[string]any) (out any, err error) {
+// runSafely runs the skill and checks its output encodes as JSON (a MarshalJSON is
+// skill code too). A panic in either becomes ErrPanicked: the stack is logged once and
+// sovereign_panics_total{component="skills"} counts it.
+func (r *Registry) runSafely(ctx context.Context, s Skill, m Invoke, id string) (out any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("skills: panic: %v", p)
+			r.panicked(m.Skill, id, p)
+			out, err = nil, fmt.Errorf("skills: %q: %v: %w", m.Skill, p, ErrPanicked)
 		}
 	}()
-	return s.Run(ctx, in)
+	out, err = s.Run(ctx, m.Inputs)
+	if err == nil {
+		if _, jerr := json.Marshal(out); jerr != nil {
+			r.log.Error("skill output is not JSON", "skill", m.Skill, "execution_id", id, "err", jerr)
+			return nil, errors.New("skills: output not encodable")
+		}
+	}
+	return out, err
+}
+
+// safeInfo calls s.Info inside the actor, where a panic would crash the registry actor.
+func (r *Registry) safeInfo(name string, s Skill) (info Info, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.panicked(name, "", p)
+			ok = false
+		}
+	}()
+	return s.Info(), true
+}
+
+func (r *Registry) panicked(skill, id string, p any) {
+	r.panics.Inc()
+	r.log.Error("skill panicked", "skill", skill, "execution_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 }
 
 // checkInputs verifies the required inputs are present with their type.

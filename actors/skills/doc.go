@@ -17,7 +17,10 @@
 //     (ErrNotFound, SKILL_NOT_FOUND), disabled (ErrDisabled), a missing or mistyped
 //     required input or an input the skill refused (*InputError, ErrInvalidInput),
 //     the pool full (ErrOverloaded, answered at once), the deadline passed
-//     (ErrTimeout) or the registry shut down (ErrClosed).
+//     (ErrTimeout), the registry shut down (ErrClosed) or the skill's code panicked
+//     in Run, Info or its output's encoding (ErrPanicked, 500 INTERNAL at the edges;
+//     the stack is logged once and sovereign_panics_total{component="skills"} counts
+//     it).
 //
 // A skill's own failure is an Invocation with Success false and a public Error text;
 // it is never reported as a success, and internal error chains never reach it (they

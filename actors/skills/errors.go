@@ -24,6 +24,11 @@ var ErrTimeout = catalog.New(catalog.Timeout, "SKILL_TIMEOUT", "The skill did no
 // ErrClosed reports a registry that is not started or already shut down.
 var ErrClosed = catalog.New(catalog.Unavailable, "SKILLS_UNAVAILABLE", "Skill registry unavailable", "skills: registry closed")
 
+// ErrPanicked reports a skill whose code panicked (in Run, Info or its output's JSON
+// encoding). The edges answer it 500 INTERNAL (api.md: a panic anywhere); the stack is
+// logged and sovereign_panics_total{component="skills"} counts it.
+var ErrPanicked = catalog.New(catalog.Internal, "INTERNAL", "Internal error", "skills: skill panicked")
+
 // ErrOptions reports invalid Options.
 var ErrOptions = catalog.New(catalog.Internal, "SKILLS_MISCONFIGURED", "", "skills: invalid options")
 

@@ -67,6 +67,7 @@ type Registry struct {
 	base    context.Context // ends every running invocation
 	cancel  context.CancelFunc
 	closed  atomic.Bool
+	panics  *metrics.Counter // sovereign_panics_total{component="skills"}
 
 	mu       sync.Mutex // guards the following fields
 	pid      *actor.PID
@@ -110,6 +111,7 @@ func New(opts Options) (*Registry, error) {
 	r := &Registry{
 		system: opts.System, log: opts.Logger, metrics: opts.Metrics, opts: opts,
 		skills: make(map[string]Skill, len(all)), sem: make(chan struct{}, opts.MaxConcurrent),
+		panics: opts.Metrics.GetOrCreateCounter(`sovereign_panics_total{component="skills"}`),
 	}
 	for _, s := range all {
 		if s == nil {

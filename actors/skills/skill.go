@@ -54,7 +54,8 @@ func (i Info) clone() Info {
 // Errors from Run: one that carries `Public() string` and a catalog InvalidInput kind
 // (optionally `InputName() string`) becomes an *InputError; any other with
 // `Public() string` is the skill's failure with that public text; anything else is
-// logged and reported as "The skill failed unexpectedly.". Run may return an output
+// logged and reported as "The skill failed unexpectedly.". A panic is rejected with
+// ErrPanicked (see the package doc). Run may return an output
 // alongside a failure (a partial result); it is kept in the Invocation.
 type Skill interface {
 	Info() Info

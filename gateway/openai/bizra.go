@@ -245,7 +245,7 @@ func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, st
 		add(Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: ModelID, Choices: []chunkChoice{}, Usage: &u})
 	}
 	sseHeaders(ctx)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+	ctx.SetBodyStreamWriter(r.safeStream(ctx, func(w *bufio.Writer) {
 		code := fasthttp.StatusOK
 		for _, e := range events {
 			w.Write(dataPrefix)
@@ -262,7 +262,7 @@ func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, st
 			_ = w.Flush()
 		}
 		r.observe(kindBizra, true, code, start)
-	})
+	}))
 }
 
 // splitAnswer cuts text into at most n pieces at word boundaries, of about equal

@@ -1,10 +1,12 @@
 package openai
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -66,6 +68,7 @@ type Routes struct {
 	duration  [2][2]*metrics.PrometheusHistogram
 	overhead  [2]*metrics.PrometheusHistogram
 	mDisconn  *metrics.Counter
+	mPanics   *metrics.Counter // sovereign_panics_total{component="gateway"}
 	mRcptFail *metrics.Counter
 }
 
@@ -114,6 +117,7 @@ func New(opts Options) (*Routes, error) {
 			`sovereign_openai_overhead_seconds{model_kind="`+kindNames[k]+`"}`, overheadBuckets)
 	}
 	r.mDisconn = set.GetOrCreateCounter("sovereign_openai_stream_disconnects_total")
+	r.mPanics = set.GetOrCreateCounter(`sovereign_panics_total{component="gateway"}`)
 	r.mRcptFail = set.GetOrCreateCounter("sovereign_openai_receipt_failures_total")
 	return r, nil
 }
@@ -268,6 +272,28 @@ func (r *Routes) writeError(ctx *fasthttp.RequestCtx, err error) int {
 	}
 	writeJSON(ctx, p.HTTP, apiError{Error: body})
 	return p.HTTP
+}
+
+// streamPanicEvent ends a stream whose writer panicked: the status line is sent, so
+// the error goes in the stream, in OpenAI's error shape.
+var streamPanicEvent = []byte(`data: {"error":{"message":"Internal error","type":"server_error","param":null,"code":"internal"}}` + "\n\n")
+
+// safeStream wraps a body stream writer: fasthttp runs it on a goroutine of its own,
+// after the handler (and the gateway's recover) returned, so a panic there would end
+// the process. It is logged once with the stack, counted, and ends the stream.
+func (r *Routes) safeStream(ctx *fasthttp.RequestCtx, fn func(w *bufio.Writer)) func(w *bufio.Writer) {
+	id := requestID(ctx)
+	return func(w *bufio.Writer) {
+		defer func() {
+			if p := recover(); p != nil {
+				r.mPanics.Inc()
+				r.log.Error("panic in completion stream", "req_id", id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				_, _ = w.Write(streamPanicEvent)
+				_ = w.Flush()
+			}
+		}()
+		fn(w)
+	}
 }
 
 func requestID(ctx *fasthttp.RequestCtx) string {

@@ -140,7 +140,7 @@ func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte,
 	params := r.params(req, userID)
 	model, reqID := req.Model, requestID(ctx)
 	sseHeaders(ctx)
-	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+	ctx.SetBodyStreamWriter(r.safeStream(ctx, func(w *bufio.Writer) {
 		defer cancel()
 		h := sha256.New()
 		chunks, outcome, status := 0, "ok", receipt.StatusAccepted
@@ -200,7 +200,7 @@ func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte,
 		}
 		_ = w.Flush()
 		r.observe(kindPass, true, code, start)
-	})
+	}))
 }
 
 func ptr[T any](v T) *T { return &v }
