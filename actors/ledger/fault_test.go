@@ -426,7 +426,21 @@ func TestFaultLedgerVerifyWhileWriting(t *testing.T) {
 		})
 	}
 	t.Cleanup(func() { close(done); wg.Wait() })
-	for i := range 10 {
+	// Verify while commits land: wait for the first, then verify at least 10 times and
+	// until more were committed during the verifications (bounded, so a stalled writer
+	// fails the test instead of hanging it).
+	deadline := time.Now().Add(20 * time.Second)
+	for l.Len() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no episode was committed within 20 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	before := l.Len()
+	for i := 0; i < 10 || l.Len() == before; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing was committed during %d verifications", i)
+		}
 		v, err := VerifyDir(dir)
 		if err != nil {
 			t.Fatalf("verify %d: %v", i, err)
@@ -439,8 +453,5 @@ func TestFaultLedgerVerifyWhileWriting(t *testing.T) {
 	case err := <-errs:
 		t.Fatalf("commit: %v", err)
 	default:
-	}
-	if l.Len() == 0 {
-		t.Fatal("nothing was committed while verifying")
 	}
 }
