@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/bizra/bizra/actors/catalog"
@@ -93,6 +95,7 @@ func (g genesisRoutes) VerifyGenesis(body []byte) (any, error) {
 	if len(body) == 0 {
 		source = "state_dir"
 		ok, reason := genesis.Validate(g.rt.StateDir())
+		reason = g.public(reason)
 		this := false
 		if ok {
 			if doc, err := genesis.ReadDocument(g.rt.StateDir()); err == nil {
@@ -106,9 +109,20 @@ func (g genesisRoutes) VerifyGenesis(body []byte) (any, error) {
 	return map[string]any{"valid": ok, "reason": reason, "this_node": this, "source": source, "origin": g.rt.Origin()}, nil
 }
 
+// public drops the state folder from a validation reason ("missing
+// /var/lib/bizra/state/node0_genesis.json" becomes "missing node0_genesis.json"): the
+// reason is for the client, the server's file system layout is not.
+func (g genesisRoutes) public(reason string) string {
+	dir := g.rt.StateDir()
+	if dir == "" {
+		return reason
+	}
+	return strings.ReplaceAll(reason, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator), "")
+}
+
 func (g genesisRoutes) GenesisHeader() (any, bool) {
 	ok, reason := genesis.Validate(g.rt.StateDir())
-	doc := map[string]any{"valid": ok, "reason": reason, "role": g.rt.Role(), "origin": g.rt.Origin()}
+	doc := map[string]any{"valid": ok, "reason": g.public(reason), "role": g.rt.Role(), "origin": g.rt.Origin()}
 	if ok {
 		if s, err := genesis.Show(g.rt.StateDir()); err == nil {
 			doc["genesis"] = s

@@ -234,3 +234,37 @@ func TestVerifyGenesisThisNode(t *testing.T) {
 		t.Fatal("the tamper case did not change the document")
 	}
 }
+
+// TestFaultGenesisReasonHidesStatePath: the genesis routes explain a missing genesis
+// without sending the server's state folder path to the client.
+func TestFaultGenesisReasonHidesStatePath(t *testing.T) {
+	n := startE2E(t, e2eOpts{})
+	state := filepath.Join(n.dir, "state")
+	for _, tc := range []struct {
+		name string
+		do   func() (int, []byte)
+	}{
+		{"header", func() (int, []byte) { return n.get(t, "/v1/verify/genesis/header") }},
+		{"verify state folder", func() (int, []byte) {
+			status, b, _ := n.post(t, "/v1/verify/genesis", "")
+			return status, b
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, b := tc.do()
+			var doc struct {
+				Valid  bool   `json:"valid"`
+				Reason string `json:"reason"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatalf("%d %s: %v", status, b, err)
+			}
+			if doc.Valid || !strings.Contains(doc.Reason, "node0_genesis.json") {
+				t.Fatalf("a node without genesis: %d %s", status, b)
+			}
+			if strings.Contains(string(b), state) || strings.Contains(string(b), n.dir) {
+				t.Fatalf("the answer names the server's state folder %s: %s", state, b)
+			}
+		})
+	}
+}
