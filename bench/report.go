@@ -121,15 +121,6 @@ func fmtDur(d time.Duration) string {
 	return s
 }
 
-func runLine(r LoadRun) string {
-	s := fmt.Sprintf("%d req, %.0f/s ok, p50 %s p99 %s p99.9 %s", r.Requests, r.Throughput, fmtDur(r.Latency.P50),
-		fmtDur(r.Latency.P99), fmtDur(r.Latency.P999))
-	if r.Errors > 0 {
-		s += fmt.Sprintf(", %d errors (%s)", r.Errors, clip([]byte(r.FirstError), 120))
-	}
-	return s
-}
-
 func frontierLine(f Frontier) string {
 	var parts []string
 	for _, p := range f.Points {

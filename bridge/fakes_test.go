@@ -69,8 +69,8 @@ func (f *fakeCore) Status(context.Context) StatusInfo {
 
 func (f *fakeCore) ListSkills(_ context.Context, filter string) ([]SkillInfo, error) {
 	if filter == "panic" {
-		var m map[string]int
-		m["x"] = 1 // a runtime error (nil map write), not just a panic(value)
+		var s []int
+		_ = s[len(filter)] // a runtime error (index out of range), not just a panic(value)
 	}
 	if filter == "big" { // ~64 KiB per response (slow-client test)
 		return []SkillInfo{{Name: "big", Description: strings.Repeat("x", 64<<10)}}, nil

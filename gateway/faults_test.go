@@ -197,7 +197,6 @@ func FuzzRouterMatch(f *testing.F) {
 // routeFakes back every optional route; each answers a small constant document.
 type routeFakes struct {
 	panicOn string // a route name whose backing method panics
-	mu      sync.Mutex
 }
 
 func (f *routeFakes) maybePanic(name string) {

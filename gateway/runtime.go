@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
@@ -80,9 +79,6 @@ func (r receiptRoutes) VerifyReceipt(body []byte) any {
 }
 
 type genesisRoutes struct{ rt *core.Runtime }
-
-// errBadGenesisDoc is a POST /v1/verify/genesis body that is not a genesis document.
-var errBadGenesisDoc = catalog.New(catalog.InvalidInput, "INVALID_GENESIS", "Body is not a genesis document", "verify genesis: bad body")
 
 // VerifyGenesis checks a posted genesis document on its own (hashes, node id,
 // signature against the key it carries) and says whether it is this node's genesis:

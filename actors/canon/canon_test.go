@@ -2,6 +2,7 @@ package canon
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,7 +16,7 @@ func TestMarshalSortsAndFormats(t *testing.T) {
 	}{
 		{"sorted keys", map[string]any{"b": 1, "a": 2}, `{"a":2,"b":1}`},
 		{"no html escaping", map[string]string{"x": "<&>"}, `{"x":"<&>"}`},
-		{"es6 numbers", []any{1.0, 1e21, 0.1, -0.0}, `[1,1e+21,0.1,0]`},
+		{"es6 numbers", []any{1.0, 1e21, 0.1, math.Copysign(0, -1)}, `[1,1e+21,0.1,0]`},
 		{"nested", map[string]any{"z": map[string]any{"y": true, "x": nil}}, `{"z":{"x":null,"y":true}}`},
 		{"struct fields by name", struct {
 			B string `json:"b"`
@@ -115,7 +116,7 @@ func TestAppendHelpersMatchTransform(t *testing.T) {
 			t.Errorf("AppendString(%q) = %s; want %s", s, got, want)
 		}
 	}
-	for _, f := range []float64{0, -0.0, 1, -1.5, 1e21, 1e-7, 123456789012345680000, 0.1 + 0.2, 5e-324} {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1.5, 1e21, 1e-7, 123456789012345680000, 0.1 + 0.2, 5e-324} {
 		got, err := AppendNumber(nil, f)
 		if err != nil {
 			t.Fatal(err)

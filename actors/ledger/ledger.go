@@ -160,15 +160,14 @@ type Ledger struct {
 	started bool
 	queue   chan pending
 
-	pid       atomic.Pointer[actor.PID]
-	kick      chan struct{}
-	stop      chan struct{}
-	wg        sync.WaitGroup
-	shutOnce  sync.Once
-	stopped   chan struct{}
-	shutErr   error
-	testHook  func() // called by the flusher before each batch (tests only)
-	flushOnce sync.Once
+	pid      atomic.Pointer[actor.PID]
+	kick     chan struct{}
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	shutOnce sync.Once
+	stopped  chan struct{}
+	shutErr  error
+	testHook func() // called by the flusher before each batch (tests only)
 }
 
 // Open opens (creating it when needed) the ledger folder for writing: it takes the

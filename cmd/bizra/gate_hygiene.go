@@ -152,9 +152,7 @@ func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
 		p.check("this machine's state folder secrets are private", false, "%s", gateErrText(envErr))
 	} else {
 		for _, k := range []string{"BIZRA_BRIDGE_TOKEN", receipt.EnvKey, "BIZRA_API_KEYS", "BIZRA_LLM_API_KEY", "LM_API_TOKEN"} {
-			for _, v := range splitList(env.str(k, "")) {
-				live = append(live, v)
-			}
+			live = append(live, splitList(env.str(k, ""))...)
 		}
 		if fi, err := os.Stat(state); err == nil && fi.IsDir() {
 			var mb []string

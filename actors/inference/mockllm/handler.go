@@ -33,7 +33,6 @@ type plan struct {
 	fault      Fault
 	answer     string
 	models     []string
-	apiKey     string
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
