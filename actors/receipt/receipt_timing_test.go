@@ -73,7 +73,7 @@ func BenchmarkSealPerReceipt(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/receipt")
 	})
 	b.Run("batch-1024+lines", func(b *testing.B) {
-		w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex()}
+		w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex(), mac: newMacer(make([]byte, 32))}
 		var buf []byte
 		var recs []record
 		b.ReportAllocs()
@@ -81,7 +81,7 @@ func BenchmarkSealPerReceipt(b *testing.B) {
 			t := NewTree(leaves)
 			sig := ed.Sign(BatchMessage(1, t.Root(), [32]byte{}))
 			var err error
-			buf, recs, err = w.lines(&job{seq: 1, tree: t, root: t.Root(), sig: sig, items: items}, buf[:0], recs[:0])
+			buf, recs, err = w.lines(&job{seq: 1, tree: t, root: t.Root(), sig: sig, items: items}, 1, 0, buf[:0], recs[:0])
 			if err != nil {
 				b.Fatal(err)
 			}
