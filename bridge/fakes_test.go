@@ -11,6 +11,7 @@ import (
 
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
 )
 
 var (
@@ -95,6 +96,8 @@ type fakeReceipts struct {
 	byID   map[string]json.RawMessage
 	issued []ReceiptInput
 	fail   atomic.Bool
+	// storage makes Issue fail like a receipt log that cannot be written.
+	storage atomic.Bool
 }
 
 func newFakeReceipts() *fakeReceipts { return &fakeReceipts{byID: map[string]json.RawMessage{}} }
@@ -102,6 +105,9 @@ func newFakeReceipts() *fakeReceipts { return &fakeReceipts{byID: map[string]jso
 func (f *fakeReceipts) Issue(in ReceiptInput) (ReceiptRef, error) {
 	if f.fail.Load() {
 		return ReceiptRef{}, fmt.Errorf("receipt: disk full (secret)")
+	}
+	if f.storage.Load() {
+		return ReceiptRef{}, fmt.Errorf("%w: disk full (secret)", receipt.ErrStorage)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
