@@ -546,7 +546,7 @@ func (s *Service) Flush(ctx context.Context) error {
 		s.mu.RUnlock()
 		return ErrClosed
 	}
-	pid, sys := s.pid, s.sys
+	pid, sys, st := s.pid, s.sys, s.st
 	s.mu.RUnlock()
 	s.durMu.Lock()
 	startJob := s.durJob
@@ -567,6 +567,11 @@ func (s *Service) Flush(ctx context.Context) error {
 		if done {
 			if failed > startJob {
 				return fmt.Errorf("flush receipts: %w: a batch could not be written", ErrStore)
+			}
+			// Compression and retention of rotated segments run in the background;
+			// a Flush that returns sees them done.
+			if err := st.settle(ctx); err != nil {
+				return fmt.Errorf("flush receipts: %w", err)
 			}
 			return nil
 		}

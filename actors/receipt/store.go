@@ -2,6 +2,7 @@ package receipt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -89,6 +91,13 @@ type store struct {
 	activeSize  int64
 	activeCount int  // sealed records in the active segment
 	dirty       bool // a failed write could not be cut back: truncate before the next one
+
+	// The background goroutine (compression, retention); bgMu guards bg sends and bgClosed.
+	bgMu         sync.Mutex
+	bg           chan bgReq
+	bgDone       chan struct{}
+	bgClosed     bool
+	retainQueued atomic.Bool
 
 	// Set by openStore: what loading found.
 	rejected   int                // records refused (integrity, framing)
@@ -199,6 +208,7 @@ func openStore(o storeOptions) (_ *store, err error) {
 		st.active, st.activeSize, st.activeCount = f, fi.Size(), len(last.keys)
 	}
 	st.retain()
+	st.startBackground()
 	for k := range st.unsealed {
 		if p, ok := st.index[k]; !ok || p.sealed {
 			delete(st.unsealed, k) // dropped by retention
@@ -506,15 +516,16 @@ func (st *store) publish(recs []record) {
 	st.mu.Unlock()
 }
 
-// maybeRotate starts a new segment once the active one is full, compresses the old
-// one and applies retention. Called by the writer after publish.
+// maybeRotate starts a new segment once the active one is full and hands the old one
+// to the background goroutine, which compresses it and applies retention (so no group
+// commit waits for a compression). Called by the writer after publish.
 func (st *store) maybeRotate() error {
 	if st.activeSize < st.opts.segBytes && st.activeCount < st.opts.segReceipts {
 		st.mu.RLock()
 		over := st.opts.maxReceipts > 0 && len(st.index) > st.opts.maxReceipts && len(st.segs) > 1
 		st.mu.RUnlock()
-		if over {
-			st.retain()
+		if over && !st.retainQueued.Swap(true) {
+			st.background(bgReq{retain: true})
 		}
 		return nil
 	}
@@ -531,12 +542,81 @@ func (st *store) maybeRotate() error {
 	st.segs = append(st.segs, &segment{num: old.num + 1})
 	st.mu.Unlock()
 	st.activeSize, st.activeCount = int64(len(logHeader)), 0
-	err = st.compress(old, oldFile)
-	if oldFile != nil {
-		oldFile.Close()
+	st.background(bgReq{seg: old, f: oldFile, retain: true})
+	return nil
+}
+
+// bgReq is work for the background goroutine: compress seg (then close f), apply
+// retention, and close done (a barrier) when everything before it is finished.
+type bgReq struct {
+	seg    *segment
+	f      *os.File
+	retain bool
+	done   chan struct{}
+}
+
+// startBackground starts the goroutine that compresses rotated segments and applies
+// retention; close stops it and waits for it.
+func (st *store) startBackground() {
+	st.bg = make(chan bgReq, 64)
+	st.bgDone = make(chan struct{})
+	go st.runBackground()
+}
+
+// background queues r; it blocks only while 64 requests wait (backpressure on the
+// writer), and drops r (closing done) once the store is closed.
+func (st *store) background(r bgReq) {
+	st.bgMu.Lock()
+	defer st.bgMu.Unlock()
+	if st.bgClosed || st.bg == nil {
+		if r.f != nil {
+			r.f.Close()
+		}
+		if r.done != nil {
+			close(r.done)
+		}
+		return
 	}
-	st.retain()
-	return err
+	st.bg <- r
+}
+
+func (st *store) runBackground() {
+	defer close(st.bgDone)
+	for r := range st.bg {
+		if r.seg != nil {
+			st.mu.RLock()
+			live := slices.Contains(st.segs, r.seg)
+			st.mu.RUnlock()
+			if live { // retention may have dropped it meanwhile
+				if err := st.compress(r.seg, r.f); err != nil {
+					st.opts.logger.Error("receipt segment compression", "segment", r.seg.num, "err", err)
+				}
+			}
+			if r.f != nil {
+				r.f.Close()
+			}
+		}
+		if r.retain {
+			st.retainQueued.Store(false)
+			st.retain()
+		}
+		if r.done != nil {
+			close(r.done)
+		}
+	}
+}
+
+// settle waits until every compression and retention queued before it is done (for
+// Flush), or until ctx is done.
+func (st *store) settle(ctx context.Context) error {
+	done := make(chan struct{})
+	st.background(bgReq{done: done})
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // compress writes seg's .zst (temp file, fsync, rename, fsync dir), then switches
@@ -719,6 +799,16 @@ func (st *store) segmentCount() int {
 }
 
 func (st *store) close() error {
+	st.bgMu.Lock()
+	started := st.bg != nil && !st.bgClosed
+	st.bgClosed = true
+	if started {
+		close(st.bg)
+	}
+	st.bgMu.Unlock()
+	if started {
+		<-st.bgDone
+	}
 	var err error
 	st.mu.Lock()
 	if st.active != nil {

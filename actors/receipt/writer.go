@@ -174,8 +174,9 @@ func (w *writer) flush(msgs []*leafMsg, g *group, jobs []*job, buf []byte, recs 
 		}
 		if err == nil {
 			w.st.publish(recs)
-			// Before the waiters wake: an Issue that returns sees rotation and retention
-			// done, and its leaf queued at the sealer before any later Flush.
+			// Before the waiters wake: an Issue that returns sees its segment rotated (the
+			// compression runs in the background) and its leaf queued at the sealer
+			// before any later Flush.
 			if rerr := w.st.maybeRotate(); rerr != nil {
 				w.log.Error("receipt segment rotation", "err", rerr)
 			}
