@@ -396,3 +396,49 @@ func TestFaultReceiptFsyncHangs(t *testing.T) {
 		t.Fatal("LogOK false after a completed write")
 	}
 }
+
+// TestLegacySegmentMigration opens a log written before record MACs (bare receipts, no
+// header): its receipts are served, the segment is reported as legacy and compressed,
+// new records go to a new MAC'd segment, and a later duplicate of an id in the legacy
+// segment never replaces the first record.
+func TestLegacySegmentMigration(t *testing.T) {
+	src := t.TempDir()
+	ids, raws, seg := writeLog(t, src, 6)
+	data, err := os.ReadFile(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var legacy []byte
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if len(line) > frameHead && line[77] == recSealed {
+			legacy = append(append(legacy, line[frameHead:len(line)-1]...), '\n')
+		}
+	}
+	forged := bytes.Replace(raws[0], []byte(`"status":"accepted"`), []byte(`"status":"rejected"`), 1)
+	legacy = append(append(legacy, forged...), '\n')
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "seg-00000001.jsonl"), legacy, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startService(t, Options{Dir: dir})
+	if st := s.Stats(); st.LegacySegments != 1 || st.DuplicateRecords != 1 || st.RejectedRecords != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	for i, id := range ids {
+		if got, err := s.Get(id); err != nil || !bytes.Equal(got, raws[i]) {
+			t.Fatalf("legacy receipt %d: %v", i, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "seg-00000001.jsonl.zst")); err != nil {
+		t.Fatalf("legacy segment not compressed: %v", err)
+	}
+	r := mustIssue(t, s, input(50))
+	flush(t, s)
+	active, err := os.ReadFile(filepath.Join(dir, "seg-00000002.jsonl"))
+	if err != nil || !bytes.HasPrefix(active, []byte(logHeader)) {
+		t.Fatalf("new segment: %v %.40q", err, active)
+	}
+	if raw, err := s.Get(r.ReceiptID); err != nil || !s.Verify(raw).Valid {
+		t.Fatalf("new receipt: %v", err)
+	}
+}
