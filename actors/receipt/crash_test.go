@@ -78,7 +78,7 @@ func TestFaultReceiptKill9(t *testing.T) {
 		if id, ok := strings.CutPrefix(line, "durable "); ok && ValidID(id) {
 			durable = append(durable, id)
 		}
-		if !killed && (len(durable) >= 2000 || time.Now().After(deadline)) {
+		if !killed && (len(durable) >= 1000 || time.Now().After(deadline)) {
 			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
