@@ -283,7 +283,7 @@ func (s *Service) Start(ctx context.Context) error {
 	s.st = st
 	s.mRejected.Add(st.rejected)
 	s.w = newWriter(st, s.signer, s.log, s.macKey, writerHooks{
-		issued: s.onIssued, sealed: s.onDurable,
+		issued: s.onIssued, sealed: s.onDurable, round: s.onRound,
 		toSealer: func(m []*leafMsg) { s.sys.Root.Send(s.pid, &leavesMsg{items: m}) },
 	})
 	s.wg.Go(s.w.run)
@@ -485,10 +485,8 @@ func (s *Service) onIssued(msgs []*leafMsg, err error) {
 	if err != nil {
 		s.pendN.Add(-int64(n))
 		s.mPending.Add(-float64(n))
-		s.writeFailed()
 		return
 	}
-	s.failing.Store(false)
 	s.issued.Add(uint64(n))
 	s.mIssued.Add(n)
 	s.commits.Add(1)
@@ -496,23 +494,26 @@ func (s *Service) onIssued(msgs []*leafMsg, err error) {
 	s.mCommit.Update(float64(n))
 }
 
-func (s *Service) writeFailed() {
+// onRound runs on the writer goroutine once per group commit that wrote something:
+// a failure is counted and turns LogOK false until a round succeeds.
+func (s *Service) onRound(err error) {
+	if err == nil {
+		if s.failing.Swap(false) {
+			s.log.Info("receipt log writable again")
+		}
+		return
+	}
+	s.mErrors.Inc()
 	if !s.failing.Swap(true) {
 		s.log.Error("receipt log not writable: receipts are refused with STORAGE_UNAVAILABLE until a write succeeds")
 	}
-	s.mErrors.Inc()
 }
 
 // onDurable runs on the writer goroutine after jobs are durable (err nil) or not
 // written (their leaves are sealed again after the next good write).
 func (s *Service) onDurable(jobs []*job, err error) {
 	now := time.Now()
-	if err != nil {
-		if !s.failing.Load() { // a round with issued records counted it already
-			s.writeFailed()
-		}
-	} else {
-		s.failing.Store(false)
+	if err == nil {
 		n := 0
 		for _, j := range jobs {
 			n += len(j.items)

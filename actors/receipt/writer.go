@@ -49,6 +49,8 @@ type writerHooks struct {
 	sealed func(jobs []*job, err error)
 	// toSealer hands durable leaves to the sealer.
 	toSealer func(msgs []*leafMsg)
+	// round reports each group commit that wrote something: durable (nil) or failed.
+	round func(err error)
 }
 
 // group is one round of the group commit: done closes when its records are durable
@@ -193,6 +195,7 @@ func (w *writer) flush(msgs []*leafMsg, g *group, jobs []*job, buf []byte, recs 
 				w.reseal = append(w.reseal, j.items...)
 			}
 		}
+		w.hooks.round(err)
 		if len(msgs) > 0 {
 			w.hooks.issued(msgs, err)
 		}
