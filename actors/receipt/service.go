@@ -320,7 +320,7 @@ func (s *Service) Start(ctx context.Context) error {
 		"legacy_segments", st.legacySegs)
 	if st.rejected > 0 {
 		s.log.Error("receipt log had records that failed their integrity check; they were not indexed and health reports receipts false",
-			"rejected_records", st.rejected)
+			"rejected_records", st.rejected, "logged", min(st.rejected, maxLoggedRecords))
 	}
 	return nil
 }

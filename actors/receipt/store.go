@@ -324,16 +324,24 @@ func (st *store) noteSeal(sl *scanLine) {
 	}
 }
 
+// maxLoggedRecords bounds the per-record log lines at open (a damaged file may hold
+// millions of bad lines); the rest are counted, and Start logs the totals.
+const maxLoggedRecords = 16
+
 func (st *store) duplicate(path string, off int, id string) {
 	st.duplicates++
-	st.opts.logger.Warn("receipt log record ignored: its receipt id is already indexed (the first record stands)",
-		"segment", path, "offset", off, "receipt_id", id)
+	if st.duplicates <= maxLoggedRecords {
+		st.opts.logger.Warn("receipt log record ignored: its receipt id is already indexed (the first record stands)",
+			"segment", path, "offset", off, "receipt_id", id)
+	}
 }
 
 func (st *store) reject(path string, off int, reason string) {
 	st.rejected++
-	st.opts.logger.Error("receipt log record refused: integrity check failed; not indexed",
-		"segment", path, "offset", off, "reason", reason)
+	if st.rejected <= maxLoggedRecords {
+		st.opts.logger.Error("receipt log record refused: integrity check failed; not indexed",
+			"segment", path, "offset", off, "reason", reason)
+	}
 }
 
 var issuedIDMark = []byte(`"receipt_id":"`)
