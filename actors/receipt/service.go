@@ -72,8 +72,8 @@ type Options struct {
 	// SegmentBytes rotates the active segment once it reaches this size; 0 = 4 MiB;
 	// at most 1 GiB.
 	SegmentBytes int64
-	// MaxPending bounds receipts issued but not yet durable; Issue answers
-	// ErrOverloaded beyond it; 0 = 65,536.
+	// MaxPending bounds receipts issued but not yet sealed and durable (waiting for their
+	// group commit or their seal); Issue answers ErrOverloaded beyond it; 0 = 65,536.
 	MaxPending int
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
