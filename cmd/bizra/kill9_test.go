@@ -247,6 +247,7 @@ func checkAcked(t *testing.T, c *http.Client, base string, all []acked) {
 // one) a client was given is retrievable and the ledger verifies; three rounds, then a
 // last restart checks everything acknowledged in any round.
 func TestFaultKill9Durability(t *testing.T) {
+	leakCheck(t)
 	root := repoRoot(t)
 	bin := buildBizra(t, root)
 	work := t.TempDir()
