@@ -223,7 +223,18 @@ func TestFaultReceiptLogDamage(t *testing.T) {
 			if err := os.WriteFile(seg, tc.damage(t, data, ids), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			s := startService(t, Options{Dir: dir})
+			s := startService(t, Options{Dir: dir, BatchInterval: time.Hour})
+			pending := 0
+			for i, id := range ids { // before the re-seal: sealed or pending, never unknown
+				if _, err := s.Get(id); errors.Is(err, ErrPending) {
+					pending++
+				} else if err != nil {
+					t.Fatalf("receipt %d before Flush: %v", i, err)
+				}
+			}
+			if tc.torn && pending == 0 {
+				t.Fatal("the receipt whose seal was cut is not pending")
+			}
 			flush(t, s)
 			st := s.Stats()
 			if st.RejectedRecords != tc.rejected || st.DuplicateRecords != tc.duplicates {
