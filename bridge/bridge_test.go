@@ -703,6 +703,24 @@ func TestReceiptStoreFailure(t *testing.T) {
 	}
 }
 
+// TestFaultBridgeReceiptStorage: a receipt log that cannot be written fails the request
+// with the catalog's STORAGE_UNAVAILABLE (-32603) and no result, and the connection
+// keeps serving once the log works again.
+func TestFaultBridgeReceiptStorage(t *testing.T) {
+	e := startEnv(t, nil)
+	c := e.dial(t)
+	e.receipts.storage.Store(true)
+	r := c.call(req("ping", nil, nil))
+	wantErr(t, r, CodeInternal, "STORAGE_UNAVAILABLE")
+	if r.Result != nil || strings.Contains(r.raw, "secret") {
+		t.Fatal(r.raw)
+	}
+	e.receipts.storage.Store(false)
+	if r := c.call(req("ping", nil, nil)); r.Error != nil || receiptOf(r)["receipt_id"] == nil {
+		t.Fatalf("after recovery: %s", r.raw)
+	}
+}
+
 func TestCatalogRendering(t *testing.T) {
 	// The bridge's own sentinels render through the one catalog.
 	if p := catalog.Lookup(fmt.Errorf("x: %w", ErrReceiptNotFound)); p.RPC != CodeInvalidParams || p.Code != "RECEIPT_NOT_FOUND" {

@@ -101,7 +101,7 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 		// One rejected receipt per nonce: a retry or a replay of a rate-limited
 		// request gets none, so nobody can turn a captured line into disk writes.
 		if b.nonces.markRateLimited(nonce, now) {
-			ref = b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
+			ref, _ = b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
 		}
 		b.m.request(mi, outcomeRateLimited)
 		b.m.duration.UpdateDuration(start)
@@ -130,7 +130,7 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	// Step 8.
 	if mi == mUnknown {
 		e := &rpcError{code: CodeMethodNotFound, message: "Method not found: " + truncate(fr.method, maxReceiptMethod), data: errorData{Code: "METHOD_NOT_FOUND"}}
-		ref := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
+		ref, _ := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
 		b.m.request(mi, outcomeMethodNotFound)
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, e, ref)
@@ -140,7 +140,7 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	out, err := b.callHandler(mi, b.baseCtx, fr.params)
 	if err != nil {
 		e, oc := b.renderError(fr.method, err)
-		ref := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
+		ref, _ := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
 		b.m.request(mi, oc)
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, e, ref)
@@ -153,11 +153,12 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	if out.canonical != nil {
 		payload = canon.Canonical(out.canonical)
 	}
-	ref := b.issue(&fr, status, out.rejectReason, payload, start)
-	if ref == nil {
+	ref, err := b.issue(&fr, status, out.rejectReason, payload, start)
+	if err != nil {
+		// No result without its durable receipt.
 		b.m.request(mi, outcomeInternal)
 		b.m.duration.UpdateDuration(start)
-		return appendError(nil, fr.id, errReceiptUnavailable, nil)
+		return appendError(nil, fr.id, receiptError(err), nil)
 	}
 	b.m.request(mi, outcomeOK)
 	b.m.duration.UpdateDuration(start)
@@ -166,9 +167,20 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 
 var errReceiptUnavailable = newRPCError(CodeInternal, "Internal error", "RECEIPT_UNAVAILABLE")
 
-// issue stores the receipt of an authenticated request; nil when the store failed
-// (logged).
-func (b *Bridge) issue(fr *frame, status, reason string, payload any, start time.Time) *ReceiptRef {
+// receiptError renders a failed Issue: the catalog's code for a catalog sentinel
+// (STORAGE_UNAVAILABLE, -32603, for a receipt log that cannot be written), else
+// RECEIPT_UNAVAILABLE; never the internal text.
+func receiptError(err error) *rpcError {
+	p := catalog.Lookup(err)
+	if p.Kind == catalog.Internal {
+		return errReceiptUnavailable
+	}
+	return &rpcError{code: p.RPC, message: p.Message, data: errorData{Code: p.Code}}
+}
+
+// issue stores the receipt of an authenticated request and returns it once durable;
+// an error (logged) means no receipt.
+func (b *Bridge) issue(fr *frame, status, reason string, payload any, start time.Time) (*ReceiptRef, error) {
 	in := ReceiptInput{
 		Status:   status,
 		Method:   truncate(fr.method, maxReceiptMethod),
@@ -182,9 +194,9 @@ func (b *Bridge) issue(fr *frame, status, reason string, payload any, start time
 	ref, err := b.opts.Receipts.Issue(in)
 	if err != nil {
 		b.log.Error("bridge receipt not issued", "method", in.Method, "status", status, "err", err)
-		return nil
+		return nil, err
 	}
-	return &ref
+	return &ref, nil
 }
 
 // renderError turns a handler error into its public form: the catalog's code and

@@ -12,6 +12,7 @@ import (
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
 )
 
 var (
@@ -113,6 +114,8 @@ type fakeReceipts struct {
 	issued []ReceiptInput
 	fail   atomic.Bool
 	panic  atomic.Bool // Issue panics
+	// storage makes Issue fail like a receipt log that cannot be written.
+	storage atomic.Bool
 }
 
 func newFakeReceipts() *fakeReceipts { return &fakeReceipts{byID: map[string]json.RawMessage{}} }
@@ -123,6 +126,9 @@ func (f *fakeReceipts) Issue(in ReceiptInput) (ReceiptRef, error) {
 	}
 	if f.panic.Load() {
 		panic("fake receipts: issue panicked")
+	}
+	if f.storage.Load() {
+		return ReceiptRef{}, fmt.Errorf("%w: disk full (secret)", receipt.ErrStorage)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

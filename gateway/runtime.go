@@ -146,21 +146,25 @@ func (s skillRoutes) InvokeSkill(ctx context.Context, name string, inputs map[st
 	out := map[string]any{"success": inv.Success, "skill_name": inv.SkillName, "output": inv.Output,
 		"error": inv.Error, "duration_ms": inv.DurationMs, "execution_id": inv.ExecutionID,
 		"started_at": inv.StartedAt, "completed_at": inv.CompletedAt}
-	out["receipt"] = issueSkillReceipt(s.rt.Receipts(), "POST /v1/skills/"+name+"/invoke", name, inputs, inv.Success, inv.ErrorText(), out, time.Since(t0))
+	ref, err := issueSkillReceipt(s.rt.Receipts(), "POST /v1/skills/"+name+"/invoke", name, inputs, inv.Success, inv.ErrorText(), out, time.Since(t0))
+	if err != nil {
+		return nil, err // 503 STORAGE_UNAVAILABLE when the receipt log cannot be written
+	}
+	out["receipt"] = ref
 	return out, nil
 }
 
-// issueSkillReceipt stores a receipt for a skill invocation (proof.md: kind skill).
-func issueSkillReceipt(rs *receipt.Service, method, name string, inputs map[string]any, ok bool, reason string, payload any, d time.Duration) any {
+// issueSkillReceipt stores a receipt for a skill invocation (proof.md: kind skill) and
+// returns it once it is durable; an error means no receipt and fails the request.
+func issueSkillReceipt(rs *receipt.Service, method, name string, inputs map[string]any, ok bool, reason string, payload any, d time.Duration) (receipt.Ref, error) {
+	if rs == nil {
+		return receipt.Ref{}, core.ErrNotRunning
+	}
 	status := receipt.StatusAccepted
 	if !ok {
 		status = receipt.StatusRejected
 	}
-	ref, err := rs.Issue(receipt.Input{Kind: receipt.KindSkill, Status: status, Method: method,
+	return rs.Issue(receipt.Input{Kind: receipt.KindSkill, Status: status, Method: method,
 		Params: map[string]any{"skill": name, "inputs": inputs}, Payload: payload, GatePassed: true,
 		Reason: reason, Duration: d})
-	if err != nil {
-		return nil
-	}
-	return ref
 }

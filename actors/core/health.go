@@ -9,6 +9,7 @@ import (
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/maintenance"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -52,15 +53,31 @@ func (r *Runtime) Health() Health {
 	}
 	h.Checks["bridge"] = bridge
 	h.Checks["genesis"] = r.genesisOK.Load()
+	receiptsOK := r.receiptsCheck()
+	h.Checks["receipts"] = receiptsOK
 	switch {
 	case !r.genesisOK.Load():
 		h.Status = "unhealthy"
 	case !ledgerOK || inf != inference.StatusReady || bridge != true || r.escalated.Load():
 		h.Status = "degraded"
+	case !receiptsOK:
+		h.Status = "degraded"
 	default:
 		h.Status = "healthy"
 	}
 	return h
+}
+
+// receiptsCheck is false while a receipt log (queries and skills, or bridge) fails to
+// write, or when one held records that failed their integrity check at start
+// (receipt.Service.LogOK); status.receipts says which.
+func (r *Runtime) receiptsCheck() bool {
+	for _, s := range []*receipt.Service{r.receipts, r.bridgeRcp} {
+		if s != nil && !s.LogOK() {
+			return false
+		}
+	}
+	return r.receipts != nil
 }
 
 // inferenceCheck is "ready" when an external model is ready, "degraded" when only the
@@ -132,8 +149,13 @@ func (r *Runtime) Status(context.Context) map[string]any {
 	}
 	if r.receipts != nil {
 		st := r.receipts.Stats()
+		failing, rejected, legacy := st.WriteFailing, st.RejectedRecords, st.LegacySegments
+		if r.bridgeRcp != nil { // the bridge's own log counts in the log's health
+			bs := r.bridgeRcp.Stats()
+			failing, rejected, legacy = failing || bs.WriteFailing, rejected+bs.RejectedRecords, legacy+bs.LegacySegments
+		}
 		doc["receipts"] = map[string]any{"issued": st.Issued, "sealed_batches": st.SealedBatches, "pending": st.Pending,
-			"mode": r.receipts.Mode()}
+			"mode": r.receipts.Mode(), "write_failing": failing, "rejected_records": rejected, "legacy_segments": legacy}
 	}
 	bridge := map[string]any{"listening": false, "address": nil, "connections": 0, "request_count": 0}
 	if f := r.bridgeStats.Load(); f != nil {

@@ -28,11 +28,14 @@ func newRuntime(t *testing.T, o Options) (*Runtime, error) {
 	t.Helper()
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	t.Cleanup(sys.Shutdown)
-	secret, err := receipt.GenerateSecret()
-	if err != nil {
-		t.Fatal(err)
+	if o.ReceiptSecret.IsZero() {
+		secret, err := receipt.GenerateSecret()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.ReceiptSecret = secret
 	}
-	o.System, o.ReceiptSecret = sys, secret
+	o.System = sys
 	if o.StateDir == "" {
 		o.StateDir = filepath.Join(t.TempDir(), "state")
 	}
@@ -273,5 +276,72 @@ func TestInjectedLedgerAndSealerPanics(t *testing.T) {
 				t.Fatalf("ledger after the restart: %+v", v)
 			}
 		})
+	}
+}
+
+// TestFaultReceiptsForgedLineHealth: a forged line in the receipt log is refused at
+// start; health reports checks.receipts false (degraded), status counts the rejected
+// record, and the genuine receipt is still what the log returns.
+func TestFaultReceiptsForgedLineHealth(t *testing.T) {
+	lake := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("# Bridge\n\nThe bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := receipt.GenerateSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{DataLake: lake, StateDir: filepath.Join(t.TempDir(), "state"), ReceiptSecret: secret}
+	r, err := newRuntime(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Query(context.Background(), query.NewRequest("which port does the bridge use?"))
+	if err != nil || res.ReceiptID == "" {
+		t.Fatalf("query: %+v %v", res, err)
+	}
+	if h := r.Health(); h.Checks["receipts"] != true {
+		t.Fatalf("checks.receipts %v on a fresh log", h.Checks["receipts"])
+	}
+	if err := r.Receipts().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	genuine, err := r.Receipts().Get(res.ReceiptID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, r)
+	segs, _ := filepath.Glob(filepath.Join(o.StateDir, "receipts", "seg-*.jsonl"))
+	if len(segs) != 1 {
+		t.Fatalf("segments %v", segs)
+	}
+	f, err := os.OpenFile(segs[0], os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(`{"receipt_id":"` + res.ReceiptID + `","forged":true}` + "\n")
+	f.Close()
+
+	r2, err := newRuntime(t, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(t, r2) })
+	if h := r2.Health(); h.Checks["receipts"] != false || h.Status != "degraded" {
+		t.Fatalf("health after a forged line %+v", h)
+	}
+	rs, _ := r2.Status(context.Background())["receipts"].(map[string]any)
+	if rs["rejected_records"] != 1 {
+		t.Fatalf("status receipts %v", rs)
+	}
+	got, err := r2.Receipts().Get(res.ReceiptID)
+	if err != nil || string(got) != string(genuine) {
+		t.Fatalf("GET after the forgery: %v %s", err, got)
 	}
 }

@@ -124,7 +124,9 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	if hits := e.opts.Safety.Hits(req.Query); hits > 0 {
 		e.opts.Metrics.GateRejected(GateSafety)
 		res := rejected(qid, &req, GateSafety, "SAFETY_POLICY", fmt.Sprintf("rejected by the safety gate: %d deny pattern(s) matched", hits))
-		e.finish(&res, &req, start, Completion{Success: false})
+		if err := e.finish(&res, &req, start, Completion{Success: false}); err != nil {
+			return Result{}, err
+		}
 		return res, nil
 	}
 	var key cache.Key
@@ -140,8 +142,10 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 			hit.UserID = req.UserID
 			hit.Detail.BackendMs, hit.Detail.TokensUsed = 0, 0
 			hit.Detail.Episode = nil // a cache hit commits no episode of its own
-			e.finish(&hit, &req, start, Completion{Success: hit.Success, Cached: true, SNR: hit.SNRScore,
-				Ihsan: hit.IhsanScore, CacheConsult: true, CacheHit: true, Validated: hit.Validated, Passed: hit.ValidationPassed})
+			if err := e.finish(&hit, &req, start, Completion{Success: hit.Success, Cached: true, SNR: hit.SNRScore,
+				Ihsan: hit.IhsanScore, CacheConsult: true, CacheHit: true, Validated: hit.Validated, Passed: hit.ValidationPassed}); err != nil {
+				return Result{}, err
+			}
 			return hit, nil
 		}
 	}
@@ -169,7 +173,14 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 		return Result{}, done.Err()
 	}
 	res := done.Result
-	e.finish(&res, &req, start, done.Completion)
+	if err := e.finish(&res, &req, start, done.Completion); err != nil {
+		return Result{}, err
+	}
+	// Cached only once its receipt is durable: a query whose receipt failed leaves no
+	// success behind. The cached copy is the worker's result, before finish stamped it.
+	if run.UseCache && e.opts.Cache != nil && done.Result.Success && !done.Result.Degraded {
+		e.opts.Cache.Put(key, done.Result)
+	}
 	return res, nil
 }
 
@@ -182,8 +193,11 @@ func (e *Engine) timedOut(consulted bool) (Result, error) {
 }
 
 // finish stamps the timing, issues the receipt and records the metrics of a completed
-// query (cache hits and rejections included).
-func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion) {
+// query (cache hits and rejections included). It runs on the caller's goroutine (never
+// inside an actor's Receive) because Issue waits for the receipt's record to be
+// durable. A receipt that could not be issued fails the query with its error (503
+// STORAGE_UNAVAILABLE for a log that cannot be written): no receipt, no answer.
+func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion) error {
 	elapsed := time.Since(start)
 	res.ProcessingTimeMs = float64(elapsed.Microseconds()) / 1000
 	res.Detail.TotalMs = res.ProcessingTimeMs
@@ -207,15 +221,19 @@ func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion
 			GatePassed: res.Detail.Gate == "", Reason: reason, Duration: elapsed,
 		})
 		if err != nil {
-			e.log.Error("issue receipt", "query_id", res.QueryID, "err", err)
-		} else {
-			res.ReceiptID, res.Detail.LeafHash, res.Detail.ReceiptStatus = ref.ReceiptID, ref.LeafHash, ref.Status
+			// The receipt service logs (rate-limited) and counts the failure itself.
+			e.log.Debug("query failed: receipt not issued", "query_id", res.QueryID, "err", err)
+			c.Success, c.Duration = false, time.Since(start)
+			e.opts.Metrics.Record(c)
+			return fmt.Errorf("query %s: receipt: %w", res.QueryID, err)
 		}
+		res.ReceiptID, res.Detail.LeafHash, res.Detail.ReceiptStatus = ref.ReceiptID, ref.LeafHash, ref.Status
 	}
 	c.Duration = elapsed
 	c.Overhead = time.Duration(res.Detail.OverheadMs * float64(time.Millisecond))
 	c.Degraded = res.Degraded
 	e.opts.Metrics.Record(c)
+	return nil
 }
 
 // rejected builds the result of a query a gate refused.

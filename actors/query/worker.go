@@ -74,7 +74,8 @@ type WorkerOptions struct {
 	Ledger *actor.PID
 	// Artifacts keeps the graph artifacts; nil keeps none.
 	Artifacts *reasoning.ArtifactStore
-	// Cache stores successful answers; nil caches nothing.
+	// Cache is not written by the workers: the Engine caches a successful answer once
+	// its receipt is durable. Kept for the runtime's wiring; ignored.
 	Cache *cache.Store[Result]
 	// Policy is the scoring policy (actors/scoring).
 	Policy scoring.Policy
@@ -517,9 +518,6 @@ func (w *worker) complete(ctx actor.Context, j *job) {
 	r := &j.result
 	if j.graph != nil && w.opts.Artifacts != nil {
 		w.opts.Artifacts.Put(j.graph.Artifact(r.QueryID, j.outcome))
-	}
-	if w.opts.Cache != nil && j.run.UseCache && r.Success && !r.Degraded {
-		w.opts.Cache.Put(j.run.CacheKey, *r)
 	}
 	delete(w.jobs, r.QueryID)
 	ctx.Send(j.sender, &Done{Result: *r, Completion: j.completion})

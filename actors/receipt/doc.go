@@ -19,14 +19,30 @@
 // # Service
 //
 // Service owns one log folder. Issue validates an Input, digests params, payload and
-// origin, builds the body and its leaf on the caller's goroutine and Sends the leaf to
-// the sealer actor; it returns a Ref (receipt_id, leaf_hash, status) at once. The
-// sealer seals a batch BatchInterval after its first leaf or at BatchMax leaves and
-// hands the sealed job to the writer goroutine, which builds the lines (proofs, seal),
-// appends them to the active segment, fsyncs once per drained queue, and only then
-// publishes them to the id index. So Get answers ErrPending for a receipt issued but
-// not yet durable, and the sealed receipt within about BatchInterval plus one fsync.
-// A receipt is never returned unsealed.
+// origin, builds the body and its leaf on the caller's goroutine, hands an issued
+// record (the canonical body, unsealed) to the writer goroutine and waits until it is
+// durable: the writer group-commits, one write and one fsync for every issued record
+// handed over while the previous fsync ran, then wakes all their callers. So a receipt
+// id is returned only once its record is on disk. Issue waits at most IssueTimeout
+// (default 5 s); a failed write or fsync, or no fsync in time, answers ErrStorage
+// (STORAGE_UNAVAILABLE, 503 / -32603) and the caller must fail its request: nothing was
+// recorded. Issue blocks, so it is called from edges (gateway handlers, bridge
+// dispatch, the query engine's finish on the caller's goroutine), never from an actor's
+// Receive.
+//
+// After the issued record is durable the writer hands the leaf to the sealer actor,
+// which seals a batch BatchInterval after its first leaf or at BatchMax leaves and hands
+// the sealed job back to the writer, which appends the sealed lines (proofs, seal) in a
+// later group commit. Get answers ErrPending (409 RECEIPT_PENDING) for a receipt whose
+// issued record is durable but whose sealed record is not yet, and the sealed receipt
+// within about BatchInterval plus one fsync. A receipt is never returned unsealed.
+//
+// A failed write cuts the segment back to its last good offset (if even the truncate
+// fails, the next write truncates first), so the log is neither wedged nor left with a
+// partial record; sovereign_receipt_write_errors_total counts failed writes, and LogOK
+// (checks.receipts in /v1/health) is false from a failed write until a write succeeds.
+// Leaves whose sealed records failed to write are sealed again after the next good
+// write.
 //
 // Use one Service per folder: the runtime opens <state>/receipts (kinds query and
 // skill) and <state>/bridge_receipts (kind bridge), and routes a lookup with KindOfID.
@@ -35,28 +51,56 @@
 //
 // # Durable log
 //
-// Segments seg-NNNNNNNN.jsonl hold one canonical receipt per line. A segment that
-// reaches SegmentBytes (or MaxReceipts/4 receipts) is closed, compressed to
-// seg-NNNNNNNN.jsonl.zst (zstd, temp file, fsync, rename) and a new one started.
-// Retention drops whole segments, oldest first, while the log holds more than
-// MaxReceipts receipts or more than MaxSegments segments. Open rebuilds the index
-// (id → segment, offset, length) by scanning every segment, cuts a torn tail (a last
-// line without its newline or that is not a receipt) from the active segment, and
-// continues the batch chain after the newest seal found. A crash loses only receipts
-// whose batch was not yet fsynced.
+// Segments seg-NNNNNNNN.jsonl start with the header line {"bizra_receipt_log":2}; each
+// further line is one record {"m":"<hex MAC>","t":"i"|"s","r":<raw>}: "i" an issued
+// record (raw = JCS(body)), "s" a sealed record (raw = the sealed receipt, exactly what
+// Get returns; proof.md's bytes are unchanged, the framing is not part of a receipt).
+// Integrity is a MAC per record, not a chain: HMAC-SHA256 with a key derived from the
+// receipt secret by HKDF-SHA256 (info "bizra-receipt-log-mac-v1", LogMACInfo) over the
+// record type, the segment number, the line's offset and raw, so each record is
+// checkable on its own and a record cannot be forged, edited or copied elsewhere
+// without the secret.
+//
+// A segment that reaches SegmentBytes (or MaxReceipts/4 sealed receipts) is closed and
+// a new one started; a background goroutine compresses the closed one to
+// seg-NNNNNNNN.jsonl.zst (zstd, temp file, fsync, rename) and applies retention, which
+// drops whole segments, oldest first, while the log holds more than MaxReceipts
+// receipts or more than MaxSegments segments.
+//
+// Open rebuilds the index (id → segment, offset, length, sealed) by scanning every
+// segment. A last line without its newline in the active segment is a torn write (never
+// acknowledged) and is cut. A record that fails its MAC or framing is refused: logged
+// with segment file and offset, counted (sovereign_receipt_log_rejected_total,
+// Stats.RejectedRecords), never indexed, and left on disk as evidence; LogOK then stays
+// false for the life of the Service, so the node reports degraded until an operator
+// has looked (remove the named line and restart to clear it). A record whose receipt
+// id is already indexed never replaces the first one (Stats.DuplicateRecords), except
+// that a sealed record completes its issued record. A receipt whose issued record is
+// present but whose sealed record is missing or refused (a crash between the two, a
+// damaged seal) is queued for sealing again at Start, so it becomes sealed after the
+// restart; until then Get answers ErrPending, never ErrNotFound. The batch chain
+// continues after the newest seal found.
+//
+// Migration: a segment without the header was written before record MACs (one bare
+// sealed receipt per line). It is read as legacy (first record per id wins, no
+// integrity check, Stats.LegacySegments, a warning naming the file), never appended to
+// again: an active legacy segment is compressed at Start and new records go to a new
+// segment.
 //
 // # Actor messages
 //
-// The sealer accepts *leafMsg (from Issue), tickMsg (its own timer), flushMsg (from
-// Flush, answered with flushedMsg) and seals what it holds on *actor.Stopping. It
-// never blocks: it signs (one Ed25519 signature per batch, or per leaf in single
-// mode) and enqueues to the writer, whose queue is bounded by MaxPending through
-// Issue's admission check (ErrOverloaded) rather than by a blocking bounded mailbox.
+// The sealer accepts *leavesMsg (from the writer after each group commit, and from
+// Start for receipts to seal again), tickMsg (its own timer), flushMsg (from Flush,
+// answered with flushedMsg) and seals what it holds on *actor.Stopping. It never
+// blocks: it signs (one Ed25519 signature per batch, or per leaf in single mode) and
+// enqueues to the writer, whose queue is bounded by MaxPending through Issue's
+// admission check (ErrOverloaded) rather than by a blocking bounded mailbox.
 //
 // # Concurrency
 //
-// Issue, Get, Flush, Stats, Verify, PublicKeyHex and KeyID are safe for concurrent use
-// and never block on the disk (Flush waits for the writer by design). Start and
+// Issue, Get, Flush, Stats, LogOK, Verify, PublicKeyHex and KeyID are safe for
+// concurrent use. Issue and Flush wait for the writer by design; the others never block
+// on the disk. Start and
 // Shutdown are serialised; Shutdown is idempotent. The package-level Verify functions,
 // signers and Verifier are safe for concurrent use.
 package receipt

@@ -28,6 +28,11 @@ var (
 		"receipt: BIZRA_RECEIPT_PRIVATE_KEY_HEX is a well-known test value; generate one with `bizra init` or pass --insecure-test-keys")
 	// ErrOptions reports invalid Options given to New.
 	ErrOptions = catalog.New(catalog.Internal, "", "", "receipt: invalid options")
+	// ErrStorage reports that a receipt record could not be made durable (a failed write
+	// or fsync, or no fsync within IssueTimeout): Issue returned no receipt and nothing
+	// was recorded. Edges answer 503 STORAGE_UNAVAILABLE.
+	ErrStorage = catalog.New(catalog.Unavailable, "STORAGE_UNAVAILABLE",
+		"The receipt log could not be written; nothing was recorded", "receipt: log write failed")
 	// ErrStore reports a failure of the durable log (open, write, fsync, read).
 	ErrStore = catalog.New(catalog.Internal, "", "", "receipt: log store failure")
 )

@@ -193,13 +193,14 @@ func TestGoldenBodiesTreeAndSeal(t *testing.T) {
 	if hex.EncodeToString(m2) != v.Batch2.MessageHex || hex.EncodeToString(ed.Sign(m2)) != v.Batch2.Signature {
 		t.Fatal("second batch of the chain")
 	}
-	// The writer's lines are byte-identical to python's canonical sealed receipts.
-	w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex()}
-	buf, _, err := w.lines(&job{seq: v.Batch.BatchSeq, tree: tree, root: tree.Root(), sig: sig, items: items}, nil, nil)
+	// The receipts in the writer's log records (framing and MAC stripped) are
+	// byte-identical to python's canonical sealed receipts.
+	w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex(), mac: newMacer(s.logMACKey())}
+	buf, _, err := w.lines(&job{seq: v.Batch.BatchSeq, tree: tree, root: tree.Root(), sig: sig, items: items}, 1, 0, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Split(strings.TrimSuffix(string(buf), "\n"), "\n")
+	got := unframe(t, w.mac, buf)
 	for i, want := range v.SealedReceipts {
 		if got[i] != want {
 			t.Fatalf("sealed receipt %d\n got %s\nwant %s", i, got[i], want)
@@ -213,8 +214,8 @@ func TestGoldenBodiesTreeAndSeal(t *testing.T) {
 	if hex.EncodeToString(sm) != v.Single.MessageHex || hex.EncodeToString(ed.Sign(sm)) != v.Single.Sig {
 		t.Fatal("single signature")
 	}
-	buf, _, err = w.lines(&job{single: true, sigs: [][]byte{ed.Sign(sm)}, items: items[:1]}, nil, nil)
-	if err != nil || strings.TrimSuffix(string(buf), "\n") != v.Single.Receipt {
+	buf, _, err = w.lines(&job{single: true, sigs: [][]byte{ed.Sign(sm)}, items: items[:1]}, 1, 0, nil, nil)
+	if err != nil || unframe(t, w.mac, buf)[0] != v.Single.Receipt {
 		t.Fatalf("single receipt\n got %s\nwant %s", buf, v.Single.Receipt)
 	}
 	if res := Verify([]byte(v.Single.Receipt)); !res.Valid {
@@ -312,4 +313,24 @@ func TestGoldenServiceDigests(t *testing.T) {
 	if d, _ := canon.Digest(DomainQuery, nil); d != v.Digests.NullDigest {
 		t.Fatal("null params digest")
 	}
+}
+
+// unframe checks the MAC of every record in buf (written at offset 0 of segment 1) and
+// returns the receipts they carry.
+func unframe(t *testing.T, m *macer, buf []byte) []string {
+	t.Helper()
+	var out []string
+	off := 0
+	for _, line := range strings.SplitAfter(string(buf), "\n") {
+		if line == "" {
+			continue
+		}
+		typ, raw, reason := m.checkFrame([]byte(strings.TrimSuffix(line, "\n")), 1, int64(off))
+		if reason != "" || typ != recSealed {
+			t.Fatalf("record at %d: %q type %c", off, reason, typ)
+		}
+		out = append(out, string(raw))
+		off += len(line)
+	}
+	return out
 }

@@ -162,6 +162,20 @@ func (s Secret) Ed25519() ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed)
 }
 
+// LogMACInfo is the HKDF-SHA256 info string that derives the key of the log records'
+// HMAC-SHA256 (log framing, not part of a receipt).
+const LogMACInfo = "bizra-receipt-log-mac-v1"
+
+// logMACKey derives the log MAC key: HKDF-SHA256(secret, salt empty, info LogMACInfo, 32 bytes).
+func (s Secret) logMACKey() []byte {
+	k := make([]byte, 32)
+	r := hkdf.New(sha256.New, s.b[:], nil, []byte(LogMACInfo))
+	if _, err := io.ReadFull(r, k); err != nil {
+		panic("BUG: hkdf read 32 bytes: " + err.Error())
+	}
+	return k
+}
+
 // KeyID returns the first 16 hex characters of SHA-256(pub): the key id for an Ed25519
 // public key or for a legacy fingerprint.
 func KeyID(pub []byte) string {

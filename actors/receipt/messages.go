@@ -34,3 +34,8 @@ type job struct {
 	items    []*leafMsg
 	closedAt time.Time
 }
+
+// leavesMsg carries receipts whose issued record is durable to the sealer, in the order
+// they were written (from the writer after each group commit, and from Start for
+// receipts issued but not sealed before a crash). The sealer owns items after Send.
+type leavesMsg struct{ items []*leafMsg }

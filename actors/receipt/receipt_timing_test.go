@@ -3,7 +3,10 @@ package receipt
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -73,7 +76,7 @@ func BenchmarkSealPerReceipt(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/receipt")
 	})
 	b.Run("batch-1024+lines", func(b *testing.B) {
-		w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex()}
+		w := &writer{alg: ed.Alg(), keyID: ed.KeyID(), pubHex: ed.PublicKeyHex(), mac: newMacer(make([]byte, 32))}
 		var buf []byte
 		var recs []record
 		b.ReportAllocs()
@@ -81,7 +84,7 @@ func BenchmarkSealPerReceipt(b *testing.B) {
 			t := NewTree(leaves)
 			sig := ed.Sign(BatchMessage(1, t.Root(), [32]byte{}))
 			var err error
-			buf, recs, err = w.lines(&job{seq: 1, tree: t, root: t.Root(), sig: sig, items: items}, buf[:0], recs[:0])
+			buf, recs, err = w.lines(&job{seq: 1, tree: t, root: t.Root(), sig: sig, items: items}, 1, 0, buf[:0], recs[:0])
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -154,5 +157,42 @@ func BenchmarkIssue(b *testing.B) {
 	})
 	if err := s.Flush(context.Background()); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkIssueDurable measures durable Issue (each call waits for the group commit of
+// its issued record: one write and one fsync per round) from 1, 16 and 64 goroutines,
+// reporting receipts/s and the mean group-commit batch (issued records per fsync).
+//
+//	go test -run '^$' -bench IssueDurable -benchmem ./actors/receipt
+func BenchmarkIssueDurable(b *testing.B) {
+	for _, g := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("goroutines-%d", g), func(b *testing.B) {
+			s := startService(b, Options{MaxPending: 1 << 20})
+			in := input(1)
+			before := s.Stats()
+			b.ReportAllocs()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			var next atomic.Int64
+			for range g {
+				wg.Go(func() {
+					for next.Add(1) <= int64(b.N) {
+						if _, err := s.Issue(in); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			st := s.Stats()
+			commits, recs := st.Commits-before.Commits, st.CommitRecords-before.CommitRecords
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "receipts/s")
+			if commits > 0 {
+				b.ReportMetric(float64(recs)/float64(commits), "records/fsync")
+			}
+		})
 	}
 }

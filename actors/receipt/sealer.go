@@ -37,11 +37,13 @@ func (s *sealer) Receive(ctx actor.Context) {
 		if len(s.pending) > 0 {
 			s.arm()
 		}
-	case *leafMsg:
-		s.pending = append(s.pending, m)
-		if len(s.pending) >= s.max {
+	case *leavesMsg:
+		first := len(s.pending) == 0
+		s.pending = append(s.pending, m.items...)
+		for len(s.pending) >= s.max {
 			s.seal()
-		} else if len(s.pending) == 1 {
+		}
+		if len(s.pending) > 0 && (first || s.timer == nil) {
 			s.arm()
 		}
 	case tickMsg:
@@ -76,7 +78,12 @@ func (s *sealer) seal() {
 		return
 	}
 	items := s.pending
-	s.pending = make([]*leafMsg, 0, min(len(items), s.max))
+	if len(items) > s.max {
+		items = items[:s.max:s.max]
+		s.pending = append(make([]*leafMsg, 0, len(s.pending)-s.max), s.pending[s.max:]...)
+	} else {
+		s.pending = make([]*leafMsg, 0, min(len(items), s.max))
+	}
 	s.jobs++
 	j := &job{num: s.jobs, single: s.single, items: items, closedAt: s.now()}
 	if s.single {

@@ -30,6 +30,7 @@ const (
 	DefaultMaxReceipts   = 1_000_000
 	DefaultMaxPending    = 1 << 16
 	DefaultSegmentBytes  = 4 << 20
+	DefaultIssueTimeout  = 5 * time.Second
 )
 
 // Options configure a Service. Zero values take the documented defaults.
@@ -71,11 +72,16 @@ type Options struct {
 	// SegmentBytes rotates the active segment once it reaches this size; 0 = 4 MiB;
 	// at most 1 GiB.
 	SegmentBytes int64
-	// MaxPending bounds receipts issued but not yet durable; Issue answers
-	// ErrOverloaded beyond it; 0 = 65,536.
+	// MaxPending bounds receipts issued but not yet sealed and durable (waiting for their
+	// group commit or their seal); Issue answers ErrOverloaded beyond it; 0 = 65,536.
 	MaxPending int
 	// Now is the clock; nil = time.Now.
 	Now func() time.Time
+	// IssueTimeout bounds how long Issue waits for its record to be durable (one group
+	// commit: a write and an fsync); past it Issue answers ErrStorage. 0 = 5 s.
+	IssueTimeout time.Duration
+	// faults injects storage failures (tests of this package): see storeOptions.faults.
+	faults func(op string) error
 	// Props, when set, adjusts the sealer actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
@@ -95,7 +101,7 @@ type Input struct {
 	Duration              time.Duration
 }
 
-// Ref is what a response carries at once.
+// Ref is what a response carries; Issue returns it once the issued record is durable.
 type Ref struct {
 	ReceiptID string `json:"receipt_id"`
 	LeafHash  string `json:"leaf_hash"`
@@ -107,7 +113,20 @@ func (s *Service) PID() *actor.PID { return s.pid }
 
 // Stats are the Service's counters.
 type Stats struct {
+	// Issued counts receipts whose issued record is durable; Pending those of them not
+	// sealed yet (plus the ones waiting for their group commit).
 	Issued, SealedBatches, Pending uint64
+	// Commits counts group commits that wrote issued records (one write, one fsync
+	// each) and CommitRecords the issued records they wrote: the mean group-commit
+	// batch is CommitRecords/Commits.
+	Commits, CommitRecords uint64
+	// WriteFailing is true from a failed log write until the next write succeeds.
+	WriteFailing bool
+	// RejectedRecords counts log records refused at Start (integrity or framing
+	// failed: tampering or corruption, logged with segment and offset);
+	// DuplicateRecords those ignored because their receipt id was already indexed;
+	// LegacySegments the segments written before record MACs (read without check).
+	RejectedRecords, DuplicateRecords, LegacySegments int
 	// LastSealAge is the time since the last batch became durable; 0 before the first.
 	LastSealAge time.Duration
 	// Stored is the number of receipts the log holds.
@@ -136,11 +155,17 @@ type Service struct {
 	mSize     *metrics.PrometheusHistogram
 	mSealSecs *metrics.PrometheusHistogram
 	mErrors   *metrics.Counter
+	mRejected *metrics.Counter
+	mCommit   *metrics.PrometheusHistogram
 
 	issued   atomic.Uint64
 	batches  atomic.Uint64
 	pendN    atomic.Int64
 	lastSeal atomic.Int64 // unix nanos of the last durable batch
+	commits  atomic.Uint64
+	commitN  atomic.Uint64
+	failing  atomic.Bool
+	macKey   []byte
 
 	// mu guards the following fields (Issue holds it shared while it sends).
 	mu    sync.RWMutex
@@ -149,10 +174,6 @@ type Service struct {
 	w     *writer
 	pid   *actor.PID
 	wg    sync.WaitGroup
-
-	// pendMu guards pend: ids issued and not yet durable (Get answers ErrPending).
-	pendMu sync.Mutex
-	pend   map[idKey]struct{}
 
 	// durMu guards the following fields.
 	durMu     sync.Mutex
@@ -176,7 +197,7 @@ func New(opts Options) (*Service, error) {
 	default:
 		return nil, fmt.Errorf("%w: Mode %q (want batch or single)", ErrOptions, opts.Mode)
 	}
-	if opts.BatchInterval < 0 || opts.BatchMax < 0 || opts.MaxPending < 0 || opts.SegmentBytes < 0 || opts.MaxSegments < 0 {
+	if opts.IssueTimeout < 0 || opts.BatchInterval < 0 || opts.BatchMax < 0 || opts.MaxPending < 0 || opts.SegmentBytes < 0 || opts.MaxSegments < 0 {
 		return nil, fmt.Errorf("%w: negative limit", ErrOptions)
 	}
 	if opts.SegmentBytes > 1<<30 {
@@ -184,6 +205,9 @@ func New(opts Options) (*Service, error) {
 	}
 	if opts.BatchInterval == 0 {
 		opts.BatchInterval = DefaultBatchInterval
+	}
+	if opts.IssueTimeout == 0 {
+		opts.IssueTimeout = DefaultIssueTimeout
 	}
 	if opts.BatchMax == 0 {
 		opts.BatchMax = DefaultBatchMax
@@ -210,8 +234,8 @@ func New(opts Options) (*Service, error) {
 		policy:    opts.PolicyDigest,
 		now:       opts.Now,
 		log:       opts.Logger.With("component", "receipt", "dir", opts.Dir),
-		pend:      make(map[idKey]struct{}),
 		durSignal: make(chan struct{}),
+		macKey:    opts.Secret.logMACKey(),
 	}
 	s.hmacKey = NewSimpleSigner(opts.Secret).KeyID()
 	s.verifier = NewVerifier(VerifyOptions{Secret: opts.Secret, TrustedKeyIDs: []string{s.signer.KeyID(), s.hmacKey}})
@@ -227,6 +251,9 @@ func New(opts Options) (*Service, error) {
 	s.mSealSecs = set.GetOrCreatePrometheusHistogramExt("sovereign_receipt_seal_seconds",
 		[]float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})
 	s.mErrors = set.GetOrCreateCounter("sovereign_receipt_write_errors_total")
+	s.mRejected = set.GetOrCreateCounter("sovereign_receipt_log_rejected_total")
+	s.mCommit = set.GetOrCreatePrometheusHistogramExt("sovereign_receipt_commit_batch_size",
+		[]float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024})
 	return s, nil
 }
 
@@ -248,12 +275,17 @@ func (s *Service) Start(ctx context.Context) error {
 	st, err := openStore(storeOptions{
 		dir: s.opts.Dir, segBytes: s.opts.SegmentBytes, segReceipts: segReceipts,
 		maxReceipts: max(s.opts.MaxReceipts, 0), maxSegments: s.opts.MaxSegments, logger: s.log,
+		macKey: s.macKey, faults: s.opts.faults,
 	})
 	if err != nil {
 		return err
 	}
 	s.st = st
-	s.w = newWriter(st, s.signer, s.log, s.onDurable)
+	s.mRejected.Add(st.rejected)
+	s.w = newWriter(st, s.signer, s.log, s.macKey, writerHooks{
+		issued: s.onIssued, sealed: s.onDurable, round: s.onRound,
+		toSealer: func(m []*leafMsg) { s.sys.Root.Send(s.pid, &leavesMsg{items: m}) },
+	})
 	s.wg.Go(s.w.run)
 	if s.opts.System == nil {
 		s.ownSys = true
@@ -276,8 +308,20 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.pid = s.sys.Root.Spawn(props)
 	s.state = 1
+	unsealed := st.takeUnsealed()
+	if len(unsealed) > 0 {
+		s.pendN.Add(int64(len(unsealed)))
+		s.mPending.Add(float64(len(unsealed)))
+		s.sys.Root.Send(s.pid, &leavesMsg{items: unsealed})
+	}
 	s.log.Info("receipt service started", "mode", s.opts.Mode, "key_id", s.signer.KeyID(),
-		"stored", st.count(), "next_batch_seq", sl.seq, "torn_bytes_cut", st.cutBytes)
+		"stored", st.count(), "next_batch_seq", sl.seq, "torn_bytes_cut", st.cutBytes,
+		"resealing", len(unsealed), "rejected_records", st.rejected, "duplicate_records", st.duplicates,
+		"legacy_segments", st.legacySegs)
+	if st.rejected > 0 {
+		s.log.Error("receipt log had records that failed their integrity check; they were not indexed and health reports receipts false",
+			"rejected_records", st.rejected, "logged", min(st.rejected, maxLoggedRecords))
+	}
 	return nil
 }
 
@@ -293,9 +337,15 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	}
 	s.state = 2
 	s.mu.Unlock()
-	// No Issue can Send any more; the poison pill queues behind every leaf sent, and
+	// No Issue can submit any more. The barrier waits until every submitted record is
+	// written and its leaf sent to the sealer; the poison pill queues behind those, and
 	// the sealer seals what it holds when it stops.
 	var err, werr error
+	select {
+	case <-s.w.barrier().done:
+	case <-ctx.Done():
+		err = fmt.Errorf("stop receipt writer: %w", ctx.Err())
+	}
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -322,9 +372,12 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Issue builds the body and its leaf on the caller's goroutine and hands the leaf to
-// the sealer without waiting. The receipt is retrievable with Get once its batch is
-// sealed and durable (within about BatchInterval plus an fsync).
+// Issue builds the body and its leaf on the caller's goroutine, hands the issued record
+// to the writer and waits until it is durable (one group commit, at most IssueTimeout):
+// a receipt id is only returned once its record is on disk. A failed write answers
+// ErrStorage and nothing was recorded. Sealing follows asynchronously; until the sealed
+// record is durable Get answers ErrPending. Issue blocks: never call it from an
+// actor's Receive.
 func (s *Service) Issue(in Input) (Ref, error) {
 	prefix, ok := kindPrefix(in.Kind)
 	if !ok {
@@ -392,41 +445,81 @@ func (s *Service) Issue(in Input) (Ref, error) {
 	msg := &leafMsg{id: id, key: key, leaf: leaf, body: cb}
 
 	s.mu.RLock()
-	defer s.mu.RUnlock()
 	if s.state != 1 {
+		s.mu.RUnlock()
 		return Ref{}, ErrClosed
 	}
 	if s.pendN.Add(1) > int64(s.opts.MaxPending) {
 		s.pendN.Add(-1)
+		s.mu.RUnlock()
 		return Ref{}, ErrOverloaded
 	}
-	s.pendMu.Lock()
-	s.pend[key] = struct{}{}
-	s.pendMu.Unlock()
-	s.issued.Add(1)
-	s.mIssued.Inc()
 	s.mPending.Inc()
-	s.sys.Root.Send(s.pid, msg)
+	g := s.w.submit(msg)
+	s.mu.RUnlock()
+	if g == nil { // not reachable while state is 1; kept for safety
+		s.pendN.Add(-1)
+		s.mPending.Dec()
+		return Ref{}, ErrClosed
+	}
+	t := time.NewTimer(s.opts.IssueTimeout)
+	select {
+	case <-g.done:
+		t.Stop()
+	case <-t.C:
+		// The record may still become durable (and sealed); no client learns its id.
+		// Health reports the log failing until a write completes.
+		s.failing.Store(true)
+		return Ref{}, fmt.Errorf("%w: no fsync within %s", ErrStorage, s.opts.IssueTimeout)
+	}
+	if g.err != nil {
+		return Ref{}, fmt.Errorf("%w: %w", ErrStorage, g.err)
+	}
 	return Ref{ReceiptID: id, LeafHash: hex.EncodeToString(leaf[:]), Status: in.Status}, nil
 }
 
-// onDurable runs on the writer goroutine after jobs are durable (err nil) or lost.
-func (s *Service) onDurable(jobs []*job, _ int, err error) {
-	now := time.Now()
-	n := 0
-	s.pendMu.Lock()
-	for _, j := range jobs {
-		for _, it := range j.items {
-			delete(s.pend, it.key)
-		}
-		n += len(j.items)
-	}
-	s.pendMu.Unlock()
-	s.pendN.Add(-int64(n))
-	s.mPending.Add(-float64(n))
+// onIssued runs on the writer goroutine after a round's issued records are durable
+// (err nil) or were not written.
+func (s *Service) onIssued(msgs []*leafMsg, err error) {
+	n := len(msgs)
 	if err != nil {
-		s.mErrors.Add(len(jobs))
-	} else {
+		s.pendN.Add(-int64(n))
+		s.mPending.Add(-float64(n))
+		return
+	}
+	s.issued.Add(uint64(n))
+	s.mIssued.Add(n)
+	s.commits.Add(1)
+	s.commitN.Add(uint64(n))
+	s.mCommit.Update(float64(n))
+}
+
+// onRound runs on the writer goroutine once per group commit that wrote something:
+// a failure is counted and turns LogOK false until a round succeeds.
+func (s *Service) onRound(err error) {
+	if err == nil {
+		if s.failing.Swap(false) {
+			s.log.Info("receipt log writable again")
+		}
+		return
+	}
+	s.mErrors.Inc()
+	if !s.failing.Swap(true) {
+		s.log.Error("receipt log not writable: receipts are refused with STORAGE_UNAVAILABLE until a write succeeds")
+	}
+}
+
+// onDurable runs on the writer goroutine after jobs are durable (err nil) or not
+// written (their leaves are sealed again after the next good write).
+func (s *Service) onDurable(jobs []*job, err error) {
+	now := time.Now()
+	if err == nil {
+		n := 0
+		for _, j := range jobs {
+			n += len(j.items)
+		}
+		s.pendN.Add(-int64(n))
+		s.mPending.Add(-float64(n))
 		for _, j := range jobs {
 			s.mBatches.Inc()
 			s.batches.Add(1)
@@ -454,7 +547,7 @@ func (s *Service) Flush(ctx context.Context) error {
 		s.mu.RUnlock()
 		return ErrClosed
 	}
-	pid, sys := s.pid, s.sys
+	pid, sys, st := s.pid, s.sys, s.st
 	s.mu.RUnlock()
 	s.durMu.Lock()
 	startJob := s.durJob
@@ -475,6 +568,11 @@ func (s *Service) Flush(ctx context.Context) error {
 		if done {
 			if failed > startJob {
 				return fmt.Errorf("flush receipts: %w: a batch could not be written", ErrStore)
+			}
+			// Compression and retention of rotated segments run in the background;
+			// a Flush that returns sees them done.
+			if err := st.settle(ctx); err != nil {
+				return fmt.Errorf("flush receipts: %w", err)
 			}
 			return nil
 		}
@@ -500,12 +598,8 @@ func (s *Service) Get(id string) (json.RawMessage, error) {
 	if state != 1 {
 		return nil, ErrClosed
 	}
-	// pend first: the writer publishes to the index before it clears pend.
-	s.pendMu.Lock()
-	_, pending := s.pend[key]
-	s.pendMu.Unlock()
 	b, err := st.get(key)
-	if errors.Is(err, ErrNotFound) && pending {
+	if errors.Is(err, ErrPending) {
 		return nil, ErrPending
 	}
 	if err != nil {
@@ -524,7 +618,8 @@ func (s *Service) VerifierStats() VerifierStats { return s.verifier.Stats() }
 
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
-	st := Stats{Issued: s.issued.Load(), SealedBatches: s.batches.Load()}
+	st := Stats{Issued: s.issued.Load(), SealedBatches: s.batches.Load(), Commits: s.commits.Load(),
+		CommitRecords: s.commitN.Load(), WriteFailing: s.failing.Load()}
 	if p := s.pendN.Load(); p > 0 {
 		st.Pending = uint64(p)
 	}
@@ -534,9 +629,22 @@ func (s *Service) Stats() Stats {
 	s.mu.RLock()
 	if s.st != nil && s.state == 1 {
 		st.Stored = s.st.count()
+		st.RejectedRecords, st.DuplicateRecords, st.LegacySegments = s.st.rejected, s.st.duplicates, s.st.legacySegs
 	}
 	s.mu.RUnlock()
 	return st
+}
+
+// LogOK reports whether the log is trustworthy and writable: false while writes fail
+// (from a failed write until one succeeds) and, for the life of the Service, when
+// records failed their integrity check at Start. Cheap; for health checks.
+func (s *Service) LogOK() bool {
+	if s.failing.Load() {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st == nil || s.st.rejected == 0
 }
 
 // PublicKeyHex returns the Ed25519 public key in hex.

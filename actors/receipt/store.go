@@ -2,6 +2,7 @@ package receipt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,14 +13,18 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
 
-// The durable log: append-only segments of JSON lines (one canonical receipt per line)
-// named seg-NNNNNNNN.jsonl; a full segment is compressed to seg-NNNNNNNN.jsonl.zst (one
-// zstd frame) and the .jsonl removed. Only the last segment is ever appended to.
+// The durable log: append-only segments of JSON lines named seg-NNNNNNNN.jsonl; a full
+// segment is compressed to seg-NNNNNNNN.jsonl.zst (one zstd frame) and the .jsonl
+// removed. Only the last segment is ever appended to. A segment written by this version
+// starts with logHeader and holds MAC'd records (frame.go); a segment without the header
+// is legacy (one bare receipt per line, no integrity check), read only.
 
 var segName = regexp.MustCompile(`^seg-([0-9]{8})\.jsonl(\.zst)?$`)
 
@@ -34,13 +39,15 @@ func segPath(dir string, num uint32, compressed bool) string {
 type segment struct {
 	num        uint32
 	compressed bool
+	legacy     bool    // written before record MACs (no logHeader)
 	keys       []idKey // ids stored in this segment, for retention
 }
 
 type position struct {
-	seg uint32
-	off uint32
-	n   uint32
+	seg    uint32
+	off    uint32 // of raw (the receipt bytes), not of the line
+	n      uint32
+	sealed bool // false: only the issued record (Get answers ErrPending)
 }
 
 type storeOptions struct {
@@ -50,12 +57,17 @@ type storeOptions struct {
 	maxReceipts int
 	maxSegments int
 	logger      *slog.Logger
+	macKey      []byte
+	// faults, when set (tests), is consulted before each write, fsync and truncate of
+	// the active segment; an error it returns is taken as that operation's failure.
+	faults func(op string) error
 }
 
 type record struct {
-	key idKey
-	off int64 // offset within the written chunk, then within the segment
-	n   int
+	key    idKey
+	off    int64 // offset of raw within the segment
+	n      int
+	sealed bool
 }
 
 type store struct {
@@ -77,7 +89,22 @@ type store struct {
 
 	// The writer goroutine alone uses the following fields.
 	activeSize  int64
-	activeCount int
+	activeCount int  // sealed records in the active segment
+	dirty       bool // a failed write could not be cut back: truncate before the next one
+
+	// The background goroutine (compression, retention); bgMu guards bg sends and bgClosed.
+	bgMu         sync.Mutex
+	bg           chan bgReq
+	bgDone       chan struct{}
+	bgClosed     bool
+	retainQueued atomic.Bool
+
+	// Set by openStore: what loading found.
+	rejected   int                // records refused (integrity, framing)
+	duplicates int                // records ignored because their id was already indexed
+	legacySegs int                // segments without record MACs
+	unsealed   map[idKey]*leafMsg // issued records without a sealed record
+	loadMAC    *macer
 
 	// Set by openStore: the newest batch seal found in the log, to continue the chain.
 	lastSeq  uint64
@@ -94,7 +121,8 @@ func openStore(o storeOptions) (_ *store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
-	st := &store{opts: o, lock: lock, index: make(map[idKey]position)}
+	st := &store{opts: o, lock: lock, index: make(map[idKey]position), unsealed: make(map[idKey]*leafMsg),
+		loadMAC: newMacer(o.macKey)}
 	defer func() {
 		if err != nil {
 			st.close()
@@ -146,9 +174,10 @@ func openStore(o storeOptions) (_ *store, err error) {
 		}
 		st.segs = append(st.segs, seg)
 	}
-	// Compress every plain segment but the last (a crash between rotation and compression).
-	for i := 0; i+1 < len(st.segs); i++ {
-		if !st.segs[i].compressed {
+	// Compress every plain segment but the last (a crash between rotation and
+	// compression), and the last too when it is legacy: new records go to a new segment.
+	for i := 0; i < len(st.segs); i++ {
+		if !st.segs[i].compressed && (i+1 < len(st.segs) || st.segs[i].legacy) {
 			if err := st.compress(st.segs[i], nil); err != nil {
 				return nil, err
 			}
@@ -164,7 +193,7 @@ func openStore(o storeOptions) (_ *store, err error) {
 			return nil, err
 		}
 		st.segs = append(st.segs, &segment{num: next})
-		st.active = f
+		st.active, st.activeSize = f, int64(len(logHeader))
 	} else {
 		last := st.segs[len(st.segs)-1]
 		f, err := os.OpenFile(segPath(o.dir, last.num, false), os.O_RDWR, 0o600)
@@ -179,7 +208,25 @@ func openStore(o storeOptions) (_ *store, err error) {
 		st.active, st.activeSize, st.activeCount = f, fi.Size(), len(last.keys)
 	}
 	st.retain()
+	st.startBackground()
+	for k := range st.unsealed {
+		if p, ok := st.index[k]; !ok || p.sealed {
+			delete(st.unsealed, k) // dropped by retention
+		}
+	}
 	return st, nil
+}
+
+// takeUnsealed returns the receipts whose issued record is in the log without a sealed
+// record (issued before a crash), oldest id first, and forgets them.
+func (st *store) takeUnsealed() []*leafMsg {
+	out := make([]*leafMsg, 0, len(st.unsealed))
+	for _, m := range st.unsealed {
+		out = append(out, m)
+	}
+	st.unsealed = nil
+	slices.SortFunc(out, func(a, b *leafMsg) int { return strings.Compare(a.id, b.id) })
+	return out
 }
 
 // load indexes one segment. A plain segment whose tail is torn (a line without its
@@ -195,12 +242,29 @@ func (st *store) load(seg *segment) error {
 			return fmt.Errorf("%w: decompress %s: %w", ErrStore, path, err)
 		}
 	}
-	good := st.scan(seg, data)
+	var good int
+	switch {
+	case bytes.HasPrefix(data, []byte(logHeader)):
+		good = st.scanV2(seg, path, data)
+	case !seg.compressed && bytes.HasPrefix([]byte(logHeader), data):
+		// A segment created by this version whose header never reached the disk.
+		st.opts.logger.Warn("receipt segment header torn; rewritten", "segment", path, "cut_bytes", len(data))
+		st.cutBytes += int64(len(data))
+		return writeFileSync(path, []byte(logHeader))
+	default:
+		seg.legacy = true
+		st.legacySegs++
+		st.opts.logger.Warn("receipt segment written before record MACs: read without integrity check, no longer appended to",
+			"segment", path)
+		good = st.scan(seg, data)
+	}
 	if good == len(data) {
 		return nil
 	}
 	if seg.compressed {
-		st.opts.logger.Warn("receipt segment has a bad line; ignoring the rest", "segment", path, "offset", good)
+		st.rejected++
+		st.opts.logger.Error("receipt log record refused: bad line in a compressed segment; ignoring the rest",
+			"segment", path, "offset", good)
 		return nil
 	}
 	st.opts.logger.Warn("receipt log torn tail cut", "segment", path, "kept_bytes", good, "cut_bytes", len(data)-good)
@@ -236,23 +300,132 @@ func (st *store) scan(seg *segment, data []byte) int {
 		if !ok {
 			return off
 		}
-		if sl.Seal != nil {
-			var root [32]byte
-			if decodeHexInto(root[:], sl.Seal.Root) == nil && (!st.hasSeal || sl.Seal.BatchSeq >= st.lastSeq) {
-				st.hasSeal, st.lastSeq, st.lastRoot = true, sl.Seal.BatchSeq, root
-			}
+		if _, dup := st.index[key]; dup {
+			st.duplicate(segPath(st.opts.dir, seg.num, seg.compressed), off, sl.ReceiptID)
+			off += nl + 1
+			continue
 		}
-		st.index[key] = position{seg: seg.num, off: uint32(off), n: uint32(nl)}
+		st.noteSeal(&sl)
+		st.index[key] = position{seg: seg.num, off: uint32(off), n: uint32(nl), sealed: true}
 		seg.keys = append(seg.keys, key)
 		off += nl + 1
 	}
 	return off
 }
 
+// noteSeal keeps the newest batch seal seen, to continue the chain.
+func (st *store) noteSeal(sl *scanLine) {
+	if sl.Seal == nil {
+		return
+	}
+	var root [32]byte
+	if decodeHexInto(root[:], sl.Seal.Root) == nil && (!st.hasSeal || sl.Seal.BatchSeq >= st.lastSeq) {
+		st.hasSeal, st.lastSeq, st.lastRoot = true, sl.Seal.BatchSeq, root
+	}
+}
+
+// maxLoggedRecords bounds the per-record log lines at open (a damaged file may hold
+// millions of bad lines); the rest are counted, and Start logs the totals.
+const maxLoggedRecords = 16
+
+func (st *store) duplicate(path string, off int, id string) {
+	st.duplicates++
+	if st.duplicates <= maxLoggedRecords {
+		st.opts.logger.Warn("receipt log record ignored: its receipt id is already indexed (the first record stands)",
+			"segment", path, "offset", off, "receipt_id", id)
+	}
+}
+
+func (st *store) reject(path string, off int, reason string) {
+	st.rejected++
+	if st.rejected <= maxLoggedRecords {
+		st.opts.logger.Error("receipt log record refused: integrity check failed; not indexed",
+			"segment", path, "offset", off, "reason", reason)
+	}
+}
+
+var issuedIDMark = []byte(`"receipt_id":"`)
+
+// scanV2 indexes the records of a format-2 segment and returns the length of the good
+// prefix: only a last line without its newline (a torn write) ends it. A record that
+// fails its MAC or framing is refused (logged, counted, never indexed) and scanning
+// goes on; a record whose id is already indexed is ignored, except that a sealed record
+// completes an issued one.
+func (st *store) scanV2(seg *segment, path string, data []byte) int {
+	off := len(logHeader)
+	for off < len(data) {
+		nl := bytes.IndexByte(data[off:], '\n')
+		if nl < 0 {
+			return off
+		}
+		line := data[off : off+nl]
+		st.scanRecord(seg, path, line, off)
+		off += nl + 1
+	}
+	return off
+}
+
+func (st *store) scanRecord(seg *segment, path string, line []byte, off int) {
+	t, raw, reason := st.loadMAC.checkFrame(line, seg.num, int64(off))
+	if reason != "" {
+		st.reject(path, off, reason)
+		return
+	}
+	pos := position{seg: seg.num, off: uint32(off + frameHead), n: uint32(len(raw)), sealed: t == recSealed}
+	if t == recIssued {
+		id := ""
+		if i := bytes.Index(raw, issuedIDMark); i >= 0 {
+			rest := raw[i+len(issuedIDMark):]
+			if j := bytes.IndexByte(rest, '"'); j >= 0 {
+				id = string(rest[:j])
+			}
+		}
+		key, ok := parseIDKey(id)
+		if !ok {
+			st.reject(path, off, "issued record without a receipt id")
+			return
+		}
+		if _, dup := st.index[key]; dup {
+			st.duplicate(path, off, id)
+			return
+		}
+		st.index[key] = pos
+		seg.keys = append(seg.keys, key)
+		st.unsealed[key] = &leafMsg{id: id, key: key, leaf: LeafHash(raw), body: bytes.Clone(raw)}
+		return
+	}
+	var sl scanLine
+	if json.Unmarshal(raw, &sl) != nil {
+		st.reject(path, off, "sealed record is not a receipt")
+		return
+	}
+	key, ok := parseIDKey(sl.ReceiptID)
+	if !ok {
+		st.reject(path, off, "sealed record without a receipt id")
+		return
+	}
+	if p, dup := st.index[key]; dup && p.sealed {
+		st.duplicate(path, off, sl.ReceiptID)
+		return
+	}
+	st.noteSeal(&sl)
+	st.index[key] = pos
+	seg.keys = append(seg.keys, key)
+	delete(st.unsealed, key)
+}
+
+// create starts segment num with its header (written and fsynced).
 func (st *store) create(num uint32) (*os.File, error) {
 	f, err := os.OpenFile(segPath(st.opts.dir, num, false), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	if _, err := f.WriteString(logHeader); err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w: write segment header: %w", ErrStore, err)
 	}
 	if err := syncDir(st.opts.dir); err != nil {
 		f.Close()
@@ -273,23 +446,68 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// write appends chunk to the active segment (no fsync) and returns its offset. On a
-// failure the segment is cut back to its previous length.
-func (st *store) write(chunk []byte) (int64, error) {
-	off := st.activeSize
-	if _, err := st.active.WriteAt(chunk, off); err != nil {
-		_ = st.active.Truncate(off)
-		return 0, fmt.Errorf("%w: append: %w", ErrStore, err)
+func (st *store) fault(op string) error {
+	if st.opts.faults == nil {
+		return nil
 	}
-	st.activeSize += int64(len(chunk))
-	return off, nil
+	return st.opts.faults(op)
 }
 
-func (st *store) sync() error {
-	if err := st.active.Sync(); err != nil {
+// activeNum is the number of the active segment (writer goroutine).
+func (st *store) activeNum() uint32 {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.segs[len(st.segs)-1].num
+}
+
+// write appends chunk at activeSize (no fsync). On a failure the segment is cut back to
+// its previous length, so a failed write leaves neither a torn nor a whole record.
+func (st *store) write(chunk []byte) error {
+	off := st.activeSize
+	if st.dirty {
+		if err := st.truncate(off); err != nil {
+			return fmt.Errorf("%w: cut back a failed write: %w", ErrStore, err)
+		}
+		st.dirty = false
+	}
+	err := st.fault("write")
+	if err == nil {
+		_, err = st.active.WriteAt(chunk, off)
+	}
+	if err != nil {
+		st.cutBack(off)
+		return fmt.Errorf("%w: append: %w", ErrStore, err)
+	}
+	st.activeSize += int64(len(chunk))
+	return nil
+}
+
+// sync fsyncs the active segment; on a failure the chunk written since off is cut off
+// again (its records were never acknowledged).
+func (st *store) sync(off int64) error {
+	err := st.fault("sync")
+	if err == nil {
+		err = st.active.Sync()
+	}
+	if err != nil {
+		st.activeSize = off
+		st.cutBack(off)
 		return fmt.Errorf("%w: fsync: %w", ErrStore, err)
 	}
 	return nil
+}
+
+func (st *store) truncate(off int64) error {
+	if err := st.fault("truncate"); err != nil {
+		return err
+	}
+	return st.active.Truncate(off)
+}
+
+func (st *store) cutBack(off int64) {
+	if st.truncate(off) != nil {
+		st.dirty = true
+	}
 }
 
 // publish makes durable records visible to lookups.
@@ -297,17 +515,26 @@ func (st *store) publish(recs []record) {
 	st.mu.Lock()
 	seg := st.segs[len(st.segs)-1]
 	for _, r := range recs {
-		st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n)}
+		st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n), sealed: r.sealed}
 		seg.keys = append(seg.keys, r.key)
+		if r.sealed {
+			st.activeCount++
+		}
 	}
 	st.mu.Unlock()
-	st.activeCount += len(recs)
 }
 
-// maybeRotate starts a new segment once the active one is full, compresses the old
-// one and applies retention. Called by the writer after publish.
+// maybeRotate starts a new segment once the active one is full and hands the old one
+// to the background goroutine, which compresses it and applies retention (so no group
+// commit waits for a compression). Called by the writer after publish.
 func (st *store) maybeRotate() error {
 	if st.activeSize < st.opts.segBytes && st.activeCount < st.opts.segReceipts {
+		st.mu.RLock()
+		over := st.opts.maxReceipts > 0 && len(st.index) > st.opts.maxReceipts && len(st.segs) > 1
+		st.mu.RUnlock()
+		if over && !st.retainQueued.Swap(true) {
+			st.background(bgReq{retain: true})
+		}
 		return nil
 	}
 	st.mu.RLock()
@@ -322,13 +549,82 @@ func (st *store) maybeRotate() error {
 	st.active = f
 	st.segs = append(st.segs, &segment{num: old.num + 1})
 	st.mu.Unlock()
-	st.activeSize, st.activeCount = 0, 0
-	err = st.compress(old, oldFile)
-	if oldFile != nil {
-		oldFile.Close()
+	st.activeSize, st.activeCount = int64(len(logHeader)), 0
+	st.background(bgReq{seg: old, f: oldFile, retain: true})
+	return nil
+}
+
+// bgReq is work for the background goroutine: compress seg (then close f), apply
+// retention, and close done (a barrier) when everything before it is finished.
+type bgReq struct {
+	seg    *segment
+	f      *os.File
+	retain bool
+	done   chan struct{}
+}
+
+// startBackground starts the goroutine that compresses rotated segments and applies
+// retention; close stops it and waits for it.
+func (st *store) startBackground() {
+	st.bg = make(chan bgReq, 64)
+	st.bgDone = make(chan struct{})
+	go st.runBackground()
+}
+
+// background queues r; it blocks only while 64 requests wait (backpressure on the
+// writer), and drops r (closing done) once the store is closed.
+func (st *store) background(r bgReq) {
+	st.bgMu.Lock()
+	defer st.bgMu.Unlock()
+	if st.bgClosed || st.bg == nil {
+		if r.f != nil {
+			r.f.Close()
+		}
+		if r.done != nil {
+			close(r.done)
+		}
+		return
 	}
-	st.retain()
-	return err
+	st.bg <- r
+}
+
+func (st *store) runBackground() {
+	defer close(st.bgDone)
+	for r := range st.bg {
+		if r.seg != nil {
+			st.mu.RLock()
+			live := slices.Contains(st.segs, r.seg)
+			st.mu.RUnlock()
+			if live { // retention may have dropped it meanwhile
+				if err := st.compress(r.seg, r.f); err != nil {
+					st.opts.logger.Error("receipt segment compression", "segment", r.seg.num, "err", err)
+				}
+			}
+			if r.f != nil {
+				r.f.Close()
+			}
+		}
+		if r.retain {
+			st.retainQueued.Store(false)
+			st.retain()
+		}
+		if r.done != nil {
+			close(r.done)
+		}
+	}
+}
+
+// settle waits until every compression and retention queued before it is done (for
+// Flush), or until ctx is done.
+func (st *store) settle(ctx context.Context) error {
+	done := make(chan struct{})
+	st.background(bgReq{done: done})
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // compress writes seg's .zst (temp file, fsync, rename, fsync dir), then switches
@@ -422,13 +718,18 @@ func (st *store) retain() {
 	}
 }
 
-// get returns a copy of the stored receipt, or ErrNotFound.
+// get returns a copy of the stored receipt, ErrPending when only its issued record is
+// in the log, or ErrNotFound.
 func (st *store) get(key idKey) ([]byte, error) {
 	st.mu.RLock()
 	pos, ok := st.index[key]
 	if !ok {
 		st.mu.RUnlock()
 		return nil, ErrNotFound
+	}
+	if !pos.sealed {
+		st.mu.RUnlock()
+		return nil, ErrPending
 	}
 	var seg *segment
 	for i := len(st.segs) - 1; i >= 0; i-- {
@@ -506,6 +807,16 @@ func (st *store) segmentCount() int {
 }
 
 func (st *store) close() error {
+	st.bgMu.Lock()
+	started := st.bg != nil && !st.bgClosed
+	st.bgClosed = true
+	if started {
+		close(st.bg)
+	}
+	st.bgMu.Unlock()
+	if started {
+		<-st.bgDone
+	}
 	var err error
 	st.mu.Lock()
 	if st.active != nil {

@@ -9,45 +9,117 @@ import (
 	"time"
 )
 
-// writer is the goroutine that owns the durable log: it turns sealed jobs into lines
-// (inclusion proofs, seal or signature), appends them, fsyncs once per drained queue,
-// publishes them to the index, then rotates, compresses and prunes segments. The sealer
-// hands jobs over with enqueue, which never blocks.
+// writer is the goroutine that owns the durable log. It group-commits: each round it
+// drains the issued records handed over by Issue and the sealed jobs handed over by the
+// sealer, writes them as one chunk with one fsync, publishes them to the index, hands
+// the newly durable leaves to the sealer, and only then wakes the Issue callers of that
+// round (one shared group). Then it rotates, compresses and prunes segments. submit and
+// enqueue never block.
 type writer struct {
 	st     *store
 	log    *slog.Logger
 	alg    string
 	keyID  string
 	pubHex string
-	// durable is called after a set of jobs is durable and visible (or lost, with err).
-	durable func(jobs []*job, n int, err error)
+	mac    *macer
+	hooks  writerHooks
 
 	// mu guards the following fields.
 	mu     sync.Mutex
+	issued []*leafMsg // issued records waiting for the next round
+	grp    *group     // the round they belong to; nil when none waits
 	queue  []*job
 	closed bool
 
 	wake chan struct{} // capacity 1
 	done chan struct{} // closed when run returns
+
+	// The writer goroutine alone uses the following fields.
+	reseal    []*leafMsg // leaves whose sealed records failed to write, sealed again after the next good write
+	lastErrAt time.Time
+	errSupp   int
 }
 
-func newWriter(st *store, signer *Ed25519Signer, log *slog.Logger, durable func([]*job, int, error)) *writer {
+// writerHooks are the Service's callbacks, all called on the writer goroutine.
+type writerHooks struct {
+	// issued reports a round's issued records durable (err nil) or not written.
+	issued func(msgs []*leafMsg, err error)
+	// sealed reports sealed jobs durable or not written (their leaves are sealed again
+	// after the next good write).
+	sealed func(jobs []*job, err error)
+	// toSealer hands durable leaves to the sealer.
+	toSealer func(msgs []*leafMsg)
+	// round reports each group commit that wrote something: durable (nil) or failed.
+	round func(err error)
+}
+
+// group is one round of the group commit: done closes when its records are durable
+// (err nil) or failed (err set before done closes).
+type group struct {
+	done chan struct{}
+	err  error
+}
+
+func newWriter(st *store, signer *Ed25519Signer, log *slog.Logger, macKey []byte, hooks writerHooks) *writer {
 	return &writer{
 		st: st, log: log, alg: signer.Alg(), keyID: signer.KeyID(), pubHex: signer.PublicKeyHex(),
-		durable: durable, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		mac: newMacer(macKey), hooks: hooks, wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 }
 
-// enqueue hands j to the writer; it never blocks (the queue is bounded by the
-// Service's MaxPending admission limit).
-func (w *writer) enqueue(j *job) {
-	w.mu.Lock()
-	w.queue = append(w.queue, j)
-	w.mu.Unlock()
+func (w *writer) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
+}
+
+// submit hands an issued record to the next round and returns that round; nil when the
+// writer is closed. It never blocks.
+func (w *writer) submit(m *leafMsg) *group {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.issued = append(w.issued, m)
+	g := w.grp
+	if g == nil {
+		g = &group{done: make(chan struct{})}
+		w.grp = g
+	}
+	w.mu.Unlock()
+	w.signal()
+	return g
+}
+
+// barrier returns a round that completes after everything submitted before it (at
+// once when the writer is closed).
+func (w *writer) barrier() *group {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		g := &group{done: make(chan struct{})}
+		close(g.done)
+		return g
+	}
+	g := w.grp
+	if g == nil {
+		g = &group{done: make(chan struct{})}
+		w.grp = g
+	}
+	w.mu.Unlock()
+	w.signal()
+	return g
+}
+
+// enqueue hands a sealed job to the writer; it never blocks (the queue is bounded by
+// the Service's MaxPending admission limit).
+func (w *writer) enqueue(j *job) {
+	w.mu.Lock()
+	w.queue = append(w.queue, j)
+	w.mu.Unlock()
+	w.signal()
 }
 
 // close asks run to drain the queue and return.
@@ -55,10 +127,7 @@ func (w *writer) close() {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.signal()
 }
 
 func (w *writer) run() {
@@ -69,57 +138,94 @@ func (w *writer) run() {
 		<-w.wake
 		for {
 			w.mu.Lock()
-			jobs, closed := w.queue, w.closed
-			w.queue = nil
+			msgs, g, jobs, closed := w.issued, w.grp, w.queue, w.closed
+			w.issued, w.grp, w.queue = nil, nil, nil
 			w.mu.Unlock()
-			if len(jobs) == 0 {
+			if len(msgs) == 0 && len(jobs) == 0 && g == nil {
 				if closed {
 					return
 				}
 				break
 			}
-			buf, recs = w.flush(jobs, buf[:0], recs[:0])
+			buf, recs = w.flush(msgs, g, jobs, buf[:0], recs[:0])
 		}
 	}
 }
 
-// flush writes jobs as one chunk with one fsync.
-func (w *writer) flush(jobs []*job, buf []byte, recs []record) ([]byte, []record) {
+// flush writes one round as one chunk with one fsync.
+func (w *writer) flush(msgs []*leafMsg, g *group, jobs []*job, buf []byte, recs []record) ([]byte, []record) {
 	var err error
-	for _, j := range jobs {
-		if buf, recs, err = w.lines(j, buf, recs); err != nil {
-			break
+	if len(msgs) > 0 || len(jobs) > 0 {
+		seg, base := w.st.activeNum(), w.st.activeSize
+		for _, m := range msgs {
+			start := len(buf)
+			buf = beginFrame(buf, recIssued)
+			buf = append(buf, m.body...)
+			recs = append(recs, record{key: m.key, off: base + int64(start+frameHead), n: len(m.body)})
+			buf = w.mac.finishFrame(buf, start, recIssued, seg, base+int64(start))
 		}
-	}
-	n := len(recs)
-	if err == nil {
-		var off int64
-		if off, err = w.st.write(buf); err == nil {
-			err = w.st.sync()
+		for _, j := range jobs {
+			if buf, recs, err = w.lines(j, seg, base, buf, recs); err != nil {
+				break
+			}
 		}
 		if err == nil {
-			for i := range recs {
-				recs[i].off += off
+			if err = w.st.write(buf); err == nil {
+				err = w.st.sync(base)
 			}
+		}
+		if err == nil {
 			w.st.publish(recs)
+			// Before the waiters wake: an Issue that returns sees its segment rotated (the
+			// compression runs in the background) and its leaf queued at the sealer
+			// before any later Flush.
+			if rerr := w.st.maybeRotate(); rerr != nil {
+				w.log.Error("receipt segment rotation", "err", rerr)
+			}
+			if len(w.reseal) > 0 {
+				w.hooks.toSealer(w.reseal)
+				w.reseal = nil
+			}
+			if len(msgs) > 0 {
+				w.hooks.toSealer(msgs)
+			}
+		} else {
+			w.logFailure(len(msgs), len(recs)-len(msgs), err)
+			for _, j := range jobs {
+				w.reseal = append(w.reseal, j.items...)
+			}
+		}
+		w.hooks.round(err)
+		if len(msgs) > 0 {
+			w.hooks.issued(msgs, err)
+		}
+		if len(jobs) > 0 {
+			w.hooks.sealed(jobs, err)
 		}
 	}
-	if err != nil {
-		w.log.Error("receipt batch not persisted; its receipts are lost", "receipts", n, "err", err)
+	if g != nil {
+		g.err = err
+		close(g.done)
 	}
-	if err == nil {
-		// Before durable: a Flush that returns sees rotation and retention done.
-		if rerr := w.st.maybeRotate(); rerr != nil {
-			w.log.Error("receipt segment rotation", "err", rerr)
-		}
-	}
-	w.durable(jobs, n, err)
 	return buf, recs
+}
+
+// logFailure logs a failed round at most once a second (the disk may refuse every write
+// for a while), with the number of failures suppressed meanwhile.
+func (w *writer) logFailure(issued, sealed int, err error) {
+	now := time.Now()
+	if now.Sub(w.lastErrAt) < time.Second {
+		w.errSupp++
+		return
+	}
+	w.log.Error("receipt log write failed; the issued receipts were refused, sealing is retried after the next good write",
+		"issued_records", issued, "sealed_records", sealed, "suppressed", w.errSupp, "err", err)
+	w.lastErrAt, w.errSupp = now, 0
 }
 
 // lines appends one line per receipt of j to buf. The seal members shared by the
 // batch are encoded once; per receipt only index and proof change.
-func (w *writer) lines(j *job, buf []byte, recs []record) ([]byte, []record, error) {
+func (w *writer) lines(j *job, seg uint32, base int64, buf []byte, recs []record) ([]byte, []record, error) {
 	var head, mid, tail []byte
 	key := "seal"
 	if j.single {
@@ -155,12 +261,14 @@ func (w *writer) lines(j *job, buf []byte, recs []record) ([]byte, []record, err
 			sealBuf = append(sealBuf, tail...)
 		}
 		start := len(buf)
-		var err error
-		if buf, err = assemble(buf, it.body, string(leafHex[:]), key, sealBuf); err != nil {
-			return buf, recs, err
+		buf = beginFrame(buf, recSealed)
+		nb, err := assemble(buf, it.body, string(leafHex[:]), key, sealBuf)
+		if err != nil {
+			return buf[:start], recs, err
 		}
-		recs = append(recs, record{key: it.key, off: int64(start), n: len(buf) - start})
-		buf = append(buf, '\n')
+		buf = nb
+		recs = append(recs, record{key: it.key, off: base + int64(start+frameHead), n: len(buf) - start - frameHead, sealed: true})
+		buf = w.mac.finishFrame(buf, start, recSealed, seg, base+int64(start))
 	}
 	return buf, recs, nil
 }

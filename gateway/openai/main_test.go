@@ -6,6 +6,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,6 +88,8 @@ type envOpts struct {
 	maxInFlight int
 	timeout     time.Duration
 	noReceipts  bool
+	// failReceipts, when set and true, makes Issue fail like an unwritable receipt log.
+	failReceipts *atomic.Bool
 	// probeInterval is the backend health-probe period (0 → 200 ms, so circuit tests
 	// recover quickly).
 	probeInterval time.Duration
@@ -165,6 +168,9 @@ func newEnv(t testing.TB, o envOpts) *env {
 	if o.noReceipts {
 		ropts.Receipts = nil
 	}
+	if o.failReceipts != nil {
+		ropts.Receipts = failingReceipts{Receipts: rc, fail: o.failReceipts}
+	}
 	e.routes, err = New(ropts)
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +191,19 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e.gw = gw
 	e.base = "http://" + gw.Addr()
 	return e
+}
+
+// failingReceipts answers receipt.ErrStorage while fail is true.
+type failingReceipts struct {
+	Receipts
+	fail *atomic.Bool
+}
+
+func (f failingReceipts) Issue(in receipt.Input) (receipt.Ref, error) {
+	if f.fail.Load() {
+		return receipt.Ref{}, fmt.Errorf("%w: injected (secret path)", receipt.ErrStorage)
+	}
+	return f.Receipts.Issue(in)
 }
 
 // client returns an HTTP client whose idle connections are closed at cleanup.

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -486,3 +487,34 @@ func TestNodeOpenAIClient(t *testing.T) {
 }
 
 var catalogOverloaded = catalog.New(catalog.Overloaded, "", "", "test: pipeline overloaded")
+
+// TestFaultPassThroughReceiptStorage: with a receipt log that cannot be written, a
+// pass-through answer is not sent as done: 503 storage_unavailable without a receipt
+// header (no internal text), and a stream ends with an error event instead of [DONE].
+// Once the log works the same requests succeed.
+func TestFaultPassThroughReceiptStorage(t *testing.T) {
+	var fail atomic.Bool
+	e := newEnv(t, envOpts{failReceipts: &fail})
+	c := client(t)
+	fail.Store(true)
+	resp, body := e.post(t, c, plainBody, "")
+	if resp.StatusCode != 503 || !strings.Contains(string(body), `"code":"storage_unavailable"`) ||
+		resp.Header.Get("X-Bizra-Receipt") != "" || strings.Contains(string(body), "secret") {
+		t.Fatalf("non-stream with a failing log: %d %s", resp.StatusCode, body)
+	}
+	stream := strings.Replace(plainBody, `"max_tokens":64`, `"max_tokens":64,"stream":true`, 1)
+	req, _ := http.NewRequest(http.MethodPost, e.base+"/v1/chat/completions", strings.NewReader(stream))
+	sresp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, comments := sseEvents(t, sresp.Body, nil)
+	sresp.Body.Close()
+	if len(data) == 0 || data[len(data)-1] == "[DONE]" || !strings.Contains(data[len(data)-1], "storage_unavailable") || len(comments) != 0 {
+		t.Fatalf("stream with a failing log: data %q comments %q", data, comments)
+	}
+	fail.Store(false)
+	if resp, body := e.post(t, c, plainBody, ""); resp.StatusCode != 200 || resp.Header.Get("X-Bizra-Receipt") == "" {
+		t.Fatalf("after recovery: %d %s", resp.StatusCode, body)
+	}
+}

@@ -63,19 +63,22 @@ func (r *Routes) params(req *Request, userID string) receiptParams {
 		User: req.User, UserID: userID}
 }
 
-// issue issues a pass-through receipt; a failure is logged and counted, never fatal.
-func (r *Routes) issue(params receiptParams, payload receiptPayload, status, reason string, d time.Duration) (receipt.Ref, bool) {
+// issue issues a pass-through receipt and returns it once it is durable. ok is false
+// without a receipt service (no receipt, not an error); err is a receipt that could not
+// be issued (counted), which fails the request: an answer is never sent as done
+// without its receipt.
+func (r *Routes) issue(params receiptParams, payload receiptPayload, status, reason string, d time.Duration) (ref receipt.Ref, ok bool, err error) {
 	if r.opts.Receipts == nil {
-		return receipt.Ref{}, false
+		return receipt.Ref{}, false, nil
 	}
-	ref, err := r.opts.Receipts.Issue(receipt.Input{Kind: receipt.KindQuery, Status: status, Method: Method,
+	ref, err = r.opts.Receipts.Issue(receipt.Input{Kind: receipt.KindQuery, Status: status, Method: Method,
 		Params: params, Payload: payload, GatePassed: status == receipt.StatusAccepted, Reason: reason, Duration: d})
 	if err != nil {
 		r.mRcptFail.Inc()
-		r.log.Warn("pass-through receipt not issued", "err", err)
-		return receipt.Ref{}, false
+		r.log.Debug("pass-through receipt not issued", "err", err)
+		return receipt.Ref{}, false, err
 	}
-	return ref, true
+	return ref, true, nil
 }
 
 func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
@@ -95,10 +98,15 @@ func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte
 		return
 	}
 	sum := sha256.Sum256(res.Body)
-	if ref, ok := r.issue(r.params(req, userID), receiptPayload{ResponseSHA256: hex.EncodeToString(sum[:]),
+	ref, ok, err := r.issue(r.params(req, userID), receiptPayload{ResponseSHA256: hex.EncodeToString(sum[:]),
 		Model: res.Model, Backend: res.Backend, PromptTokens: res.Usage.PromptTokens,
 		CompletionTokens: res.Usage.CompletionTokens, UsageReported: res.Usage.Reported, Outcome: "ok"},
-		receipt.StatusAccepted, receipt.ReasonOK, r.opts.Now().Sub(start)); ok {
+		receipt.StatusAccepted, receipt.ReasonOK, r.opts.Now().Sub(start))
+	if err != nil {
+		r.observe(kindPass, false, r.writeError(ctx, err), start)
+		return
+	}
+	if ok {
 		ctx.Response.Header.Set("X-Bizra-Receipt", ref.ReceiptID)
 	}
 	overhead := r.opts.Now().Sub(start) - res.Duration
@@ -173,14 +181,19 @@ func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte,
 		if outcome != "ok" {
 			reason = outcome
 		}
-		ref, ok := r.issue(params, receiptPayload{ResponseSHA256: hex.EncodeToString(h.Sum(nil)), Model: model,
+		ref, ok, rerr := r.issue(params, receiptPayload{ResponseSHA256: hex.EncodeToString(h.Sum(nil)), Model: model,
 			Backend: backend, PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens,
 			UsageReported: u.Reported, Chunks: chunks, Outcome: outcome}, status, reason, r.opts.Now().Sub(start))
 		code := fasthttp.StatusOK
+		if rerr != nil && outcome == "ok" {
+			// The answer was streamed but its receipt is not durable: end the stream with
+			// an error event instead of [DONE], so the client does not take it as done.
+			outcome, streamErr = "receipt_failed", rerr
+		}
 		switch outcome {
 		case "client_disconnected":
 			code = 499 // nginx's "client closed request", for the metrics only
-		case "backend_failed":
+		case "backend_failed", "receipt_failed":
 			p := catalog.Lookup(streamErr)
 			code = p.HTTP
 			msg := apiError{Error: apiErrorBody{Message: p.Message, Type: errorType(p.HTTP), Code: ptr(openAICode(p.HTTP, p.Code))}}

@@ -1,0 +1,92 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/bizra/bizra/actors/cache"
+	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/receipt"
+)
+
+// storageReceipts fails Issue like an unwritable receipt log while fail is set.
+type storageReceipts struct {
+	fail   atomic.Bool
+	issued atomic.Int64
+}
+
+func (s *storageReceipts) Issue(in receipt.Input) (receipt.Ref, error) {
+	if s.fail.Load() {
+		return receipt.Ref{}, fmt.Errorf("%w: injected", receipt.ErrStorage)
+	}
+	n := s.issued.Add(1)
+	return receipt.Ref{ReceiptID: fmt.Sprintf("qr-0000000000001-%016x", n), Status: in.Status}, nil
+}
+
+// answerWorker answers every Run with a successful, cacheable result.
+type answerWorker struct{ runs *atomic.Int64 }
+
+func (w answerWorker) Receive(ctx actor.Context) {
+	if m, ok := ctx.Message().(*Run); ok {
+		w.runs.Add(1)
+		snr := 0.9
+		ctx.Respond(&Done{Result: Result{QueryID: m.QueryID, Success: true, Response: "answer", SNRScore: &snr, SNROK: true},
+			Completion: Completion{Success: true, CacheConsult: m.UseCache}})
+	}
+}
+
+// TestFaultQueryReceiptStorage: a query whose receipt cannot be written fails with 503
+// STORAGE_UNAVAILABLE, and nothing is cached (the next query runs the pipeline again);
+// once the log works, the answer is cached and served from the cache with a receipt.
+func TestFaultQueryReceiptStorage(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+	t.Cleanup(sys.Shutdown)
+	var runs atomic.Int64
+	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return answerWorker{&runs} }))
+	t.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
+	c, err := cache.New[Result](cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := &storageReceipts{}
+	e, err := NewEngine(EngineOptions{System: sys, Metrics: NewMetrics(nil, nil), Cache: c, Receipts: rc, Workers: []*actor.PID{pid}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rc.fail.Store(true)
+	for i := range 2 {
+		res, err := e.Query(ctx, NewRequest("what is the answer?"))
+		if !errors.Is(err, receipt.ErrStorage) || res.ReceiptID != "" || res.Success {
+			t.Fatalf("query %d with a failing log: %+v %v", i, res, err)
+		}
+		if p := catalog.Lookup(err); p.HTTP != 503 || p.Code != "STORAGE_UNAVAILABLE" {
+			t.Fatalf("rendering %+v", p)
+		}
+	}
+	if c.Len() != 0 || runs.Load() != 2 {
+		t.Fatalf("cache holds %d entries after failed receipts (%d runs)", c.Len(), runs.Load())
+	}
+	rc.fail.Store(false)
+	res, err := e.Query(ctx, NewRequest("what is the answer?"))
+	if err != nil || !res.Success || res.ReceiptID == "" || res.Cached {
+		t.Fatalf("query after recovery: %+v %v", res, err)
+	}
+	hit, err := e.Query(ctx, NewRequest("what is the answer?"))
+	if err != nil || !hit.Cached || hit.ReceiptID == "" || hit.ReceiptID == res.ReceiptID || runs.Load() != 3 {
+		t.Fatalf("cache hit: %+v %v (runs %d)", hit, err, runs.Load())
+	}
+	// A cache hit whose receipt fails is not served either.
+	rc.fail.Store(true)
+	if _, err := e.Query(ctx, NewRequest("what is the answer?")); !errors.Is(err, receipt.ErrStorage) {
+		t.Fatalf("cache hit with a failing log: %v", err)
+	}
+}
