@@ -116,7 +116,7 @@ func (a *rootActor) Receive(ctx actor.Context) {
 			Index:           func() query.Searcher { return r.idx.Load() },
 			Inference:       r.infer.PID(),
 			ModelDecomposes: len(r.opts.Inference.Backends) > 0,
-			Ledger:          r.ledger.PID(), Artifacts: r.artifacts, Cache: r.cache, Policy: r.policy,
+			Ledger:          r.ledger.PID(), Artifacts: r.artifacts, Policy: r.policy,
 			Safety: r.safetyPolicy, Recorder: r.recorder, EnforceIhsan: r.opts.EnforceIhsan, Load: r.load}
 		wprops := query.WorkerProps(wopts).Configure(
 			actor.WithMailbox(actor.Bounded(r.opts.Queue+16, r.mailboxes.of(KindWorker))),

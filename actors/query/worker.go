@@ -74,9 +74,6 @@ type WorkerOptions struct {
 	Ledger *actor.PID
 	// Artifacts keeps the graph artifacts; nil keeps none.
 	Artifacts *reasoning.ArtifactStore
-	// Cache is not written by the workers: the Engine caches a successful answer once
-	// its receipt is durable. Kept for the runtime's wiring; ignored.
-	Cache *cache.Store[Result]
 	// Policy is the scoring policy (actors/scoring).
 	Policy scoring.Policy
 	// Safety counts deny-pattern hits in answers for the Ihsan safety term.

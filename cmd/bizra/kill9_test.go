@@ -243,8 +243,8 @@ func checkAcked(t *testing.T, c *http.Client, base string, all []acked) {
 
 // TestFaultKill9Durability builds bizra, runs a node with concurrent /v1/query clients
 // (cache misses and hits), kills it with SIGKILL at a random moment, restarts it on the
-// same state folder, and checks that every receipt (and episode, when the view carries
-// one) a client was given is retrievable and the ledger verifies; three rounds, then a
+// same state folder, and checks that every receipt and every episode (a cache hit
+// names none) a client was given is retrievable and the ledger verifies; three rounds, then a
 // last restart checks everything acknowledged in any round.
 func TestFaultKill9Durability(t *testing.T) {
 	leakCheck(t)
@@ -297,9 +297,18 @@ func TestFaultKill9Durability(t *testing.T) {
 		all = append(all, last...)
 		t.Logf("round %d: %d acknowledged before SIGKILL; other answers %v", round, len(last), res.codes)
 	}
+	episodes := 0
+	for _, a := range all {
+		if a.episodeHash != "" {
+			episodes++
+		}
+	}
+	if episodes == 0 {
+		t.Fatalf("none of %d acknowledged answers named an episode: the episode check checked nothing", len(all))
+	}
 	n := startKillNode(t, bin, env, work, rounds)
 	checkAcked(t, c, n.base, all)
-	t.Logf("%d acknowledged receipts over %d kill -9 rounds, all retrievable", len(all), rounds)
+	t.Logf("%d acknowledged receipts and %d acknowledged episodes over %d kill -9 rounds, all retrievable", len(all), episodes, rounds)
 }
 
 // nodeEnv is the caller's environment without anything that configures a node, plus
