@@ -48,7 +48,7 @@ func TestFastBodyCanonicalMatchesCanon(t *testing.T) {
 
 func FuzzFastBodyCanonical(f *testing.F) {
 	f.Add("POST /v1/query", "reason \"x\"", "node0_x", 12.345, 0.873, true)
-	f.Add("\x00", "\xff", "", 1e21, -0.0, false)
+	f.Add("\x00", "\xff", "", 1e21, math.Copysign(0, -1), false)
 	f.Fuzz(func(t *testing.T, method, reason, node string, dur, snr float64, gate bool) {
 		b := bodyFor(method, reason, node, dur, &snr)
 		b.GatePassed = gate

@@ -416,15 +416,17 @@ func (st *store) scanRecord(seg *segment, path string, line []byte, off int) {
 
 // create starts segment num with its header (written and fsynced).
 func (st *store) create(num uint32) (*os.File, error) {
-	f, err := os.OpenFile(segPath(st.opts.dir, num, false), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	path := segPath(st.opts.dir, num, false)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
-	if _, err := f.WriteString(logHeader); err == nil {
+	if _, err = f.WriteString(logHeader); err == nil {
 		err = f.Sync()
 	}
 	if err != nil {
 		f.Close()
+		_ = os.Remove(path) // a segment without its header is never left to block the next try
 		return nil, fmt.Errorf("%w: write segment header: %w", ErrStore, err)
 	}
 	if err := syncDir(st.opts.dir); err != nil {
