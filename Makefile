@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test faults smoke bench bench-profile fuzz vet fmt
+.PHONY: help build run test lint faults smoke bench bench-profile fuzz vet fmt
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,7 +18,7 @@ run: build ## init the state folder (idempotent) and start the whole runtime on 
 	./$(BIN) init
 	./$(BIN) run
 
-test: vet ## vet, gofmt check and the full test suite with the race detector
+test: vet lint ## vet, staticcheck, go mod tidy check, gofmt check and the full test suite with the race detector
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
 
@@ -50,6 +50,10 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 
 vet: ## go vet
 	$(GO) vet $(PKGS)
+
+lint: ## staticcheck (pinned in go.mod as a tool) and go mod tidy -diff
+	$(GO) tool staticcheck $(PKGS)
+	$(GO) mod tidy -diff
 
 fmt: ## gofmt -w the tree
 	gofmt -w $$(git ls-files '*.go')
