@@ -83,6 +83,12 @@ func (w *writer) submit(m *leafMsg) *group {
 		return nil
 	}
 	w.issued = append(w.issued, m)
+	return w.nextRoundLocked()
+}
+
+// nextRoundLocked returns the round that the next flush completes (creating it),
+// unlocks w.mu and wakes the writer.
+func (w *writer) nextRoundLocked() *group {
 	g := w.grp
 	if g == nil {
 		g = &group{done: make(chan struct{})}
@@ -103,14 +109,7 @@ func (w *writer) barrier() *group {
 		close(g.done)
 		return g
 	}
-	g := w.grp
-	if g == nil {
-		g = &group{done: make(chan struct{})}
-		w.grp = g
-	}
-	w.mu.Unlock()
-	w.signal()
-	return g
+	return w.nextRoundLocked()
 }
 
 // enqueue hands a sealed job to the writer; it never blocks (the queue is bounded by
