@@ -268,3 +268,76 @@ func TestFaultGenesisReasonHidesStatePath(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultGenesisSwapHeaderRefused: another node0's genesis (which validates on its
+// own) copied over this node0's files while it runs is not served by the genesis
+// routes as this node's valid genesis: the header answers 503 with GENESIS_SWAPPED and
+// none of the swapped document, POST /v1/verify/genesis on the state folder says
+// invalid; restoring the original files restores both.
+func TestFaultGenesisSwapHeaderRefused(t *testing.T) {
+	otherDir := filepath.Join(t.TempDir(), "other")
+	other := ceremonyIn(t, otherDir)
+	n := startE2E(t, e2eOpts{noDocs: true, core: core.Options{Role: "node0"},
+		state: func(t testing.TB, dir string) {
+			if _, err := genesis.Init(dir, "home", "lab", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	state := filepath.Join(n.dir, "state")
+	files := []string{genesis.GenesisFile, genesis.HashFile, genesis.KeyFile}
+	copyFiles := func(from, to string) {
+		t.Helper()
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(from, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(to, f), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	type verdict struct {
+		Valid    bool   `json:"valid"`
+		Reason   string `json:"reason"`
+		ThisNode bool   `json:"this_node"`
+	}
+	check := func(wantValid bool) {
+		t.Helper()
+		status, b := n.get(t, "/v1/verify/genesis/header")
+		var h verdict
+		if err := json.Unmarshal(b, &h); err != nil {
+			t.Fatalf("header %d %s: %v", status, b, err)
+		}
+		_, vb, _ := n.post(t, "/v1/verify/genesis", "")
+		var v verdict
+		if err := json.Unmarshal(vb, &v); err != nil {
+			t.Fatalf("verify %s: %v", vb, err)
+		}
+		if wantValid {
+			if status != 200 || !h.Valid || !v.Valid || !v.ThisNode {
+				t.Fatalf("own genesis: header %d %s; verify %s", status, b, vb)
+			}
+			return
+		}
+		if status != 503 || h.Valid || !strings.HasPrefix(h.Reason, genesis.ReasonSwapped) {
+			t.Fatalf("swapped genesis: header %d %s", status, b)
+		}
+		if strings.Contains(string(b), other.Identity.PublicKey) || strings.Contains(string(b), state) {
+			t.Fatalf("the header serves the swapped document or the state path: %s", b)
+		}
+		if v.Valid || v.ThisNode || !strings.HasPrefix(v.Reason, genesis.ReasonSwapped) {
+			t.Fatalf("swapped genesis: verify %s", vb)
+		}
+	}
+	saved := filepath.Join(t.TempDir(), "saved")
+	if err := os.MkdirAll(saved, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	copyFiles(state, saved)
+	check(true)
+	copyFiles(otherDir, state)
+	check(false)
+	copyFiles(saved, state)
+	check(true)
+}
