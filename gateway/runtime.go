@@ -12,6 +12,7 @@ import (
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/actors/skills"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -159,7 +160,7 @@ func (s skillRoutes) InvokeSkill(ctx context.Context, name string, inputs map[st
 	t0 := time.Now()
 	inv, err := s.rt.Skills().Invoke(ctx, name, inputs)
 	if err != nil {
-		return nil, err
+		return nil, skills.WithPublicDetail(err)
 	}
 	out := map[string]any{"success": inv.Success, "skill_name": inv.SkillName, "output": inv.Output,
 		"error": inv.Error, "duration_ms": inv.DurationMs, "execution_id": inv.ExecutionID,

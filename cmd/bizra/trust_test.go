@@ -341,3 +341,33 @@ func TestFaultGenesisSwapHeaderRefused(t *testing.T) {
 	copyFiles(saved, state)
 	check(true)
 }
+
+// TestFaultSkillInputRefusalNamesInput: POST /v1/skills/smart_files/invoke with a bad
+// input answers one JSON error that says which input and what is wrong (a path inside
+// the state folder, an unknown operation), not only "Invalid skill input".
+func TestFaultSkillInputRefusalNamesInput(t *testing.T) {
+	n := startE2E(t, e2eOpts{})
+	lake := filepath.Join(n.dir, "lake")
+	if fi, err := os.Stat(lake); err != nil || !fi.IsDir() {
+		t.Skipf("no data lake at %s in this harness", lake)
+	}
+	if err := os.Symlink(filepath.Join(n.dir, "state"), filepath.Join(lake, "statelink")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"inputs":{"operation":"bogus"}}`, "operation"},
+		{`{"inputs":{"operation":"scan"}}`, "Missing required input: path"},
+		{`{"inputs":{"operation":"merge","paths":["statelink/.env"],"output_path":"o.md","dry_run":false}}`, "state folder"},
+	} {
+		status, b, _ := n.post(t, "/v1/skills/smart_files/invoke", tc.body)
+		var e struct {
+			Error, Code, RequestID string
+		}
+		if status != 400 || json.Unmarshal(b, &e) != nil || e.Code != "SKILL_INVALID_INPUT" {
+			t.Fatalf("%s: %d %s", tc.body, status, b)
+		}
+		if !strings.HasPrefix(e.Error, "Invalid skill input: ") || !strings.Contains(e.Error, tc.want) {
+			t.Fatalf("%s: the refusal does not say what is wrong (want %q): %s", tc.body, tc.want, b)
+		}
+	}
+}
