@@ -482,3 +482,20 @@ func TestFaultLedgerAcceptedLossLogOneReason(t *testing.T) {
 		t.Fatalf("a log line with an empty reason:\n%s", out)
 	}
 }
+
+// TestFaultLedgerStorageErrorNamesPathOnce: a ledger file that is a directory is
+// refused in one line that names the file once.
+func TestFaultLedgerStorageErrorNamesPathOnce(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, Options{Dir: dir}, 2)
+	head := filepath.Join(dir, headName)
+	must(t, os.Remove(head))
+	must(t, os.Mkdir(head, 0o700))
+	_, err := Open(Options{Dir: dir, System: newSystem(t)})
+	if err == nil {
+		t.Fatal("a HEAD that is a directory opened")
+	}
+	if msg := err.Error(); strings.Count(msg, head) != 1 || strings.Contains(msg, "\n") {
+		t.Fatalf("refusal %q does not name %s exactly once on one line", msg, head)
+	}
+}
