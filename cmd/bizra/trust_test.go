@@ -371,3 +371,44 @@ func TestFaultSkillInputRefusalNamesInput(t *testing.T) {
 		}
 	}
 }
+
+// TestFaultStateHardLinkInLake: a hard link of a state-folder file (.env) placed in
+// the data lake is neither indexed (no query answers with the secret) nor read or
+// copied by smart_files (merge refused naming the input, organize skips it).
+func TestFaultStateHardLinkInLake(t *testing.T) {
+	const secret = "zqxjvtoken0123456789abcdefsecretvalue"
+	n := startE2E(t, e2eOpts{state: func(t testing.TB, dir string) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		env := filepath.Join(dir, ".env")
+		if err := os.WriteFile(env, []byte("# bizra secrets\nBIZRA_BRIDGE_TOKEN="+secret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(env, filepath.Join(filepath.Dir(dir), "lake", "notes.md")); err != nil {
+			t.Skipf("no hard links here: %v", err)
+		}
+	}})
+	status, b, _ := n.post(t, "/v1/query", `{"query":"BIZRA_BRIDGE_TOKEN bizra secrets"}`)
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), "notes.md") {
+		t.Fatalf("a query answered from the hard-linked .env (%d): %s", status, b)
+	}
+	status, b, _ = n.post(t, "/v1/skills/smart_files/invoke",
+		`{"inputs":{"operation":"merge","paths":["notes.md"],"output_path":"leak.md","dry_run":false}}`)
+	if status != 400 || !strings.Contains(string(b), "hard link") || strings.Contains(string(b), secret) {
+		t.Fatalf("merge of the hard-linked .env: %d %s", status, b)
+	}
+	status, b, _ = n.post(t, "/v1/skills/smart_files/invoke",
+		`{"inputs":{"operation":"organize","path":".","dry_run":false,"copy_mode":true,"target_path":"sorted"}}`)
+	if status != 200 || strings.Contains(string(b), "notes.md") {
+		t.Fatalf("organize planned the hard-linked .env: %d %s", status, b)
+	}
+	filepath.WalkDir(filepath.Join(n.dir, "lake"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) != "notes.md" {
+			if data, _ := os.ReadFile(p); strings.Contains(string(data), secret) {
+				t.Errorf("the secret was copied into the lake at %s", p)
+			}
+		}
+		return nil
+	})
+}
