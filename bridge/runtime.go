@@ -7,6 +7,7 @@ import (
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/actors/skills"
 )
 
 // RuntimeCore adapts the assembled runtime (actors/core) to Core.
@@ -42,7 +43,7 @@ func (b RuntimeCore) ListSkills(ctx context.Context, filter string) ([]SkillInfo
 func (b RuntimeCore) InvokeSkill(ctx context.Context, name string, inputs map[string]any) (SkillResult, error) {
 	inv, err := b.RT.Skills().Invoke(ctx, name, inputs)
 	if err != nil {
-		return SkillResult{}, err
+		return SkillResult{}, skills.WithPublicDetail(err)
 	}
 	return SkillResult{Success: inv.Success, SkillName: inv.SkillName, Output: inv.Output, Error: inv.Error,
 		DurationMs: inv.DurationMs, ExecutionID: inv.ExecutionID, StartedAt: inv.StartedAt, CompletedAt: inv.CompletedAt}, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/actors/skills"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -90,14 +91,7 @@ func (g genesisRoutes) VerifyGenesis(body []byte) (any, error) {
 	source := "request"
 	if len(body) == 0 {
 		source = "state_dir"
-		ok, reason := genesis.Validate(g.rt.StateDir())
-		reason = g.public(reason)
-		this := false
-		if ok {
-			if doc, err := genesis.ReadDocument(g.rt.StateDir()); err == nil {
-				this = g.rt.GenesisIsThisNode(doc)
-			}
-		}
+		ok, reason, this := g.stateVerdict()
 		return map[string]any{"valid": ok, "reason": reason, "this_node": this, "source": source, "origin": g.rt.Origin()}, nil
 	}
 	ok, reason := genesis.VerifyDocument(body, nil)
@@ -116,9 +110,30 @@ func (g genesisRoutes) public(reason string) string {
 	return strings.ReplaceAll(reason, strings.TrimSuffix(dir, string(filepath.Separator))+string(filepath.Separator), "")
 }
 
+// stateVerdict validates the state folder's genesis files. On node0 they must also be
+// the genesis this node validated at start: another node0's genesis copied over them
+// validates on its own, but it is a swap (the origin guard's GENESIS_SWAPPED), not
+// this node's genesis, and is neither valid nor served.
+func (g genesisRoutes) stateVerdict() (ok bool, reason string, this bool) {
+	ok, reason = genesis.Validate(g.rt.StateDir())
+	if ok {
+		if doc, err := genesis.ReadDocument(g.rt.StateDir()); err == nil {
+			this = g.rt.GenesisIsThisNode(doc)
+		}
+		if !this && g.rt.Role() == string(genesis.RoleNode0) {
+			ok = false
+			reason = genesis.ReasonSwapped + ": the genesis on disk is not the one this node validated at start"
+			if gok, greason := g.rt.GenesisStatus(); !gok && strings.HasPrefix(greason, genesis.ReasonSwapped) {
+				reason = greason
+			}
+		}
+	}
+	return ok, g.public(reason), this
+}
+
 func (g genesisRoutes) GenesisHeader() (any, bool) {
-	ok, reason := genesis.Validate(g.rt.StateDir())
-	doc := map[string]any{"valid": ok, "reason": g.public(reason), "role": g.rt.Role(), "origin": g.rt.Origin()}
+	ok, reason, _ := g.stateVerdict()
+	doc := map[string]any{"valid": ok, "reason": reason, "role": g.rt.Role(), "origin": g.rt.Origin()}
 	if ok {
 		if s, err := genesis.Show(g.rt.StateDir()); err == nil {
 			doc["genesis"] = s
@@ -141,7 +156,7 @@ func (s skillRoutes) InvokeSkill(ctx context.Context, name string, inputs map[st
 	t0 := time.Now()
 	inv, err := s.rt.Skills().Invoke(ctx, name, inputs)
 	if err != nil {
-		return nil, err
+		return nil, skills.WithPublicDetail(err)
 	}
 	out := map[string]any{"success": inv.Success, "skill_name": inv.SkillName, "output": inv.Output,
 		"error": inv.Error, "duration_ms": inv.DurationMs, "execution_id": inv.ExecutionID,

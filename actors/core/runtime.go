@@ -359,8 +359,12 @@ func (r *Runtime) startLedger(ctx context.Context) error {
 	v := l.Verify()
 	r.ledgerBootValid = v.Valid
 	if !v.Valid {
+		var bad any // the sequence, not the pointer's address
+		if v.FirstBadSequence != nil {
+			bad = *v.FirstBadSequence
+		}
 		r.log.Error("experience ledger chain failed verification on boot; serving degraded",
-			"first_bad_sequence", v.FirstBadSequence, "episodes", v.Episodes)
+			"first_bad_sequence", bad, "episodes", v.Episodes)
 	}
 	if d := l.Damage(); d != nil {
 		r.log.Warn("security event: started over an experience ledger that lost or altered acknowledged episodes",

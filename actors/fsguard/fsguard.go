@@ -130,8 +130,9 @@ func quote(p string) string { return "'" + p + "'" }
 // Guard answers "is this path inside the state folder?" for the index and
 // smart_files. The zero value (no state folder) refuses nothing.
 type Guard struct {
-	forms []string    // the state folder as configured (absolute) and resolved
-	info  os.FileInfo // the state folder's Stat at NewGuard (nil when it did not exist)
+	forms []string      // the state folder as configured (absolute) and resolved
+	info  os.FileInfo   // the state folder's Stat at NewGuard (nil when it did not exist)
+	files []os.FileInfo // its top-level regular files at NewGuard (for HoldsFile)
 }
 
 // NewGuard builds a Guard over the state folder dir ("" refuses nothing).
@@ -153,8 +154,48 @@ func NewGuard(dir string) (Guard, error) {
 	}
 	if fi, err := os.Stat(r); err == nil {
 		g.info = fi
+		g.files = topFiles(r)
 	}
 	return g, nil
+}
+
+// maxStateFiles bounds the top-level files of the state folder NewGuard records.
+const maxStateFiles = 256
+
+// topFiles returns the Lstat of the regular files directly in dir (the secrets: .env,
+// the identity key, the trust file), at most maxStateFiles of them.
+func topFiles(dir string) []os.FileInfo {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	ents, _ := f.ReadDir(maxStateFiles)
+	var out []os.FileInfo
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && fi.Mode().IsRegular() {
+			out = append(out, fi)
+		}
+	}
+	return out
+}
+
+// HoldsFile reports whether fi, a regular file met outside the state folder (in the
+// data lake), is one of the state folder's own top-level files under another name: a
+// hard link (same device and inode), which no path check can see.
+func (g Guard) HoldsFile(fi os.FileInfo) bool {
+	if fi == nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	for _, f := range g.files {
+		if os.SameFile(f, fi) {
+			return true
+		}
+	}
+	return false
 }
 
 // Dir returns the state folder as configured ("" for the zero Guard).

@@ -229,3 +229,41 @@ func TestGuardContains(t *testing.T) {
 		t.Fatal("the zero Guard refuses something")
 	}
 }
+
+// TestFaultFsguardHoldsFileHardLink: a hard link of a state-folder file met elsewhere
+// is recognised by device and inode; a copy, another file and a directory are not.
+func TestFaultFsguardHoldsFileHardLink(t *testing.T) {
+	base := t.TempDir()
+	state, lake := filepath.Join(base, "state"), filepath.Join(base, "lake")
+	for _, d := range []string{state, lake} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := filepath.Join(state, ".env")
+	if err := os.WriteFile(env, []byte("BIZRA_BRIDGE_TOKEN=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(env, filepath.Join(lake, "link.md")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(lake, "copy.md"), []byte("BIZRA_BRIDGE_TOKEN=x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewGuard(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{"link.md": true, "copy.md": false, ".": false} {
+		fi, err := os.Lstat(filepath.Join(lake, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := g.HoldsFile(fi); got != want {
+			t.Errorf("HoldsFile(%s) = %v; want %v", name, got, want)
+		}
+	}
+	if (Guard{}).HoldsFile(nil) {
+		t.Error("the zero Guard holds a nil file")
+	}
+}

@@ -353,6 +353,14 @@ func Build(ctx context.Context, root string, opts Options) (*Index, error) {
 			st.SkippedType++
 			return nil
 		}
+		// A hard link of a state-folder file (.env, the identity key) has a lake path
+		// that no path check catches; its device and inode give it away.
+		if fi, err := r.Stat(p); err == nil && state.HoldsFile(fi) {
+			st.SkippedState++
+			opts.Logger.Warn("index: skipped a hard link of a state-folder file found in the data lake", "path", p,
+				"state_dir", state.Dir())
+			return nil
+		}
 		data, err := readLimited(r, p, opts.MaxFileBytes)
 		switch {
 		case errors.Is(err, errTooLarge):

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -453,5 +454,48 @@ func TestFaultLedgerVerifyWhileWriting(t *testing.T) {
 	case err := <-errs:
 		t.Fatalf("commit: %v", err)
 	default:
+	}
+}
+
+// TestFaultLedgerAcceptedLossLogOneReason: a start that accepts a cut tail logs the
+// damage with its reason, and no second "sel unreadable records" line with an empty
+// reason.
+func TestFaultLedgerAcceptedLossLogOneReason(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, Options{Dir: dir}, 5)
+	segs := segFiles(t, dir)
+	p := segs[len(segs)-1]
+	fi, _ := os.Stat(p)
+	must(t, os.Truncate(p, fi.Size()-10))
+	var logs bytes.Buffer
+	l, err := Open(Options{Dir: dir, AcceptLoss: true, System: newSystem(t),
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = l.Close()
+	out := logs.String()
+	if !strings.Contains(out, "security_event=sel_loss_accepted") {
+		t.Fatalf("no security event logged:\n%s", out)
+	}
+	if strings.Contains(out, `reason=""`) {
+		t.Fatalf("a log line with an empty reason:\n%s", out)
+	}
+}
+
+// TestFaultLedgerStorageErrorNamesPathOnce: a ledger file that is a directory is
+// refused in one line that names the file once.
+func TestFaultLedgerStorageErrorNamesPathOnce(t *testing.T) {
+	dir := t.TempDir()
+	fill(t, Options{Dir: dir}, 2)
+	head := filepath.Join(dir, headName)
+	must(t, os.Remove(head))
+	must(t, os.Mkdir(head, 0o700))
+	_, err := Open(Options{Dir: dir, System: newSystem(t)})
+	if err == nil {
+		t.Fatal("a HEAD that is a directory opened")
+	}
+	if msg := err.Error(); strings.Count(msg, head) != 1 || strings.Contains(msg, "\n") {
+		t.Fatalf("refusal %q does not name %s exactly once on one line", msg, head)
 	}
 }

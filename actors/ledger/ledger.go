@@ -251,7 +251,9 @@ func open(opts Options, readOnly bool) (*Ledger, error) {
 		l.addLocked(sc.eps[i])
 	}
 	l.bootBad = sc.bad
-	if sc.bad != nil {
+	if sc.bad != nil && sc.reason != "" {
+		// Only records the scan could not read have a reason here; a loss (cut,
+		// removed or rewritten records) was logged above with its damage.
 		l.log.Error("sel unreadable records", "first_bad_sequence", *sc.bad, "reason", sc.reason)
 	}
 	l.mEpisodes = opts.Metrics.GetOrCreateCounter("sovereign_sel_episodes_total")

@@ -131,7 +131,14 @@ func classify(err error) error {
 	return ErrStorage
 }
 
+// ioErr names op and path once: the *fs.PathError of the os call on that same path
+// ("open <path>: is a directory") is unwrapped to its cause, so that the message does
+// not repeat the path ("read <path>: read <path>: is a directory").
 func ioErr(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path && pe.Err != nil {
+		return fmt.Errorf("%w: %s %s: %w", classify(err), op, path, pe.Err)
+	}
 	return fmt.Errorf("%w: %s %s: %w", classify(err), op, path, err)
 }
 

@@ -1,6 +1,7 @@
 package skills
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/bizra/bizra/actors/catalog"
@@ -49,3 +50,15 @@ func (e *InputError) Public() string { return e.Text }
 
 // Unwrap returns ErrInvalidInput.
 func (e *InputError) Unwrap() error { return ErrInvalidInput }
+
+// WithPublicDetail returns err with the public text of the *InputError it holds
+// attached as the catalog detail, so that an edge rendering it with catalog.Lookup
+// names the input and what is wrong ("Invalid skill input: Missing required input:
+// operation") instead of the bare sentinel message. Any other error is returned as is.
+func WithPublicDetail(err error) error {
+	var ie *InputError
+	if errors.As(err, &ie) && ie.Text != "" && catalog.Detail(err) == "" {
+		return catalog.WithDetail(err, ie.Text)
+	}
+	return err
+}

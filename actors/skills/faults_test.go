@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -89,5 +90,28 @@ func TestFaultSkillPanics(t *testing.T) {
 				t.Fatalf("next invocation: %+v %v", inv, err)
 			}
 		})
+	}
+}
+
+// TestFaultSkillsInputErrorNamedAtEdges: a refused input reaches a client (through
+// catalog.Lookup, as both edges render) naming the input and what is wrong, not only
+// the bare "Invalid skill input".
+func TestFaultSkillsInputErrorNamedAtEdges(t *testing.T) {
+	ie := &skills.InputError{Skill: "smart_files", Input: "operation", Text: "Invalid input 'operation': unknown operation 'bogus'"}
+	for _, err := range []error{ie, fmt.Errorf("invoke_skill %q: %w", "smart_files", ie)} {
+		p := catalog.Lookup(skills.WithPublicDetail(err))
+		if p.Code != "SKILL_INVALID_INPUT" || p.Message != "Invalid skill input: "+ie.Text {
+			t.Fatalf("rendered %q %q", p.Code, p.Message)
+		}
+		var got *skills.InputError
+		if !errors.As(skills.WithPublicDetail(err), &got) || got != ie {
+			t.Fatal("the InputError is no longer in the chain")
+		}
+	}
+	if err := skills.WithPublicDetail(skills.ErrTimeout); err != skills.ErrTimeout {
+		t.Fatalf("another error changed: %v", err)
+	}
+	if p := catalog.Lookup(skills.WithPublicDetail(skills.WithPublicDetail(ie))); strings.Count(p.Message, ie.Text) != 1 {
+		t.Fatalf("detail attached twice: %q", p.Message)
 	}
 }

@@ -255,8 +255,19 @@ func newAPI(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set, a
 		return nil, err
 	}
 	routes.OpenAI = oa
+	warnOpenAPI(cfg, log)
 	return gateway.New(gateway.Options{Logger: log, Metrics: set, Addr: addr, Core: gc, Routes: routes,
 		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
+}
+
+// warnOpenAPI logs a security line when the API binds a non-loopback host with no API
+// key: every route (queries, receipts, the ledger, smart_files over the data lake) is
+// then open to whoever reaches the address.
+func warnOpenAPI(cfg *config, log *slog.Logger) {
+	if len(cfg.APIKeys) == 0 && !gateLoopback(cfg.APIHost) {
+		log.Warn("security: the API binds a non-loopback host without API keys; every route is open to the network (set --api-key / BIZRA_API_KEYS, or bind 127.0.0.1)",
+			"security_event", "api_open_without_keys", "host", cfg.APIHost)
+	}
 }
 
 func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set) (*bridge.Bridge, error) {

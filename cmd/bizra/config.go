@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -65,6 +66,20 @@ type stringList []string
 
 func (s *stringList) String() string { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// apiKeyList is the repeatable --api-key flag. An empty value (--api-key "$UNSET") is
+// refused: it would leave API keys off and the API open without a word.
+type apiKeyList []string
+
+func (s *apiKeyList) String() string { return strings.Join(*s, ",") }
+func (s *apiKeyList) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return errors.New("empty API key (an unset variable?); give the key, or leave --api-key out to run without API keys")
+	}
 	*s = append(*s, v)
 	return nil
 }
@@ -153,8 +168,14 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 		must(e)
 		fs.StringVar(&c.APIHost, "host", env.str("BIZRA_API_HOST", "127.0.0.1"), "API bind host (BIZRA_API_HOST)")
 		fs.IntVar(&c.APIPort, "port", port, "API port, 0 picks a free one (BIZRA_API_PORT)")
-		c.APIKeys = splitList(env.str("BIZRA_API_KEYS", ""))
-		fs.Var((*stringList)(&c.APIKeys), "api-key", "API key required on every route but /v1/health (repeatable; BIZRA_API_KEYS, comma-separated)")
+		raw := env.str("BIZRA_API_KEYS", "")
+		c.APIKeys = splitList(raw)
+		if strings.TrimSpace(raw) != "" && len(c.APIKeys) == 0 {
+			// Only commas and blanks: keys were meant to be on; starting with the API
+			// open would fail open.
+			must(&configError{"invalid BIZRA_API_KEYS: it holds no key (only commas or blanks); list the keys, or unset it to run without API keys"})
+		}
+		fs.Var((*apiKeyList)(&c.APIKeys), "api-key", "API key required on every route but /v1/health (repeatable; BIZRA_API_KEYS, comma-separated)")
 		c.CORSOrigins = splitList(env.str("BIZRA_CORS_ORIGINS", ""))
 		rate, e := env.float("BIZRA_API_RATE_PER_S", 0, 0, 1e7)
 		must(e)

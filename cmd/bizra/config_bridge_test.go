@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -65,5 +66,46 @@ func TestBridgeSlotFlags(t *testing.T) {
 	}
 	if err := cfg.validate(); err != nil {
 		t.Fatalf("query config refused: %v", err)
+	}
+}
+
+// TestFaultConfigEmptyAPIKeyRefused: an empty --api-key, or a BIZRA_API_KEYS of only
+// commas and blanks, is refused in one line instead of starting with API keys off.
+func TestFaultConfigEmptyAPIKeyRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantErr string
+		keys    int
+	}{
+		{"empty flag", nil, []string{"--api-key", ""}, "empty API key", 0},
+		{"blank flag", nil, []string{"--api-key=  "}, "empty API key", 0},
+		{"commas only env", map[string]string{"BIZRA_API_KEYS": ", ,"}, nil, "BIZRA_API_KEYS", 0},
+		{"empty env is off", map[string]string{"BIZRA_API_KEYS": ""}, nil, "", 0},
+		{"a key", nil, []string{"--api-key", " k1 "}, "", 1},
+		{"env with a blank entry", map[string]string{"BIZRA_API_KEYS": "k1,,k2"}, nil, "", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &envSource{getenv: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }, dotenv: map[string]string{}}
+			fs := flag.NewFlagSet("run", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			cfg, err := bindRuntimeFlags(fs, env, "sovereign_state", true)
+			if err == nil {
+				err = fs.Parse(tc.args)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err = %v; want one line naming %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.APIKeys) != tc.keys || (tc.keys == 1 && cfg.APIKeys[0] != "k1") {
+				t.Fatalf("keys %q; want %d", cfg.APIKeys, tc.keys)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -112,4 +113,29 @@ func TestFaultRoutesAlive(t *testing.T) {
 		t.Fatalf("%d panics recovered", got)
 	}
 	t.Logf("%d requests; the node answered /v1/health after each", count)
+}
+
+// TestFaultEdgesWarnOpenAPI: binding the API to a non-loopback host with no API key
+// logs one security line; loopback, or keys set, logs none.
+func TestFaultEdgesWarnOpenAPI(t *testing.T) {
+	for _, tc := range []struct {
+		host string
+		keys []string
+		warn bool
+	}{
+		{"0.0.0.0", nil, true},
+		{"192.0.2.7", nil, true},
+		{"::", nil, true},
+		{"0.0.0.0", []string{"k"}, false},
+		{"127.0.0.1", nil, false},
+		{"::1", nil, false},
+		{"localhost", nil, false},
+	} {
+		var buf bytes.Buffer
+		warnOpenAPI(&config{APIHost: tc.host, APIKeys: tc.keys}, slog.New(slog.NewTextHandler(&buf, nil)))
+		got := strings.Count(buf.String(), "security_event=api_open_without_keys")
+		if (got == 1) != tc.warn || got > 1 {
+			t.Errorf("host %q keys %v: %d security lines, want warn=%v:\n%s", tc.host, tc.keys, got, tc.warn, buf.String())
+		}
+	}
 }

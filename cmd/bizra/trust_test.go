@@ -268,3 +268,147 @@ func TestFaultGenesisReasonHidesStatePath(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultGenesisSwapHeaderRefused: another node0's genesis (which validates on its
+// own) copied over this node0's files while it runs is not served by the genesis
+// routes as this node's valid genesis: the header answers 503 with GENESIS_SWAPPED and
+// none of the swapped document, POST /v1/verify/genesis on the state folder says
+// invalid; restoring the original files restores both.
+func TestFaultGenesisSwapHeaderRefused(t *testing.T) {
+	otherDir := filepath.Join(t.TempDir(), "other")
+	other := ceremonyIn(t, otherDir)
+	n := startE2E(t, e2eOpts{noDocs: true, core: core.Options{Role: "node0"},
+		state: func(t testing.TB, dir string) {
+			if _, err := genesis.Init(dir, "home", "lab", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}})
+	state := filepath.Join(n.dir, "state")
+	files := []string{genesis.GenesisFile, genesis.HashFile, genesis.KeyFile}
+	copyFiles := func(from, to string) {
+		t.Helper()
+		for _, f := range files {
+			b, err := os.ReadFile(filepath.Join(from, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(to, f), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	type verdict struct {
+		Valid    bool   `json:"valid"`
+		Reason   string `json:"reason"`
+		ThisNode bool   `json:"this_node"`
+	}
+	check := func(wantValid bool) {
+		t.Helper()
+		status, b := n.get(t, "/v1/verify/genesis/header")
+		var h verdict
+		if err := json.Unmarshal(b, &h); err != nil {
+			t.Fatalf("header %d %s: %v", status, b, err)
+		}
+		_, vb, _ := n.post(t, "/v1/verify/genesis", "")
+		var v verdict
+		if err := json.Unmarshal(vb, &v); err != nil {
+			t.Fatalf("verify %s: %v", vb, err)
+		}
+		if wantValid {
+			if status != 200 || !h.Valid || !v.Valid || !v.ThisNode {
+				t.Fatalf("own genesis: header %d %s; verify %s", status, b, vb)
+			}
+			return
+		}
+		if status != 503 || h.Valid || !strings.HasPrefix(h.Reason, genesis.ReasonSwapped) {
+			t.Fatalf("swapped genesis: header %d %s", status, b)
+		}
+		if strings.Contains(string(b), other.Identity.PublicKey) || strings.Contains(string(b), state) {
+			t.Fatalf("the header serves the swapped document or the state path: %s", b)
+		}
+		if v.Valid || v.ThisNode || !strings.HasPrefix(v.Reason, genesis.ReasonSwapped) {
+			t.Fatalf("swapped genesis: verify %s", vb)
+		}
+	}
+	saved := filepath.Join(t.TempDir(), "saved")
+	if err := os.MkdirAll(saved, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	copyFiles(state, saved)
+	check(true)
+	copyFiles(otherDir, state)
+	check(false)
+	copyFiles(saved, state)
+	check(true)
+}
+
+// TestFaultSkillInputRefusalNamesInput: POST /v1/skills/smart_files/invoke with a bad
+// input answers one JSON error that says which input and what is wrong (a path inside
+// the state folder, an unknown operation), not only "Invalid skill input".
+func TestFaultSkillInputRefusalNamesInput(t *testing.T) {
+	n := startE2E(t, e2eOpts{})
+	lake := filepath.Join(n.dir, "lake")
+	if fi, err := os.Stat(lake); err != nil || !fi.IsDir() {
+		t.Skipf("no data lake at %s in this harness", lake)
+	}
+	if err := os.Symlink(filepath.Join(n.dir, "state"), filepath.Join(lake, "statelink")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ body, want string }{
+		{`{"inputs":{"operation":"bogus"}}`, "operation"},
+		{`{"inputs":{"operation":"scan"}}`, "Missing required input: path"},
+		{`{"inputs":{"operation":"merge","paths":["statelink/.env"],"output_path":"o.md","dry_run":false}}`, "state folder"},
+	} {
+		status, b, _ := n.post(t, "/v1/skills/smart_files/invoke", tc.body)
+		var e struct {
+			Error, Code, RequestID string
+		}
+		if status != 400 || json.Unmarshal(b, &e) != nil || e.Code != "SKILL_INVALID_INPUT" {
+			t.Fatalf("%s: %d %s", tc.body, status, b)
+		}
+		if !strings.HasPrefix(e.Error, "Invalid skill input: ") || !strings.Contains(e.Error, tc.want) {
+			t.Fatalf("%s: the refusal does not say what is wrong (want %q): %s", tc.body, tc.want, b)
+		}
+	}
+}
+
+// TestFaultStateHardLinkInLake: a hard link of a state-folder file (.env) placed in
+// the data lake is neither indexed (no query answers with the secret) nor read or
+// copied by smart_files (merge refused naming the input, organize skips it).
+func TestFaultStateHardLinkInLake(t *testing.T) {
+	const secret = "zqxjvtoken0123456789abcdefsecretvalue"
+	n := startE2E(t, e2eOpts{state: func(t testing.TB, dir string) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		env := filepath.Join(dir, ".env")
+		if err := os.WriteFile(env, []byte("# bizra secrets\nBIZRA_BRIDGE_TOKEN="+secret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(env, filepath.Join(filepath.Dir(dir), "lake", "notes.md")); err != nil {
+			t.Skipf("no hard links here: %v", err)
+		}
+	}})
+	status, b, _ := n.post(t, "/v1/query", `{"query":"BIZRA_BRIDGE_TOKEN bizra secrets"}`)
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), "notes.md") {
+		t.Fatalf("a query answered from the hard-linked .env (%d): %s", status, b)
+	}
+	status, b, _ = n.post(t, "/v1/skills/smart_files/invoke",
+		`{"inputs":{"operation":"merge","paths":["notes.md"],"output_path":"leak.md","dry_run":false}}`)
+	if status != 400 || !strings.Contains(string(b), "hard link") || strings.Contains(string(b), secret) {
+		t.Fatalf("merge of the hard-linked .env: %d %s", status, b)
+	}
+	status, b, _ = n.post(t, "/v1/skills/smart_files/invoke",
+		`{"inputs":{"operation":"organize","path":".","dry_run":false,"copy_mode":true,"target_path":"sorted"}}`)
+	if status != 200 || strings.Contains(string(b), "notes.md") {
+		t.Fatalf("organize planned the hard-linked .env: %d %s", status, b)
+	}
+	filepath.WalkDir(filepath.Join(n.dir, "lake"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Base(p) != "notes.md" {
+			if data, _ := os.ReadFile(p); strings.Contains(string(data), secret) {
+				t.Errorf("the secret was copied into the lake at %s", p)
+			}
+		}
+		return nil
+	})
+}

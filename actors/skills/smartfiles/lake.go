@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -56,6 +57,17 @@ func (l *lake) checkState(input, rel string) error {
 		return badInput(input, fmt.Sprintf("Path '%s' is inside the node's state folder; smart_files never reads or writes it.", l.abs(rel)))
 	}
 	return nil
+}
+
+// stateLink refuses the lake file rel of input that is a hard link of a state-folder
+// file (its device and inode are those of .env or the identity key).
+func (l *lake) stateLink(input, rel string) error {
+	return badInput(input, fmt.Sprintf("Path '%s' is a hard link of a file in the node's state folder; smart_files never reads or writes it.", l.abs(rel)))
+}
+
+// notState drops the planned files that are hard links of state-folder files.
+func (l *lake) notState(files []entry) []entry {
+	return slices.DeleteFunc(files, func(e entry) bool { return l.state.HoldsFile(e.info) })
 }
 
 func (l *lake) close() { _ = l.r.Close() }

@@ -126,6 +126,9 @@ func readInput(l *lake, rel string, left int64) ([]byte, error) {
 	if err != nil {
 		return nil, l.pathErr(rel, err)
 	}
+	if l.state.HoldsFile(li) {
+		return nil, l.stateLink("paths", rel)
+	}
 	if li.Size() > left {
 		return nil, tooBig(l, rel, left)
 	}

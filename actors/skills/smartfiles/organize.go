@@ -64,6 +64,7 @@ func (s *Skill) organize(ctx context.Context, l *lake, req request) (any, error)
 		}
 		return nil, l.pathErr(srcRel, err)
 	}
+	files = l.notState(files)
 	res := &OrganizeResult{
 		Operation: "organize", DryRun: req.DryRun, Action: "moved", Path: l.abs(srcRel),
 		TargetPath: l.abs(tgtRel), Planned: len(files), Errors: []string{},

@@ -50,6 +50,7 @@ func (s *Skill) rename(ctx context.Context, l *lake, req request) (any, error) {
 		}
 		return nil, l.pathErr(rel, err)
 	}
+	files = l.notState(files)
 	res := &RenameResult{
 		Operation: "rename", DryRun: req.DryRun, Path: l.abs(rel), Planned: len(files),
 		Errors: []string{}, Renames: []Rename{}, SkippedSymlinks: symlinks,
