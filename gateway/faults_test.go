@@ -814,3 +814,38 @@ func FuzzHandleRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestFaultVerifyRoutesRefuseMalformedJSON: the verify routes answer 400 INVALID_JSON
+// for a body that is not JSON (they used to answer 200 valid:false with the decoder's
+// text); a JSON document is still judged, and an empty genesis body still checks the
+// node's own files.
+func TestFaultVerifyRoutesRefuseMalformedJSON(t *testing.T) {
+	s, _ := startServer(t, Options{Routes: allRoutes(&routeFakes{})})
+	tests := []struct {
+		name, path, body string
+		status           int
+	}{
+		{"receipt: truncated", "/v1/verify/receipt", `{"receipt_id":`, 400},
+		{"receipt: not json", "/v1/verify/receipt", `receipt please`, 400},
+		{"receipt: empty", "/v1/verify/receipt", ``, 400},
+		{"receipt: a json object", "/v1/verify/receipt", `{"receipt_id":"x"}`, 200},
+		{"genesis: truncated", "/v1/verify/genesis", `{"node_id":"n`, 400},
+		{"genesis: trailing garbage", "/v1/verify/genesis", `{} x`, 400},
+		{"genesis: a json object", "/v1/verify/genesis", `{"node_id":"n"}`, 200},
+		{"genesis: empty checks the state folder", "/v1/verify/genesis", ``, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := rawDo(t, s.Addr(), "POST", tt.path, nil, []byte(tt.body))
+			if resp.status != tt.status {
+				t.Fatalf("status %d body %s; want %d", resp.status, resp.body, tt.status)
+			}
+			if tt.status == 400 {
+				checkShape(t, tt.path, resp, false)
+				if errCode(t, resp.body) != "INVALID_JSON" {
+					t.Fatalf("body %s; want INVALID_JSON", resp.body)
+				}
+			}
+		})
+	}
+}

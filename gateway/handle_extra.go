@@ -107,12 +107,21 @@ func (s *Server) handleVerifyReceipt(rc *reqCtx) {
 		s.fail(rc, ErrUnavailable)
 		return
 	}
+	if !json.Valid(rc.PostBody()) {
+		s.fail(rc, withDetail(ErrInvalidJSON, "expected a receipt JSON object"))
+		return
+	}
 	s.writeJSON(rc, fasthttp.StatusOK, s.opts.Routes.Receipts.VerifyReceipt(append([]byte(nil), rc.PostBody()...)))
 }
 
 func (s *Server) handleVerifyGenesis(rc *reqCtx) {
 	if s.opts.Routes.Genesis == nil {
 		s.fail(rc, ErrUnavailable)
+		return
+	}
+	// An empty body checks the state folder's files; anything else must be JSON.
+	if body := rc.PostBody(); len(body) > 0 && !json.Valid(body) {
+		s.fail(rc, withDetail(ErrInvalidJSON, "expected a genesis JSON document (or no body, to check this node's files)"))
 		return
 	}
 	v, err := s.opts.Routes.Genesis.VerifyGenesis(append([]byte(nil), rc.PostBody()...))

@@ -52,7 +52,7 @@ func cmdGenesisInit(_ context.Context, a *app, args []string) int {
 	for _, f := range []string{genesis.GenesisFile, genesis.HashFile, genesis.KeyFile + " (0600, keep it private)"} {
 		fmt.Fprintf(a.stdout, "  %s\n", filepath.Join(*state, f))
 	}
-	fmt.Fprintf(a.stdout, "record the node_id out of band; pin it with: bizra genesis verify --trusted-public-key %s\n", g.Identity.PublicKey)
+	fmt.Fprintf(a.stdout, "record the node_id out of band; pin it with: bizra genesis verify --trusted-public-key %[1]s, and at start with bizra run --genesis-public-key %[1]s (BIZRA_GENESIS_PUBLIC_KEY)\n", g.Identity.PublicKey)
 	return 0
 }
 

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -79,6 +80,9 @@ func Run(ctx context.Context, opts Options, comps ...Component) error {
 		}
 		if err := c.Start(ctx); err != nil {
 			serr := stopAll()
+			if strings.HasPrefix(err.Error(), c.Name+": ") { // already names the component
+				return errors.Join(fmt.Errorf("%w: %w", ErrStart, err), serr)
+			}
 			return errors.Join(fmt.Errorf("%w: %s: %w", ErrStart, c.Name, err), serr)
 		}
 		started = append(started, c)
