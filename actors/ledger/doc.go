@@ -40,13 +40,19 @@
 // refuse again; the chain keeps failing Verify while a gap remains) and reports the
 // ledger not verified for the life of the process.
 //
+// A writable open also leaves a birth record beside the folder (<dir>.created, the
+// creation time, written once after HEAD): a folder found empty or missing while its
+// birth record exists was emptied or removed, which is damage like any other loss.
+//
 // Limits: a forged record appended past the witness whose hashes all recompute is
 // indistinguishable from an episode written but not acknowledged (crash between the
 // segment fsync and the HEAD update) and is kept; the chain is unkeyed, so someone
-// who rewrites segments and HEAD consistently is not detected. After a power loss (not
-// a process crash) a file system may leave a hole of zeros inside the last
-// unacknowledged batch with readable records after it; that is reported as damage at
-// the hole instead of being cut.
+// who rewrites segments and HEAD consistently is not detected, and neither is one who
+// corrupts HEAD's newer slot and cuts the records it alone covered (that is what a
+// crash while HEAD is written looks like: the older slot is then the witness). After
+// a power loss (not a process crash) a file system may leave a hole of zeros inside
+// the last unacknowledged batch with readable records after it; that is reported as
+// damage at the hole instead of being cut.
 //
 // # Actor
 //

@@ -234,6 +234,18 @@ func TestFaultLedgerTamper(t *testing.T) {
 			must(t, os.Remove(mid))
 			return want{true, filepath.Base(segs[len(segs)/2+1]), -1, firstOf(t, mid), -1}
 		}},
+		{"delete every file of the ledger folder", func(t *testing.T, dir string, as []Appended) want {
+			ents, err := os.ReadDir(dir)
+			must(t, err)
+			for _, e := range ents {
+				must(t, os.RemoveAll(filepath.Join(dir, e.Name())))
+			}
+			return want{true, headName, 0, 0, 0}
+		}},
+		{"remove the ledger folder", func(t *testing.T, dir string, as []Appended) want {
+			must(t, os.RemoveAll(dir))
+			return want{true, headName, 0, 0, 0}
+		}},
 		{"delete the last segment", func(t *testing.T, dir string, as []Appended) want {
 			segs := segFiles(t, dir)
 			last := segs[len(segs)-1]

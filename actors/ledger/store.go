@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -183,14 +184,26 @@ func openStore(dir string, readOnly, syncWrites, acceptLoss bool, fault func(op,
 	// covers are on disk, so a reader racing a running node's flusher (sel verify) may
 	// see records past the witness, never a witness past the records.
 	w, werr := readWitness(dir)
+	born, berr := readBirth(dir)
+	if berr != nil {
+		s.close()
+		return nil, nil, berr
+	}
 	sc, err := s.load()
 	if err != nil {
 		s.close()
 		return nil, nil, err
 	}
-	if werr != nil {
+	switch {
+	case werr != nil:
 		sc.damage = &Damage{File: headName, Reason: werr.Error()}
-	} else {
+	case w == nil && len(sc.eps) == 0 && sc.anchor == nil && born != "":
+		// Nothing at all, not even the witness, where a ledger was created: the folder
+		// was emptied or removed (a fresh ledger writes HEAD before its birth record).
+		sc.damage = &Damage{File: headName, Reason: fmt.Sprintf(
+			"the ledger folder is empty or missing, but %s records a ledger created here at %s: its episodes and witness were removed",
+			filepath.Base(birthPath(dir)), born)}
+	default:
 		sc.witness = w
 		assess(sc)
 	}
@@ -205,7 +218,55 @@ func openStore(dir string, readOnly, syncWrites, acceptLoss bool, fault func(op,
 		s.close()
 		return nil, nil, err
 	}
+	if born == "" {
+		if err := writeBirth(dir, s.sync); err != nil {
+			s.close()
+			return nil, nil, err
+		}
+	}
 	return s, sc, nil
+}
+
+// birthPath is the ledger's birth record, beside (not inside) its folder, so that
+// emptying or removing the folder does not remove the evidence that a ledger was there:
+// <state>/sel → <state>/sel.created.
+func birthPath(dir string) string { return filepath.Clean(dir) + ".created" }
+
+// readBirth returns the creation time a birth record holds ("" when there is none).
+func readBirth(dir string) (string, error) {
+	p := birthPath(dir)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", ioErr("read", p, err)
+	}
+	if s := strings.TrimSpace(string(b)); s != "" && len(s) <= 64 {
+		return s, nil
+	}
+	return "an unknown time (the record is unreadable)", nil
+}
+
+// writeBirth records, once, that a ledger lives in dir (the creation time, RFC 3339).
+func writeBirth(dir string, syncWrites bool) error {
+	p := birthPath(dir)
+	if err := writeFileSync(p, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), syncWrites); err != nil {
+		return err
+	}
+	if !syncWrites {
+		return nil
+	}
+	parent := filepath.Dir(p)
+	d, err := os.Open(parent)
+	if err != nil {
+		return ioErr("open", parent, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return ioErr("fsync", parent, err)
+	}
+	return nil
 }
 
 // repair cuts a torn tail that was never acknowledged, refuses damage (ErrLoss) unless
