@@ -256,7 +256,8 @@ func newAPI(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set, a
 	}
 	routes.OpenAI = oa
 	return gateway.New(gateway.Options{Logger: log, Metrics: set, Addr: addr, Core: gc, Routes: routes,
-		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
+		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins,
+		MaxPassBodyBytes: cfg.MaxBody})
 }
 
 func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set) (*bridge.Bridge, error) {
