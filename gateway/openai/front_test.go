@@ -233,6 +233,7 @@ func TestPassThroughEndpoints(t *testing.T) {
 		{"completions", "/v1/completions", `{"model":"mock-small","prompt":"The weather is","max_tokens":2}`, `"text":" sunny"`},
 		{"completions streamed", "/v1/completions", `{"model":"mock-small","prompt":"The weather is","stream":true}`, "data: [DONE]"},
 		{"chat n 2", "/v1/chat/completions", `{"model":"mock-small","messages":[{"role":"user","content":"hi"}],"n":2}`, `"index":1`},
+		{"chat streamed", "/v1/chat/completions", `{"model":"mock-small","messages":[{"role":"user","content":"hi"}],"stream":true}`, "data: [DONE]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,5 +360,47 @@ func TestFaultPassThroughBodyLimit(t *testing.T) {
 	resp, b = e.do(t, c, "POST", "/v1/query", `{"query":"`+big+`"}`, nil)
 	if resp.StatusCode != 413 {
 		t.Fatalf("3 MiB query: %d %.200s", resp.StatusCode, b)
+	}
+}
+
+// TestFaultForwardStreamBreaks: a backend that breaks off mid-stream ends a forwarded
+// stream with an OpenAI error event and no [DONE] (no internal text).
+func TestFaultForwardStreamBreaks(t *testing.T) {
+	e, _ := frontEnv(t)
+	c := client(t)
+	for _, tt := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"breaks","messages":[{"role":"user","content":"hi"}],"stream":true}`},
+		{"/v1/completions", `{"model":"breaks","prompt":"hi","stream":true}`},
+	} {
+		resp, b := e.do(t, c, "POST", tt.path, tt.body, nil)
+		data, _ := sseEvents(t, strings.NewReader(string(b)), nil)
+		if resp.StatusCode != 200 || len(data) != 3 || !strings.HasPrefix(data[2], `{"error":`) || strings.Contains(string(b), "[DONE]") || strings.Contains(string(b), "inference:") {
+			t.Fatalf("%s: %d %s", tt.path, resp.StatusCode, b)
+		}
+		if er := openAIError(t, []byte(data[2])); *er.Code != "backend_error" {
+			t.Fatalf("%s: %s", tt.path, data[2])
+		}
+	}
+}
+
+// TestResponsesWithoutForward: without Options.Forward, /v1/responses is translated to
+// the inference service's chat completions.
+func TestResponsesWithoutForward(t *testing.T) {
+	e := newEnv(t, envOpts{apiKeys: []string{"k-test"}})
+	c := client(t)
+	resp, b := e.do(t, c, "POST", "/v1/responses", `{"model":"mock-small","input":"[doc.md] Rayleigh scattering makes the sky blue. More."}`, nil)
+	var r Response
+	if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 || r.Status != "completed" ||
+		r.Output[0].Content[0].Text != "Rayleigh scattering makes the sky blue [doc.md]." {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	rec, ok := e.mock.LastRequest()
+	if !ok || rec.Path != "/v1/chat/completions" {
+		t.Fatalf("the backend got %+v", rec)
+	}
+	// the other pass-through endpoints need Forward
+	resp, b = e.do(t, c, "POST", "/v1/embeddings", `{"model":"mock-small","input":"a"}`, nil)
+	if er := openAIError(t, b); resp.StatusCode != 404 || *er.Code != "model_not_found" {
+		t.Fatalf("%d %s", resp.StatusCode, b)
 	}
 }
