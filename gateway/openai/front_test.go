@@ -50,18 +50,20 @@ func TestBizraConversationCacheKey(t *testing.T) {
 	c := client(t)
 	const q = `{"role":"user","content":"Why is the sky blue?"}`
 	bodies := []struct {
-		name, msgs string
+		name, msgs, extra string
 	}{
-		{"bare", q},
-		{"system A", `{"role":"system","content":"Answer as a pirate."},` + q},
-		{"system B", `{"role":"system","content":"Answer formally."},` + q},
-		{"developer A", `{"role":"developer","content":"Answer as a pirate."},` + q},
-		{"earlier turn", `{"role":"user","content":"Hello"},{"role":"assistant","content":"Hi"},` + q},
+		{"bare", q, ""},
+		{"system A", `{"role":"system","content":"Answer as a pirate."},` + q, ""},
+		{"system B", `{"role":"system","content":"Answer formally."},` + q, ""},
+		{"developer A", `{"role":"developer","content":"Answer as a pirate."},` + q, ""},
+		{"earlier turn", `{"role":"user","content":"Hello"},{"role":"assistant","content":"Hi"},` + q, ""},
+		{"temperature", q, `,"temperature":0.3`},
+		{"max_tokens", q, `,"max_tokens":20`},
 	}
 	keys := map[string]string{}
 	for _, b := range bodies {
 		for range 2 {
-			resp, out := e.post(t, c, `{"model":"bizra","messages":[`+b.msgs+`]}`, "k-test")
+			resp, out := e.post(t, c, `{"model":"bizra","messages":[`+b.msgs+`]`+b.extra+`}`, "k-test")
 			if resp.StatusCode != 200 {
 				t.Fatalf("%s: %d %s", b.name, resp.StatusCode, out)
 			}
