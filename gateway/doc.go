@@ -1,6 +1,10 @@
 // Package gateway implements bizra's HTTP API (api.md) on github.com/valyala/fasthttp:
 // /v1/health, /v1/status, /v1/metrics, /v1/query and the artifact, ledger, receipt,
-// genesis and skill routes.
+// genesis and skill routes, and the OpenAI-compatible paths of Extra.OpenAI
+// (/v1/chat/completions, /v1/models, /v1/models/{id}, /v1/embeddings,
+// /v1/completions, /v1/responses), whose errors, and those of every unknown /v1/...
+// path, are rendered in the OpenAI front's shape when it implements
+// OpenAIErrorRenderer.
 //
 // The gateway is an edge: it copies everything it needs out of fasthttp's RequestCtx,
 // turns a request into plain data, calls the core with the request's deadline, and
@@ -11,8 +15,9 @@
 // Cross-cutting rules applied to every route, in this order: request id, CORS
 // preflight, API key when keys are on (every route except /v1/health, checked before
 // 404, 405 or 413 tell anything about the path, method or body), body limit (413
-// PAYLOAD_TOO_LARGE; bodies up to twice the limit are read and refused cleanly, larger
-// ones are refused by fasthttp's MaxRequestBodySize in the same JSON shape), route
+// PAYLOAD_TOO_LARGE; MaxBodyBytes, 1 MiB, and MaxPassBodyBytes, 8 MiB, on the OpenAI
+// paths; bodies up to the sum of both are read and refused cleanly, larger ones are
+// refused by fasthttp's MaxRequestBodySize in the same JSON shape), route
 // (404), method (405 with Allow; HEAD runs the GET handler without the body), UTF-8
 // body (400 INVALID_JSON), rate limit (token bucket per key or client IP).
 //

@@ -45,6 +45,10 @@ var documentedRoutes = []struct {
 	{"/v1/skills/{name}/invoke", "/v1/skills/echo/invoke", []string{"POST"}},
 	{"/v1/chat/completions", "/v1/chat/completions", []string{"POST"}},
 	{"/v1/models", "/v1/models", []string{"GET", "HEAD"}},
+	{"/v1/models/{id}", "/v1/models/m-1", []string{"GET", "HEAD"}},
+	{"/v1/embeddings", "/v1/embeddings", []string{"POST"}},
+	{"/v1/completions", "/v1/completions", []string{"POST"}},
+	{"/v1/responses", "/v1/responses", []string{"POST"}},
 }
 
 // routerOddities are paths that once panicked router.match or that a client may send
@@ -256,6 +260,26 @@ func (o fakeOpenAI) Models(ctx *fasthttp.RequestCtx) {
 	o.f.maybePanic("models")
 	ctx.SetContentType("application/json")
 	ctx.SetBodyString(`{"object":"list","data":[]}`)
+}
+func (o fakeOpenAI) Embeddings(ctx *fasthttp.RequestCtx, userID string) {
+	o.f.maybePanic("embeddings")
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"object":"list","data":[]}`)
+}
+func (o fakeOpenAI) Completions(ctx *fasthttp.RequestCtx, userID string) {
+	o.f.maybePanic("completions")
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"id":"c-1","object":"text_completion"}`)
+}
+func (o fakeOpenAI) Responses(ctx *fasthttp.RequestCtx, userID string) {
+	o.f.maybePanic("responses")
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"id":"resp-1","object":"response"}`)
+}
+func (o fakeOpenAI) Model(ctx *fasthttp.RequestCtx, id string) {
+	o.f.maybePanic("model")
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(`{"id":"m-1","object":"model"}`)
 }
 func (o fakeOpenAI) RenderError(ctx *fasthttp.RequestCtx, status int, code, message string) bool {
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": message, "type": "fake_error", "code": strings.ToLower(code)}})
@@ -570,8 +594,8 @@ func TestFaultInvalidUTF8Refused(t *testing.T) {
 func TestFaultAuthBeforeReveal(t *testing.T) {
 	big := bytes.Repeat([]byte("x"), 1<<20+1)
 	key := map[string]string{"X-API-Key": "k-one"}
-	huge := map[string]string{"Content-Length": fmt.Sprint(2<<20 + 1)} // past fasthttp's own limit
-	hugeKey := map[string]string{"Content-Length": fmt.Sprint(2<<20 + 1), "X-API-Key": "k-one"}
+	huge := map[string]string{"Content-Length": fmt.Sprint(16<<20 + 1)} // past fasthttp's own limit (1 MiB + the 8 MiB pass-through limit)
+	hugeKey := map[string]string{"Content-Length": fmt.Sprint(16<<20 + 1), "X-API-Key": "k-one"}
 	tests := []struct {
 		name         string
 		method, path string
@@ -739,7 +763,7 @@ func TestFaultRendererPanics(t *testing.T) {
 		hdr                map[string]string
 	}{
 		{"in a handler", "DELETE", "/v1/chat/completions", nil},
-		{"in the transport hook", "POST", "/v1/chat/completions", map[string]string{"Content-Length": fmt.Sprint(3 << 20)}},
+		{"in the transport hook", "POST", "/v1/chat/completions", map[string]string{"Content-Length": fmt.Sprint(16 << 20)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -191,6 +191,45 @@ func (s *Server) handleModels(rc *reqCtx) {
 	s.opts.Routes.OpenAI.Models(rc.RequestCtx)
 }
 
+// openAIMore returns the OpenAI front's pass-through routes, or answers 503 (no
+// front) or 404 (a front without them) and returns nil.
+func (s *Server) openAIMore(rc *reqCtx) OpenAIMoreRoutes {
+	if s.opts.Routes.OpenAI == nil {
+		s.fail(rc, ErrUnavailable)
+		return nil
+	}
+	m, ok := s.opts.Routes.OpenAI.(OpenAIMoreRoutes)
+	if !ok {
+		s.fail(rc, ErrNotFound)
+		return nil
+	}
+	return m
+}
+
+func (s *Server) handleModel(rc *reqCtx) {
+	if m := s.openAIMore(rc); m != nil {
+		m.Model(rc.RequestCtx, rc.param)
+	}
+}
+
+func (s *Server) handleEmbeddings(rc *reqCtx) {
+	if m := s.openAIMore(rc); m != nil {
+		m.Embeddings(rc.RequestCtx, rc.userID)
+	}
+}
+
+func (s *Server) handleCompletions(rc *reqCtx) {
+	if m := s.openAIMore(rc); m != nil {
+		m.Completions(rc.RequestCtx, rc.userID)
+	}
+}
+
+func (s *Server) handleResponses(rc *reqCtx) {
+	if m := s.openAIMore(rc); m != nil {
+		m.Responses(rc.RequestCtx, rc.userID)
+	}
+}
+
 func (s *Server) reply(rc *reqCtx, v any, err error) {
 	if err != nil {
 		s.fail(rc, err)

@@ -62,6 +62,16 @@ type OpenAIRoutes interface {
 	Models(ctx *fasthttp.RequestCtx)
 }
 
+// OpenAIMoreRoutes is implemented by OpenAIRoutes that also serve the pass-through
+// endpoints and one model: POST /v1/embeddings, /v1/completions, /v1/responses and
+// GET /v1/models/{id}. Without it those paths answer 404 in the renderer's shape.
+type OpenAIMoreRoutes interface {
+	Embeddings(ctx *fasthttp.RequestCtx, userID string)
+	Completions(ctx *fasthttp.RequestCtx, userID string)
+	Responses(ctx *fasthttp.RequestCtx, userID string)
+	Model(ctx *fasthttp.RequestCtx, id string)
+}
+
 // OpenAIErrorRenderer is implemented by OpenAIRoutes that render the gateway's own
 // errors on their paths (401, 429, 405, 413, ...) in their own shape. RenderError gets
 // the HTTP status, the public code and message, and must write the whole response
@@ -70,9 +80,58 @@ type OpenAIErrorRenderer interface {
 	RenderError(ctx *fasthttp.RequestCtx, status int, code, message string) bool
 }
 
-// isOpenAIPath reports whether path is served by Extra.OpenAI.
+// isOpenAIPath reports whether an error on path is rendered in the OpenAI front's
+// shape (when one is set): the paths Extra.OpenAI serves, and every /v1/... path the
+// gateway has no route for (OpenAI clients probe such paths and parse the error).
 func isOpenAIPath(path []byte) bool {
-	return string(path) == "/v1/chat/completions" || string(path) == "/v1/models"
+	if r, _ := ownRoutes.match(string(path)); r != nil {
+		return r.openAI
+	}
+	return strings.HasPrefix(string(path), "/v1/")
+}
+
+// ownRoutes matches paths without a server: it classifies error shapes. (Built in
+// init: routeTable refers to the handlers, which render through isOpenAIPath.)
+var ownRoutes = &router{exact: map[string]*route{}}
+
+func init() {
+	for _, d := range routeTable {
+		ownRoutes.add(&route{name: d.pattern, openAI: d.openAI})
+	}
+}
+
+// routeDef is one entry of the route table.
+type routeDef struct {
+	pattern string
+	noAuth  bool
+	// openAI: served by Extra.OpenAI; its errors are in the OpenAI shape and its body
+	// limit is Options.MaxPassBodyBytes (pass-through bodies: images, long contexts).
+	openAI  bool
+	methods map[string]handlerFunc
+}
+
+var routeTable = []routeDef{
+	{"/v1/health", true, false, map[string]handlerFunc{"GET": (*Server).handleHealth}},
+	{"/v1/status", false, false, map[string]handlerFunc{"GET": (*Server).handleStatus}},
+	{"/v1/metrics", false, false, map[string]handlerFunc{"GET": (*Server).handleMetrics}},
+	{"/v1/query", false, false, map[string]handlerFunc{"POST": (*Server).handleQuery}},
+	{"/v1/artifacts/graph/{id}", false, false, map[string]handlerFunc{"GET": (*Server).handleArtifact}},
+	{"/v1/sel/episodes", false, false, map[string]handlerFunc{"GET": (*Server).handleEpisodes}},
+	{"/v1/sel/episodes/{hash}", false, false, map[string]handlerFunc{"GET": (*Server).handleEpisode}},
+	{"/v1/sel/retrieve", false, false, map[string]handlerFunc{"POST": (*Server).handleRetrieve}},
+	{"/v1/sel/verify", false, false, map[string]handlerFunc{"GET": (*Server).handleSELVerify}},
+	{"/v1/receipts/{id}", false, false, map[string]handlerFunc{"GET": (*Server).handleReceipt}},
+	{"/v1/verify/receipt", false, false, map[string]handlerFunc{"POST": (*Server).handleVerifyReceipt}},
+	{"/v1/verify/genesis", false, false, map[string]handlerFunc{"POST": (*Server).handleVerifyGenesis}},
+	{"/v1/verify/genesis/header", false, false, map[string]handlerFunc{"GET": (*Server).handleGenesisHeader}},
+	{"/v1/skills", false, false, map[string]handlerFunc{"GET": (*Server).handleSkills}},
+	{"/v1/skills/{name}/invoke", false, false, map[string]handlerFunc{"POST": (*Server).handleInvokeSkill}},
+	{"/v1/chat/completions", false, true, map[string]handlerFunc{"POST": (*Server).handleChatCompletions}},
+	{"/v1/models", false, true, map[string]handlerFunc{"GET": (*Server).handleModels}},
+	{"/v1/models/{id}", false, true, map[string]handlerFunc{"GET": (*Server).handleModel}},
+	{"/v1/embeddings", false, true, map[string]handlerFunc{"POST": (*Server).handleEmbeddings}},
+	{"/v1/completions", false, true, map[string]handlerFunc{"POST": (*Server).handleCompletions}},
+	{"/v1/responses", false, true, map[string]handlerFunc{"POST": (*Server).handleResponses}},
 }
 
 type handlerFunc func(s *Server, rc *reqCtx)
@@ -83,6 +142,7 @@ type route struct {
 	methods map[string]handlerFunc
 	allow   string
 	noAuth  bool
+	openAI  bool
 	// codes counts responses by status for this route.
 	codes    [600]atomic.Pointer[metrics.Counter]
 	duration *metrics.PrometheusHistogram
@@ -122,34 +182,28 @@ func (s *Server) newRoute(pattern string, noAuth bool, methods map[string]handle
 
 func (s *Server) buildRoutes() *router {
 	rt := &router{exact: map[string]*route{}}
-	add := func(pattern string, noAuth bool, methods map[string]handlerFunc) {
-		r := s.newRoute(pattern, noAuth, methods)
-		if i := strings.Index(pattern, "{"); i >= 0 {
-			j := strings.Index(pattern, "}")
-			rt.prefixes = append(rt.prefixes, prefixRoute{prefix: pattern[:i], suffix: pattern[j+1:], r: r})
-			return
+	for _, d := range routeTable {
+		methods := make(map[string]handlerFunc, len(d.methods)+1)
+		for m, h := range d.methods {
+			methods[m] = h
 		}
-		rt.exact[pattern] = r
+		r := s.newRoute(d.pattern, d.noAuth, methods)
+		r.openAI = d.openAI
+		rt.add(r)
 	}
-	add("/v1/health", true, map[string]handlerFunc{"GET": (*Server).handleHealth})
-	add("/v1/status", false, map[string]handlerFunc{"GET": (*Server).handleStatus})
-	add("/v1/metrics", false, map[string]handlerFunc{"GET": (*Server).handleMetrics})
-	add("/v1/query", false, map[string]handlerFunc{"POST": (*Server).handleQuery})
-	add("/v1/artifacts/graph/{id}", false, map[string]handlerFunc{"GET": (*Server).handleArtifact})
-	add("/v1/sel/episodes", false, map[string]handlerFunc{"GET": (*Server).handleEpisodes})
-	add("/v1/sel/episodes/{hash}", false, map[string]handlerFunc{"GET": (*Server).handleEpisode})
-	add("/v1/sel/retrieve", false, map[string]handlerFunc{"POST": (*Server).handleRetrieve})
-	add("/v1/sel/verify", false, map[string]handlerFunc{"GET": (*Server).handleSELVerify})
-	add("/v1/receipts/{id}", false, map[string]handlerFunc{"GET": (*Server).handleReceipt})
-	add("/v1/verify/receipt", false, map[string]handlerFunc{"POST": (*Server).handleVerifyReceipt})
-	add("/v1/verify/genesis", false, map[string]handlerFunc{"POST": (*Server).handleVerifyGenesis})
-	add("/v1/verify/genesis/header", false, map[string]handlerFunc{"GET": (*Server).handleGenesisHeader})
-	add("/v1/skills", false, map[string]handlerFunc{"GET": (*Server).handleSkills})
-	add("/v1/skills/{name}/invoke", false, map[string]handlerFunc{"POST": (*Server).handleInvokeSkill})
-	add("/v1/chat/completions", false, map[string]handlerFunc{"POST": (*Server).handleChatCompletions})
-	add("/v1/models", false, map[string]handlerFunc{"GET": (*Server).handleModels})
 	rt.notFound = s.newRoute("other", true, nil)
 	return rt
+}
+
+// add puts r under its pattern: exact, or a prefix and suffix around one {param}.
+func (rt *router) add(r *route) {
+	pattern := r.name
+	if i := strings.Index(pattern, "{"); i >= 0 {
+		j := strings.Index(pattern, "}")
+		rt.prefixes = append(rt.prefixes, prefixRoute{prefix: pattern[:i], suffix: pattern[j+1:], r: r})
+		return
+	}
+	rt.exact[pattern] = r
 }
 
 // match returns the route of path and its single path parameter.
@@ -209,7 +263,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		rc.userID = id
 	}
 	body := ctx.Request.Body()
-	if len(body) > s.opts.MaxBodyBytes {
+	limit := s.opts.MaxBodyBytes
+	if r != nil && r.openAI {
+		limit = s.opts.MaxPassBodyBytes
+	}
+	if len(body) > limit {
 		ctx.SetConnectionClose()
 		s.fail(rc, ErrTooLarge)
 		return

@@ -67,6 +67,9 @@ type Options struct {
 	CORSOrigins []string
 	// MaxBodyBytes is the request body limit; 0 means 1 MiB.
 	MaxBodyBytes int
+	// MaxPassBodyBytes is the body limit of the OpenAI paths (pass-through bodies:
+	// images, long contexts); 0 means 8 MiB.
+	MaxPassBodyBytes int
 	// ReadTimeout and WriteTimeout bound one request; 0 means 30 s and 11 min (the
 	// longest query timeout plus a margin).
 	ReadTimeout, WriteTimeout time.Duration
@@ -114,6 +117,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxPassBodyBytes <= 0 {
+		opts.MaxPassBodyBytes = 8 << 20
 	}
 	if opts.ReadTimeout <= 0 {
 		opts.ReadTimeout = 30 * time.Second
@@ -168,7 +174,7 @@ func New(opts Options) (*Server, error) {
 		// fasthttp refuses bodies over twice the API limit on its own, closing the
 		// connection before reading them (a client may then see a reset instead of the
 		// 413). Bodies up to that are read whole and refused by handle with a clean 413.
-		MaxRequestBodySize: 2 * opts.MaxBodyBytes,
+		MaxRequestBodySize: max(2*opts.MaxBodyBytes, opts.MaxPassBodyBytes+opts.MaxBodyBytes),
 		ReadTimeout:        opts.ReadTimeout,
 		WriteTimeout:       opts.WriteTimeout,
 		IdleTimeout:        opts.IdleTimeout,

@@ -257,7 +257,8 @@ func newAPI(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set, a
 	routes.OpenAI = oa
 	warnOpenAPI(cfg, log)
 	return gateway.New(gateway.Options{Logger: log, Metrics: set, Addr: addr, Core: gc, Routes: routes,
-		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
+		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins,
+		MaxPassBodyBytes: cfg.MaxBody})
 }
 
 // warnOpenAPI logs a security line when the API binds a non-loopback host with no API

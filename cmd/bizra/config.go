@@ -11,6 +11,13 @@ import (
 	"time"
 )
 
+// Bounds of --max-body (BIZRA_MAX_BODY).
+const (
+	DefaultMaxBody = 8 << 20
+	MinMaxBody     = 1 << 20
+	MaxMaxBody     = 256 << 20
+)
+
 // config is everything a runtime subcommand (run, api, bridge, query) reads from flags,
 // the environment and <state>/.env.
 type config struct {
@@ -26,6 +33,7 @@ type config struct {
 	APIRate                  float64
 	APIBurst                 int
 	NoAPI, NoBridge          bool
+	MaxBody                  int // body limit of the OpenAI pass-through paths, bytes
 
 	BridgeHost              string
 	BridgePort              int
@@ -183,6 +191,9 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 		burst, e := env.integer("BIZRA_API_BURST", 0, 0, 1e7)
 		must(e)
 		fs.IntVar(&c.APIBurst, "api-burst", burst, "API token-bucket burst (BIZRA_API_BURST)")
+		mb, e := env.integer("BIZRA_MAX_BODY", DefaultMaxBody, MinMaxBody, MaxMaxBody)
+		must(e)
+		fs.IntVar(&c.MaxBody, "max-body", mb, "request body limit in bytes of the OpenAI pass-through paths (/v1/chat/completions, /v1/embeddings, /v1/completions, /v1/responses: images, long contexts); the query API keeps 1 MiB (BIZRA_MAX_BODY)")
 		fs.BoolVar(&c.NoAPI, "no-api", false, "do not start the HTTP API")
 		fs.BoolVar(&c.NoBridge, "no-bridge", false, "do not start the desktop bridge")
 		bport, e := env.integer("BIZRA_BRIDGE_PORT", 9742, 0, 65535)
@@ -270,6 +281,9 @@ func (c *config) validate() error {
 	}
 	if c.server && c.BridgeMaxConnsPerIP < 1 {
 		return &configError{"invalid --bridge-max-conns-per-ip " + strconv.Itoa(c.BridgeMaxConnsPerIP) + ": want at least 1"}
+	}
+	if c.server && (c.MaxBody < MinMaxBody || c.MaxBody > MaxMaxBody) {
+		return &configError{fmt.Sprintf("invalid --max-body %d: want %d..%d bytes", c.MaxBody, MinMaxBody, MaxMaxBody)}
 	}
 	if c.APIPort < 0 || c.APIPort > 65535 || c.BridgePort < 0 || c.BridgePort > 65535 {
 		return &configError{"invalid port: want 0..65535"}

@@ -3,8 +3,14 @@ package openai
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -126,8 +132,18 @@ type Chunk struct {
 // estimateTokens is about four characters per token.
 func estimateTokens(chars int) int { return (chars + 3) / 4 }
 
+// queryRequest is the pipeline request of a bizra-model conversation. The retrieval
+// query is the last user message, preceded by the earlier user turns that fit in
+// query.MaxQueryChars (most recent kept first), so a follow-up question retrieves
+// with what it follows up on. Everything else that shapes the answer enters the
+// request's Context, which is part of the result-cache key: "conversation" is the
+// SHA-256 of every message but the last user one (system and developer instructions,
+// earlier turns, assistant answers), so a different system prompt or history never
+// gets another conversation's cached answer; "max_tokens" and "temperature" go to an
+// external backend when the pipeline uses one (the embedded extractive engine is
+// deterministic and ignores temperature).
 func (r *Routes) queryRequest(req *Request, userID string) query.Request {
-	q := query.NewRequest(req.LastUserMessage())
+	q := query.NewRequest(retrievalQuery(req))
 	q.UserID = userID
 	if q.UserID == "" {
 		q.UserID = req.User
@@ -138,7 +154,141 @@ func (r *Routes) queryRequest(req *Request, userID string) query.Request {
 	q.Method = Method
 	ms := r.opts.Timeout.Milliseconds()
 	q.TimeoutMs = int(min(max(ms, 1000), 600000))
+	ctx := map[string]any{}
+	if d, ok := conversationDigest(req); ok {
+		ctx["conversation"] = d
+	}
+	if req.MaxTokens > 0 {
+		ctx["max_tokens"] = req.MaxTokens
+	}
+	if req.Temperature != nil {
+		ctx["temperature"] = *req.Temperature
+	}
+	if len(ctx) > 0 {
+		q.Context = ctx
+	}
 	return q
+}
+
+// lastUser is the index of the last user message (-1: none).
+func lastUser(req *Request) int {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if req.Messages[i].Role == "user" {
+			return i
+		}
+	}
+	return -1
+}
+
+// retrievalQuery is the last user message, preceded by earlier user turns (oldest
+// first, newline-separated) while the whole stays within query.MaxQueryChars.
+func retrievalQuery(req *Request) string {
+	last := lastUser(req)
+	if last < 0 {
+		return ""
+	}
+	q := req.Messages[last].Content
+	if utf8.RuneCountInString(q) > query.MaxQueryChars {
+		return q // the pipeline refuses it with its own error
+	}
+	budget := query.MaxQueryChars - utf8.RuneCountInString(q)
+	var earlier []string
+	for i := last - 1; i >= 0; i-- {
+		m := req.Messages[i]
+		if m.Role != "user" || strings.TrimSpace(m.Content) == "" {
+			continue
+		}
+		n := utf8.RuneCountInString(m.Content) + 1
+		if n > budget {
+			break
+		}
+		budget -= n
+		earlier = append(earlier, m.Content)
+	}
+	if len(earlier) == 0 {
+		return q
+	}
+	slices.Reverse(earlier)
+	return strings.Join(earlier, "\n") + "\n" + q
+}
+
+// conversationDigest is the SHA-256 (hex) of every message except the last user one;
+// false when that is all the conversation holds.
+func conversationDigest(req *Request) (string, bool) {
+	last := lastUser(req)
+	if len(req.Messages) <= 1 && last == 0 {
+		return "", false
+	}
+	h := sha256.New()
+	for i, m := range req.Messages {
+		if i == last {
+			h.Write([]byte("\x00last\x00"))
+			continue
+		}
+		// length-prefixed, so that no two conversations share an encoding
+		fmt.Fprintf(h, "%d:%s%d:%s%d:%s", len(m.Role), m.Role, len(m.Name), m.Name, len(m.Content), m.Content)
+	}
+	return hex.EncodeToString(h.Sum(nil)), true
+}
+
+// unitCut is the longest prefix of text of at most maxBytes that ends at a unit
+// boundary: a sentence end if there is one in the second half of the budget, else a
+// word end; never inside a word (an over-long first word gives "").
+func unitCut(text string, maxBytes int) string {
+	if len(text) <= maxBytes {
+		return text
+	}
+	cut := text[:maxBytes]
+	if !isSpace(text[maxBytes]) {
+		// the byte after the cut is inside a word: back up to the last space
+		i := strings.LastIndexFunc(cut, unicode.IsSpace)
+		if i < 0 {
+			return ""
+		}
+		cut = cut[:i]
+	}
+	cut = strings.TrimRightFunc(cut, unicode.IsSpace)
+	if i := strings.LastIndexAny(cut, ".!?"); i >= len(cut)/2 && i >= 0 {
+		cut = cut[:i+1]
+	}
+	return cut
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+// shape applies stop and max_tokens to an answer: it is cut before the first stop
+// sequence (finish "stop"), then at a unit boundary within max_tokens (estimated at
+// four bytes per token, the estimate usage reports; finish "length").
+func shape(text string, req *Request) (string, string) {
+	first := -1
+	for _, s := range req.Stop {
+		if i := strings.Index(text, s); i >= 0 && (first < 0 || i < first) {
+			first = i
+		}
+	}
+	if first >= 0 {
+		text = text[:first]
+	}
+	if req.MaxTokens > 0 && estimateTokens(len(text)) > req.MaxTokens {
+		return unitCut(text, req.MaxTokens*4), "length"
+	}
+	return text, "stop"
+}
+
+// refuseBizra is the 400 of a parameter the bizra model cannot honour.
+func refuseBizra(req *Request) error {
+	if req.Unsupported != "" {
+		return &RequestError{Param: req.Unsupported, Code: "unsupported_parameter",
+			Message: fmt.Sprintf("Unsupported parameter: '%s' is not supported by the %s model (it answers with text from local evidence); use a model served by a backend.", req.Unsupported, ModelID)}
+	}
+	if req.N > 1 {
+		return &RequestError{Param: "n", Code: "unsupported_value",
+			Message: fmt.Sprintf("Unsupported value: 'n' must be 1 for the %s model.", ModelID)}
+	}
+	if req.ContentBytes > MaxContentBytes {
+		return reqErr("messages", "invalid_value", "Invalid 'messages': the contents exceed %d bytes in total.", MaxContentBytes)
+	}
+	return nil
 }
 
 func extensionOf(res *query.Result) *Extension {
@@ -182,41 +332,62 @@ func answerText(res *query.Result) string {
 	return res.Response
 }
 
-func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, start time.Time) {
+// bizraAnswer is a finished bizra-model answer, shaped by stop and max_tokens.
+type bizraAnswer struct {
+	res    query.Result
+	text   string
+	finish string
+	usage  Usage
+	ext    *Extension
+}
+
+// runBizra checks the request against what the bizra model can do and runs the
+// pipeline. start is the request's start (for the overhead metric).
+func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAnswer, error) {
 	if r.opts.Query == nil {
-		r.observe(kindBizra, req.Stream, r.writeError(ctx, errModelUnavailable), start)
-		return
+		return bizraAnswer{}, errModelUnavailable
+	}
+	if err := refuseBizra(req); err != nil {
+		return bizraAnswer{}, err
 	}
 	if strings.TrimSpace(req.LastUserMessage()) == "" {
-		r.observe(kindBizra, req.Stream, r.writeError(ctx, errNoUserMessage), start)
-		return
+		return bizraAnswer{}, errNoUserMessage
 	}
 	qreq := r.queryRequest(req, userID)
 	cctx, cancel := context.WithTimeout(context.Background(), time.Duration(qreq.TimeoutMs)*time.Millisecond)
 	res, err := r.opts.Query(cctx, qreq)
 	cancel()
 	if err != nil {
-		r.observe(kindBizra, req.Stream, r.writeError(ctx, err), start)
-		return
+		return bizraAnswer{}, err
 	}
 	backend := time.Duration(res.Detail.BackendMs * float64(time.Millisecond))
 	r.overhead[kindBizra].Update(max(r.opts.Now().Sub(start)-backend, 0).Seconds())
-	if res.ReceiptID != "" {
-		ctx.Response.Header.Set("X-Bizra-Receipt", res.ReceiptID)
-	}
 	promptChars := 0
 	for _, m := range req.Messages {
 		promptChars += len(m.Content)
 	}
-	text := answerText(&res)
-	u := Usage{PromptTokens: estimateTokens(promptChars), CompletionTokens: estimateTokens(len(text))}
-	u.TotalTokens = u.PromptTokens + u.CompletionTokens
-	id := "chatcmpl-" + res.QueryID
+	a := bizraAnswer{res: res, ext: extensionOf(&res)}
+	a.text, a.finish = shape(answerText(&res), req)
+	a.usage = Usage{PromptTokens: estimateTokens(promptChars), CompletionTokens: estimateTokens(len(a.text))}
+	a.usage.TotalTokens = a.usage.PromptTokens + a.usage.CompletionTokens
+	return a, nil
+}
+
+func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, start time.Time) {
+	a, err := r.runBizra(req, userID, start)
+	if err != nil {
+		r.observe(kindBizra, req.Stream, r.writeError(ctx, err), start)
+		return
+	}
+	if a.res.ReceiptID != "" {
+		ctx.Response.Header.Set("X-Bizra-Receipt", a.res.ReceiptID)
+	}
+	text, u, ext := a.text, a.usage, a.ext
+	id := "chatcmpl-" + a.res.QueryID
 	created := r.opts.Now().Unix()
-	ext := extensionOf(&res)
 	if !req.Stream {
 		writeJSON(ctx, fasthttp.StatusOK, Completion{ID: id, Object: "chat.completion", Created: created, Model: ModelID,
-			Choices: []choice{{Message: assistantMessage{Role: "assistant", Content: text}, FinishReason: "stop"}},
+			Choices: []choice{{Message: assistantMessage{Role: "assistant", Content: text}, FinishReason: a.finish}},
 			Usage:   u, Bizra: ext})
 		r.observe(kindBizra, false, fasthttp.StatusOK, start)
 		return
@@ -237,8 +408,8 @@ func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, st
 	for _, piece := range splitAnswer(text, 4) {
 		add(mk(delta{Content: piece}, nil))
 	}
-	stop := "stop"
-	last := mk(delta{}, &stop)
+	finish := a.finish
+	last := mk(delta{}, &finish)
 	last.Bizra = ext
 	add(last)
 	if req.IncludeUsage {

@@ -22,6 +22,7 @@ const (
 	MaxNameBytes     = 64
 	MaxContentParts  = 256 // parts of one message
 	MaxTemperature   = 2.0
+	MaxN             = 128 // choices of one pass-through request
 	maxRoleBytes     = 32
 	maxPartTypeBytes = 32
 )
@@ -39,6 +40,13 @@ type Request struct {
 	Stream       bool
 	IncludeUsage bool // stream_options.include_usage
 	User         string
+	N            int // choices asked for (1 when not given); only pass-through serves n > 1
+	// ContentBytes is the size of all message texts together.
+	ContentBytes int
+	// Unsupported names the first parameter given that the bizra model cannot honour
+	// (tools, tool_choice, functions, response_format other than text, logprobs,
+	// top_logprobs); "" when there is none. Pass-through forwards them all.
+	Unsupported string
 }
 
 // Message is one message with its text content (text parts joined by newlines; other
@@ -78,8 +86,14 @@ type wire struct {
 	StreamOptions       *struct {
 		IncludeUsage *bool `json:"include_usage"`
 	} `json:"stream_options"`
-	User *string `json:"user"`
-	N    *int64  `json:"n"`
+	User           *string         `json:"user"`
+	N              *int64          `json:"n"`
+	Tools          json.RawMessage `json:"tools"`
+	ToolChoice     json.RawMessage `json:"tool_choice"`
+	Functions      json.RawMessage `json:"functions"`
+	ResponseFormat json.RawMessage `json:"response_format"`
+	Logprobs       *bool           `json:"logprobs"`
+	TopLogprobs    json.RawMessage `json:"top_logprobs"`
 }
 
 type wireMessage struct {
@@ -93,9 +107,14 @@ type wirePart struct {
 	Text *string `json:"text"`
 }
 
-// Decode parses and validates a chat-completions body. Every failure is a
-// *RequestError naming the parameter; it never panics on any input (fuzzed).
-func Decode(body []byte) (Request, error) {
+// Decode parses and validates a chat-completions body with the bizra model's content
+// limit (MaxContentBytes). Every failure is a *RequestError naming the parameter; it
+// never panics on any input (fuzzed).
+func Decode(body []byte) (Request, error) { return decode(body, MaxContentBytes) }
+
+// decode is Decode with a limit on all message texts together (pass-through bodies
+// are bounded by the gateway's body limit instead).
+func decode(body []byte, maxContent int) (Request, error) {
 	var w wire
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -142,13 +161,13 @@ func Decode(body []byte) (Request, error) {
 		default:
 			return r, reqErr(param+".role", "invalid_value", "Invalid '%s.role': must be system, developer, user, assistant, tool or function.", param)
 		}
-		text, err := contentText(m.Content, param+".content", *m.Role)
+		text, err := contentText(m.Content, param+".content", *m.Role, maxContent)
 		if err != nil {
 			return r, err
 		}
 		total += len(text)
-		if total > MaxContentBytes {
-			return r, reqErr("messages", "invalid_value", "Invalid 'messages': the contents exceed %d bytes in total.", MaxContentBytes)
+		if total > maxContent {
+			return r, reqErr("messages", "invalid_value", "Invalid 'messages': the contents exceed %d bytes in total.", maxContent)
 		}
 		r.Messages[i] = Message{Role: *m.Role, Content: text}
 		if m.Name != nil {
@@ -203,15 +222,51 @@ func Decode(body []byte) (Request, error) {
 		}
 		r.User = *w.User
 	}
-	if w.N != nil && *w.N != 1 {
-		return r, reqErr("n", "invalid_value", "Invalid 'n': only 1 is supported.")
+	r.N = 1
+	if w.N != nil {
+		if *w.N < 1 || *w.N > MaxN {
+			return r, reqErr("n", "invalid_value", "Invalid 'n': must be an integer in 1..%d.", MaxN)
+		}
+		r.N = int(*w.N)
 	}
+	r.ContentBytes = total
+	r.Unsupported = unsupported(&w)
 	return r, nil
+}
+
+// unsupported names the first parameter the bizra model cannot honour.
+func unsupported(w *wire) string {
+	given := func(raw json.RawMessage) bool {
+		raw = bytes.TrimSpace(raw)
+		return len(raw) > 0 && string(raw) != "null" && string(raw) != "[]"
+	}
+	switch {
+	case given(w.Tools):
+		return "tools"
+	case given(w.ToolChoice) && string(bytes.TrimSpace(w.ToolChoice)) != `"none"`:
+		return "tool_choice"
+	case given(w.Functions):
+		return "functions"
+	case given(w.ResponseFormat):
+		var rf struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(w.ResponseFormat, &rf) != nil || rf.Type != "text" {
+			return "response_format"
+		}
+	}
+	if w.Logprobs != nil && *w.Logprobs {
+		return "logprobs"
+	}
+	if len(bytes.TrimSpace(w.TopLogprobs)) > 0 && string(bytes.TrimSpace(w.TopLogprobs)) != "null" {
+		return "top_logprobs"
+	}
+	return ""
 }
 
 // contentText returns a message's text: a string, null (assistant or tool messages
 // only), or an array of parts whose "text" parts are joined by newlines.
-func contentText(raw json.RawMessage, param, role string) (string, error) {
+func contentText(raw json.RawMessage, param, role string, maxContent int) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	switch {
 	case len(raw) == 0 || string(raw) == "null":
@@ -248,8 +303,8 @@ func contentText(raw json.RawMessage, param, role string) (string, error) {
 				b.WriteByte('\n')
 			}
 			b.WriteString(*p.Text)
-			if b.Len() > MaxContentBytes {
-				return "", reqErr("messages", "invalid_value", "Invalid 'messages': the contents exceed %d bytes in total.", MaxContentBytes)
+			if b.Len() > maxContent {
+				return "", reqErr("messages", "invalid_value", "Invalid 'messages': the contents exceed %d bytes in total.", maxContent)
 			}
 		}
 		return b.String(), nil

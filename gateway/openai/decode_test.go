@@ -81,7 +81,8 @@ func TestDecode(t *testing.T) {
 		{name: "stop empty string", body: `{"model":"m",` + okMsgs + `,"stop":[""]}`, param: "stop", code: "invalid_value"},
 		{name: "stream string", body: `{"model":"m",` + okMsgs + `,"stream":"yes"}`, param: "stream", code: "invalid_type"},
 		{name: "stream_options without stream", body: `{"model":"m",` + okMsgs + `,"stream_options":{"include_usage":true}}`, param: "stream_options", code: "invalid_value"},
-		{name: "n 2", body: `{"model":"m",` + okMsgs + `,"n":2}`, param: "n", code: "invalid_value"},
+		{name: "n 0", body: `{"model":"m",` + okMsgs + `,"n":0}`, param: "n", code: "invalid_value"},
+		{name: "n past MaxN", body: `{"model":"m",` + okMsgs + `,"n":129}`, param: "n", code: "invalid_value"},
 		{name: "user too long", body: `{"model":"m",` + okMsgs + `,"user":"` + strings.Repeat("u", MaxUserBytes+1) + `"}`, param: "user", code: "invalid_value"},
 	}
 	for _, tc := range cases {

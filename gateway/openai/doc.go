@@ -1,13 +1,27 @@
-// Package openai is bizra's OpenAI-compatible front: POST /v1/chat/completions and
-// GET /v1/models on the gateway (Routes implements gateway.OpenAIRoutes and
-// gateway.OpenAIErrorRenderer), so any OpenAI SDK can use bizra unchanged.
+// Package openai is bizra's OpenAI-compatible front: POST /v1/chat/completions,
+// /v1/embeddings, /v1/completions and /v1/responses, GET /v1/models and
+// /v1/models/{id} on the gateway (Routes implements gateway.OpenAIRoutes,
+// gateway.OpenAIMoreRoutes and gateway.OpenAIErrorRenderer), so any OpenAI SDK can use
+// bizra unchanged. Every unknown /v1/... route answers 404 in OpenAI's error shape.
 //
 // Two kinds of model:
-//   - "bizra" runs the sovereign pipeline (Options.Query, core.Runtime.Query) on the
-//     conversation's last user message and answers with an assistant message plus an
-//     extension field "bizra" (Extension: scores, sources and evidence, verdict,
-//     degraded, receipt). Its usage counts are estimates (usage_estimated: true). The
-//     receipt id is also in the X-Bizra-Receipt header.
+//   - "bizra" runs the sovereign pipeline (Options.Query, core.Runtime.Query) and
+//     answers with an assistant message plus an extension field "bizra" (Extension:
+//     scores, sources and evidence, verdict, degraded, receipt). Its retrieval query
+//     is the last user message preceded by the earlier user turns that fit; system and
+//     developer messages and the whole earlier conversation enter the query's Context
+//     as a SHA-256 ("conversation"), so they are part of the result-cache key: a
+//     different system prompt never gets another conversation's cached answer.
+//     max_tokens (or max_completion_tokens) cuts the answer at a sentence or word end,
+//     never inside a word, with finish_reason "length"; stop cuts before the first
+//     stop sequence (finish_reason "stop"). temperature is accepted and passed to an
+//     external backend when the pipeline uses one; the embedded extractive engine is
+//     deterministic and ignores it. What the model cannot do is refused with 400
+//     invalid_request_error naming the field: tools, tool_choice (other than "none"),
+//     functions, response_format other than text, n > 1, logprobs, top_logprobs. Its
+//     usage counts are estimates (about four bytes per token, usage_estimated: true),
+//     and the completion count is that of the text sent. The receipt id is also in the
+//     X-Bizra-Receipt header.
 //   - any other model id is served by the first external backend that lists it
 //     (inference.Service.Chat / OpenChatStream: in-flight limits, circuit breakers,
 //     retries and fallback order of core.md) and passed through: the backend's body is
@@ -27,7 +41,37 @@
 // comment line ": bizra {"receipt":{...}}" just before "data: [DONE]" (comments are
 // ignored by SSE clients). A backend that breaks off mid-stream yields a final
 // "data: {"error":{...}}" event and no [DONE]. The bizra model streams its finished
-// answer as a few chunks, the last carrying the extension.
+// answer as a few chunks, the last carrying the extension (the pipeline does not
+// stream, so neither does the bizra model's backend text).
+//
+// # Pass-through (Options.Forward)
+//
+// With Options.Forward set (the inference service's Forward and OpenForwardStream, see
+// forward_contract.go), chat completions of external models, /v1/embeddings and
+// /v1/completions are forwarded with the client's body unchanged (n > 1 included) and
+// the traceparent, tracestate and X-Request-Id headers (the gateway's own request id
+// when the client sent none). A backend's error answer (UpstreamError) reaches the
+// client unchanged: status, message, type, param, code and Retry-After. The body limit
+// of these paths is the gateway's MaxPassBodyBytes (--max-body, 8 MiB by default); the
+// query API keeps 1 MiB, and the bizra model 1 MiB of message text. Without Forward,
+// chat completions use inference.Service.Chat and the other pass-through endpoints
+// answer 404 model_not_found. Receipts are issued for chat completions only.
+//
+// # Responses API
+//
+// POST /v1/responses is forwarded when the model's backend offers it; a 404 from the
+// backend for that path means it does not, and then (and always for the bizra model)
+// the request is translated to a chat completion, text in and out: instructions
+// become a system message, input messages with input_text / output_text parts become
+// chat messages, max_output_tokens becomes max_tokens and text.format json_schema or
+// json_object becomes response_format. The answer is a response object (status
+// "incomplete" with incomplete_details.reason "max_output_tokens" when cut); a stream
+// answers the Responses API's events (event: and data: lines): response.created,
+// response.in_progress, response.output_item.added, response.content_part.added,
+// response.output_text.delta..., response.output_text.done, response.content_part.done,
+// response.output_item.done, response.completed (or response.incomplete; a backend
+// failure mid-stream ends with error and response.failed). Tools, non-text parts and
+// previous_response_id are refused with 400 naming the field when translating.
 //
 // Errors use OpenAI's shape {"error": {"message", "type", "param", "code"}}: 400
 // invalid_request_error (the decoder names the parameter), 401 invalid_api_key, 404
@@ -36,9 +80,11 @@
 // 413) are rendered here too, through gateway.OpenAIErrorRenderer.
 //
 // The request decoder (Decode) checks strict types and limits: at most 1,000 messages,
-// 1 MiB of content in total, max_tokens 1..1e6, temperature 0..2, top_p 0..1, stop a
-// string or at most 4 strings, n = 1. Fields it does not read (tools, response_format,
-// seed, ...) are forwarded to OpenAI-compatible backends as they are.
+// 1 MiB of content in total for the bizra model (the body limit for pass-through),
+// max_tokens 1..1e6, temperature 0..2, top_p 0..1, stop a string or at most 4
+// strings, n 1..128. Fields it does not read (tools, response_format, seed, ...) are
+// forwarded to OpenAI-compatible backends as they are. DecodePass (model and stream
+// of the other pass-through bodies) and DecodeResponses are fuzzed as well.
 //
 // # Metrics
 //

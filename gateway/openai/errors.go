@@ -11,3 +11,6 @@ import (
 var ErrInvalidRequest = catalog.New(catalog.InvalidInput, "INVALID_REQUEST", "Invalid request", "openai: invalid request")
 
 func marshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// ErrInternal: the front failed on its own (a response it could not encode).
+var ErrInternal = catalog.New(catalog.Internal, "INTERNAL", "Internal error", "openai: internal error")

@@ -93,6 +93,8 @@ type envOpts struct {
 	// probeInterval is the backend health-probe period (0 → 200 ms, so circuit tests
 	// recover quickly).
 	probeInterval time.Duration
+	// forward, when set, is Options.Forward (the pass-through endpoints' backend).
+	forward Forwarder
 }
 
 type env struct {
@@ -164,7 +166,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	e.inf = inf
 
 	e.core = &fakeCore{rcpt: rc}
-	ropts := Options{Metrics: e.set, Inference: inf, Query: e.core.Query, Receipts: rc, Timeout: o.timeout}
+	ropts := Options{Metrics: e.set, Inference: inf, Query: e.core.Query, Receipts: rc, Timeout: o.timeout, Forward: o.forward}
 	if o.noReceipts {
 		ropts.Receipts = nil
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"sync/atomic"
@@ -44,6 +45,11 @@ type Options struct {
 	// Inference serves every model id other than "bizra" (pass-through). nil: only
 	// the bizra model exists.
 	Inference *inference.Service
+	// Forward passes OpenAI calls through unchanged (embeddings, completions,
+	// responses, and chat completions when set, which then forward traceparent and
+	// X-Request-Id). nil: chat completions use Inference.Chat, the other pass-through
+	// endpoints answer 404 model_not_found.
+	Forward Forwarder
 	// Query runs the sovereign pipeline (core.Runtime.Query). nil: no bizra model.
 	Query func(ctx context.Context, req query.Request) (query.Result, error)
 	// Receipts issues the receipts of pass-through completions. nil: none are issued
@@ -74,6 +80,7 @@ type Routes struct {
 
 var _ gateway.OpenAIRoutes = (*Routes)(nil)
 var _ gateway.OpenAIErrorRenderer = (*Routes)(nil)
+var _ gateway.OpenAIMoreRoutes = (*Routes)(nil)
 
 const (
 	kindBizra = iota
@@ -90,8 +97,8 @@ var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 // New builds the routes. It starts nothing: the handlers run on the gateway's
 // goroutines (a stream on fasthttp's body-writer goroutine).
 func New(opts Options) (*Routes, error) {
-	if opts.Inference == nil && opts.Query == nil {
-		return nil, errors.New("openai: Options needs Inference or Query (or both)")
+	if opts.Inference == nil && opts.Query == nil && opts.Forward == nil {
+		return nil, errors.New("openai: Options needs Inference, Forward or Query")
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -145,7 +152,9 @@ func (r *Routes) observe(kind int, stream bool, status int, start time.Time) {
 func (r *Routes) ChatCompletions(ctx *fasthttp.RequestCtx, userID string) {
 	start := r.opts.Now()
 	body := ctx.PostBody()
-	req, err := Decode(body)
+	// pass-through texts are bounded by the gateway's body limit; the bizra model's by
+	// MaxContentBytes (refuseBizra)
+	req, err := decode(body, max(len(body), MaxContentBytes))
 	if err != nil {
 		kind := kindPass
 		if req.Model == ModelID {
@@ -161,21 +170,19 @@ func (r *Routes) ChatCompletions(ctx *fasthttp.RequestCtx, userID string) {
 	r.passThrough(ctx, &req, body, userID, start)
 }
 
-// Models serves GET /v1/models: "bizra" (when the pipeline is wired) and the models
-// of the external backends.
-func (r *Routes) Models(ctx *fasthttp.RequestCtx) {
-	type model struct {
-		ID      string `json:"id"`
-		Object  string `json:"object"`
-		Created int64  `json:"created"`
-		OwnedBy string `json:"owned_by"`
-	}
-	out := struct {
-		Object string  `json:"object"`
-		Data   []model `json:"data"`
-	}{Object: "list", Data: []model{}}
+// model is one entry of /v1/models.
+type model struct {
+	ID      string `json:"id"`
+	Object  string `json:"object"`
+	Created int64  `json:"created"`
+	OwnedBy string `json:"owned_by"`
+}
+
+// models lists "bizra" (when the pipeline is wired) and the external backends' models.
+func (r *Routes) models() []model {
+	out := []model{}
 	if r.opts.Query != nil {
-		out.Data = append(out.Data, model{ID: ModelID, Object: "model", Created: r.started, OwnedBy: "bizra"})
+		out = append(out, model{ID: ModelID, Object: "model", Created: r.started, OwnedBy: "bizra"})
 	}
 	if r.opts.Inference != nil {
 		c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -184,10 +191,28 @@ func (r *Routes) Models(ctx *fasthttp.RequestCtx) {
 			if m.ID == ModelID {
 				continue // the pipeline owns that name
 			}
-			out.Data = append(out.Data, model{ID: m.ID, Object: "model", Created: r.started, OwnedBy: m.Backend})
+			out = append(out, model{ID: m.ID, Object: "model", Created: r.started, OwnedBy: m.Backend})
 		}
 	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
+	return out
+}
+
+func (r *Routes) findModel(id string) (model, bool) {
+	for _, m := range r.models() {
+		if m.ID == id {
+			return m, true
+		}
+	}
+	return model{}, false
+}
+
+// Models serves GET /v1/models: "bizra" (when the pipeline is wired) and the models
+// of the external backends.
+func (r *Routes) Models(ctx *fasthttp.RequestCtx) {
+	writeJSON(ctx, fasthttp.StatusOK, struct {
+		Object string  `json:"object"`
+		Data   []model `json:"data"`
+	}{Object: "list", Data: r.models()})
 }
 
 // apiError is the OpenAI error shape.
@@ -245,8 +270,37 @@ func errorType(status int) string {
 	return "invalid_request_error"
 }
 
-// writeError renders err in OpenAI's shape and returns the status.
+// upstreamBody is an upstream error as the client gets it.
+func upstreamBody(ue *UpstreamError) apiErrorBody {
+	b := apiErrorBody{Message: ue.Message, Type: ue.Type}
+	if b.Message == "" {
+		b.Message = http.StatusText(ue.Status)
+	}
+	if b.Type == "" {
+		b.Type = errorType(ue.Status)
+	}
+	if ue.Param != "" {
+		b.Param = &ue.Param
+	}
+	if ue.Code != "" {
+		b.Code = &ue.Code
+	}
+	return b
+}
+
+// writeError renders err in OpenAI's shape and returns the status. A backend's own
+// error answer (UpstreamError) is rendered unchanged: status, message, type, param,
+// code and Retry-After.
 func (r *Routes) writeError(ctx *fasthttp.RequestCtx, err error) int {
+	var ue *UpstreamError
+	if errors.As(err, &ue) && ue.Status >= 400 && ue.Status < 600 {
+		if ue.RetryAfter != "" {
+			ctx.Response.Header.Set("Retry-After", ue.RetryAfter)
+		}
+		r.log.Debug("backend error answer", "req_id", requestID(ctx), "backend", ue.Backend, "status", ue.Status)
+		writeJSON(ctx, ue.Status, apiError{Error: upstreamBody(ue)})
+		return ue.Status
+	}
 	var re *RequestError
 	if errors.As(err, &re) {
 		body := apiErrorBody{Message: re.Message, Type: "invalid_request_error", Code: &re.Code}

@@ -207,7 +207,8 @@ func TestBizraModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := e.core.last.Load()
-	if q.Query != "Why is the sky blue?" || q.Method != Method || !strings.HasPrefix(q.UserID, "key-") || q.TimeoutMs != 600000 {
+	// the earlier user turn shapes the retrieval query; the conversation enters the context (and the cache key)
+	if q.Query != "first question\nWhy is the sky blue?" || len(q.Context["conversation"].(string)) != 64 || q.Method != Method || !strings.HasPrefix(q.UserID, "key-") || q.TimeoutMs != 600000 {
 		t.Fatalf("the pipeline got %+v", q)
 	}
 	x := got.Bizra
@@ -268,7 +269,8 @@ func TestErrors(t *testing.T) {
 		{"bad json", `{"model":`, "k-test", 400, "invalid_request_error", "invalid_json"},
 		{"bad temperature", `{"model":"mock-small","messages":[{"role":"user","content":"hi"}],"temperature":3}`, "k-test", 400, "invalid_request_error", "invalid_value"},
 		{"wrong type", `{"model":"mock-small","messages":[{"role":"user","content":"hi"}],"max_tokens":"5"}`, "k-test", 400, "invalid_request_error", "invalid_type"},
-		{"too large", `{"model":"mock-small","messages":[{"role":"user","content":"` + strings.Repeat("a", 1<<20) + `"}]}`, "k-test", 413, "invalid_request_error", "payload_too_large"},
+		{"too large", `{"model":"mock-small","messages":[{"role":"user","content":"` + strings.Repeat("a", 8<<20) + `"}]}`, "k-test", 413, "invalid_request_error", "payload_too_large"},
+		{"too large for bizra", `{"model":"bizra","messages":[{"role":"user","content":"` + strings.Repeat("a ", 1<<19+1) + `"}]}`, "k-test", 400, "invalid_request_error", "invalid_value"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"strconv"
 	"time"
@@ -82,6 +83,10 @@ func (r *Routes) issue(params receiptParams, payload receiptPayload, status, rea
 }
 
 func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
+	if r.opts.Forward != nil {
+		r.passForward(ctx, req, body, userID, start)
+		return
+	}
 	if r.opts.Inference == nil {
 		r.observe(kindPass, req.Stream, r.writeError(ctx, inference.ErrModelNotFound), start)
 		return
@@ -97,10 +102,42 @@ func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte
 		r.observe(kindPass, false, r.writeError(ctx, err), start)
 		return
 	}
-	sum := sha256.Sum256(res.Body)
+	r.finishPass(ctx, req, userID, start, fasthttp.StatusOK, "application/json", res.Body, res.Model, res.Backend, res.Usage, res.Duration)
+}
+
+// passForward serves a pass-through chat completion through Options.Forward: the
+// body unchanged, traceparent and X-Request-Id forwarded.
+func (r *Routes) passForward(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
+	freq := ForwardRequest{Path: "/v1/chat/completions", Model: req.Model, Body: bytes.Clone(body), Stream: req.Stream,
+		Headers: forwardHeaders(ctx), Deadline: start.Add(r.opts.Timeout)}
+	if req.Stream {
+		cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
+		st, err := r.opts.Forward.OpenForwardStream(cctx, freq)
+		if err != nil {
+			cancel()
+			r.observe(kindPass, true, r.writeError(ctx, err), start)
+			return
+		}
+		r.streamChat(ctx, req, st, cancel, userID, start)
+		return
+	}
+	t0 := r.opts.Now()
+	res, err := r.opts.Forward.Forward(context.Background(), freq)
+	if err != nil {
+		r.observe(kindPass, false, r.writeError(ctx, err), start)
+		return
+	}
+	r.finishPass(ctx, req, userID, start, res.Status, res.ContentType, res.Body, req.Model, res.Backend, res.Usage, r.opts.Now().Sub(t0))
+}
+
+// finishPass issues the receipt of a pass-through answer (it fails the request when
+// it cannot be issued) and sends the backend's body unchanged.
+func (r *Routes) finishPass(ctx *fasthttp.RequestCtx, req *Request, userID string, start time.Time, status int, contentType string,
+	body []byte, model, backend string, u inference.Usage, backendTime time.Duration) {
+	sum := sha256.Sum256(body)
 	ref, ok, err := r.issue(r.params(req, userID), receiptPayload{ResponseSHA256: hex.EncodeToString(sum[:]),
-		Model: res.Model, Backend: res.Backend, PromptTokens: res.Usage.PromptTokens,
-		CompletionTokens: res.Usage.CompletionTokens, UsageReported: res.Usage.Reported, Outcome: "ok"},
+		Model: model, Backend: backend, PromptTokens: u.PromptTokens,
+		CompletionTokens: u.CompletionTokens, UsageReported: u.Reported, Outcome: "ok"},
 		receipt.StatusAccepted, receipt.ReasonOK, r.opts.Now().Sub(start))
 	if err != nil {
 		r.observe(kindPass, false, r.writeError(ctx, err), start)
@@ -109,13 +146,19 @@ func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte
 	if ok {
 		ctx.Response.Header.Set("X-Bizra-Receipt", ref.ReceiptID)
 	}
-	overhead := r.opts.Now().Sub(start) - res.Duration
+	overhead := r.opts.Now().Sub(start) - backendTime
 	r.overhead[kindPass].Update(max(overhead, 0).Seconds())
 	ctx.Response.Header.Set("X-Overhead-Ms", strconv.FormatFloat(float64(max(overhead, 0).Microseconds())/1000, 'f', 3, 64))
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType("application/json")
-	ctx.Response.SetBodyRaw(res.Body)
-	r.observe(kindPass, false, fasthttp.StatusOK, start)
+	if status < 200 || status > 299 {
+		status = fasthttp.StatusOK
+	}
+	if contentType == "" {
+		contentType = "application/json"
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType(contentType)
+	ctx.Response.SetBodyRaw(body)
+	r.observe(kindPass, false, status, start)
 }
 
 // sseHeaders sets the response headers of an event stream.
@@ -145,6 +188,12 @@ func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte,
 		r.observe(kindPass, true, r.writeError(ctx, err), start)
 		return
 	}
+	r.streamChat(ctx, req, st, cancel, userID, start)
+}
+
+// streamChat forwards an opened chat stream from fasthttp's body-writer goroutine and
+// issues its receipt at the end; cancel ends the stream's context.
+func (r *Routes) streamChat(ctx *fasthttp.RequestCtx, req *Request, st ForwardStream, cancel context.CancelFunc, userID string, start time.Time) {
 	params := r.params(req, userID)
 	model, reqID := req.Model, requestID(ctx)
 	sseHeaders(ctx)
@@ -194,9 +243,8 @@ func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte,
 		case "client_disconnected":
 			code = 499 // nginx's "client closed request", for the metrics only
 		case "backend_failed", "receipt_failed":
-			p := catalog.Lookup(streamErr)
-			code = p.HTTP
-			msg := apiError{Error: apiErrorBody{Message: p.Message, Type: errorType(p.HTTP), Code: ptr(openAICode(p.HTTP, p.Code))}}
+			var msg apiError
+			code, msg = streamError(streamErr)
 			b, _ := json.Marshal(msg)
 			w.Write(dataPrefix)
 			w.Write(b)
@@ -217,6 +265,32 @@ func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte,
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// streamError is the status (for the metrics) and the error event of a stream that
+// failed after its first byte: an upstream error unchanged, else the catalog's.
+func streamError(err error) (int, apiError) {
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		return ue.Status, apiError{Error: upstreamBody(ue)}
+	}
+	p := catalog.Lookup(err)
+	return p.HTTP, apiError{Error: apiErrorBody{Message: p.Message, Type: errorType(p.HTTP), Code: ptr(openAICode(p.HTTP, p.Code))}}
+}
+
+// forwardHeaders are the request headers passed upstream: the trace context and the
+// request id (the client's, or the gateway's own when it sent none or an unusable one).
+func forwardHeaders(ctx *fasthttp.RequestCtx) map[string]string {
+	h := make(map[string]string, 3)
+	for _, name := range [...]string{"traceparent", "tracestate"} {
+		if v := ctx.Request.Header.Peek(name); len(v) > 0 && len(v) <= 512 && printable(string(v)) {
+			h[name] = string(v)
+		}
+	}
+	if id := requestID(ctx); id != "" {
+		h["X-Request-Id"] = id
+	}
+	return h
+}
 
 var errNoUserMessage = &RequestError{Param: "messages", Code: "invalid_value",
 	Message: "Invalid 'messages': the bizra model needs a user message with text."}
