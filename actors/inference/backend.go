@@ -54,6 +54,29 @@ func (b *backend) acquire() bool {
 
 func (b *backend) release() { b.inflight.Add(-1) }
 
+// slot is one taken MaxInFlight slot. The call that took it owns it and releases it
+// exactly once, whatever ends the call (completion, error, cancel, deadline, restart of
+// the backend actor, shutdown): release is idempotent, so an owner may call it from
+// every exit path.
+type slot struct {
+	b        *backend
+	released atomic.Bool
+}
+
+// takeSlot takes one of b's slots (nil when all are taken).
+func (b *backend) takeSlot() *slot {
+	if !b.acquire() {
+		return nil
+	}
+	return &slot{b: b}
+}
+
+func (s *slot) release() {
+	if s.released.CompareAndSwap(false, true) {
+		s.b.release()
+	}
+}
+
 func (b *backend) currentModel() string {
 	if p := b.model.Load(); p != nil {
 		return *p
@@ -89,7 +112,9 @@ func circuitValue(s gobreaker.State) float64 {
 // errExcluded marks an outcome that must not count against the circuit.
 var errExcluded = errors.New("inference: excluded from circuit accounting")
 
-// pendingCall is a call in flight, owned by the backend actor.
+// pendingCall is a call in flight, owned by the backend actor. Its slot is owned by the
+// call's goroutine, which releases it when the HTTP exchange ends; the actor only
+// cancels (on Stopping and Restarting), so no slot depends on the actor's state.
 type pendingCall struct {
 	sender    *actor.PID
 	cancel    context.CancelFunc
@@ -116,23 +141,29 @@ func (a *backendActor) Receive(ctx actor.Context) {
 		a.onCall(ctx, m)
 	case *callDone:
 		a.onCallDone(ctx, m)
-	case *cancelCall:
-		if p := a.calls[m.ID]; p != nil {
-			p.cancel()
-		}
 	case *probeTick:
 		a.onProbeTick(ctx)
 	case *probeDone:
 		a.onProbeDone(m)
 	case *actor.Stopping:
-		for id, p := range a.calls {
-			p.cancel()
-			p.done(errExcluded)
-			a.b.release()
-			a.reply(ctx, p.sender, &callResult{ID: id, Code: ErrStopped.Code(), Reason: "stopping"})
-		}
-		clear(a.calls)
+		a.abandon(ctx, ErrStopped.Code(), "stopping")
+	case *actor.Restarting:
+		// The next incarnation starts with no calls: cancel these (their goroutines
+		// release their slots) and let the router fall back to the next backend.
+		a.abandon(ctx, ErrBackend.Code(), "backend restarted")
 	}
+}
+
+// abandon cancels every call in flight and answers its sender with code. The calls'
+// goroutines end soon after and release their slots; their callDone finds no call.
+func (a *backendActor) abandon(ctx actor.Context, code, reason string) {
+	for id, p := range a.calls {
+		p.cancel()
+		p.done(errExcluded)
+		a.rt.countRequest(a.b.cfg.Name, "canceled")
+		a.reply(ctx, p.sender, &callResult{ID: id, Code: code, Reason: reason})
+	}
+	clear(a.calls)
 }
 
 func (a *backendActor) reply(ctx actor.Context, to *actor.PID, r *callResult) {
@@ -155,13 +186,14 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		fail("timeout", ErrTimeout.Code(), "timeout")
 		return
 	}
-	if !a.b.acquire() {
+	sl := a.b.takeSlot()
+	if sl == nil {
 		fail("overloaded", ErrOverloaded.Code(), "overloaded")
 		return
 	}
 	done, err := a.b.breaker.Allow()
 	if err != nil {
-		a.b.release()
+		sl.release()
 		fail("circuit_open", ErrCircuitOpen.Code(), "circuit open")
 		return
 	}
@@ -176,6 +208,7 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 	client, model := a.b.client, a.b.currentModel()
 	id, req, decompose := m.ID, m.Request, m.Decompose
 	a.rt.wg.Go(func() {
+		defer sl.release() // after the exchange ended, whatever became of the actor
 		defer cancel()
 		start := time.Now()
 		d := &callDone{ID: id}
@@ -207,6 +240,7 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 				d.Code, d.Reason, d.Excluded = be.sentinel.Code(), be.reason, be.excluded
 			}
 		}
+		sl.release() // before the result: a caller that gets it may call again at once
 		sys.Root.Send(self, d)
 	})
 }
@@ -217,7 +251,6 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 		return
 	}
 	delete(a.calls, m.ID)
-	a.b.release()
 	p.cancel()
 	name := a.b.cfg.Name
 	if m.ReachedNet {

@@ -45,16 +45,6 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.onDecompose(ctx, m)
 	case *embeddedDone:
 		r.onEmbeddedDone(ctx, m)
-	case *CancelAsk:
-		p := r.pending[m.ID]
-		if p == nil {
-			return
-		}
-		delete(r.pending, m.ID)
-		if p.idx < len(r.backends) {
-			ctx.Send(r.backends[p.idx].pid, &cancelCall{ID: m.ID})
-		}
-		r.fail(ctx, p, ErrCanceled.Code(), "canceled")
 	}
 }
 
