@@ -285,26 +285,26 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 	p.done(nil)
 	a.b.health.Store(healthOK)
 	a.rt.countRequest(name, "success")
+	msgs := answerMessages(p.req)
+	if p.decompose {
+		msgs = decomposeMessages(p.req.Query, p.req.MaxTokens)
+	}
+	usage := Usage{PromptTokens: m.Result.PromptTokens, CompletionTokens: m.Result.CompletionTokens, Reported: true}
+	if !m.Result.UsageReported {
+		usage = usageOf(0, 0, false, chatMessages(msgs), len(m.Result.Text))
+	}
+	a.rt.tokens.count(m.Model, usage)
 	r := &callResult{ID: m.ID}
 	if p.decompose {
 		r.SubQuestions = parseSubQuestions(m.Result.Text, p.req.MaxTokens)
 		if len(r.SubQuestions) == 0 {
 			r.Code, r.Reason = ErrBadResponse.Code(), "empty response"
 		}
-		r.Answer = Answer{Backend: name, Model: m.Model, BackendDuration: m.Duration}
+		r.Answer = Answer{Backend: name, Model: m.Model, BackendDuration: m.Duration, Usage: usage}
 	} else {
-		ans := Answer{Text: m.Result.Text, Model: m.Model, Backend: name, BackendDuration: m.Duration,
-			Sentences: parseCitations(m.Result.Text, p.req.Evidence)}
-		if m.Result.UsageReported {
-			ans.TokensUsed = m.Result.PromptTokens + m.Result.CompletionTokens
-		} else {
-			chars := len(m.Result.Text)
-			for _, msg := range answerMessages(p.req) {
-				chars += len(msg.Content)
-			}
-			ans.TokensUsed, ans.TokensEstimated = estimateTokens(chars), true
-		}
-		r.Answer = ans
+		r.Answer = Answer{Text: m.Result.Text, Model: m.Model, Backend: name, BackendDuration: m.Duration,
+			Sentences: parseCitations(m.Result.Text, p.req.Evidence), Usage: usage,
+			TokensUsed: usage.PromptTokens + usage.CompletionTokens, TokensEstimated: !usage.Reported}
 	}
 	a.reply(ctx, p.sender, r)
 }

@@ -41,8 +41,11 @@ type Decomposed struct {
 	SubQuestions []string
 	Backend      string
 	Model        string
-	Code         string
-	Reason       string
+	// Usage is what the decomposition call sent and received upstream (add it to the
+	// answer's Answer.Usage for a query's total).
+	Usage  Usage
+	Code   string
+	Reason string
 }
 
 // Err returns the reply's error as a catalog error (nil on success).

@@ -48,9 +48,13 @@ type ChatRequest struct {
 	// Deadline bounds the whole call (for a stream: until Close), retries and fallback
 	// included. Zero: the context's deadline, else Options.DefaultTimeout.
 	Deadline time.Time
+	// Headers are forwarded upstream: "traceparent", "tracestate" and "X-Request-Id"
+	// only (other names are dropped; a malformed value is refused).
+	Headers map[string]string
 }
 
-// Usage is a call's token count: as reported by the backend (Reported), else estimated.
+// Usage is a call's token count, what was really sent to and received from the
+// backends: as reported by the backend (Reported), else estimated.
 type Usage struct {
 	PromptTokens     int
 	CompletionTokens int
@@ -101,7 +105,9 @@ func (r *ChatRequest) validate() error {
 	case r.MaxTokens < 0:
 		return fmt.Errorf("max_tokens negative: %w", ErrInvalidRequest)
 	}
-	return nil
+	h, err := forwardHeaders(r.Headers)
+	r.Headers = h
+	return err
 }
 
 // beginPass admits one pass-through call: it is counted for Shutdown's wait and runs
@@ -235,37 +241,46 @@ func (s *Service) Models(ctx context.Context) []ModelInfo {
 	return out
 }
 
-// fallback tracks one pass-through call across its candidate backends.
+// fallback is the one fallback policy of the pass-through (Chat, OpenChatStream,
+// Forward, OpenForwardStream): the candidates in order, each admitted by its in-flight
+// slot and circuit breaker, each failure settled by failed.
 type fallback struct {
 	s       *Service
 	model   string
 	reasons []string
-	busy    int // candidates refused for overload
+	busy    int            // candidates refused for overload
+	last    *UpstreamError // the last 5xx or 429 answer, returned when every candidate failed
 }
 
 // admit takes a slot and a circuit permission on b; on refusal it records why.
-func (f *fallback) admit(b *backend) (func(error), bool) {
+func (f *fallback) admit(b *backend) (*slot, func(error), bool) {
 	name := b.cfg.Name
-	if !b.acquire() {
+	sl := b.takeSlot()
+	if sl == nil {
 		f.busy++
 		f.s.rt.countRequest(name, "overloaded")
 		f.reasons = append(f.reasons, name+": overloaded")
-		return nil, false
+		return nil, nil, false
 	}
 	done, err := b.breaker.Allow()
 	if err != nil {
-		b.release()
+		sl.release()
 		f.s.rt.countRequest(name, "circuit_open")
 		f.reasons = append(f.reasons, name+": circuit open")
-		return nil, false
+		return nil, nil, false
 	}
-	return done, true
+	return sl, done, true
 }
 
-// failed settles a failed attempt on b and says whether to stop (with the error to
-// return) or to try the next backend.
-func (f *fallback) failed(ctx context.Context, b *backend, done func(error), err error) (bool, error) {
-	b.release()
+// failed settles a failed attempt on b (after its retries) and says whether to stop
+// (with the error to return) or to try the next backend:
+//   - the caller's deadline or cancel: stop (no circuit count);
+//   - a 429: next backend (no circuit count: the backend works, it is busy);
+//   - another 4xx: stop with the UpstreamError (the request's fault: no circuit count);
+//   - a 5xx, a connection failure, an unusable answer: next backend, counted against
+//     the circuit.
+func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(error), err error) (bool, error) {
+	sl.release()
 	name := b.cfg.Name
 	if ctx.Err() != nil {
 		done(errExcluded)
@@ -283,15 +298,14 @@ func (f *fallback) failed(ctx context.Context, b *backend, done func(error), err
 	}
 	f.s.rt.log.Debug("inference pass-through failed", "backend", name, "reason", be.reason, "err", err)
 	switch {
-	case be.status == http.StatusBadRequest || be.status == http.StatusRequestEntityTooLarge || be.status == http.StatusUnprocessableEntity:
-		// the request's fault, not the backend's: no fallback, no circuit count
+	case be.upstream != nil && be.status == http.StatusTooManyRequests:
+		done(errExcluded)
+		f.s.rt.countRequest(name, "rate_limited")
+		f.last = be.upstream
+	case be.upstream != nil && be.status >= 400 && be.status < 500:
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rejected")
-		return true, fmt.Errorf("%s: HTTP %d: %w", name, be.status, ErrBackendRejected)
-	case be.status == http.StatusNotFound:
-		// the model went away since the list was taken: next backend
-		done(errExcluded)
-		f.s.rt.countRequest(name, "error")
+		return true, fmt.Errorf("backend %s answered %d: %w", name, be.status, be.upstream)
 	default:
 		done(errors.New(be.reason))
 		b.health.Store(healthFailing)
@@ -300,33 +314,42 @@ func (f *fallback) failed(ctx context.Context, b *backend, done func(error), err
 			outcome = "bad_response"
 		}
 		f.s.rt.countRequest(name, outcome)
+		if be.upstream != nil {
+			f.last = be.upstream
+		}
 	}
 	f.reasons = append(f.reasons, name+": "+be.reason)
 	return false, nil
 }
 
-// exhausted is the error once every candidate failed or refused.
+// exhausted is the error once every candidate failed or refused: the last upstream
+// 5xx or 429 when there was one, else overload or a backend failure.
 func (f *fallback) exhausted(n int) error {
-	if f.busy == n {
+	switch {
+	case f.last != nil:
+		return fmt.Errorf("all backends serving %q failed: %s: %w", f.model, strings.Join(f.reasons, "; "), f.last)
+	case f.busy == n:
 		return fmt.Errorf("every backend serving %q is at its in-flight limit: %w", f.model, ErrOverloaded)
 	}
 	return fmt.Errorf("all backends failed: %s: %w", strings.Join(f.reasons, "; "), ErrBackend)
 }
 
-func (f *fallback) succeeded(b *backend, done func(error)) {
-	b.release()
+func (f *fallback) succeeded(b *backend, sl *slot, done func(error), model string, u Usage) {
+	sl.release()
 	done(nil)
 	b.health.Store(healthOK)
 	f.s.rt.countRequest(b.cfg.Name, "success")
+	f.s.rt.tokens.count(model, u)
 }
 
 // Chat passes one non-streaming chat completion through to the first backend offering
 // req.Model that answers, with the backends' in-flight limits, circuit breakers, retries
 // (429, 503, connection errors, with jittered backoff within the deadline) and fallback
-// order. It runs on the caller's goroutine and blocks until the answer or the deadline.
-// Errors (catalog): ErrModelNotFound (no backend lists the model), ErrOverloaded (every
-// candidate at its limit), ErrBackend (every candidate failed), ErrBackendRejected (a
-// backend refused the request as malformed: HTTP 400/413/422), ErrTimeout, ErrCanceled,
+// order (the policy of fallback.failed). It runs on the caller's goroutine and blocks
+// until the answer or the deadline. Errors (catalog): ErrModelNotFound (no backend lists
+// the model), ErrOverloaded (every candidate at its limit), ErrBackend (every candidate
+// failed), a wrapped *UpstreamError (a backend's 4xx, or the last 5xx/429; errors.Is
+// matches ErrBackendRejected, ErrOverloaded or ErrBackend), ErrTimeout, ErrCanceled,
 // ErrInvalidRequest, ErrStopped.
 func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, error) {
 	if err := req.validate(); err != nil {
@@ -345,7 +368,7 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 	f := &fallback{s: s, model: req.Model}
 	var waited time.Duration
 	for _, c := range cands {
-		done, ok := f.admit(c.b)
+		sl, done, ok := f.admit(c.b)
 		if !ok {
 			continue
 		}
@@ -353,8 +376,10 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 		var raw []byte
 		start := time.Now()
 		if err == nil {
-			raw, err = c.b.client.withRetries(cctx, func() ([]byte, error) {
-				return c.b.client.do(cctx, http.MethodPost, path, body)
+			err = c.b.client.withRetries(cctx, func() error {
+				var err error
+				raw, _, err = c.b.client.exchange(cctx, http.MethodPost, path, body, req.Headers)
+				return err
 			})
 		}
 		d := time.Since(start)
@@ -365,11 +390,11 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 			res, err = c.decode(raw, &req, s.rt.nextID())
 		}
 		if err == nil {
-			f.succeeded(c.b, done)
+			f.succeeded(c.b, sl, done, req.Model, res.Usage)
 			res.Backend, res.Duration = c.b.cfg.Name, waited
 			return res, nil
 		}
-		if stop, serr := f.failed(cctx, c.b, done, err); stop {
+		if stop, serr := f.failed(cctx, c.b, sl, done, err); stop {
 			return ChatResponse{}, serr
 		}
 	}
@@ -406,18 +431,8 @@ func (c candidate) wireBody(req *ChatRequest) (string, []byte, error) {
 		return "/chat/completions", req.Body, nil
 	}
 	if req.Body != nil {
-		// the backend knows the model under another name: rewrite only "model"
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(req.Body, &m); err != nil {
-			return "", nil, failure(ErrInvalidRequest, "unparsable request body", err)
-		}
-		mb, _ := json.Marshal(c.model)
-		m["model"] = mb
-		b, err := json.Marshal(m)
-		if err != nil {
-			return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
-		}
-		return "/chat/completions", b, nil
+		b, err := rewriteModel(req.Body, c.model)
+		return "/chat/completions", b, err
 	}
 	m := map[string]any{"model": c.model, "messages": nonNilMessages(req.Messages), "stream": req.Stream}
 	if req.MaxTokens > 0 {
@@ -440,6 +455,22 @@ func (c candidate) wireBody(req *ChatRequest) (string, []byte, error) {
 		return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
 	}
 	return "/chat/completions", b, nil
+}
+
+// rewriteModel returns body with its "model" replaced (the backend knows the model
+// under another name); every other member is kept.
+func rewriteModel(body []byte, model string) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, failure(ErrInvalidRequest, "unparsable request body", err)
+	}
+	mb, _ := json.Marshal(model)
+	m["model"] = mb
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, failure(ErrInvalidRequest, "unencodable request", err)
+	}
+	return b, nil
 }
 
 func nonNilMessages(m []ChatMessage) []ChatMessage {
@@ -514,49 +545,6 @@ func usageOf(prompt, completion int, reported bool, msgs []ChatMessage, answerCh
 
 func chatID(seq uint64) string { return "chatcmpl-bizra-" + strconv.FormatUint(seq, 36) }
 
-// withRetries runs attempt, retrying 429, 503 and connection failures with jittered
-// exponential backoff while the context's deadline leaves room for the wait.
-func (c *httpClient) withRetries(ctx context.Context, attempt func() ([]byte, error)) ([]byte, error) {
-	for n := 0; ; n++ {
-		b, err := attempt()
-		if err == nil {
-			return b, nil
-		}
-		if wait, ok := c.retryWait(ctx, err, n); !ok {
-			return nil, err
-		} else if werr := sleepCtx(ctx, wait); werr != nil {
-			return nil, werr
-		}
-	}
-}
-
-// retryWait says whether attempt n's failure err may be retried, and after how long.
-func (c *httpClient) retryWait(ctx context.Context, err error, n int) (time.Duration, bool) {
-	var be *backendError
-	if !errors.As(err, &be) || !be.retryable || n+1 >= c.retry.Attempts || ctx.Err() != nil {
-		return 0, false
-	}
-	wait := c.retry.backoff(n)
-	if be.retryAfter > wait {
-		wait = min(be.retryAfter, c.retry.Max)
-	}
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
-		return 0, false
-	}
-	return wait, true
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctxFailure(ctx)
-	}
-}
-
 // --- streaming ---
 
 // ChatStream is one streamed pass-through completion. Next returns the chunks as they
@@ -565,13 +553,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 type ChatStream struct {
 	s       *Service
 	b       *backend
+	sl      *slot
 	done    func(error) // circuit outcome
 	finish  func()      // beginPass
 	cancel  context.CancelFunc
 	ctx     context.Context
 	body    io.ReadCloser
 	rd      *bufio.Reader
-	kind    Kind
+	ndjson  bool   // Ollama's native stream (translated); else SSE passed on
+	raw     bool   // a Forward stream: any payload counts, usage in any OpenAI shape
 	model   string // as the client named it
 	include bool   // stream_options.include_usage (Ollama translation)
 	msgs    []ChatMessage
@@ -579,7 +569,8 @@ type ChatStream struct {
 	created int64
 
 	start, last time.Time
-	chunks      int
+	chunks      int // payloads with content
+	events      int // payloads
 	usage       Usage
 	eof         bool
 	failErr     error // a backend failure mid-stream
@@ -607,41 +598,45 @@ func (s *Service) OpenChatStream(ctx context.Context, req ChatRequest) (*ChatStr
 		finish()
 		return nil, err
 	}
-	f := &fallback{s: s, model: req.Model}
+	return s.openStream(cctx, finish, cands, req.Model, req.Headers, func(c candidate) (string, []byte, error) {
+		return c.wireBody(&req)
+	}, func(st *ChatStream) {
+		st.ndjson = st.b.cfg.Kind == KindOllama
+		st.include, st.msgs = req.IncludeUsage, req.Messages
+	})
+}
+
+// openStream runs the fallback for a stream: on each candidate, open with the retry
+// policy until a backend answers 2xx (never mid-stream). finish ends the admission of
+// beginPass (called here on failure, by Close on success).
+func (s *Service) openStream(cctx context.Context, finish func(), cands []candidate, model string, hdr map[string]string,
+	wire func(candidate) (string, []byte, error), init func(*ChatStream)) (*ChatStream, error) {
+	f := &fallback{s: s, model: model}
 	for _, c := range cands {
-		done, ok := f.admit(c.b)
+		sl, done, ok := f.admit(c.b)
 		if !ok {
 			continue
 		}
 		start := time.Now()
-		path, body, err := c.wireBody(&req)
+		path, body, err := wire(c)
 		var resp *http.Response
 		var acancel context.CancelFunc
 		if err == nil {
-			for n := 0; ; n++ {
-				resp, acancel, err = c.b.client.open(cctx, path, body)
-				if err == nil {
-					break
-				}
-				wait, ok := c.b.client.retryWait(cctx, err, n)
-				if !ok {
-					break
-				}
-				if werr := sleepCtx(cctx, wait); werr != nil {
-					err = werr
-					break
-				}
-			}
+			err = c.b.client.withRetries(cctx, func() error {
+				var err error
+				resp, acancel, err = c.b.client.open(cctx, path, body, hdr)
+				return err
+			})
 		}
 		if err == nil {
-			st := &ChatStream{s: s, b: c.b, done: done, finish: finish, cancel: acancel, ctx: cctx,
-				body: resp.Body, rd: bufio.NewReaderSize(resp.Body, 16<<10), kind: c.b.cfg.Kind,
-				model: req.Model, include: req.IncludeUsage, msgs: req.Messages,
-				id: chatID(s.rt.nextID()), created: time.Now().Unix(), start: start}
+			st := &ChatStream{s: s, b: c.b, sl: sl, done: done, finish: finish, cancel: acancel, ctx: cctx,
+				body: resp.Body, rd: bufio.NewReaderSize(resp.Body, 16<<10),
+				model: model, id: chatID(s.rt.nextID()), created: time.Now().Unix(), start: start}
+			init(st)
 			return st, nil
 		}
 		c.b.mDuration.Update(time.Since(start).Seconds())
-		if stop, serr := f.failed(cctx, c.b, done, err); stop {
+		if stop, serr := f.failed(cctx, c.b, sl, done, err); stop {
 			finish()
 			return nil, serr
 		}
@@ -688,14 +683,14 @@ func (st *ChatStream) Next() ([]byte, error) {
 	for {
 		line, err := st.readLine()
 		if err != nil {
-			if err == io.EOF && st.chunks > 0 && st.kind != KindOllama {
+			if err == io.EOF && !st.ndjson && (st.chunks > 0 || (st.raw && st.events > 0)) {
 				st.eof = true // the backend closed without [DONE]: accept what came
 				return nil, io.EOF
 			}
 			return nil, st.fail(err)
 		}
 		var payload []byte
-		if st.kind == KindOllama {
+		if st.ndjson {
 			if len(bytes.TrimSpace(line)) == 0 {
 				continue
 			}
@@ -724,14 +719,12 @@ func (st *ChatStream) Next() ([]byte, error) {
 			}
 			payload = p
 			if bytes.Contains(p, []byte(`"usage"`)) {
-				var u struct {
-					Usage *openAIUsage `json:"usage"`
-				}
-				if json.Unmarshal(p, &u) == nil && u.Usage != nil {
-					st.usage = Usage{PromptTokens: u.Usage.PromptTokens, CompletionTokens: u.Usage.CompletionTokens, Reported: true}
+				if u, ok := parseUsage(p); ok {
+					st.usage = u
 				}
 			}
 		}
+		st.events++
 		st.observeChunk()
 		if bytes.Contains(payload, []byte(`"content"`)) {
 			st.chunks++
@@ -887,8 +880,9 @@ func (st *ChatStream) Close() error {
 	st.cancel()
 	_ = st.body.Close()
 	b, name := st.b, st.b.cfg.Name
-	b.release()
+	st.sl.release()
 	b.mDuration.Update(time.Since(st.start).Seconds())
+	st.s.rt.tokens.count(st.model, st.Usage())
 	var be *backendError
 	switch {
 	case st.eof:
@@ -939,10 +933,11 @@ func (s *Service) ChatStream(ctx context.Context, req ChatRequest, onChunk func(
 	}
 }
 
-// open sends one streaming request and returns the 200 response with its body unread,
+// open sends one streaming request and returns the 2xx response with its body unread,
 // and the cancel of its context (which the stream calls on Close). The attempt timeout
-// bounds the wait for the response headers only.
-func (c *httpClient) open(ctx context.Context, path string, body []byte) (*http.Response, context.CancelFunc, error) {
+// bounds the wait for the response headers only. A non-2xx answer is classified like
+// exchange's (statusFailure).
+func (c *httpClient) open(ctx context.Context, path string, body []byte, hdr map[string]string) (*http.Response, context.CancelFunc, error) {
 	actx, cancel := context.WithCancel(ctx)
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.cfg.URL+path, bytes.NewReader(body))
 	if err != nil {
@@ -950,14 +945,12 @@ func (c *httpClient) open(ctx context.Context, path string, body []byte) (*http.
 		return nil, nil, failure(ErrBackend, "bad request URL", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if c.cfg.Kind == KindOllama {
+	if c.cfg.Kind == KindOllama && path == "/api/chat" {
 		req.Header.Set("Accept", "application/x-ndjson")
 	} else {
 		req.Header.Set("Accept", "text/event-stream")
 	}
-	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	}
+	c.setHeaders(req, hdr)
 	var timer *time.Timer
 	if c.attemptTimeout > 0 {
 		timer = time.AfterFunc(c.attemptTimeout, cancel)
@@ -976,24 +969,13 @@ func (c *httpClient) open(ctx context.Context, path string, body []byte) (*http.
 		if timedOut {
 			return nil, nil, failure(ErrBackend, "timeout", err)
 		}
-		be := failure(ErrBackend, "connection failed", err)
-		be.retryable = true
-		return nil, nil, be
+		return nil, nil, connFailure(err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
 		_ = resp.Body.Close()
 		cancel()
-		be := failure(ErrBackend, "HTTP "+strconv.Itoa(resp.StatusCode),
-			fmt.Errorf("POST %s: status %d: %.200q", path, resp.StatusCode, b))
-		be.status = resp.StatusCode
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			be.retryable = true
-			if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {
-				be.retryAfter = time.Duration(min(s, 3600)) * time.Second
-			}
-		}
-		return nil, nil, be
+		return nil, nil, c.statusFailure(http.MethodPost, path, resp, b)
 	}
 	return resp, cancel, nil
 }

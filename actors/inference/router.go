@@ -145,7 +145,7 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 			delete(r.pending, p.id)
 			if p.decompose {
 				r.reply(ctx, p.sender, &Decomposed{ID: p.id, SubQuestions: cr.SubQuestions,
-					Backend: cr.Answer.Backend, Model: cr.Answer.Model})
+					Backend: cr.Answer.Backend, Model: cr.Answer.Model, Usage: cr.Answer.Usage})
 			} else {
 				r.reply(ctx, p.sender, &Answered{ID: p.id, Answer: cr.Answer})
 			}

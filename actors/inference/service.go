@@ -36,7 +36,8 @@ type Options struct {
 	// MaxInFlight is the number of requests in flight per backend; excess requests get
 	// OVERLOADED at once. 0 → 8.
 	MaxInFlight int
-	// Retry: retries of 429, 503 and connection errors (defaults in Retry).
+	// Retry: retries of connection errors and 5xx against the same backend (defaults in
+	// Retry); a 429 moves on to the next backend, another 4xx is final.
 	Retry Retry
 	// ProbeInterval is the period of the health probe (GET /models or /api/tags). An
 	// open circuit turns half-open after ProbeInterval/2, and the next successful probe
@@ -68,6 +69,7 @@ type runtime struct {
 	probeTimeout   time.Duration
 	maxPending     int
 	mDegraded      *metrics.Counter
+	tokens         *tokenCounter
 }
 
 func (rt *runtime) nextID() uint64 { return rt.ids.Add(1) }
@@ -166,7 +168,8 @@ func New(opts Options) (*Service, error) {
 	rt := &runtime{ctx: ctx, probeCtx: pctx, now: opts.Now, log: opts.Logger, set: opts.Metrics,
 		defaultTimeout: opts.DefaultTimeout, probeTimeout: opts.ProbeTimeout,
 		maxPending: 4*opts.MaxInFlight*max(1, len(opts.Config.Backends)) + 64,
-		mDegraded:  opts.Metrics.GetOrCreateCounter("sovereign_degraded_answers_total")}
+		mDegraded:  opts.Metrics.GetOrCreateCounter("sovereign_degraded_answers_total"),
+		tokens:     newTokenCounter(opts.Metrics, maxTokenModels)}
 	s := &Service{opts: opts, rt: rt, cancel: cancel, cancelP: cancelP, stopped: make(chan struct{})}
 	for _, cfg := range opts.Config.Backends {
 		b := &backend{cfg: cfg, maxInFlight: opts.MaxInFlight,

@@ -173,15 +173,29 @@ func TestAnswerThroughEachWireFormat(t *testing.T) {
 }
 
 func TestRetriesBurst(t *testing.T) {
-	for _, status := range []int{503, 429} {
-		t.Run(strconv.Itoa(status), func(t *testing.T) {
+	// One request-with-retries for the pipeline too: 5xx is retried against the same
+	// backend, a 429 is not (the router falls back at once).
+	for _, tc := range []struct {
+		status   int
+		requests int
+		degraded bool
+	}{
+		{503, 3, false},
+		{500, 3, false},
+		{502, 3, false},
+		{429, 1, true},
+	} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
 			m := startMock(t, mockllm.Options{})
 			s := startService(t, testOptions(newSystem(t), metrics.NewSet(),
 				BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"}))
-			m.Burst(status, 2)
+			m.Burst(tc.status, 2)
 			ans, err := askAnswer(s, context.Background(), sampleRequest())
-			if err != nil || ans.Degraded || ans.Backend != "be" {
-				t.Fatalf("answer %+v err %v, want a model answer after retries", ans, err)
+			if err != nil || ans.Degraded != tc.degraded || (!tc.degraded && ans.Backend != "be") {
+				t.Fatalf("answer %+v err %v, want degraded=%v", ans, err, tc.degraded)
+			}
+			if tc.degraded && !strings.Contains(ans.DegradedReason, "be: HTTP "+strconv.Itoa(tc.status)) {
+				t.Fatalf("reason %q", ans.DegradedReason)
 			}
 			chats := 0
 			for _, r := range m.Requests() {
@@ -189,8 +203,8 @@ func TestRetriesBurst(t *testing.T) {
 					chats++
 				}
 			}
-			if chats != 3 {
-				t.Fatalf("%d chat requests, want 3 (two %d then success)", chats, status)
+			if chats != tc.requests {
+				t.Fatalf("%d chat requests, want %d", chats, tc.requests)
 			}
 		})
 	}
