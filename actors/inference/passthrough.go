@@ -344,7 +344,7 @@ func (f *fallback) succeeded(b *backend, sl *slot, done func(error), model strin
 
 // Chat passes one non-streaming chat completion through to the first backend offering
 // req.Model that answers, with the backends' in-flight limits, circuit breakers, retries
-// (429, 503, connection errors, with jittered backoff within the deadline) and fallback
+// (connection errors and 5xx, with jittered backoff within the deadline) and fallback
 // order (the policy of fallback.failed). It runs on the caller's goroutine and blocks
 // until the answer or the deadline. Errors (catalog): ErrModelNotFound (no backend lists
 // the model), ErrOverloaded (every candidate at its limit), ErrBackend (every candidate
