@@ -20,9 +20,12 @@ const (
 	healthFailing
 )
 
-// backend is one external backend: its client, circuit breaker and published status.
-// It outlives restarts of its actor. Its fields are atomics (or immutable) because the
-// pass-through API (passthrough.go) reads and updates them from callers' goroutines.
+// backend is one external backend, shared by the pipeline (its actor) and the
+// pass-through: its HTTP client with the one request-with-retries (retry.go), its
+// circuit breaker, its MaxInFlight slots (taken by a call as a *slot that the call
+// releases) and its published status. It outlives restarts of its actor. Its fields
+// are atomics (or immutable) because the pass-through (fallback.go) uses them from
+// callers' goroutines.
 type backend struct {
 	cfg         BackendConfig
 	client      *httpClient

@@ -22,9 +22,6 @@ const (
 	maxErrorBodyBytes = 64 << 10
 )
 
-// ollamaKeepAlive keeps the Ollama model loaded between queries (anchors.md 1.6).
-const ollamaKeepAlive = "30m"
-
 // backendError is a classified failure of one backend call. reason is public (a short
 // fixed phrase plus, at most, an HTTP status); err is internal.
 type backendError struct {
@@ -262,8 +259,6 @@ func (c *httpClient) statusFailure(method, path string, resp *http.Response, b [
 	return be
 }
 
-// --- response decoders (fuzzed) ---
-
 func badResponse(reason string, err error) *backendError {
 	return failure(ErrBadResponse, reason, err)
 }
@@ -313,37 +308,6 @@ func decodeOpenAIChat(b []byte) (chatResult, error) {
 	return res, nil
 }
 
-func decodeOllamaChat(b []byte) (chatResult, error) {
-	var r struct {
-		Model   string `json:"model"`
-		Message *struct {
-			Content string `json:"content"`
-		} `json:"message"`
-		Done            *bool           `json:"done"`
-		Error           json.RawMessage `json:"error"`
-		PromptEvalCount int             `json:"prompt_eval_count"`
-		EvalCount       int             `json:"eval_count"`
-	}
-	if err := decodeReply(b, &r, &r.Error); err != nil {
-		return chatResult{}, err
-	}
-	if r.Message == nil {
-		return chatResult{}, badResponse("empty response", errors.New("no message"))
-	}
-	if r.Done != nil && !*r.Done {
-		return chatResult{}, badResponse("malformed response", errors.New("incomplete (done:false)"))
-	}
-	text := stripThink(r.Message.Content)
-	if text == "" {
-		return chatResult{}, badResponse("empty response", errors.New("no content"))
-	}
-	res := chatResult{Text: text, Model: r.Model}
-	if r.PromptEvalCount >= 0 && r.EvalCount >= 0 && r.PromptEvalCount+r.EvalCount > 0 {
-		res.PromptTokens, res.CompletionTokens, res.UsageReported = r.PromptEvalCount, r.EvalCount, true
-	}
-	return res, nil
-}
-
 // maxModels bounds a decoded model list.
 const maxModels = 1024
 
@@ -372,30 +336,6 @@ func decodeOpenAIModels(b []byte) ([]string, error) {
 	var out []string
 	for _, m := range r.Data {
 		if id := strings.TrimSpace(m.ID); id != "" && len(out) < maxModels {
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-func decodeOllamaTags(b []byte) ([]string, error) {
-	var r struct {
-		Models []struct {
-			Name  string `json:"name"`
-			Model string `json:"model"`
-		} `json:"models"`
-		Error json.RawMessage `json:"error"`
-	}
-	if err := decodeReply(b, &r, &r.Error); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, m := range r.Models {
-		id := strings.TrimSpace(m.Name)
-		if id == "" {
-			id = strings.TrimSpace(m.Model)
-		}
-		if id != "" && len(out) < maxModels {
 			out = append(out, id)
 		}
 	}

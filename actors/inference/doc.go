@@ -42,7 +42,7 @@
 // the work in flight is bounded by counters (MaxInFlight per backend, a pending-ask limit
 // in the router) that answer OVERLOADED at once instead of queueing.
 //
-// # Pass-through (passthrough.go, forward.go)
+// # Pass-through (chat.go, stream.go, forward.go; the policy in fallback.go)
 //
 // Chat, OpenChatStream / ChatStream and Models serve OpenAI chat completions, and
 // Forward / OpenForwardStream pass /v1/embeddings, /v1/completions, /v1/responses and
