@@ -121,6 +121,24 @@ func TestForward(t *testing.T) {
 			}
 		})
 	}
+	t.Run("chat headers", func(t *testing.T) {
+		for _, stream := range []bool{false, true} {
+			req := chatReq("m", stream)
+			req.Headers = hdr
+			if stream {
+				if _, err := s.ChatStream(context.Background(), req, func([]byte) error { return nil }); err != nil {
+					t.Fatal(err)
+				}
+			} else if _, err := s.Chat(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			r, _ := m.LastRequest()
+			if r.Headers.Get("X-Request-Id") != "req-42" || r.Headers.Get("Traceparent") != hdr["Traceparent"] ||
+				r.Headers.Get("Tracestate") != hdr["tracestate"] || r.Headers.Get("Cookie") != "" || r.Stream != stream {
+				t.Fatalf("stream=%v: upstream headers %v", stream, r.Headers)
+			}
+		}
+	})
 	t.Run("invalid", func(t *testing.T) {
 		for _, req := range []ForwardRequest{
 			{Path: "/v1/images", Model: "m", Body: []byte(`{}`)},
