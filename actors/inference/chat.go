@@ -132,8 +132,8 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 		start := time.Now()
 		if err == nil {
 			err = c.b.client.withRetries(cctx, func() error {
-				var err error
-				raw, _, err = c.b.client.exchange(cctx, http.MethodPost, path, body, req.Headers)
+				r, err := c.b.client.exchange(cctx, http.MethodPost, path, body, req.Headers)
+				raw = r.body
 				return err
 			})
 		}

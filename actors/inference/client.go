@@ -167,14 +167,21 @@ func ctxFailure(ctx context.Context) *backendError {
 
 // do runs one HTTP exchange and returns the body of a 2xx response.
 func (c *httpClient) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
-	b, _, err := c.exchange(ctx, method, path, body, nil)
-	return b, err
+	r, err := c.exchange(ctx, method, path, body, nil)
+	return r.body, err
+}
+
+// reply is a 2xx answer.
+type reply struct {
+	status int
+	ctype  string
+	body   []byte
 }
 
 // exchange runs one HTTP exchange with the forwarded headers hdr (already validated)
-// and returns the body and content type of a 2xx response. Any other status is a
-// *backendError carrying the upstream's error (upstreamError).
-func (c *httpClient) exchange(ctx context.Context, method, path string, body []byte, hdr map[string]string) ([]byte, string, error) {
+// and returns the 2xx answer. Any other status is a *backendError carrying the
+// upstream's error (newUpstreamError).
+func (c *httpClient) exchange(ctx context.Context, method, path string, body []byte, hdr map[string]string) (reply, error) {
 	actx := ctx
 	if dl, ok := ctx.Deadline(); c.attemptTimeout > 0 && (!ok || time.Until(dl) > c.attemptTimeout) {
 		var cancel context.CancelFunc
@@ -187,7 +194,7 @@ func (c *httpClient) exchange(ctx context.Context, method, path string, body []b
 	}
 	req, err := http.NewRequestWithContext(actx, method, c.cfg.URL+path, rd)
 	if err != nil {
-		return nil, "", failure(ErrBackend, "bad request URL", err)
+		return reply{}, failure(ErrBackend, "bad request URL", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -197,12 +204,12 @@ func (c *httpClient) exchange(ctx context.Context, method, path string, body []b
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, "", ctxFailure(ctx)
+			return reply{}, ctxFailure(ctx)
 		}
 		if actx.Err() != nil {
-			return nil, "", failure(ErrBackend, "timeout", err)
+			return reply{}, failure(ErrBackend, "timeout", err)
 		}
-		return nil, "", connFailure(err)
+		return reply{}, connFailure(err)
 	}
 	defer resp.Body.Close()
 	limit := int64(maxResponseBytes)
@@ -212,17 +219,17 @@ func (c *httpClient) exchange(ctx context.Context, method, path string, body []b
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, "", ctxFailure(ctx)
+			return reply{}, ctxFailure(ctx)
 		}
-		return nil, "", connFailure(err)
+		return reply{}, connFailure(err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, "", c.statusFailure(method, path, resp, b)
+		return reply{}, c.statusFailure(method, path, resp, b)
 	}
 	if len(b) > maxResponseBytes {
-		return nil, "", failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
+		return reply{}, failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
 	}
-	return b, resp.Header.Get("Content-Type"), nil
+	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b}, nil
 }
 
 // setHeaders sets the auth header and the forwarded ones.

@@ -148,6 +148,62 @@ func TestFaultInferenceSlots(t *testing.T) {
 		}
 		fullCapacity(t, e)
 	})
+	t.Run("forward stream cancelled", func(t *testing.T) {
+		e := setup(t)
+		e.m.SetLatency(0)
+		e.m.SetTokenDelay(time.Second)
+		ctx, cancel := context.WithCancel(context.Background())
+		var sts []*ForwardStream
+		for range maxInFlight {
+			st, err := e.s.OpenForwardStream(ctx, ForwardRequest{Path: "/v1/completions", Model: "mock-small", Stream: true,
+				Body: forwardBody("/v1/completions", "mock-small", true, "")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Next(); err != nil {
+				t.Fatal(err)
+			}
+			sts = append(sts, st)
+		}
+		cancel()
+		for _, st := range sts {
+			if _, err := st.Next(); !errors.Is(err, ErrCanceled) {
+				t.Fatalf("after cancel: %v, want CANCELED", err)
+			}
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.m.SetTokenDelay(0)
+		fullCapacity(t, e)
+	})
+	t.Run("backend gone mid-stream", func(t *testing.T) {
+		e := setup(t)
+		e.m.SetLatency(0)
+		e.m.SetTokenDelay(time.Second)
+		st, err := e.s.OpenForwardStream(context.Background(), ForwardRequest{Path: "/v1/responses", Model: "mock-small", Stream: true,
+			Body: forwardBody("/v1/responses", "mock-small", true, "")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.m.SetDown(mockllm.DownRefuse); err != nil { // closes every connection
+			t.Fatal(err)
+		}
+		if _, err := st.Next(); !errors.Is(err, ErrBackend) {
+			t.Fatalf("broken stream: %v, want BACKEND_ERROR", err)
+		}
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.m.SetDown(mockllm.Up); err != nil {
+			t.Fatal(err)
+		}
+		e.m.SetTokenDelay(0)
+		fullCapacity(t, e)
+	})
 	t.Run("stream closed early", func(t *testing.T) {
 		e := setup(t)
 		e.m.SetLatency(0)

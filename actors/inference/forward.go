@@ -103,24 +103,23 @@ func (s *Service) Forward(ctx context.Context, req ForwardRequest) (ForwardRespo
 			continue
 		}
 		body, err := c.forwardBody(&req)
-		var raw []byte
-		var ctype string
+		var r reply
 		start := time.Now()
 		if err == nil {
 			err = c.b.client.withRetries(cctx, func() error {
 				var err error
-				raw, ctype, err = c.b.client.exchange(cctx, http.MethodPost, c.b.forwardPath(req.Path), body, req.Headers)
+				r, err = c.b.client.exchange(cctx, http.MethodPost, c.b.forwardPath(req.Path), body, req.Headers)
 				return err
 			})
 		}
 		c.b.mDuration.Update(time.Since(start).Seconds())
 		if err == nil {
-			u, _ := parseUsage(raw)
+			u, _ := parseUsage(r.body)
 			f.succeeded(c.b, sl, done, req.Model, u)
-			if ctype == "" {
-				ctype = "application/json"
+			if r.ctype == "" {
+				r.ctype = "application/json"
 			}
-			return ForwardResponse{Status: http.StatusOK, ContentType: ctype, Body: raw, Backend: c.b.cfg.Name, Usage: u}, nil
+			return ForwardResponse{Status: r.status, ContentType: r.ctype, Body: r.body, Backend: c.b.cfg.Name, Usage: u}, nil
 		}
 		if stop, serr := f.failed(cctx, c.b, sl, done, err); stop {
 			return ForwardResponse{}, serr

@@ -99,7 +99,7 @@ func BenchmarkBackendClient(b *testing.B) {
 		c := newHTTPClient(BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL()}, 64, Retry{}.withDefaults(), time.Minute)
 		defer c.close()
 		reportCPU(b, func() error {
-			_, _, err := c.exchange(context.Background(), http.MethodPost, "/embeddings", body, nil)
+			_, err := c.exchange(context.Background(), http.MethodPost, "/embeddings", body, nil)
 			return err
 		})
 	})
