@@ -193,7 +193,7 @@ func TestFaultInferenceSlots(t *testing.T) {
 		if _, err := st.Next(); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = st.Close() }) // also on failure: Shutdown waits for open streams
+		t.Cleanup(func() { _ = st.Close() })                    // also on failure: Shutdown waits for open streams
 		if err := e.m.SetDown(mockllm.DownRefuse); err != nil { // closes every connection
 			t.Fatal(err)
 		}
