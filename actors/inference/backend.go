@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -240,7 +241,9 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 			d.Code, d.Reason, d.Detail = ErrBackend.Code(), "backend error", err.Error()
 			var be *backendError
 			if errors.As(err, &be) {
-				d.Code, d.Reason, d.Excluded = be.sentinel.Code(), be.reason, be.excluded
+				// a 429 is not a failure of the backend (as in the pass-through's policy)
+				d.Code, d.Reason = be.sentinel.Code(), be.reason
+				d.Excluded = be.excluded || be.status == http.StatusTooManyRequests
 			}
 		}
 		sl.release() // before the result: a caller that gets it may call again at once

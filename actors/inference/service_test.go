@@ -208,6 +208,28 @@ func TestRetriesBurst(t *testing.T) {
 			}
 		})
 	}
+	t.Run("429s do not open the circuit", func(t *testing.T) {
+		m := startMock(t, mockllm.Options{})
+		opts := testOptions(newSystem(t), metrics.NewSet(), BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"})
+		opts.BreakerFailures, opts.ProbeInterval = 2, time.Hour
+		s := startService(t, opts)
+		m.Burst(429, 3)
+		for range 3 {
+			if ans, err := askAnswer(s, context.Background(), sampleRequest()); err != nil || !ans.Degraded {
+				t.Fatalf("answer %+v err %v, want degraded", ans, err)
+			}
+		}
+		if st := s.Status()[0]; st.Circuit != "closed" {
+			t.Fatalf("circuit %s after 429s", st.Circuit)
+		}
+		m.Burst(500, 6)
+		for range 2 {
+			_, _ = askAnswer(s, context.Background(), sampleRequest())
+		}
+		if st := s.Status()[0]; st.Circuit != "open" {
+			t.Fatalf("circuit %s after 5xx failures", st.Circuit)
+		}
+	})
 	t.Run("burst longer than attempts fails over", func(t *testing.T) {
 		m := startMock(t, mockllm.Options{})
 		s := startService(t, testOptions(newSystem(t), metrics.NewSet(),
