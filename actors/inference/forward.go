@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -175,31 +176,31 @@ func (fs *ForwardStream) Backend() string { return fs.st.Backend() }
 // Close ends the stream, as ChatStream.Close. Idempotent.
 func (fs *ForwardStream) Close() error { return fs.st.Close() }
 
+// usageWire is a "usage" object of any OpenAI answer shape.
+type usageWire struct {
+	PromptTokens     *int `json:"prompt_tokens"`
+	CompletionTokens *int `json:"completion_tokens"`
+	InputTokens      *int `json:"input_tokens"`
+	OutputTokens     *int `json:"output_tokens"`
+}
+
 // parseUsage reads the usage of an OpenAI answer or stream event: "usage" with
 // prompt_tokens/completion_tokens (chat, completions, embeddings) or
 // input_tokens/output_tokens (responses), at the top or under "response" (a responses
-// stream's response.completed event).
+// stream's response.completed event). It decodes only the last "usage" member's value
+// (an answer body can be megabytes of text or vectors; a quote inside a JSON string is
+// escaped, so the key cannot be matched inside one).
 func parseUsage(b []byte) (Usage, bool) {
-	type wire struct {
-		PromptTokens     *int `json:"prompt_tokens"`
-		CompletionTokens *int `json:"completion_tokens"`
-		InputTokens      *int `json:"input_tokens"`
-		OutputTokens     *int `json:"output_tokens"`
-	}
-	var r struct {
-		Usage    *wire `json:"usage"`
-		Response *struct {
-			Usage *wire `json:"usage"`
-		} `json:"response"`
-	}
-	if json.Unmarshal(b, &r) != nil {
+	i := bytes.LastIndex(b, []byte(`"usage"`))
+	if i < 0 {
 		return Usage{}, false
 	}
-	u := r.Usage
-	if u == nil && r.Response != nil {
-		u = r.Response.Usage
+	rest := bytes.TrimLeft(b[i+len(`"usage"`):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return Usage{}, false
 	}
-	if u == nil {
+	var u *usageWire
+	if json.NewDecoder(bytes.NewReader(rest[1:])).Decode(&u) != nil || u == nil {
 		return Usage{}, false
 	}
 	val := func(a, b *int) int {
@@ -211,6 +212,5 @@ func parseUsage(b []byte) (Usage, bool) {
 		}
 		return 0
 	}
-	out := Usage{PromptTokens: val(u.PromptTokens, u.InputTokens), CompletionTokens: val(u.CompletionTokens, u.OutputTokens), Reported: true}
-	return out, true
+	return Usage{PromptTokens: val(u.PromptTokens, u.InputTokens), CompletionTokens: val(u.CompletionTokens, u.OutputTokens), Reported: true}, true
 }

@@ -392,3 +392,24 @@ func TestTokenLabelsBounded(t *testing.T) {
 		t.Fatal("a model over the cap got its own label")
 	}
 }
+
+func TestParseUsage(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want Usage
+		ok   bool
+	}{
+		{`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`, Usage{3, 4, true}, true},
+		{`{"object":"list","usage" : {"prompt_tokens":5,"total_tokens":5}}`, Usage{5, 0, true}, true},
+		{`{"type":"response.completed","response":{"output":[],"usage":{"input_tokens":2,"output_tokens":9}}}`, Usage{2, 9, true}, true},
+		{`{"choices":[{"text":"the \"usage\": field"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`, Usage{1, 1, true}, true},
+		{`{"choices":[{"text":"the \"usage\": field"}]}`, Usage{}, false},
+		{`{"usage":null}`, Usage{}, false},
+		{`{"usage":{"prompt_tokens":"x"}}`, Usage{}, false},
+		{`{"usage"`, Usage{}, false},
+	} {
+		if got, ok := parseUsage([]byte(tc.body)); got != tc.want || ok != tc.ok {
+			t.Errorf("%s: %+v %v, want %+v %v", tc.body, got, ok, tc.want, tc.ok)
+		}
+	}
+}
