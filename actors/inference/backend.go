@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,9 +21,12 @@ const (
 	healthFailing
 )
 
-// backend is one external backend: its client, circuit breaker and published status.
-// It outlives restarts of its actor. Its fields are atomics (or immutable) because the
-// pass-through API (passthrough.go) reads and updates them from callers' goroutines.
+// backend is one external backend, shared by the pipeline (its actor) and the
+// pass-through: its HTTP client with the one request-with-retries (retry.go), its
+// circuit breaker, its MaxInFlight slots (taken by a call as a *slot that the call
+// releases) and its published status. It outlives restarts of its actor. Its fields
+// are atomics (or immutable) because the pass-through (fallback.go) uses them from
+// callers' goroutines.
 type backend struct {
 	cfg         BackendConfig
 	client      *httpClient
@@ -53,6 +57,29 @@ func (b *backend) acquire() bool {
 }
 
 func (b *backend) release() { b.inflight.Add(-1) }
+
+// slot is one taken MaxInFlight slot. The call that took it owns it and releases it
+// exactly once, whatever ends the call (completion, error, cancel, deadline, restart of
+// the backend actor, shutdown): release is idempotent, so an owner may call it from
+// every exit path.
+type slot struct {
+	b        *backend
+	released atomic.Bool
+}
+
+// takeSlot takes one of b's slots (nil when all are taken).
+func (b *backend) takeSlot() *slot {
+	if !b.acquire() {
+		return nil
+	}
+	return &slot{b: b}
+}
+
+func (s *slot) release() {
+	if s.released.CompareAndSwap(false, true) {
+		s.b.release()
+	}
+}
 
 func (b *backend) currentModel() string {
 	if p := b.model.Load(); p != nil {
@@ -89,7 +116,9 @@ func circuitValue(s gobreaker.State) float64 {
 // errExcluded marks an outcome that must not count against the circuit.
 var errExcluded = errors.New("inference: excluded from circuit accounting")
 
-// pendingCall is a call in flight, owned by the backend actor.
+// pendingCall is a call in flight, owned by the backend actor. Its slot is owned by the
+// call's goroutine, which releases it when the HTTP exchange ends; the actor only
+// cancels (on Stopping and Restarting), so no slot depends on the actor's state.
 type pendingCall struct {
 	sender    *actor.PID
 	cancel    context.CancelFunc
@@ -116,23 +145,29 @@ func (a *backendActor) Receive(ctx actor.Context) {
 		a.onCall(ctx, m)
 	case *callDone:
 		a.onCallDone(ctx, m)
-	case *cancelCall:
-		if p := a.calls[m.ID]; p != nil {
-			p.cancel()
-		}
 	case *probeTick:
 		a.onProbeTick(ctx)
 	case *probeDone:
 		a.onProbeDone(m)
 	case *actor.Stopping:
-		for id, p := range a.calls {
-			p.cancel()
-			p.done(errExcluded)
-			a.b.release()
-			a.reply(ctx, p.sender, &callResult{ID: id, Code: ErrStopped.Code(), Reason: "stopping"})
-		}
-		clear(a.calls)
+		a.abandon(ctx, ErrStopped.Code(), "stopping")
+	case *actor.Restarting:
+		// The next incarnation starts with no calls: cancel these (their goroutines
+		// release their slots) and let the router fall back to the next backend.
+		a.abandon(ctx, ErrBackend.Code(), "backend restarted")
 	}
+}
+
+// abandon cancels every call in flight and answers its sender with code. The calls'
+// goroutines end soon after and release their slots; their callDone finds no call.
+func (a *backendActor) abandon(ctx actor.Context, code, reason string) {
+	for id, p := range a.calls {
+		p.cancel()
+		p.done(errExcluded)
+		a.rt.countRequest(a.b.cfg.Name, "canceled")
+		a.reply(ctx, p.sender, &callResult{ID: id, Code: code, Reason: reason})
+	}
+	clear(a.calls)
 }
 
 func (a *backendActor) reply(ctx actor.Context, to *actor.PID, r *callResult) {
@@ -155,13 +190,14 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		fail("timeout", ErrTimeout.Code(), "timeout")
 		return
 	}
-	if !a.b.acquire() {
+	sl := a.b.takeSlot()
+	if sl == nil {
 		fail("overloaded", ErrOverloaded.Code(), "overloaded")
 		return
 	}
 	done, err := a.b.breaker.Allow()
 	if err != nil {
-		a.b.release()
+		sl.release()
 		fail("circuit_open", ErrCircuitOpen.Code(), "circuit open")
 		return
 	}
@@ -176,6 +212,7 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 	client, model := a.b.client, a.b.currentModel()
 	id, req, decompose := m.ID, m.Request, m.Decompose
 	a.rt.wg.Go(func() {
+		defer sl.release() // after the exchange ended, whatever became of the actor
 		defer cancel()
 		start := time.Now()
 		d := &callDone{ID: id}
@@ -204,9 +241,12 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 			d.Code, d.Reason, d.Detail = ErrBackend.Code(), "backend error", err.Error()
 			var be *backendError
 			if errors.As(err, &be) {
-				d.Code, d.Reason, d.Excluded = be.sentinel.Code(), be.reason, be.excluded
+				// a 429 is not a failure of the backend (as in the pass-through's policy)
+				d.Code, d.Reason = be.sentinel.Code(), be.reason
+				d.Excluded = be.excluded || be.status == http.StatusTooManyRequests
 			}
 		}
+		sl.release() // before the result: a caller that gets it may call again at once
 		sys.Root.Send(self, d)
 	})
 }
@@ -217,7 +257,6 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 		return
 	}
 	delete(a.calls, m.ID)
-	a.b.release()
 	p.cancel()
 	name := a.b.cfg.Name
 	if m.ReachedNet {
@@ -252,26 +291,26 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 	p.done(nil)
 	a.b.health.Store(healthOK)
 	a.rt.countRequest(name, "success")
+	msgs := answerMessages(p.req)
+	if p.decompose {
+		msgs = decomposeMessages(p.req.Query, p.req.MaxTokens)
+	}
+	usage := Usage{PromptTokens: m.Result.PromptTokens, CompletionTokens: m.Result.CompletionTokens, Reported: true}
+	if !m.Result.UsageReported {
+		usage = usageOf(0, 0, false, chatMessages(msgs), len(m.Result.Text))
+	}
+	a.rt.tokens.count(m.Model, usage)
 	r := &callResult{ID: m.ID}
 	if p.decompose {
 		r.SubQuestions = parseSubQuestions(m.Result.Text, p.req.MaxTokens)
 		if len(r.SubQuestions) == 0 {
 			r.Code, r.Reason = ErrBadResponse.Code(), "empty response"
 		}
-		r.Answer = Answer{Backend: name, Model: m.Model, BackendDuration: m.Duration}
+		r.Answer = Answer{Backend: name, Model: m.Model, BackendDuration: m.Duration, Usage: usage}
 	} else {
-		ans := Answer{Text: m.Result.Text, Model: m.Model, Backend: name, BackendDuration: m.Duration,
-			Sentences: parseCitations(m.Result.Text, p.req.Evidence)}
-		if m.Result.UsageReported {
-			ans.TokensUsed = m.Result.PromptTokens + m.Result.CompletionTokens
-		} else {
-			chars := len(m.Result.Text)
-			for _, msg := range answerMessages(p.req) {
-				chars += len(msg.Content)
-			}
-			ans.TokensUsed, ans.TokensEstimated = estimateTokens(chars), true
-		}
-		r.Answer = ans
+		r.Answer = Answer{Text: m.Result.Text, Model: m.Model, Backend: name, BackendDuration: m.Duration,
+			Sentences: parseCitations(m.Result.Text, p.req.Evidence), Usage: usage,
+			TokensUsed: usage.PromptTokens + usage.CompletionTokens, TokensEstimated: !usage.Reported}
 	}
 	a.reply(ctx, p.sender, r)
 }

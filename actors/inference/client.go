@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,21 +16,22 @@ import (
 	"github.com/bizra/bizra/actors/catalog"
 )
 
-// maxResponseBytes bounds a backend response body.
-const maxResponseBytes = 8 << 20
-
-// ollamaKeepAlive keeps the Ollama model loaded between queries (anchors.md 1.6).
-const ollamaKeepAlive = "30m"
+// maxResponseBytes bounds a backend response body; maxErrorBodyBytes an error body.
+const (
+	maxResponseBytes  = 8 << 20
+	maxErrorBodyBytes = 64 << 10
+)
 
 // backendError is a classified failure of one backend call. reason is public (a short
 // fixed phrase plus, at most, an HTTP status); err is internal.
 type backendError struct {
 	sentinel   *catalog.Error
 	reason     string
-	retryable  bool          // 429, 503, connection errors
-	excluded   bool          // not the backend's fault (caller deadline, cancel): no breaker count
-	retryAfter time.Duration // from a Retry-After header
-	status     int           // the HTTP status of a non-200 answer, else 0
+	retryable  bool           // connection errors and 5xx
+	excluded   bool           // not the backend's fault (caller deadline, cancel): no breaker count
+	retryAfter time.Duration  // from a Retry-After header
+	status     int            // the HTTP status of a non-2xx answer, else 0
+	upstream   *UpstreamError // the upstream's error answer (non-2xx), else nil
 	err        error
 }
 
@@ -91,8 +91,8 @@ func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeo
 
 func (c *httpClient) close() { c.hc.CloseIdleConnections() }
 
-// chat asks for one completion, retrying 429, 503 and connection failures with jittered
-// exponential backoff while the context's deadline leaves room for the wait.
+// chat asks for one completion, with the retry policy of withRetries (connection
+// failures and 5xx; a bad 200 answer is not retried).
 func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage, maxTokens int, temp *float64) (chatResult, error) {
 	var body []byte
 	var path string
@@ -126,39 +126,20 @@ func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage,
 	if err != nil {
 		return chatResult{}, failure(ErrInvalidRequest, "unencodable request", err)
 	}
-	for attempt := 0; ; attempt++ {
-		var res chatResult
+	var res chatResult
+	err = c.withRetries(ctx, func() error {
 		b, err := c.do(ctx, http.MethodPost, path, body)
-		if err == nil {
-			if c.cfg.Kind == KindOllama {
-				res, err = decodeOllamaChat(b)
-			} else {
-				res, err = decodeOpenAIChat(b)
-			}
-			if err == nil {
-				return res, nil
-			}
-			return res, err
+		if err != nil {
+			return err
 		}
-		var be *backendError
-		if !errors.As(err, &be) || !be.retryable || attempt+1 >= c.retry.Attempts {
-			return res, err
+		if c.cfg.Kind == KindOllama {
+			res, err = decodeOllamaChat(b)
+		} else {
+			res, err = decodeOpenAIChat(b)
 		}
-		wait := c.retry.backoff(attempt)
-		if be.retryAfter > wait {
-			wait = min(be.retryAfter, c.retry.Max)
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
-			return res, err // no room left for another attempt
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return res, ctxFailure(ctx)
-		}
-	}
+		return err
+	})
+	return res, err
 }
 
 // models lists the backend's models (GET {base}/models or /api/tags), one attempt.
@@ -184,8 +165,23 @@ func ctxFailure(ctx context.Context) *backendError {
 	return &backendError{sentinel: ErrCanceled, reason: "canceled", excluded: true, err: ctx.Err()}
 }
 
-// do runs one HTTP exchange and returns the body of a 200 response.
+// do runs one HTTP exchange and returns the body of a 2xx response.
 func (c *httpClient) do(ctx context.Context, method, path string, body []byte) ([]byte, error) {
+	r, err := c.exchange(ctx, method, path, body, nil)
+	return r.body, err
+}
+
+// reply is a 2xx answer.
+type reply struct {
+	status int
+	ctype  string
+	body   []byte
+}
+
+// exchange runs one HTTP exchange with the forwarded headers hdr (already validated)
+// and returns the 2xx answer. Any other status is a *backendError carrying the
+// upstream's error (newUpstreamError).
+func (c *httpClient) exchange(ctx context.Context, method, path string, body []byte, hdr map[string]string) (reply, error) {
 	actx := ctx
 	if dl, ok := ctx.Deadline(); c.attemptTimeout > 0 && (!ok || time.Until(dl) > c.attemptTimeout) {
 		var cancel context.CancelFunc
@@ -198,92 +194,77 @@ func (c *httpClient) do(ctx context.Context, method, path string, body []byte) (
 	}
 	req, err := http.NewRequestWithContext(actx, method, c.cfg.URL+path, rd)
 	if err != nil {
-		return nil, failure(ErrBackend, "bad request URL", err)
+		return reply{}, failure(ErrBackend, "bad request URL", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
-	}
+	c.setHeaders(req, hdr)
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctxFailure(ctx)
+			return reply{}, ctxFailure(ctx)
 		}
 		if actx.Err() != nil {
-			return nil, failure(ErrBackend, "timeout", err)
+			return reply{}, failure(ErrBackend, "timeout", err)
 		}
-		be := failure(ErrBackend, "connection failed", err)
-		be.retryable = true
-		return nil, be
+		return reply{}, connFailure(err)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+	limit := int64(maxResponseBytes)
+	if resp.StatusCode/100 != 2 {
+		limit = maxErrorBodyBytes
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctxFailure(ctx)
+			return reply{}, ctxFailure(ctx)
 		}
-		be := failure(ErrBackend, "connection failed", err)
-		be.retryable = true
-		return nil, be
+		return reply{}, connFailure(err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		be := failure(ErrBackend, "HTTP "+strconv.Itoa(resp.StatusCode),
-			fmt.Errorf("%s %s: status %d: %.200q", method, path, resp.StatusCode, b))
-		be.status = resp.StatusCode
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-			be.retryable = true
-			if s, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && s >= 0 {
-				be.retryAfter = time.Duration(min(s, 3600)) * time.Second
-			}
-		}
-		return nil, be
+	if resp.StatusCode/100 != 2 {
+		return reply{}, c.statusFailure(method, path, resp, b)
 	}
 	if len(b) > maxResponseBytes {
-		return nil, failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
+		return reply{}, failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
 	}
-	return b, nil
+	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b}, nil
 }
 
-// Retry is the retry policy of the external backends.
-type Retry struct {
-	Min      time.Duration // first backoff; 0 → 100ms
-	Max      time.Duration // backoff cap (also caps Retry-After); 0 → 2s
-	Attempts int           // total attempts including the first; 0 → 3, 1 = no retry
+// setHeaders sets the auth header and the forwarded ones.
+func (c *httpClient) setHeaders(req *http.Request, hdr map[string]string) {
+	if c.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 }
 
-func (r Retry) withDefaults() Retry {
-	if r.Min <= 0 {
-		r.Min = 100 * time.Millisecond
-	}
-	if r.Max <= 0 {
-		r.Max = 2 * time.Second
-	}
-	if r.Max < r.Min {
-		r.Max = r.Min
-	}
-	if r.Attempts <= 0 {
-		r.Attempts = 3
-	}
-	return r
+// connFailure is a connection-level failure: retryable.
+func connFailure(err error) *backendError {
+	be := failure(ErrBackend, "connection failed", err)
+	be.retryable = true
+	return be
 }
 
-// backoff is the wait before retry n+1: Min·2^n capped at Max, with "equal jitter"
-// (uniform in [d/2, d]) so synchronized clients spread out.
-func (r Retry) backoff(n int) time.Duration {
-	d := r.Max
-	if n < 30 {
-		if e := r.Min << n; e > 0 && e < r.Max {
-			d = e
-		}
+// statusFailure classifies a non-2xx answer: 5xx is retryable (against the same
+// backend, then the next one), 429 is not retried against the same backend (the
+// fallback moves on), any other 4xx is final. The upstream error is kept for the
+// client (UpstreamError, secrets redacted).
+func (c *httpClient) statusFailure(method, path string, resp *http.Response, b []byte) *backendError {
+	st := resp.StatusCode
+	be := failure(ErrBackend, "HTTP "+strconv.Itoa(st), fmt.Errorf("%s %s: status %d: %.200q", method, path, st, b))
+	be.status = st
+	be.retryable = st >= 500
+	ra := resp.Header.Get("Retry-After")
+	if s, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && s >= 0 {
+		be.retryAfter = time.Duration(min(s, 3600)) * time.Second
 	}
-	half := d / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1))
+	be.upstream = newUpstreamError(c.cfg, st, b, ra)
+	return be
 }
-
-// --- response decoders (fuzzed) ---
 
 func badResponse(reason string, err error) *backendError {
 	return failure(ErrBadResponse, reason, err)
@@ -334,37 +315,6 @@ func decodeOpenAIChat(b []byte) (chatResult, error) {
 	return res, nil
 }
 
-func decodeOllamaChat(b []byte) (chatResult, error) {
-	var r struct {
-		Model   string `json:"model"`
-		Message *struct {
-			Content string `json:"content"`
-		} `json:"message"`
-		Done            *bool           `json:"done"`
-		Error           json.RawMessage `json:"error"`
-		PromptEvalCount int             `json:"prompt_eval_count"`
-		EvalCount       int             `json:"eval_count"`
-	}
-	if err := decodeReply(b, &r, &r.Error); err != nil {
-		return chatResult{}, err
-	}
-	if r.Message == nil {
-		return chatResult{}, badResponse("empty response", errors.New("no message"))
-	}
-	if r.Done != nil && !*r.Done {
-		return chatResult{}, badResponse("malformed response", errors.New("incomplete (done:false)"))
-	}
-	text := stripThink(r.Message.Content)
-	if text == "" {
-		return chatResult{}, badResponse("empty response", errors.New("no content"))
-	}
-	res := chatResult{Text: text, Model: r.Model}
-	if r.PromptEvalCount >= 0 && r.EvalCount >= 0 && r.PromptEvalCount+r.EvalCount > 0 {
-		res.PromptTokens, res.CompletionTokens, res.UsageReported = r.PromptEvalCount, r.EvalCount, true
-	}
-	return res, nil
-}
-
 // maxModels bounds a decoded model list.
 const maxModels = 1024
 
@@ -393,30 +343,6 @@ func decodeOpenAIModels(b []byte) ([]string, error) {
 	var out []string
 	for _, m := range r.Data {
 		if id := strings.TrimSpace(m.ID); id != "" && len(out) < maxModels {
-			out = append(out, id)
-		}
-	}
-	return out, nil
-}
-
-func decodeOllamaTags(b []byte) ([]string, error) {
-	var r struct {
-		Models []struct {
-			Name  string `json:"name"`
-			Model string `json:"model"`
-		} `json:"models"`
-		Error json.RawMessage `json:"error"`
-	}
-	if err := decodeReply(b, &r, &r.Error); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, m := range r.Models {
-		id := strings.TrimSpace(m.Name)
-		if id == "" {
-			id = strings.TrimSpace(m.Model)
-		}
-		if id != "" && len(out) < maxModels {
 			out = append(out, id)
 		}
 	}

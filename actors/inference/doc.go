@@ -10,8 +10,10 @@
 // The router (Service.PID) accepts:
 //   - *Ask → replies *Answered (answer, or a catalog code: TIMEOUT, OVERLOADED,
 //     NO_EVIDENCE, INVALID_INFERENCE_REQUEST, CANCELED, UNAVAILABLE);
-//   - *DecomposeAsk → replies *Decomposed (sub-questions, or NO_MODEL, TIMEOUT, ...);
-//   - *CancelAsk → no reply; the cancelled ask's sender gets CANCELED.
+//   - *DecomposeAsk → replies *Decomposed (sub-questions, or NO_MODEL, TIMEOUT, ...).
+//
+// Answer.Usage and Decomposed.Usage are what each call really sent to and received
+// from its backend (reported, else estimated); a query's total is their sum.
 //
 // It tries the external backends in order; a backend failure (connection, HTTP status,
 // unusable response, open circuit, overload) moves on to the next one; when all failed
@@ -26,8 +28,13 @@
 // the HTTP call on a goroutine owned by the service, under a context with the request's
 // deadline, and the goroutine Sends the result back to the actor, which replies. A call
 // whose deadline passes is cancelled (its HTTP request aborted), never left running.
-// Retries (429, 503, connection errors) use jittered exponential backoff while the
-// remaining deadline leaves room. A probe (GET /models or /api/tags) runs every
+// The MaxInFlight slot a call takes is owned by the call (slot), not by the actor: the
+// call's goroutine releases it exactly once when the exchange ends, so a restart of the
+// backend actor (whose Restarting handler cancels and answers every call in flight, so
+// the router falls back) or a cancelled call cannot leak one. Retries (retry.go: one
+// request-with-retries for every backend call) are for connection errors and 5xx, with
+// jittered exponential backoff while the remaining deadline leaves room; a 429 or
+// another 4xx is not retried. A probe (GET /models or /api/tags) runs every
 // ProbeInterval: it discovers the model when none is configured, and closes a half-open
 // circuit (or re-opens it).
 //
@@ -35,40 +42,50 @@
 // the work in flight is bounded by counters (MaxInFlight per backend, a pending-ask limit
 // in the router) that answer OVERLOADED at once instead of queueing.
 //
-// # Pass-through (passthrough.go)
+// # Pass-through (chat.go, stream.go, forward.go; the policy in fallback.go)
 //
-// Chat, OpenChatStream / ChatStream and Models serve OpenAI chat completions for models
-// the external backends list (the OpenAI-compatible front, gateway/openai). They run on
-// the caller's goroutine, not through the actors, with the same rules: the backends that
-// list the model (from the probes, refreshed on demand at most once a second per
-// backend) are tried in fallback order; each takes one of its MaxInFlight slots (shared
-// with the actor calls: a full backend refuses at once, OVERLOADED) and a circuit
-// breaker permission; 429, 503 and connection errors are retried with jittered backoff
-// within the deadline; a backend's 400/413/422 ends the call (BACKEND_REJECTED, no
-// circuit count); other failures count against the circuit and move on to the next
-// backend. No embedded fallback: the client asked for that model. OpenAI-compatible
+// Chat, OpenChatStream / ChatStream and Models serve OpenAI chat completions, and
+// Forward / OpenForwardStream pass /v1/embeddings, /v1/completions, /v1/responses and
+// /v1/chat/completions bodies through unchanged ("n" included), for models the external
+// backends list (the OpenAI-compatible front, gateway/openai). They run on the caller's
+// goroutine, not through the actors, with the same backends: the backends that list the
+// model (from the probes, refreshed on demand at most once a second per backend) are
+// tried in fallback order; each takes one of its MaxInFlight slots (shared with the
+// actor calls: a full backend refuses at once, OVERLOADED) and a circuit breaker
+// permission. One policy (fallback.failed): connection errors and 5xx are retried
+// against the same backend and then fall back to the next one; a 429 is never retried
+// against the same backend but falls back; another 4xx (400, 401, 404, 422, ...) is
+// final. A backend's error answer reaches the caller as a wrapped *UpstreamError
+// (status, message, type, param, code and Retry-After unchanged, secrets redacted); when
+// every backend failed, the last 5xx or 429 is returned. No embedded fallback: the
+// client asked for that model. The traceparent, tracestate and X-Request-Id headers are
+// forwarded (ChatRequest.Headers, ForwardRequest.Headers); no other. OpenAI-compatible
 // backends get the client's body verbatim and their answer goes back unchanged; Ollama
-// is translated both ways. A stream is forwarded chunk by chunk (no buffering), retried
-// and failed over only until a backend answers 200; Close cancels the backend request.
-// Shutdown waits for pass-through calls and streams like for actor calls.
+// chat is translated both ways (Forward uses Ollama's OpenAI-compatible /v1 paths). A
+// stream is forwarded event by event (no buffering), retried and failed over only until
+// a backend answers 2xx; Close cancels the backend request. Shutdown waits for
+// pass-through calls and streams like for actor calls.
 //
 // # Metrics
 //
 // sovereign_inference_requests_total{backend,outcome} (outcome: success, error,
-// bad_response, timeout, canceled, overloaded, circuit_open, rejected; backend "embedded":
+// bad_response, timeout, canceled, overloaded, circuit_open, rejected, rate_limited;
+// backend "embedded":
 // success, no_evidence), sovereign_inference_duration_seconds{backend} (Prometheus
 // histogram, GenAI buckets), sovereign_inference_time_to_first_token_seconds{backend} and
 // sovereign_inference_inter_token_seconds{backend} (pass-through streams, Prometheus
 // histograms), sovereign_inference_circuit_state{backend} (0 closed,
-// 1 half-open, 2 open), sovereign_degraded_answers_total.
+// 1 half-open, 2 open), sovereign_degraded_answers_total,
+// sovereign_tokens_total{model,direction="in"|"out"} (tokens sent to and received from
+// the backends by every upstream call, pipeline and pass-through; at most 64 model
+// labels, then "other").
 //
 // # Concurrency
 //
-// Embedded is a pure function. A Service's methods (Answer, Decompose, Chat,
-// OpenChatStream, ChatStream, Models, Status, Primary, Available, PID, NextID, Shutdown)
-// are safe for concurrent use once Start returned; a ChatStream is used by one goroutine
-// at a time;
-// Answer and Decompose block the calling goroutine until the reply or the deadline, so
-// call them from edges (gateway handlers, bridge dispatch), never from inside Receive:
-// actors use PID with RequestFuture + ReenterAfter. ConfigFromEnv is pure.
+// Embedded is a pure function. A Service's methods (Chat, OpenChatStream, ChatStream,
+// Forward, OpenForwardStream, Models, Status, Primary, Available, PID, Shutdown) are
+// safe for concurrent use once Start returned; a ChatStream or ForwardStream is used by
+// one goroutine at a time. The pass-through methods block the calling goroutine, so
+// call them from edges (gateway handlers), never from inside Receive: actors use PID
+// with RequestFuture + ReenterAfter. ConfigFromEnv is pure.
 package inference

@@ -38,8 +38,9 @@ var (
 	// ErrModelNotFound: no external backend lists the requested model (pass-through).
 	ErrModelNotFound = catalog.New(catalog.NotFound, "MODEL_NOT_FOUND",
 		"The model does not exist or no backend serves it", "inference: model not found")
-	// ErrBackendRejected: a backend refused a pass-through request as malformed (HTTP
-	// 400, 413 or 422): the request's fault, so no fallback and no circuit count.
+	// ErrBackendRejected: a backend answered a pass-through request with a 4xx other
+	// than 429: the request's fault, so no fallback and no circuit count. The backend's
+	// own answer is the *UpstreamError that wraps it.
 	ErrBackendRejected = catalog.New(catalog.InvalidInput, "BACKEND_REJECTED",
 		"The inference backend rejected the request as invalid", "inference: backend rejected the request")
 	// ErrStopped: the service is not running (not started, or shut down).

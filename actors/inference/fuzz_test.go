@@ -1,6 +1,7 @@
 package inference
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,6 +110,45 @@ func FuzzStripThink(f *testing.F) {
 		}
 		if len(out) > len(s) {
 			t.Fatal("grew")
+		}
+	})
+}
+
+// FuzzForwardRequest: a client's forward request is refused or accepted with only the
+// forwarded headers left, never a panic.
+func FuzzForwardRequest(f *testing.F) {
+	f.Add("/v1/embeddings", "m", []byte(`{"model":"m"}`), "X-Request-Id", "r-1")
+	f.Add("/v1/responses", "", []byte(nil), "traceparent", "00-x\r\n")
+	f.Add("/v1/x", "m", []byte(`{}`), "Cookie", "a=b")
+	f.Fuzz(func(t *testing.T, path, model string, body []byte, hk, hv string) {
+		r := ForwardRequest{Path: path, Model: model, Body: body, Headers: map[string]string{hk: hv}}
+		if err := r.validate(); err != nil {
+			if !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("error %v is not INVALID_INFERENCE_REQUEST", err)
+			}
+			return
+		}
+		for k, v := range r.Headers {
+			if forwardedHeaders[strings.ToLower(k)] != k || v == "" || strings.ContainsAny(v, "\r\n\x00") {
+				t.Fatalf("forwarded %q: %q", k, v)
+			}
+		}
+	})
+}
+
+// FuzzUpstreamError: any backend error body becomes a bounded UpstreamError.
+func FuzzUpstreamError(f *testing.F) {
+	f.Add(400, []byte(`{"error":{"message":"m","type":"t","param":"p","code":"c"}}`), "7")
+	f.Add(404, []byte(`{"error":"x"}`), "")
+	f.Add(500, []byte(`{"error":{"message":12}}`), "\x00")
+	f.Fuzz(func(t *testing.T, status int, body []byte, ra string) {
+		e := newUpstreamError(BackendConfig{Name: "b", APIKey: "k"}, status, body, ra)
+		if len(e.Message) > maxUpstreamMessage || len(e.Type) > maxUpstreamField || len(e.Param) > maxUpstreamField ||
+			len(e.Code) > maxUpstreamField || len(e.RetryAfter) > 64 || !utf8.ValidString(e.Message) {
+			t.Fatalf("unbounded %+v", e)
+		}
+		if u, _ := parseUsage(body); u.PromptTokens < 0 || u.CompletionTokens < 0 {
+			t.Fatalf("negative usage %+v", u)
 		}
 	})
 }

@@ -66,7 +66,7 @@ func BenchmarkAnswerOverhead(b *testing.B) {
 		}
 	}
 	viaService := func() {
-		ans, err := s.Answer(context.Background(), req)
+		ans, err := askAnswer(s, context.Background(), req)
 		if err != nil || ans.Degraded {
 			b.Fatalf("%+v %v", ans, err)
 		}

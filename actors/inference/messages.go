@@ -6,8 +6,7 @@ import (
 )
 
 // Ask asks the service actor (Service.PID) for an answer to Request. Reply: *Answered.
-// ID is optional (0: the service assigns one); set it, unique per service, to be able to
-// cancel with CancelAsk. A Request without Deadline gets Options.DefaultTimeout.
+// ID is optional (0: the service assigns one). A Request without Deadline gets Options.DefaultTimeout.
 type Ask struct {
 	ID      uint64
 	Request Request
@@ -42,18 +41,15 @@ type Decomposed struct {
 	SubQuestions []string
 	Backend      string
 	Model        string
-	Code         string
-	Reason       string
+	// Usage is what the decomposition call sent and received upstream (add it to the
+	// answer's Answer.Usage for a query's total).
+	Usage  Usage
+	Code   string
+	Reason string
 }
 
 // Err returns the reply's error as a catalog error (nil on success).
 func (d *Decomposed) Err() error { return replyErr(d.Code, d.Reason) }
-
-// CancelAsk cancels the pending Ask or DecomposeAsk with this ID: its backend call is
-// aborted and its sender gets a CANCELED reply. Unknown IDs are ignored. No reply.
-type CancelAsk struct {
-	ID uint64
-}
 
 func replyErr(code, reason string) error {
 	s := sentinelFor(code)
@@ -96,9 +92,6 @@ type callDone struct {
 	Excluded   bool   // not the backend's fault: does not count against the circuit
 	ReachedNet bool   // an HTTP exchange happened (observe its duration)
 }
-
-// cancelCall aborts the backend call with this ID (no reply; the call's own reply follows).
-type cancelCall struct{ ID uint64 }
 
 // probeTick starts a health probe (ignored while one runs).
 type probeTick struct{}

@@ -12,6 +12,14 @@ type chatMessage struct {
 	Content string `json:"content"`
 }
 
+func chatMessages(ms []chatMessage) []ChatMessage {
+	out := make([]ChatMessage, len(ms))
+	for i, m := range ms {
+		out[i] = ChatMessage(m)
+	}
+	return out
+}
+
 // maxPromptEvidenceBytes bounds the evidence placed in a prompt; passages beyond it are
 // left out (best first, as the pipeline ordered them).
 const maxPromptEvidenceBytes = 48 << 10

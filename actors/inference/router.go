@@ -45,16 +45,6 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.onDecompose(ctx, m)
 	case *embeddedDone:
 		r.onEmbeddedDone(ctx, m)
-	case *CancelAsk:
-		p := r.pending[m.ID]
-		if p == nil {
-			return
-		}
-		delete(r.pending, m.ID)
-		if p.idx < len(r.backends) {
-			ctx.Send(r.backends[p.idx].pid, &cancelCall{ID: m.ID})
-		}
-		r.fail(ctx, p, ErrCanceled.Code(), "canceled")
 	}
 }
 
@@ -155,7 +145,7 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 			delete(r.pending, p.id)
 			if p.decompose {
 				r.reply(ctx, p.sender, &Decomposed{ID: p.id, SubQuestions: cr.SubQuestions,
-					Backend: cr.Answer.Backend, Model: cr.Answer.Model})
+					Backend: cr.Answer.Backend, Model: cr.Answer.Model, Usage: cr.Answer.Usage})
 			} else {
 				r.reply(ctx, p.sender, &Answered{ID: p.id, Answer: cr.Answer})
 			}

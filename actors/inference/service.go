@@ -36,7 +36,8 @@ type Options struct {
 	// MaxInFlight is the number of requests in flight per backend; excess requests get
 	// OVERLOADED at once. 0 → 8.
 	MaxInFlight int
-	// Retry: retries of 429, 503 and connection errors (defaults in Retry).
+	// Retry: retries of connection errors and 5xx against the same backend (defaults in
+	// Retry); a 429 moves on to the next backend, another 4xx is final.
 	Retry Retry
 	// ProbeInterval is the period of the health probe (GET /models or /api/tags). An
 	// open circuit turns half-open after ProbeInterval/2, and the next successful probe
@@ -68,6 +69,7 @@ type runtime struct {
 	probeTimeout   time.Duration
 	maxPending     int
 	mDegraded      *metrics.Counter
+	tokens         *tokenCounter
 }
 
 func (rt *runtime) nextID() uint64 { return rt.ids.Add(1) }
@@ -166,7 +168,8 @@ func New(opts Options) (*Service, error) {
 	rt := &runtime{ctx: ctx, probeCtx: pctx, now: opts.Now, log: opts.Logger, set: opts.Metrics,
 		defaultTimeout: opts.DefaultTimeout, probeTimeout: opts.ProbeTimeout,
 		maxPending: 4*opts.MaxInFlight*max(1, len(opts.Config.Backends)) + 64,
-		mDegraded:  opts.Metrics.GetOrCreateCounter("sovereign_degraded_answers_total")}
+		mDegraded:  opts.Metrics.GetOrCreateCounter("sovereign_degraded_answers_total"),
+		tokens:     newTokenCounter(opts.Metrics, maxTokenModels)}
 	s := &Service{opts: opts, rt: rt, cancel: cancel, cancelP: cancelP, stopped: make(chan struct{})}
 	for _, cfg := range opts.Config.Backends {
 		b := &backend{cfg: cfg, maxInFlight: opts.MaxInFlight,
@@ -282,12 +285,9 @@ func (s *Service) backendPIDs() []*actor.PID {
 	return out
 }
 
-// PID is the service actor: send it *Ask (reply *Answered), *DecomposeAsk (reply
-// *Decomposed) or *CancelAsk. nil before Start.
+// PID is the service actor: send it *Ask (reply *Answered) or *DecomposeAsk (reply
+// *Decomposed). nil before Start.
 func (s *Service) PID() *actor.PID { return s.pid }
-
-// NextID returns a fresh Ask ID (for callers that may want to CancelAsk).
-func (s *Service) NextID() uint64 { return s.rt.nextID() }
 
 // deadline is the earliest of the request's and the context's deadlines, else
 // DefaultTimeout from now.
@@ -299,81 +299,6 @@ func (s *Service) deadline(ctx context.Context, dl time.Time) time.Time {
 		dl = s.rt.now().Add(s.opts.DefaultTimeout)
 	}
 	return dl
-}
-
-// Answer asks the service for an answer, waiting at most until the earliest of the
-// request's deadline and ctx's deadline (a RequestFuture: call it from an edge, never
-// from inside an actor). Cancelling ctx cancels the backend call. Errors are catalog
-// errors (ErrTimeout, ErrNoEvidence, ErrOverloaded, ErrInvalidRequest, ErrCanceled,
-// ErrStopped); a degraded answer is not an error.
-func (s *Service) Answer(ctx context.Context, req Request) (Answer, error) {
-	if !s.started.Load() || s.rt.stopping.Load() {
-		return Answer{}, ErrStopped
-	}
-	if err := ctx.Err(); err != nil {
-		return Answer{}, ctxErr(err)
-	}
-	req.Deadline = s.deadline(ctx, req.Deadline)
-	id := s.rt.nextID()
-	res, err := s.ask(ctx, id, &Ask{ID: id, Request: req}, req.Deadline)
-	if err != nil {
-		return Answer{}, err
-	}
-	a, ok := res.(*Answered)
-	if !ok {
-		return Answer{}, fmt.Errorf("inference: unexpected reply %T: %w", res, ErrBackend)
-	}
-	return a.Answer, a.Err()
-}
-
-// Decompose asks the first external model that answers to split q into at most maxN
-// (1..16) sub-questions. ErrNoModel when no external backend is configured or all fail.
-func (s *Service) Decompose(ctx context.Context, q string, maxN int) ([]string, error) {
-	if !s.started.Load() || s.rt.stopping.Load() {
-		return nil, ErrStopped
-	}
-	if len(s.backends) == 0 {
-		return nil, fmt.Errorf("no external backend configured: %w", ErrNoModel)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, ctxErr(err)
-	}
-	dl := s.deadline(ctx, time.Time{})
-	id := s.rt.nextID()
-	res, err := s.ask(ctx, id, &DecomposeAsk{ID: id, Query: q, Max: maxN, Deadline: dl}, dl)
-	if err != nil {
-		return nil, err
-	}
-	d, ok := res.(*Decomposed)
-	if !ok {
-		return nil, fmt.Errorf("inference: unexpected reply %T: %w", res, ErrBackend)
-	}
-	return d.SubQuestions, d.Err()
-}
-
-func (s *Service) ask(ctx context.Context, id uint64, msg any, dl time.Time) (any, error) {
-	remaining := dl.Sub(s.rt.now())
-	if remaining <= 0 {
-		return nil, ErrTimeout
-	}
-	root := s.opts.System.Root
-	// A passed deadline needs no cancel: the call carries the same deadline and answers
-	// TIMEOUT by itself. An explicit cancel aborts the backend call.
-	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.Canceled) {
-			root.Send(s.pid, &CancelAsk{ID: id})
-		}
-	})
-	defer stop()
-	f := root.RequestFuture(s.pid, msg, remaining+2*futureGrace)
-	res, err := f.Result()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctxErr(ctx.Err())
-		}
-		return nil, fmt.Errorf("no reply within the deadline: %w", ErrTimeout)
-	}
-	return res, nil
 }
 
 func ctxErr(err error) error {

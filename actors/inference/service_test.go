@@ -113,7 +113,7 @@ func TestAnswerThroughEachWireFormat(t *testing.T) {
 			s := startService(t, testOptions(newSystem(t), set,
 				BackendConfig{Name: "be", Kind: tc.kind, URL: url, Model: tc.model, APIKey: "sekret"}))
 			req := sampleRequest()
-			ans, err := s.Answer(context.Background(), req)
+			ans, err := askAnswer(s, context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,15 +173,29 @@ func TestAnswerThroughEachWireFormat(t *testing.T) {
 }
 
 func TestRetriesBurst(t *testing.T) {
-	for _, status := range []int{503, 429} {
-		t.Run(strconv.Itoa(status), func(t *testing.T) {
+	// One request-with-retries for the pipeline too: 5xx is retried against the same
+	// backend, a 429 is not (the router falls back at once).
+	for _, tc := range []struct {
+		status   int
+		requests int
+		degraded bool
+	}{
+		{503, 3, false},
+		{500, 3, false},
+		{502, 3, false},
+		{429, 1, true},
+	} {
+		t.Run(strconv.Itoa(tc.status), func(t *testing.T) {
 			m := startMock(t, mockllm.Options{})
 			s := startService(t, testOptions(newSystem(t), metrics.NewSet(),
 				BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"}))
-			m.Burst(status, 2)
-			ans, err := s.Answer(context.Background(), sampleRequest())
-			if err != nil || ans.Degraded || ans.Backend != "be" {
-				t.Fatalf("answer %+v err %v, want a model answer after retries", ans, err)
+			m.Burst(tc.status, 2)
+			ans, err := askAnswer(s, context.Background(), sampleRequest())
+			if err != nil || ans.Degraded != tc.degraded || (!tc.degraded && ans.Backend != "be") {
+				t.Fatalf("answer %+v err %v, want degraded=%v", ans, err, tc.degraded)
+			}
+			if tc.degraded && !strings.Contains(ans.DegradedReason, "be: HTTP "+strconv.Itoa(tc.status)) {
+				t.Fatalf("reason %q", ans.DegradedReason)
 			}
 			chats := 0
 			for _, r := range m.Requests() {
@@ -189,17 +203,39 @@ func TestRetriesBurst(t *testing.T) {
 					chats++
 				}
 			}
-			if chats != 3 {
-				t.Fatalf("%d chat requests, want 3 (two %d then success)", chats, status)
+			if chats != tc.requests {
+				t.Fatalf("%d chat requests, want %d", chats, tc.requests)
 			}
 		})
 	}
+	t.Run("429s do not open the circuit", func(t *testing.T) {
+		m := startMock(t, mockllm.Options{})
+		opts := testOptions(newSystem(t), metrics.NewSet(), BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"})
+		opts.BreakerFailures, opts.ProbeInterval = 2, time.Hour
+		s := startService(t, opts)
+		m.Burst(429, 3)
+		for range 3 {
+			if ans, err := askAnswer(s, context.Background(), sampleRequest()); err != nil || !ans.Degraded {
+				t.Fatalf("answer %+v err %v, want degraded", ans, err)
+			}
+		}
+		if st := s.Status()[0]; st.Circuit != "closed" {
+			t.Fatalf("circuit %s after 429s", st.Circuit)
+		}
+		m.Burst(500, 6)
+		for range 2 {
+			_, _ = askAnswer(s, context.Background(), sampleRequest())
+		}
+		if st := s.Status()[0]; st.Circuit != "open" {
+			t.Fatalf("circuit %s after 5xx failures", st.Circuit)
+		}
+	})
 	t.Run("burst longer than attempts fails over", func(t *testing.T) {
 		m := startMock(t, mockllm.Options{})
 		s := startService(t, testOptions(newSystem(t), metrics.NewSet(),
 			BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"}))
 		m.Burst(503, 3)
-		ans, err := s.Answer(context.Background(), sampleRequest())
+		ans, err := askAnswer(s, context.Background(), sampleRequest())
 		if err != nil || !ans.Degraded || !strings.Contains(ans.DegradedReason, "be: HTTP 503") {
 			t.Fatalf("answer %+v err %v, want degraded after 3 attempts", ans, err)
 		}
@@ -228,7 +264,7 @@ func TestHardDownOpensCircuitAndRecovers(t *testing.T) {
 			req := sampleRequest()
 			var last Answer
 			for i := 0; i < 6 && s.Status()[0].Circuit != "open"; i++ {
-				ans, err := s.Answer(context.Background(), req)
+				ans, err := askAnswer(s, context.Background(), req)
 				if err != nil {
 					t.Fatalf("call %d: %v", i, err)
 				}
@@ -249,7 +285,7 @@ func TestHardDownOpensCircuitAndRecovers(t *testing.T) {
 			}
 			// With the circuit open, the backend is not called at all.
 			before := m.Total()
-			ans, err := s.Answer(context.Background(), req)
+			ans, err := askAnswer(s, context.Background(), req)
 			if err != nil || !ans.Degraded || !strings.Contains(ans.DegradedReason, "circuit open") {
 				t.Fatalf("open circuit answer %+v %v", ans, err)
 			}
@@ -272,7 +308,7 @@ func TestHardDownOpensCircuitAndRecovers(t *testing.T) {
 				st := s.Status()[0]
 				return st.Circuit == "closed" && st.Status == StatusReady
 			})
-			ans, err = s.Answer(context.Background(), req)
+			ans, err = askAnswer(s, context.Background(), req)
 			if err != nil || ans.Degraded || ans.Backend != "be" {
 				t.Fatalf("after recovery: %+v %v", ans, err)
 			}
@@ -294,7 +330,7 @@ func TestSlowBackendTimesOutAndCancels(t *testing.T) {
 			const budget = 300 * time.Millisecond
 			start := time.Now()
 			req.Deadline = start.Add(budget)
-			_, err := s.Answer(context.Background(), req)
+			_, err := askAnswer(s, context.Background(), req)
 			took := time.Since(start)
 			if !errors.Is(err, ErrTimeout) || catalog.Lookup(err).Code != "TIMEOUT" {
 				t.Fatalf("err %v, want TIMEOUT", err)
@@ -316,22 +352,9 @@ func TestSlowBackendTimesOutAndCancels(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err := s.Answer(ctx, sampleRequest())
+		_, err := askAnswer(s, ctx, sampleRequest())
 		if !errors.Is(err, ErrTimeout) || time.Since(start) > 350*time.Millisecond {
 			t.Fatalf("err %v after %v", err, time.Since(start))
-		}
-		waitFor(t, "mock request cancelled", time.Second, func() bool { return m.Active() == 0 })
-	})
-	t.Run("cancel", func(t *testing.T) {
-		m := startMock(t, mockllm.Options{Latency: 3 * time.Second})
-		s := startService(t, testOptions(newSystem(t), metrics.NewSet(),
-			BackendConfig{Name: "slow", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"}))
-		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(100*time.Millisecond, cancel)
-		start := time.Now()
-		_, err := s.Answer(ctx, sampleRequest())
-		if !errors.Is(err, ErrCanceled) || time.Since(start) > time.Second {
-			t.Fatalf("err %v after %v, want CANCELED promptly", err, time.Since(start))
 		}
 		waitFor(t, "mock request cancelled", time.Second, func() bool { return m.Active() == 0 })
 	})
@@ -347,22 +370,22 @@ func TestFallbackOrder(t *testing.T) {
 		BackendConfig{Name: "third", Kind: KindOpenAI, URL: third.URL(), Model: "m3"}))
 	req := sampleRequest()
 
-	ans, err := s.Answer(context.Background(), req)
+	ans, err := askAnswer(s, context.Background(), req)
 	if err != nil || ans.Backend != "first" || ans.Model != "m1" {
 		t.Fatalf("all healthy: %+v %v, want first", ans, err)
 	}
 	first.SetFault(mockllm.FaultEmptyChoices)
-	ans, err = s.Answer(context.Background(), req)
+	ans, err = askAnswer(s, context.Background(), req)
 	if err != nil || ans.Backend != "second" || ans.Degraded {
 		t.Fatalf("first broken: %+v %v, want second", ans, err)
 	}
 	second.SetFault(mockllm.FaultErrorBody)
-	ans, err = s.Answer(context.Background(), req)
+	ans, err = askAnswer(s, context.Background(), req)
 	if err != nil || ans.Backend != "third" || ans.Degraded {
 		t.Fatalf("first two broken: %+v %v, want third", ans, err)
 	}
 	third.SetFault(mockllm.FaultMalformedJSON)
-	ans, err = s.Answer(context.Background(), req)
+	ans, err = askAnswer(s, context.Background(), req)
 	if err != nil || !ans.Degraded || ans.Backend != EmbeddedBackend {
 		t.Fatalf("all broken: %+v %v, want embedded degraded", ans, err)
 	}
@@ -402,7 +425,7 @@ func TestUnusableResponsesAreFailures(t *testing.T) {
 			set := metrics.NewSet()
 			s := startService(t, testOptions(newSystem(t), set, BackendConfig{Name: "be", Kind: tc.kind, URL: url, Model: "mock-small"}))
 			req := sampleRequest()
-			ans, err := s.Answer(context.Background(), req)
+			ans, err := askAnswer(s, context.Background(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -420,7 +443,7 @@ func TestUnusableResponsesAreFailures(t *testing.T) {
 func TestThinkStripped(t *testing.T) {
 	m := startMock(t, mockllm.Options{Answer: "<think>\nThe user wants colour physics. Secret plan.\n</think>\n\nThe sky is blue by scattering [notes/sky.txt]."})
 	s := startService(t, testOptions(newSystem(t), metrics.NewSet(), BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"}))
-	ans, err := s.Answer(context.Background(), sampleRequest())
+	ans, err := askAnswer(s, context.Background(), sampleRequest())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,13 +463,13 @@ func TestOverloadIsImmediate(t *testing.T) {
 	s := startService(t, opts)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if ans, err := s.Answer(context.Background(), sampleRequest()); err != nil || ans.Degraded {
+		if ans, err := askAnswer(s, context.Background(), sampleRequest()); err != nil || ans.Degraded {
 			t.Errorf("first call: %+v %v", ans, err)
 		}
 	})
 	waitFor(t, "first call in flight", 2*time.Second, func() bool { return m.Active() == 1 })
 	start := time.Now()
-	ans, err := s.Answer(context.Background(), sampleRequest())
+	ans, err := askAnswer(s, context.Background(), sampleRequest())
 	if err != nil || !ans.Degraded || !strings.Contains(ans.DegradedReason, "be: overloaded") {
 		t.Fatalf("second call %+v %v, want degraded overloaded", ans, err)
 	}
@@ -466,14 +489,14 @@ func TestOverloadIsImmediate(t *testing.T) {
 func TestEmbeddedOnlyService(t *testing.T) {
 	set := metrics.NewSet()
 	s := startService(t, testOptions(newSystem(t), set))
-	ans, err := s.Answer(context.Background(), sampleRequest())
+	ans, err := askAnswer(s, context.Background(), sampleRequest())
 	if err != nil || ans.Degraded || ans.Backend != EmbeddedBackend {
 		t.Fatalf("%+v %v", ans, err)
 	}
 	assertExtractive(t, ans, sampleRequest().Evidence)
 	req := sampleRequest()
 	req.Evidence = nil
-	_, err = s.Answer(context.Background(), req)
+	_, err = askAnswer(s, context.Background(), req)
 	if !errors.Is(err, ErrNoEvidence) || catalog.Lookup(err).Code != "NO_EVIDENCE" {
 		t.Fatalf("err %v, want NO_EVIDENCE", err)
 	}
@@ -483,10 +506,10 @@ func TestEmbeddedOnlyService(t *testing.T) {
 	if s.Available() || len(s.Status()) != 0 {
 		t.Fatal("no external backend should be available")
 	}
-	if _, err := s.Decompose(context.Background(), "a and b", 3); !errors.Is(err, ErrNoModel) {
+	if _, err := askDecompose(s, context.Background(), "a and b", 3); !errors.Is(err, ErrNoModel) {
 		t.Fatalf("decompose without model: %v", err)
 	}
-	_, err = s.Answer(context.Background(), Request{Query: "  "})
+	_, err = askAnswer(s, context.Background(), Request{Query: "  "})
 	if !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("empty query: %v", err)
 	}
@@ -500,12 +523,12 @@ func TestDegradedWithoutEvidence(t *testing.T) {
 	s := startService(t, testOptions(newSystem(t), metrics.NewSet(), BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL(), Model: "mock-small"}))
 	req := sampleRequest()
 	req.Evidence = nil
-	ans, err := s.Answer(context.Background(), req)
+	ans, err := askAnswer(s, context.Background(), req)
 	if err != nil || ans.Backend != "be" {
 		t.Fatalf("model answers without evidence: %+v %v", ans, err)
 	}
 	m.SetFault(mockllm.FaultErrorBody)
-	ans, err = s.Answer(context.Background(), req)
+	ans, err = askAnswer(s, context.Background(), req)
 	if !errors.Is(err, ErrNoEvidence) || !ans.Degraded || !strings.HasPrefix(ans.DegradedReason, "all backends failed") {
 		t.Fatalf("%+v %v, want NO_EVIDENCE with degraded reason", ans, err)
 	}
@@ -514,7 +537,7 @@ func TestDegradedWithoutEvidence(t *testing.T) {
 func TestDecompose(t *testing.T) {
 	m := startMock(t, mockllm.Options{})
 	s := startService(t, testOptions(newSystem(t), metrics.NewSet(), BackendConfig{Name: "be", Kind: KindOllama, URL: m.OllamaURL(), Model: "mock-small"}))
-	subs, err := s.Decompose(context.Background(), "What is Rayleigh scattering and why is the sky blue, and what about sunsets?", 2)
+	subs, err := askDecompose(s, context.Background(), "What is Rayleigh scattering and why is the sky blue, and what about sunsets?", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,11 +549,11 @@ func TestDecompose(t *testing.T) {
 	if !strings.Contains(rec.Messages[0].Content, "at most 2 self-contained sub-questions") {
 		t.Fatalf("decompose prompt %q", rec.Messages[0].Content)
 	}
-	if _, err := s.Decompose(context.Background(), "q", 0); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := askDecompose(s, context.Background(), "q", 0); !errors.Is(err, ErrInvalidRequest) {
 		t.Fatalf("max 0: %v", err)
 	}
 	m.SetDown(mockllm.Down503)
-	if _, err := s.Decompose(context.Background(), "a and b", 2); !errors.Is(err, ErrNoModel) {
+	if _, err := askDecompose(s, context.Background(), "a and b", 2); !errors.Is(err, ErrNoModel) {
 		t.Fatalf("down: %v", err)
 	}
 }
@@ -581,7 +604,7 @@ func TestShutdownIdempotentAndStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Answer(context.Background(), sampleRequest()); !errors.Is(err, ErrStopped) {
+	if _, err := askAnswer(s, context.Background(), sampleRequest()); !errors.Is(err, ErrStopped) {
 		t.Fatalf("before start: %v", err)
 	}
 	if err := s.Start(context.Background()); err != nil {
@@ -591,7 +614,7 @@ func TestShutdownIdempotentAndStops(t *testing.T) {
 		t.Fatal("second Start succeeded")
 	}
 	errc := make(chan error, 1)
-	go func() { _, err := s.Answer(context.Background(), sampleRequest()); errc <- err }()
+	go func() { _, err := askAnswer(s, context.Background(), sampleRequest()); errc <- err }()
 	waitFor(t, "call in flight", 2*time.Second, func() bool { return m.Active() == 1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -609,7 +632,7 @@ func TestShutdownIdempotentAndStops(t *testing.T) {
 	if err := s.Shutdown(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second shutdown: %v", err)
 	}
-	if _, err := s.Answer(context.Background(), sampleRequest()); !errors.Is(err, ErrStopped) {
+	if _, err := askAnswer(s, context.Background(), sampleRequest()); !errors.Is(err, ErrStopped) {
 		t.Fatalf("after shutdown: %v", err)
 	}
 	waitFor(t, "mock idle", time.Second, func() bool { return m.Active() == 0 })

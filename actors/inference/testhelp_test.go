@@ -1,8 +1,11 @@
 package inference
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // assertExtractive checks that every answer sentence appears verbatim in the evidence
@@ -28,4 +31,58 @@ func assertExtractive(t *testing.T, ans Answer, evidence []Evidence) {
 	if ans.Text != strings.Join(texts, " ") {
 		t.Fatalf("text %q is not the sentences joined", ans.Text)
 	}
+}
+
+// askAnswer sends an Ask to the service actor and waits for the reply, as the query
+// worker does (Service has no blocking Answer: callers are actors). The request's
+// deadline is the earliest of its own and ctx's.
+func askAnswer(s *Service, ctx context.Context, req Request) (Answer, error) {
+	if !s.started.Load() || s.rt.stopping.Load() {
+		return Answer{}, ErrStopped
+	}
+	req.Deadline = s.deadline(ctx, req.Deadline)
+	res, err := askService(s, ctx, &Ask{Request: req}, req.Deadline)
+	if err != nil {
+		return Answer{}, err
+	}
+	a, ok := res.(*Answered)
+	if !ok {
+		return Answer{}, fmt.Errorf("reply %T: %w", res, ErrBackend)
+	}
+	return a.Answer, a.Err()
+}
+
+// askDecompose sends a DecomposeAsk and waits for the reply.
+func askDecompose(s *Service, ctx context.Context, q string, maxN int) ([]string, error) {
+	if !s.started.Load() || s.rt.stopping.Load() {
+		return nil, ErrStopped
+	}
+	if len(s.backends) == 0 {
+		return nil, fmt.Errorf("no external backend configured: %w", ErrNoModel)
+	}
+	dl := s.deadline(ctx, time.Time{})
+	res, err := askService(s, ctx, &DecomposeAsk{Query: q, Max: maxN, Deadline: dl}, dl)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := res.(*Decomposed)
+	if !ok {
+		return nil, fmt.Errorf("reply %T: %w", res, ErrBackend)
+	}
+	return d.SubQuestions, d.Err()
+}
+
+func askService(s *Service, ctx context.Context, msg any, dl time.Time) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, ctxErr(err)
+	}
+	remaining := time.Until(dl)
+	if remaining <= 0 {
+		return nil, ErrTimeout
+	}
+	res, err := s.opts.System.Root.RequestFuture(s.PID(), msg, remaining+2*futureGrace).Result()
+	if err != nil {
+		return nil, fmt.Errorf("no reply: %v: %w", err, ErrTimeout)
+	}
+	return res, nil
 }

@@ -52,6 +52,10 @@ type Answer struct {
 	// (TokensEstimated=true) when it reports none (always for the embedded engine).
 	TokensUsed      int
 	TokensEstimated bool
+	// Usage is what this call really sent to and received from its backend (prompt and
+	// completion tokens, as reported, else estimated); zero for the embedded engine.
+	// It is also counted in sovereign_tokens_total.
+	Usage Usage
 	// Degraded is true when every configured external backend failed and the embedded
 	// engine answered instead; DegradedReason says why ("all backends failed: ...").
 	Degraded        bool

@@ -2,7 +2,11 @@
 // `bizra dev mock-llm`: it speaks the OpenAI chat-completions wire format (GET
 // /v1/models, POST /v1/chat/completions, non-streaming and SSE streaming ending in
 // "data: [DONE]") and the Ollama wire format (GET /api/tags, POST /api/chat,
-// non-streaming and NDJSON streaming; like Ollama, a request without "stream" streams).
+// non-streaming and NDJSON streaming; like Ollama, a request without "stream" streams),
+// and POST /v1/embeddings (deterministic 8-dimensional vectors, Embed), /v1/completions
+// (SSE when streamed, ending in [DONE]) and /v1/responses (SSE events
+// response.created, response.output_text.delta, response.output_text.done,
+// response.completed). Chat and completions answer "n" choices.
 //
 // Answers are deterministic and echo facts from the prompt: for every evidence line of
 // the last user message written "[source] text", the first sentence of text followed by
@@ -15,8 +19,11 @@
 // goes away), a random HTTP 500 rate, bursts ("the next N requests get status S"),
 // hard-down modes (connection refused: the listener is closed and re-opened on the same
 // address on recovery; or 503 for everything), and 200 responses that are not answers
-// (malformed JSON, empty choices, an error body). Every request is recorded (format,
-// path, model, max_tokens or num_predict, temperature, stream, messages), the last
+// (malformed JSON, empty choices, an error body). SetError makes a path (or every POST
+// path) answer an OpenAI error body with message, type, param, code and a Retry-After
+// header, for the next Count requests or until cleared; Disable makes a path 404.
+// Every request is recorded (format, path, model, max_tokens or num_predict,
+// temperature, stream, n, messages, headers, raw body), the last
 // RecordLimit kept. Active counts handlers running now, so a test can check that a
 // cancelled call left no request running.
 //

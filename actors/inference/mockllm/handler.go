@@ -19,6 +19,7 @@ type chatRequest struct {
 	Stream      *bool     `json:"stream"`
 	MaxTokens   *int      `json:"max_tokens"`
 	Temperature *float64  `json:"temperature"`
+	N           int       `json:"n"`
 	Options     *struct {
 		NumPredict  *int     `json:"num_predict"`
 		Temperature *float64 `json:"temperature"`
@@ -30,6 +31,7 @@ type plan struct {
 	latency    time.Duration
 	tokenDelay time.Duration
 	status     int
+	errReply   *ErrorReply
 	fault      Fault
 	answer     string
 	models     []string
@@ -53,7 +55,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	s.mu.Lock()
+	off := s.disabled[r.URL.Path]
+	s.mu.Unlock()
 	switch {
+	case off:
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"message": "Unknown path " + r.URL.Path, "type": "invalid_request_error", "param": nil, "code": "unknown_url"}})
 	case r.URL.Path == "/" && r.Method == http.MethodGet:
 		io.WriteString(w, "Ollama is running")
 	case r.URL.Path == "/v1/models" && r.Method == http.MethodGet:
@@ -73,6 +80,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.chat(w, r, "openai")
 	case r.URL.Path == "/api/chat" && r.Method == http.MethodPost:
 		s.chat(w, r, "ollama")
+	case (r.URL.Path == "/v1/embeddings" || r.URL.Path == "/v1/completions" || r.URL.Path == "/v1/responses") && r.Method == http.MethodPost:
+		s.other(w, r)
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found"})
 	}
@@ -90,7 +99,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, format string) {
 		return
 	}
 	rec := Recorded{Format: format, Path: r.URL.Path, Model: req.Model, MaxTokens: req.MaxTokens,
-		Temperature: req.Temperature, Messages: req.Messages, Auth: r.Header.Get("Authorization")}
+		Temperature: req.Temperature, Messages: req.Messages, Auth: r.Header.Get("Authorization"),
+		N: req.N, Headers: r.Header.Clone(), Body: body}
 	stream := format == "ollama" // Ollama streams unless told not to
 	if req.Stream != nil {
 		stream = *req.Stream
@@ -109,6 +119,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, format string) {
 			t.Stop()
 			return // the client went away: stop, as a real server would
 		}
+	}
+	if p.errReply != nil {
+		writeErrorReply(w, format, p.errReply)
+		return
 	}
 	if p.status != 0 {
 		if p.status == http.StatusTooManyRequests || p.status == http.StatusServiceUnavailable {
@@ -141,7 +155,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, format string) {
 	if format == "ollama" {
 		s.ollamaAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay)
 	} else {
-		s.openAIAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay)
+		s.openAIAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay, max(req.N, 1))
 	}
 }
 
@@ -160,6 +174,21 @@ func (s *Server) decide(rec Recorded) plan {
 		p.status = s.burstStatus
 	case s.opts.ErrorRate > 0 && s.rng.Float64() < s.opts.ErrorRate:
 		p.status = http.StatusInternalServerError
+	default:
+		for _, key := range []string{rec.Path, ""} {
+			e := s.errs[key]
+			if e == nil {
+				continue
+			}
+			reply := *e
+			p.errReply = &reply
+			if e.Count > 0 {
+				if e.Count--; e.Count == 0 {
+					delete(s.errs, key)
+				}
+			}
+			break
+		}
 	}
 	return p
 }
@@ -179,7 +208,7 @@ func pause(r *http.Request, d time.Duration) bool {
 	}
 }
 
-func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault, tokenDelay time.Duration) {
+func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault, tokenDelay time.Duration, n int) {
 	created := time.Now().Unix()
 	usage := map[string]any{"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
 	if !stream {
@@ -195,11 +224,15 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 			writeJSON(w, http.StatusOK, map[string]any{"error": map[string]any{"message": "mock failure", "type": "server_error"}})
 			return
 		}
+		choices := []any{}
+		for i := range n {
+			choices = append(choices, map[string]any{"index": i, "finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": answer}})
+		}
+		usage["completion_tokens"], usage["total_tokens"] = n*ct, pt+n*ct
 		writeJSON(w, http.StatusOK, map[string]any{
 			"id": "chatcmpl-mock", "object": "chat.completion", "created": created, "model": model,
-			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
-				"message": map[string]any{"role": "assistant", "content": answer}}},
-			"usage": usage,
+			"choices": choices, "usage": usage,
 		})
 		return
 	}
@@ -292,6 +325,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeErrorReply answers e in the OpenAI error shape (Ollama: {"error": message}).
+func writeErrorReply(w http.ResponseWriter, format string, e *ErrorReply) {
+	if e.RetryAfter != "" {
+		w.Header().Set("Retry-After", e.RetryAfter)
+	}
+	if format == "ollama" {
+		writeJSON(w, e.Status, map[string]any{"error": e.Message})
+		return
+	}
+	nullable := func(v string) any {
+		if v == "" {
+			return nil
+		}
+		return v
+	}
+	writeJSON(w, e.Status, map[string]any{"error": map[string]any{"message": e.Message, "type": e.Type,
+		"param": nullable(e.Param), "code": nullable(e.Code)}})
 }
 
 func writeErr(w http.ResponseWriter, format string, status int, msg string) {

@@ -76,6 +76,24 @@ type Recorded struct {
 	Stream      bool
 	Messages    []Message
 	Auth        string // the Authorization header
+	N           int    // the body's "n" (0 when absent)
+	Headers     http.Header
+	Body        []byte // the raw request body
+}
+
+// ErrorReply is an error answer the mock gives instead of a normal one (SetError).
+// The body is the OpenAI error shape {"error": {"message", "type", "param", "code"}}
+// ("param" and "code" are null when empty).
+type ErrorReply struct {
+	Status     int
+	Message    string
+	Type       string
+	Param      string
+	Code       string
+	RetryAfter string // the Retry-After header ("" → none)
+	// Count is the number of requests that get this reply; 0 → every request until
+	// ClearErrors or Reset.
+	Count int
 }
 
 // Server is the mock backend.
@@ -93,6 +111,8 @@ type Server struct {
 	down        DownMode
 	fault       Fault
 	recs        []Recorded
+	errs        map[string]*ErrorReply // by path; "" for every POST path
+	disabled    map[string]bool        // paths answered 404
 	srv         *http.Server
 	addr        string
 	started     bool
@@ -220,6 +240,35 @@ func (s *Server) Burst(status, n int) {
 // SetFault sets the fault of 200 answers.
 func (s *Server) SetFault(f Fault) { s.mu.Lock(); s.fault = f; s.mu.Unlock() }
 
+// SetError makes POST requests on path ("/v1/chat/completions", "/v1/embeddings",
+// "/v1/completions", "/v1/responses", "/api/chat"; "" for all of them) get e. A
+// path-specific reply wins over the "" one. Bursts (Burst) are applied first.
+func (s *Server) SetError(path string, e ErrorReply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.errs == nil {
+		s.errs = map[string]*ErrorReply{}
+	}
+	s.errs[path] = &e
+}
+
+// ClearErrors removes every SetError reply.
+func (s *Server) ClearErrors() { s.mu.Lock(); s.errs = nil; s.mu.Unlock() }
+
+// Disable makes path answer 404 as if the backend did not offer it (e.g. a backend
+// without "/v1/responses"); Enable undoes it.
+func (s *Server) Disable(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.disabled == nil {
+		s.disabled = map[string]bool{}
+	}
+	s.disabled[path] = true
+}
+
+// Enable undoes Disable.
+func (s *Server) Enable(path string) { s.mu.Lock(); delete(s.disabled, path); s.mu.Unlock() }
+
 // SetAnswer sets a fixed answer text ("" → generated).
 func (s *Server) SetAnswer(a string) { s.mu.Lock(); s.opts.Answer = a; s.mu.Unlock() }
 
@@ -249,10 +298,11 @@ func (s *Server) Active() int { return int(s.active.Load()) }
 // Total is the number of requests received (all paths).
 func (s *Server) Total() int { return int(s.total.Load()) }
 
-// Reset clears the recorded requests, the burst and the fault.
+// Reset clears the recorded requests, the burst, the fault, the error replies and the
+// disabled paths.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	s.recs, s.burstLeft, s.fault = nil, 0, FaultNone
+	s.recs, s.burstLeft, s.fault, s.errs, s.disabled = nil, 0, FaultNone, nil, nil
 	s.mu.Unlock()
 }
 
