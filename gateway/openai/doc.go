@@ -23,9 +23,9 @@
 //     and the completion count is that of the text sent. The receipt id is also in the
 //     X-Bizra-Receipt header.
 //   - any other model id is served by the first external backend that lists it
-//     (inference.Service.Chat / OpenChatStream: in-flight limits, circuit breakers,
-//     retries and fallback order of core.md) and passed through: the backend's body is
-//     forwarded unchanged (translated for Ollama). The front adds metrics and a receipt
+//     (inference.Service Forward / OpenForwardStream: in-flight limits, circuit
+//     breakers, the one retry and fallback policy of actors/inference) and passed
+//     through: the backend's body is forwarded unchanged. The front adds metrics and a receipt
 //     (kind query, method "POST /v1/chat/completions"; query_digest over the decoded
 //     parameters, payload_digest over the SHA-256 of the response bytes, the backend
 //     and the usage), issued on the request path and sealed asynchronously by the
@@ -46,16 +46,16 @@
 //
 // # Pass-through (Options.Forward)
 //
-// With Options.Forward set (the inference service's Forward and OpenForwardStream, see
-// forward_contract.go), chat completions of external models, /v1/embeddings and
+// Options.Forward (the inference service's Forward and OpenForwardStream when
+// Options.Inference is set; see forward_contract.go) carries chat completions of external models, /v1/embeddings and
 // /v1/completions are forwarded with the client's body unchanged (n > 1 included) and
 // the traceparent, tracestate and X-Request-Id headers (the gateway's own request id
 // when the client sent none). A backend's error answer (UpstreamError) reaches the
 // client unchanged: status, message, type, param, code and Retry-After. The body limit
 // of these paths is the gateway's MaxPassBodyBytes (--max-body, 8 MiB by default); the
-// query API keeps 1 MiB, and the bizra model 1 MiB of message text. Without Forward,
-// chat completions use inference.Service.Chat and the other pass-through endpoints
-// answer 404 model_not_found. Receipts are issued for chat completions only.
+// query API keeps 1 MiB, and the bizra model 1 MiB of message text. Without Forward
+// (no inference service), the pass-through endpoints answer 404 model_not_found.
+// Receipts are issued for chat completions only.
 //
 // # Responses API
 //

@@ -46,9 +46,10 @@ type Options struct {
 	// the bizra model exists.
 	Inference *inference.Service
 	// Forward passes OpenAI calls through unchanged (embeddings, completions,
-	// responses, and chat completions when set, which then forward traceparent and
-	// X-Request-Id). nil: chat completions use Inference.Chat, the other pass-through
-	// endpoints answer 404 model_not_found.
+	// responses and chat completions, forwarding traceparent, tracestate and
+	// X-Request-Id). nil: Inference's Forward when Inference is set; with neither,
+	// chat completions use Inference.Chat and the other pass-through endpoints answer
+	// 404 model_not_found.
 	Forward Forwarder
 	// Query runs the sovereign pipeline (core.Runtime.Query). nil: no bizra model.
 	Query func(ctx context.Context, req query.Request) (query.Result, error)
@@ -99,6 +100,9 @@ var durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 func New(opts Options) (*Routes, error) {
 	if opts.Inference == nil && opts.Query == nil && opts.Forward == nil {
 		return nil, errors.New("openai: Options needs Inference, Forward or Query")
+	}
+	if opts.Forward == nil && opts.Inference != nil {
+		opts.Forward = serviceForwarder{opts.Inference}
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout

@@ -48,16 +48,6 @@ type receiptPayload struct {
 	Outcome          string `json:"outcome"`
 }
 
-func (r *Routes) chatRequest(req *Request, body []byte, start time.Time) inference.ChatRequest {
-	msgs := make([]inference.ChatMessage, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = inference.ChatMessage{Role: m.Role, Content: m.Content}
-	}
-	return inference.ChatRequest{Model: req.Model, Body: bytes.Clone(body), Messages: msgs,
-		MaxTokens: req.MaxTokens, Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop,
-		Stream: req.Stream, IncludeUsage: req.IncludeUsage, Deadline: start.Add(r.opts.Timeout)}
-}
-
 func (r *Routes) params(req *Request, userID string) receiptParams {
 	return receiptParams{Model: req.Model, Messages: req.Messages, MaxTokens: req.MaxTokens,
 		Temperature: req.Temperature, TopP: req.TopP, Stop: req.Stop, Stream: req.Stream,
@@ -83,26 +73,11 @@ func (r *Routes) issue(params receiptParams, payload receiptPayload, status, rea
 }
 
 func (r *Routes) passThrough(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
-	if r.opts.Forward != nil {
-		r.passForward(ctx, req, body, userID, start)
-		return
-	}
-	if r.opts.Inference == nil {
+	if r.opts.Forward == nil {
 		r.observe(kindPass, req.Stream, r.writeError(ctx, inference.ErrModelNotFound), start)
 		return
 	}
-	if req.Stream {
-		r.passStream(ctx, req, body, userID, start)
-		return
-	}
-	// the deadline travels in the request (no client disconnect to watch: fasthttp
-	// gives a handler none), so no context of our own is needed
-	res, err := r.opts.Inference.Chat(context.Background(), r.chatRequest(req, body, start))
-	if err != nil {
-		r.observe(kindPass, false, r.writeError(ctx, err), start)
-		return
-	}
-	r.finishPass(ctx, req, userID, start, fasthttp.StatusOK, "application/json", res.Body, res.Model, res.Backend, res.Usage, res.Duration)
+	r.passForward(ctx, req, body, userID, start)
 }
 
 // passForward serves a pass-through chat completion through Options.Forward: the
@@ -174,22 +149,6 @@ var (
 	eventEnd   = []byte("\n\n")
 	doneEvent  = []byte("data: [DONE]\n\n")
 )
-
-// passStream opens the backend stream on the handler goroutine (so a failure before
-// the first byte gets its proper status), then forwards the chunks from fasthttp's
-// body-writer goroutine, flushing each one. A write that fails (the client went away)
-// closes the backend stream, which cancels the backend request.
-func (r *Routes) passStream(ctx *fasthttp.RequestCtx, req *Request, body []byte, userID string, start time.Time) {
-	ireq := r.chatRequest(req, body, start)
-	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
-	st, err := r.opts.Inference.OpenChatStream(cctx, ireq)
-	if err != nil {
-		cancel()
-		r.observe(kindPass, true, r.writeError(ctx, err), start)
-		return
-	}
-	r.streamChat(ctx, req, st, cancel, userID, start)
-}
 
 // streamChat forwards an opened chat stream from fasthttp's body-writer goroutine and
 // issues its receipt at the end; cancel ends the stream's context.

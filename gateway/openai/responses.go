@@ -627,7 +627,7 @@ func (r *Routes) translatedResponse(ctx *fasthttp.RequestCtx, rr *ResponsesReque
 	freq := ForwardRequest{Path: "/v1/chat/completions", Model: rr.Chat.Model, Body: body, Stream: rr.Chat.Stream,
 		Headers: forwardHeaders(ctx), Deadline: start.Add(r.opts.Timeout)}
 	if !rr.Chat.Stream {
-		res, err := r.chatCall(freq, rr)
+		res, err := r.chatCall(freq)
 		if err != nil {
 			r.observe(kindPass, false, r.writeError(ctx, err), start)
 			return
@@ -655,7 +655,7 @@ func (r *Routes) translatedResponse(ctx *fasthttp.RequestCtx, rr *ResponsesReque
 		return
 	}
 	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
-	st, err := r.chatStream(cctx, freq, rr)
+	st, err := r.chatStream(cctx, freq)
 	if err != nil {
 		cancel()
 		r.observe(kindPass, true, r.writeError(ctx, err), start)
@@ -713,41 +713,17 @@ func (r *Routes) translatedResponse(ctx *fasthttp.RequestCtx, rr *ResponsesReque
 	}))
 }
 
-// chatCall runs a translated chat completion: through Forward, else Inference.Chat.
-func (r *Routes) chatCall(freq ForwardRequest, rr *ResponsesRequest) (ForwardResponse, error) {
-	if r.opts.Forward != nil {
-		return r.opts.Forward.Forward(context.Background(), freq)
-	}
-	if r.opts.Inference == nil {
+// chatCall runs a translated chat completion through Forward.
+func (r *Routes) chatCall(freq ForwardRequest) (ForwardResponse, error) {
+	if r.opts.Forward == nil {
 		return ForwardResponse{}, errNoForward
 	}
-	res, err := r.opts.Inference.Chat(context.Background(), r.translatedChat(freq, rr))
-	if err != nil {
-		return ForwardResponse{}, err
-	}
-	return ForwardResponse{Status: 200, ContentType: "application/json", Body: res.Body, Backend: res.Backend, Usage: res.Usage}, nil
+	return r.opts.Forward.Forward(context.Background(), freq)
 }
 
-func (r *Routes) chatStream(ctx context.Context, freq ForwardRequest, rr *ResponsesRequest) (ForwardStream, error) {
-	if r.opts.Forward != nil {
-		return r.opts.Forward.OpenForwardStream(ctx, freq)
-	}
-	if r.opts.Inference == nil {
+func (r *Routes) chatStream(ctx context.Context, freq ForwardRequest) (ForwardStream, error) {
+	if r.opts.Forward == nil {
 		return nil, errNoForward
 	}
-	st, err := r.opts.Inference.OpenChatStream(ctx, r.translatedChat(freq, rr))
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-func (r *Routes) translatedChat(freq ForwardRequest, rr *ResponsesRequest) inference.ChatRequest {
-	msgs := make([]inference.ChatMessage, len(rr.Chat.Messages))
-	for i, m := range rr.Chat.Messages {
-		msgs[i] = inference.ChatMessage{Role: m.Role, Content: m.Content}
-	}
-	c := &rr.Chat
-	return inference.ChatRequest{Model: c.Model, Body: freq.Body, Messages: msgs, MaxTokens: c.MaxTokens,
-		Temperature: c.Temperature, TopP: c.TopP, Stream: c.Stream, IncludeUsage: c.Stream, Deadline: freq.Deadline}
+	return r.opts.Forward.OpenForwardStream(ctx, freq)
 }
