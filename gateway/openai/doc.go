@@ -46,10 +46,10 @@
 //
 // # Pass-through (Options.Forward)
 //
-// Options.Forward (the inference service's Forward and OpenForwardStream when
-// Options.Inference is set; see forward_contract.go) carries chat completions of external models, /v1/embeddings and
-// /v1/completions are forwarded with the client's body unchanged (n > 1 included) and
-// the traceparent, tracestate and X-Request-Id headers (the gateway's own request id
+// Through Options.Forward (the inference service's Forward and OpenForwardStream when
+// Options.Inference is set; see forward_contract.go), chat completions of external
+// models, /v1/embeddings and /v1/completions are forwarded with the client's body
+// unchanged (n > 1 included) and the traceparent, tracestate and X-Request-Id headers (the gateway's own request id
 // when the client sent none). A backend's error answer (UpstreamError) reaches the
 // client unchanged: status, message, type, param, code and Retry-After. The body limit
 // of these paths is the gateway's MaxPassBodyBytes (--max-body, 8 MiB by default); the
