@@ -117,7 +117,8 @@ func (a *rootActor) Receive(ctx actor.Context) {
 			Inference:       r.infer.PID(),
 			ModelDecomposes: len(r.opts.Inference.Backends) > 0,
 			Ledger:          r.ledger.PID(), Artifacts: r.artifacts, Policy: r.policy,
-			Safety: r.safetyPolicy, Recorder: r.recorder, EnforceIhsan: r.opts.EnforceIhsan, Load: r.load}
+			Safety: r.safetyPolicy, Recorder: r.recorder, EnforceIhsan: r.opts.EnforceIhsan, Load: r.load,
+			Pool: r.pool}
 		wprops := query.WorkerProps(wopts).Configure(
 			actor.WithMailbox(actor.Bounded(r.opts.Queue+16, r.mailboxes.of(KindWorker))),
 			r.opts.FaultInjection.Option(KindWorker))
@@ -152,6 +153,11 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	r.recorder = reasoning.NewRecorder(r.set)
 	r.load = &query.Load{}
 	r.qmetrics = query.NewMetrics(r.set, r.Ready)
+	// The reasoning pool outlives the workers that feed it: registered before the actor
+	// core, it stops after it. Its queue holds every admitted query, so a worker's
+	// hand-off never finds it full.
+	r.pool = query.NewPool(r.opts.Workers, r.opts.Queue+16, r.log.With("component", "query"))
+	r.onStop("reasoning pool", func(context.Context) error { r.pool.Stop(); return nil })
 
 	hooks := supervision.MetricsHooks(r.set, supervision.KindOf)
 	sopts := r.opts.Supervision

@@ -118,6 +118,7 @@ type Runtime struct {
 	recorder  *reasoning.Recorder
 	qmetrics  *query.Metrics
 	engine    *query.Engine
+	pool      *query.Pool
 	load      *query.Load
 	policy    scoring.Policy
 	// safetyPolicy is compiled once at start and shared by the edge and the workers

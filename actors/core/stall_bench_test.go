@@ -92,6 +92,6 @@ func BenchmarkShallowWhileDeep(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	if deepN > 0 {
-		b.ReportMetric(float64((deepTotal / time.Duration(deepN)).Microseconds())/1000, "deep-ms")
+		b.ReportMetric(float64((deepTotal/time.Duration(deepN)).Microseconds())/1000, "deep-ms")
 	}
 }

@@ -88,6 +88,9 @@ type WorkerOptions struct {
 	EnforceIhsan bool
 	// Load counts started runs for the queue-depth gauge; nil counts nothing.
 	Load *Load
+	// Pool runs reasoning and retrieval off the worker's Receive, which only routes
+	// messages; nil runs them inline (tests of one worker).
+	Pool *Pool
 }
 
 // WorkerProps returns the props of one query worker.
@@ -128,6 +131,10 @@ func (w *worker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *Run:
 		w.begin(ctx, m)
+	case *reasoned:
+		if w.jobs[m.qid] == m.j {
+			w.reasoned(ctx, m)
+		}
 	case *actor.Restarting:
 		// The worker crashed: answer every query it held, so no caller waits for its
 		// deadline.
@@ -212,45 +219,97 @@ func (s staticDecomposer) Decompose(_ context.Context, _ string, max int) ([]str
 	return s, nil
 }
 
-// reason runs the graph of thought (or plain retrieval when reasoning is off). It is
-// CPU work bounded by max_depth and the graph's node limit, not I/O.
+// reasoned carries the pool's result of one job's reasoning or retrieval back to the
+// worker that holds the job.
+type reasoned struct {
+	qid      string
+	j        *job
+	graph    *reasoning.Graph
+	outcome  reasoning.Outcome
+	evidence []Evidence
+	action   ledger.Action
+	err      error
+}
+
+// reason hands the graph of thought (or plain retrieval when reasoning is off) to the
+// pool: it is CPU work bounded by max_depth and the graph's node limit, and done inside
+// Receive it would stall every query queued behind it. The result comes back as a
+// *reasoned message.
 func (w *worker) reason(ctx actor.Context, j *job) {
-	req := &j.run.Request
+	task := w.reasonTask(j, ctx.Self(), ctx.ActorSystem().Root)
+	if w.opts.Pool == nil {
+		task(context.Background())
+		return
+	}
+	if !w.opts.Pool.Submit(task) {
+		w.fail(ctx, j, ErrOverloaded)
+	}
+}
+
+// reasonTask builds the pool task of j; it reads nothing the worker mutates.
+func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) func(context.Context) {
+	req := j.run.Request
+	subs := j.subQuestions
+	deadline := j.deadline
+	opts := reasoning.RunOptions{MaxDepth: req.MaxDepth, Branching: w.branching(), TopK: w.topK(), Recorder: w.opts.Recorder}
 	idx := w.opts.Index()
-	t0 := time.Now()
-	if req.RequireReasoning {
-		opts := reasoning.RunOptions{MaxDepth: req.MaxDepth, Branching: w.branching(), TopK: w.topK(), Recorder: w.opts.Recorder}
-		if len(j.subQuestions) > 0 {
-			opts.Decomposer = staticDecomposer(j.subQuestions)
-		}
-		rctx, cancel := context.WithDeadline(context.Background(), j.deadline)
-		g, out, err := reasoning.Run(rctx, idx, req.Query, opts)
-		cancel()
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || time.Now().After(j.deadline) {
-				w.fail(ctx, j, ErrTimeout)
+	topK := w.topK()
+	return func(pctx context.Context) {
+		m := &reasoned{qid: j.run.QueryID, j: j}
+		defer func() {
+			if v := recover(); v != nil {
+				m.err = fmt.Errorf("query: reasoning panicked: %v", v)
+			}
+			root.Send(self, m)
+		}()
+		t0 := time.Now()
+		if req.RequireReasoning {
+			if len(subs) > 0 {
+				opts.Decomposer = staticDecomposer(subs)
+			}
+			rctx, cancel := context.WithDeadline(pctx, deadline)
+			defer cancel()
+			g, out, err := reasoning.Run(rctx, idx, req.Query, opts)
+			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
+					err = ErrTimeout
+				} else if pctx.Err() != nil {
+					err = ErrStopped
+				}
+				m.err = err
 				return
 			}
-			w.failErr(ctx, j, err)
+			m.graph, m.outcome, m.evidence = g, out, out.Evidence
+			m.action = ledger.Action{Type: "reasoning",
+				Description: fmt.Sprintf("graph of thought: depth %d of %d, %d nodes", out.Depth, out.MaxDepth, out.Nodes),
+				Success:     true, DurationUS: uint64(time.Since(t0).Microseconds())}
 			return
 		}
-		j.graph, j.outcome, j.reasoned = g, out, true
-		j.evidence = out.Evidence
-		j.actions = append(j.actions, ledger.Action{Type: "reasoning",
-			Description: fmt.Sprintf("graph of thought: depth %d of %d, %d nodes", out.Depth, out.MaxDepth, out.Nodes),
-			Success:     true, DurationUS: uint64(time.Since(t0).Microseconds())})
-	} else {
 		if len(index.ContentTerms(req.Query)) == 0 {
-			w.failErr(ctx, j, reasoning.ErrNoContentTerms)
+			m.err = reasoning.ErrNoContentTerms
 			return
 		}
-		for _, h := range idx.Search(req.Query, w.topK()) {
-			j.evidence = append(j.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
+		for _, h := range idx.Search(req.Query, topK) {
+			m.evidence = append(m.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
 		}
-		j.actions = append(j.actions, ledger.Action{Type: "retrieval",
-			Description: fmt.Sprintf("retrieval: %d passages", len(j.evidence)), Success: true,
-			DurationUS: uint64(time.Since(t0).Microseconds())})
+		m.action = ledger.Action{Type: "retrieval",
+			Description: fmt.Sprintf("retrieval: %d passages", len(m.evidence)), Success: true,
+			DurationUS: uint64(time.Since(t0).Microseconds())}
 	}
+}
+
+// reasoned continues a job with the pool's result.
+func (w *worker) reasoned(ctx actor.Context, m *reasoned) {
+	j := m.j
+	if m.err != nil {
+		w.failErr(ctx, j, m.err)
+		return
+	}
+	if j.run.Request.RequireReasoning {
+		j.graph, j.outcome, j.reasoned = m.graph, m.outcome, true
+	}
+	j.evidence = m.evidence
+	j.actions = append(j.actions, m.action)
 	w.infer(ctx, j)
 }
 
