@@ -32,9 +32,9 @@
 //
 // # Decider
 //
-// Decide (decider.go) is the default DeciderFunc: one table maps ErrEscalate,
-// ErrStopActor, genesis.ErrEnforcement, ErrInjectedFault and the catalog kinds to
-// Escalate, Stop, Restart or Resume.
+// Decide (decider.go) is the default DeciderFunc: one table holds a rule for each
+// failure that can reach a supervisor (today ErrInjectedFault; a bug of any other kind
+// restarts too). Each rule has a test that makes it fire against a real actor.
 //
 // # Fault injection
 //

@@ -186,7 +186,7 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	if sopts.FailureReply == nil {
 		// The query that was being processed when a worker crashed gets an answer at
 		// once instead of waiting for its deadline.
-		sopts.FailureReply = func(any) any {
+		sopts.FailureReply = func(any, any) any {
 			return &query.Done{Code: query.ErrWorkerRestarted.Code(), Kind: catalog.Unavailable,
 				Message: query.ErrWorkerRestarted.Message()}
 		}
