@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,12 +47,42 @@ type EngineOptions struct {
 	Load *Load
 }
 
-// Load counts queries handed to the workers and queries the workers have begun, so the
-// difference is the queue depth. Safe for concurrent use.
-type Load struct{ submitted, started atomic.Int64 }
+// Load holds the tickets of the runs handed to the workers that no worker has begun:
+// their number is the queue depth. A ticket leaves when its worker begins the run or,
+// whatever happened to the run (a worker crash lost it, the deadline passed), when the
+// engine's call returns, so no ticket outlives its query. Bounded by the engine's
+// admission limit. Safe for concurrent use.
+type Load struct {
+	mu      sync.Mutex
+	next    uint64
+	pending map[uint64]struct{}
+}
+
+// submit issues the ticket of a run about to be handed to a worker.
+func (l *Load) submit() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending == nil {
+		l.pending = map[uint64]struct{}{}
+	}
+	l.next++
+	l.pending[l.next] = struct{}{}
+	return l.next
+}
+
+// begin retires a ticket (a worker began the run, or the engine gave up on it).
+func (l *Load) begin(ticket uint64) {
+	l.mu.Lock()
+	delete(l.pending, ticket)
+	l.mu.Unlock()
+}
 
 // Queued returns the number of runs waiting for a worker.
-func (l *Load) Queued() int { return int(l.submitted.Load() - l.started.Load()) }
+func (l *Load) Queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending)
+}
 
 // Engine is the edge of the query pipeline: gates, admission, the cache fast path, and
 // the hand-off to a worker with the caller's deadline. Safe for concurrent use.
@@ -78,7 +109,9 @@ func NewEngine(opts EngineOptions) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{opts: opts, log: log}, nil
+	e := &Engine{opts: opts, log: log}
+	opts.Metrics.SetLoadSource(func() (int, int) { return e.InFlight(), opts.Load.Queued() })
+	return e, nil
 }
 
 // Stop makes further queries fail fast with ErrStopped.
@@ -152,10 +185,10 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	run := &Run{Request: req, QueryID: qid, CacheKey: key, UseCache: consult,
 		StartUnixNano: start.UnixNano(), DeadlineUnixNano: deadline.UnixNano()}
 	pid := e.opts.Workers[e.rr.Add(1)%uint64(len(e.opts.Workers))]
-	e.opts.Load.submitted.Add(1)
+	run.Ticket = e.opts.Load.submit()
+	defer e.opts.Load.begin(run.Ticket)
 	wait := time.Until(deadline)
 	if wait <= 0 {
-		e.opts.Load.started.Add(1)
 		return e.timedOut(consult)
 	}
 	reply, err := e.opts.System.Root.RequestFuture(pid, run, wait).Result()

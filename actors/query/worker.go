@@ -28,6 +28,8 @@ type Run struct {
 	UseCache         bool
 	StartUnixNano    int64
 	DeadlineUnixNano int64
+	// Ticket is the run's place in the engine's queue-depth count (Load); 0 is none.
+	Ticket uint64
 }
 
 // Done is a worker's reply: a completed result, or a failure rendered as plain data
@@ -105,6 +107,7 @@ func WorkerProps(opts WorkerOptions) *actor.Props {
 
 // job is one query a worker holds between its stages.
 type job struct {
+	seq      uint64
 	sender   *actor.PID
 	run      *Run
 	start    time.Time
@@ -125,6 +128,7 @@ type job struct {
 type worker struct {
 	opts WorkerOptions
 	jobs map[string]*job
+	seq  uint64 // numbers the jobs
 }
 
 func (w *worker) Receive(ctx actor.Context) {
@@ -132,8 +136,8 @@ func (w *worker) Receive(ctx actor.Context) {
 	case *Run:
 		w.begin(ctx, m)
 	case *reasoned:
-		if w.jobs[m.qid] == m.j {
-			w.reasoned(ctx, m)
+		if j := w.jobs[m.qid]; j != nil && j.seq == m.seq {
+			w.reasoned(ctx, j, m)
 		}
 	case *actor.Restarting:
 		// The worker crashed: answer every query it held, so no caller waits for its
@@ -151,10 +155,11 @@ func (w *worker) Receive(ctx actor.Context) {
 }
 
 func (w *worker) begin(ctx actor.Context, m *Run) {
-	if w.opts.Load != nil {
-		w.opts.Load.started.Add(1)
+	if w.opts.Load != nil && m.Ticket != 0 {
+		w.opts.Load.begin(m.Ticket)
 	}
-	j := &job{sender: ctx.Sender(), run: m, start: time.Unix(0, m.StartUnixNano), deadline: time.Unix(0, m.DeadlineUnixNano)}
+	w.seq++
+	j := &job{seq: w.seq, sender: ctx.Sender(), run: m, start: time.Unix(0, m.StartUnixNano), deadline: time.Unix(0, m.DeadlineUnixNano)}
 	if j.sender == nil {
 		return
 	}
@@ -223,7 +228,7 @@ func (s staticDecomposer) Decompose(_ context.Context, _ string, max int) ([]str
 // worker that holds the job.
 type reasoned struct {
 	qid      string
-	j        *job
+	seq      uint64 // the job's number in its worker: a result for a job answered already is dropped
 	graph    *reasoning.Graph
 	outcome  reasoning.Outcome
 	evidence []Evidence
@@ -255,7 +260,7 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 	idx := w.opts.Index()
 	topK := w.topK()
 	return func(pctx context.Context) {
-		m := &reasoned{qid: j.run.QueryID, j: j}
+		m := &reasoned{qid: j.run.QueryID, seq: j.seq}
 		defer func() {
 			if v := recover(); v != nil {
 				m.err = fmt.Errorf("query: reasoning panicked: %v", v)
@@ -299,8 +304,7 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 }
 
 // reasoned continues a job with the pool's result.
-func (w *worker) reasoned(ctx actor.Context, m *reasoned) {
-	j := m.j
+func (w *worker) reasoned(ctx actor.Context, j *job, m *reasoned) {
 	if m.err != nil {
 		w.failErr(ctx, j, m.err)
 		return
