@@ -68,6 +68,13 @@ func (p *Pool) Submit(f func(context.Context)) bool {
 	}
 }
 
+// Stopped reports whether Stop was called.
+func (p *Pool) Stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
 // Stop cancels the running tasks' context, lets the queued ones see it, and waits for
 // every goroutine. Idempotent.
 func (p *Pool) Stop() {

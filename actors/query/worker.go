@@ -247,6 +247,10 @@ func (w *worker) reason(ctx actor.Context, j *job) {
 		return
 	}
 	if !w.opts.Pool.Submit(task) {
+		if w.opts.Pool.Stopped() {
+			w.fail(ctx, j, ErrStopped)
+			return
+		}
 		w.fail(ctx, j, ErrOverloaded)
 	}
 }
@@ -315,6 +319,16 @@ func (w *worker) reasoned(ctx actor.Context, j *job, m *reasoned) {
 	j.evidence = m.evidence
 	j.actions = append(j.actions, m.action)
 	w.infer(ctx, j)
+}
+
+// FailureReply is the reply a supervisor sends at once to the engine waiting on a Run
+// lost in a crash of its worker (supervision.Options.FailureReply); nil for any other
+// message.
+func FailureReply(msg any) any {
+	if _, ok := msg.(*Run); ok {
+		return &Done{Code: ErrWorkerRestarted.Code(), Kind: catalog.Unavailable, Message: ErrWorkerRestarted.Message()}
+	}
+	return nil
 }
 
 func excerpt(s string) string {

@@ -1,0 +1,161 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/supervision"
+)
+
+// faultTriggers is, per actor kind of the registry, which of its messages the matrix
+// breaks (counting from 1, as --fault-inject does). A kind added to the registry
+// without a row here fails TestFaultActorKindsCovered.
+var faultTriggers = map[string]int{
+	KindWorker: 2, // the second Run (or continuation) a worker receives
+	KindLedger: 2, // the second episode append
+	KindSealer: 2, // the second leaves message (or tick) of the query log's sealer
+	// The router's first Ask. A crash on its own continuation (embeddedDone) leaves
+	// the pending asks to their deadline until the router answers them on Restarting,
+	// as it does on Stopping (actors/inference, owned by the inference rework).
+	KindInference: 1,
+}
+
+func TestFaultActorKindsCovered(t *testing.T) {
+	for _, k := range KindNames() {
+		if _, ok := faultTriggers[k]; !ok {
+			t.Errorf("kind %q has no row in the fault matrix", k)
+		}
+	}
+	if len(faultTriggers) != len(KindNames()) {
+		t.Errorf("fault matrix rows %d; registry kinds %v", len(faultTriggers), KindNames())
+	}
+}
+
+// metricValue returns the value of one exposition series (-1 when absent).
+func metricValue(r *Runtime, series string) float64 {
+	var buf bytes.Buffer
+	r.WriteMetrics(&buf)
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			var v float64
+			if _, err := fmt.Sscan(rest, &v); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+// TestFaultActorKinds is the fault matrix over every actor kind under the core
+// supervisor, against a real runtime: the kind's actor panics on its N-th message; the
+// caller of the lost message gets an error at once (never its deadline); the actor is
+// restarted under the tree and counted in /v1/status and
+// sovereign_actor_restarts_total{kind}; the node keeps answering; and no in-flight
+// slot, queue-depth ticket or pending receipt is left behind.
+func TestFaultActorKinds(t *testing.T) {
+	lake := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("The bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range KindNames() {
+		t.Run(kind, func(t *testing.T) {
+			r, err := newRuntime(t, Options{DataLake: lake, CacheEntries: -1, Workers: 2,
+				FaultInjection: supervision.FaultInjection{Kind: kind, PanicOnNth: faultTriggers[kind]},
+				Supervision:    supervision.Options{Min: time.Millisecond, Max: 5 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer shutdown(t, r)
+			answered, refused := 0, 0
+			for i := range 6 {
+				q := query.NewRequest("which port does the bridge use? " + strings.Repeat("again ", i))
+				q.TimeoutMs = 20_000 // a caller left to its deadline fails the test (ErrTimeout)
+				res, err := r.Query(context.Background(), q)
+				switch {
+				case err == nil && res.Success:
+					answered++
+				case err != nil && !errors.Is(err, query.ErrTimeout) && catalog.Lookup(err).Kind == catalog.Unavailable:
+					refused++ // the query whose message the crash lost, answered at once
+				default:
+					t.Fatalf("query %d: success=%v err=%v (code %q)", i, res.Success, err, catalog.Lookup(err).Code)
+				}
+			}
+			if answered < 4 {
+				t.Fatalf("%d of 6 answered, %d refused; the node must keep serving", answered, refused)
+			}
+			series := `sovereign_actor_restarts_total{kind="` + kind + `"}`
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				rs, _ := r.restarts.get(kind)
+				if rs >= 1 && metricValue(r, series) >= 1 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: restarts %d, %s = %v; want both ≥ 1", kind, rs, series, metricValue(r, series))
+				}
+				time.Sleep(2 * time.Millisecond)
+			}
+			st := r.Status(context.Background())
+			a := st["actors"].(map[string]any)[kind].(map[string]any)
+			if a["restarts"].(uint64) < 1 || a["parent"] != "core" || a["policy"] == "" {
+				t.Fatalf("status actors.%s = %v", kind, a)
+			}
+			// The node still answers after the restart, and a receipt issued now seals.
+			res, err := r.Query(context.Background(), query.NewRequest("which port does the bridge use? after the restart"))
+			if err != nil || !res.Success {
+				t.Fatalf("query after the restart: %v", err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			for r.Receipts().Flush(ctx) != nil { // a flush the sealer lost in its crash says so
+				if ctx.Err() != nil {
+					t.Fatal("receipts never flushed after the restart")
+				}
+			}
+			if _, err := r.Receipts().Get(res.ReceiptID); err != nil {
+				t.Fatalf("receipt %s after the restart: %v", res.ReceiptID, err)
+			}
+			snap := r.qmetrics.Snapshot()
+			if snap.InFlight != 0 || snap.Queued != 0 {
+				t.Fatalf("in flight %d, queued %d after every query returned; want 0, 0", snap.InFlight, snap.Queued)
+			}
+			for _, g := range []string{"sovereign_query_in_flight", "sovereign_query_queue_depth"} {
+				if v := metricValue(r, g); v != 0 {
+					t.Fatalf("%s = %v; want 0", g, v)
+				}
+			}
+			if p := r.Receipts().Stats().Pending; p != 0 {
+				t.Fatalf("%d receipts pending after a flush", p)
+			}
+		})
+	}
+}
+
+// TestFaultInjectionKindsListed: the kinds `--fault-inject` accepts are exactly the
+// registry's, so the flag's help (generated from KindNames) cannot drift.
+func TestFaultInjectionKindsListed(t *testing.T) {
+	got := KindNames()
+	if !slices.Contains(got, KindWorker) || !slices.Contains(got, KindLedger) || !slices.Contains(got, KindSealer) {
+		t.Fatalf("kinds %v", got)
+	}
+	seen := map[string]bool{}
+	for _, k := range Kinds() {
+		if seen[k.Kind] || (k.Policy != Permanent && k.Policy != Transient) || k.Owns == "" {
+			t.Fatalf("registry row %+v: duplicate kind, unknown policy or no owned state", k)
+		}
+		seen[k.Kind] = true
+	}
+}
