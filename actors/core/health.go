@@ -261,7 +261,7 @@ func (r *Runtime) startMaintenance(ctx context.Context) error {
 				r.storeOrigin()
 			}}))
 	}
-	l, err := maintenance.New(maintenance.Options{System: r.opts.System, Logger: r.log, Interval: interval,
+	l, err := maintenance.New(maintenance.Options{Logger: r.log, Interval: interval,
 		Tasks: tasks, OnCycle: r.qmetrics.Cycle})
 	if err != nil {
 		return err
