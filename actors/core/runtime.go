@@ -436,7 +436,7 @@ func (r *Runtime) startInference(ctx context.Context) error {
 }
 
 func (r *Runtime) startSkills(ctx context.Context) error {
-	s, err := skills.New(skills.Options{System: r.opts.System, Logger: r.log,
+	s, err := skills.New(skills.Options{Logger: r.log,
 		Metrics: r.set, DataLakeRoot: r.opts.DataLake, StateDir: r.opts.StateDir})
 	if err != nil {
 		return err
