@@ -202,8 +202,8 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("query %s: unexpected reply %T", qid, reply)
 	}
-	if done.Code != "" {
-		return Result{}, done.Err()
+	if err := done.Err(); err != nil {
+		return Result{}, err
 	}
 	res := done.Result
 	if err := e.finish(&res, &req, start, done.Completion); err != nil {

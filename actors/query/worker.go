@@ -32,29 +32,18 @@ type Run struct {
 	Ticket uint64
 }
 
-// Done is a worker's reply: a completed result, or a failure rendered as plain data
-// (the catalog kind, public code and public message of the error) when the pipeline
-// could not produce one.
+// Done is a worker's reply: a completed result, or the error that kept the pipeline
+// from producing one. The error is a value (a catalog sentinel, wrapped with context),
+// never a code string to be matched back to its sentinel: the edges render it with
+// catalog.Lookup, so its internal text never reaches a client.
 type Done struct {
 	Result     Result
 	Completion Completion
-	Code       string
-	Kind       catalog.Kind
-	Message    string
+	Failure    error
 }
 
-// Err returns the failure of a Done as a catalog error (nil when Code is "").
-func (d *Done) Err() error {
-	if d.Code == "" {
-		return nil
-	}
-	for _, s := range []*catalog.Error{ErrTimeout, ErrWorkerRestarted, ErrStopped, ErrOverloaded, ledger.ErrStorageUnavailable} {
-		if s.Code() == d.Code {
-			return s
-		}
-	}
-	return catalog.New(d.Kind, d.Code, d.Message, "query: worker failed: "+d.Code)
-}
+// Err returns the failure of a Done (nil for a result).
+func (d *Done) Err() error { return d.Failure }
 
 // Searcher is the data-lake index the workers read (actors/index.Index).
 type Searcher interface {
@@ -143,12 +132,12 @@ func (w *worker) Receive(ctx actor.Context) {
 		// The worker crashed: answer every query it held, so no caller waits for its
 		// deadline.
 		for id, j := range w.jobs {
-			ctx.Send(j.sender, &Done{Code: ErrWorkerRestarted.Code(), Kind: catalog.Unavailable})
+			ctx.Send(j.sender, &Done{Failure: ErrWorkerRestarted})
 			delete(w.jobs, id)
 		}
 	case *actor.Stopping:
 		for id, j := range w.jobs {
-			ctx.Send(j.sender, &Done{Code: ErrStopped.Code(), Kind: catalog.Unavailable})
+			ctx.Send(j.sender, &Done{Failure: ErrStopped})
 			delete(w.jobs, id)
 		}
 	}
@@ -326,7 +315,7 @@ func (w *worker) reasoned(ctx actor.Context, j *job, m *reasoned) {
 // message.
 func FailureReply(msg any) any {
 	if _, ok := msg.(*Run); ok {
-		return &Done{Code: ErrWorkerRestarted.Code(), Kind: catalog.Unavailable, Message: ErrWorkerRestarted.Message()}
+		return &Done{Failure: ErrWorkerRestarted}
 	}
 	return nil
 }
@@ -598,12 +587,11 @@ func (w *worker) complete(ctx actor.Context, j *job) {
 }
 
 func (w *worker) failErr(ctx actor.Context, j *job, err error) {
-	p := catalog.Lookup(err)
-	if p.Kind == catalog.Internal {
+	if catalog.Lookup(err).Kind == catalog.Internal {
 		w.opts.Logger.Error("query failed", "query_id", j.run.QueryID, "err", err)
 	}
 	delete(w.jobs, j.run.QueryID)
-	ctx.Send(j.sender, &Done{Code: p.Code, Kind: p.Kind, Message: p.Message})
+	ctx.Send(j.sender, &Done{Failure: err})
 }
 
 // fail answers a query with one of this package's sentinels.

@@ -148,16 +148,13 @@ func TestWorkerPipeline(t *testing.T) {
 				rig := newWorkerRig(t, tt.idx, tt.inferCode, tt.ledgerFail, pooled)
 				d := rig.run(t, tt.req)
 				if tt.wantCode != "" {
-					if d.Code != tt.wantCode {
-						t.Fatalf("code %q (%s); want %q", d.Code, d.Message, tt.wantCode)
-					}
-					if d.Err() == nil {
-						t.Fatal("Done.Err() is nil for a failure")
+					if d.Err() == nil || catalog.Lookup(d.Err()).Code != tt.wantCode {
+						t.Fatalf("failure %v (code %q); want code %q", d.Err(), catalog.Lookup(d.Err()).Code, tt.wantCode)
 					}
 					return
 				}
-				if d.Code != "" {
-					t.Fatalf("failure %q %s; want a result", d.Code, d.Message)
+				if d.Err() != nil {
+					t.Fatalf("failure %v; want a result", d.Err())
 				}
 				if d.Result.Success != tt.success || (d.Result.Detail.Episode != nil) != tt.episode {
 					t.Fatalf("success %v episode %v; want %v %v", d.Result.Success, d.Result.Detail.Episode, tt.success, tt.episode)
@@ -197,12 +194,12 @@ func TestWorkerNotBlockedByReasoning(t *testing.T) {
 		QueryID: "q-held", StartUnixNano: now.UnixNano(), DeadlineUnixNano: now.Add(10 * time.Second).UnixNano()}, 10*time.Second)
 	<-bl.entered
 	slow.Store(false)
-	if d := rig.run(t, NewRequest("which port does the bridge use? again")); d.Code != "" || !d.Result.Success {
+	if d := rig.run(t, NewRequest("which port does the bridge use? again")); d.Err() != nil || !d.Result.Success {
 		t.Fatalf("query behind a held one: %+v", d)
 	}
 	close(bl.release)
 	res, err := held.Result()
-	if d, ok := res.(*Done); err != nil || !ok || d.Code != "" {
+	if d, ok := res.(*Done); err != nil || !ok || d.Err() != nil {
 		t.Fatalf("held query: %v %v", res, err)
 	}
 }
@@ -233,7 +230,7 @@ func TestWorkerRestartAnswersHeldJobs(t *testing.T) {
 	rig.sys.Root.Send(rig.worker, &poison{})
 	res, err := f.Result()
 	d, ok := res.(*Done)
-	if err != nil || !ok || d.Code != ErrWorkerRestarted.Code() {
+	if err != nil || !ok || !errors.Is(d.Err(), ErrWorkerRestarted) {
 		t.Fatalf("held query after the crash: %v %v", res, err)
 	}
 	close(bl.release) // the pool's late result goes to the fresh worker, which drops it
