@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/supervision"
 )
@@ -157,5 +158,70 @@ func TestFaultInjectionKindsListed(t *testing.T) {
 			t.Fatalf("registry row %+v: duplicate kind, unknown policy or no owned state", k)
 		}
 		seen[k.Kind] = true
+	}
+}
+
+// TestFaultCrashLoopEscalatesAndTreeRespawns: a worker in a crash loop past the
+// intensity limit escalates to the core supervisor, which protoactor restarts: the
+// fresh root spawns every recorded child again under the same name (the engine's
+// worker PIDs, the ledger's and the sealer's stay valid), and the node answers again.
+func TestFaultCrashLoopEscalatesAndTreeRespawns(t *testing.T) {
+	lake := t.TempDir()
+	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("The bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRuntime(t, Options{DataLake: lake, CacheEntries: -1, Workers: 1,
+		FaultInjection: supervision.FaultInjection{Kind: KindWorker, PanicOnNth: 1, Repeat: true},
+		Supervision:    supervision.Options{Min: time.Millisecond, Max: 2 * time.Millisecond, MaxRestarts: 1, Window: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(t, r)
+	q := query.NewRequest("which port does the bridge use?")
+	q.TimeoutMs = 20_000
+	for i := range 3 { // every message crashes the worker: the second crash escalates
+		if _, err := r.Query(context.Background(), q); err == nil || errors.Is(err, query.ErrTimeout) {
+			t.Fatalf("query %d: %v; want an immediate failure", i, err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, esc := r.restarts.get(KindWorker); esc >= 1 && r.escalated.Load() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the crash loop did not escalate")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	// The fresh root spawned every recorded child again under its name, so the PIDs
+	// the ledger and receipt services kept reach live actors: an episode commits and a
+	// flush seals (retried while the root is still restarting).
+	names := map[string]bool{}
+	for _, s := range r.tree.list() {
+		names[s.name] = true
+	}
+	for _, n := range []string{"ledger", "sealer", "sealer-2", "inference", "worker"} {
+		if !names[n] {
+			t.Fatalf("tree specs %v lack %s", names, n)
+		}
+	}
+	ep := ledger.Episode{Timestamp: uint64(time.Now().Unix()), Context: "after the root restart", SNR: 0.9, Ihsan: 0.96, SNROK: true,
+		Actions: []ledger.Action{{Type: "gate", Description: "schema: passed", Success: true}}, ResponseSummary: "ok"}
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, cerr := r.Ledger().Commit(ctx, ep)
+		ferr := r.Receipts().Flush(ctx)
+		cancel()
+		if cerr == nil && ferr == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the root restart: commit %v, flush %v", cerr, ferr)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -118,6 +118,7 @@ type Runtime struct {
 	recorder  *reasoning.Recorder
 	qmetrics  *query.Metrics
 	engine    *query.Engine
+	engineRef atomic.Pointer[query.Engine] // engine, for the core supervisor's goroutine
 	pool      *query.Pool
 	load      *query.Load
 	policy    scoring.Policy

@@ -184,6 +184,11 @@ func (a *rootActor) Receive(ctx actor.Context) {
 		a.restarting = true // its children stop now; the fresh instance respawns them
 	case *actor.Terminated:
 		s := a.r.tree.byID(m.Who.Id)
+		if s != nil && s.kind == KindWorker {
+			if e := a.r.engineRef.Load(); e != nil {
+				e.WorkerStopped(m.Who) // the runs queued in its mailbox are gone with it
+			}
+		}
 		if s == nil || a.restarting || s.policy != Permanent || a.r.state.Load() != stateRunning {
 			return
 		}

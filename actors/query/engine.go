@@ -55,26 +55,44 @@ type EngineOptions struct {
 type Load struct {
 	mu      sync.Mutex
 	next    uint64
-	pending map[uint64]struct{}
+	pending map[uint64]ticket
 }
 
-// submit issues the ticket of a run about to be handed to a worker.
-func (l *Load) submit() uint64 {
+// ticket is where a queued run went and where its caller waits for the reply.
+type ticket struct{ worker, reply *actor.PID }
+
+// submit issues the ticket of a run about to be handed to worker, answered at reply.
+func (l *Load) submit(worker, reply *actor.PID) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.pending == nil {
-		l.pending = map[uint64]struct{}{}
+		l.pending = map[uint64]ticket{}
 	}
 	l.next++
-	l.pending[l.next] = struct{}{}
+	l.pending[l.next] = ticket{worker: worker, reply: reply}
 	return l.next
 }
 
 // begin retires a ticket (a worker began the run, or the engine gave up on it).
-func (l *Load) begin(ticket uint64) {
+func (l *Load) begin(id uint64) {
 	l.mu.Lock()
-	delete(l.pending, ticket)
+	delete(l.pending, id)
 	l.mu.Unlock()
+}
+
+// stopped retires the tickets of the runs still queued at a worker that stopped (its
+// mailbox went with it) and returns where their callers wait.
+func (l *Load) stopped(worker *actor.PID) []*actor.PID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*actor.PID
+	for id, t := range l.pending {
+		if t.worker.Id == worker.Id {
+			out = append(out, t.reply)
+			delete(l.pending, id)
+		}
+	}
+	return out
 }
 
 // Queued returns the number of runs waiting for a worker.
@@ -112,6 +130,16 @@ func NewEngine(opts EngineOptions) (*Engine, error) {
 	e := &Engine{opts: opts, log: log}
 	opts.Metrics.SetLoadSource(func() (int, int) { return e.InFlight(), opts.Load.Queued() })
 	return e, nil
+}
+
+// WorkerStopped answers, at once, the queries whose runs were still queued at worker
+// when it stopped (a restart of its supervisor stops it, and its mailbox goes with it):
+// WORKER_RESTARTED instead of their deadline. Runs the worker had begun are answered
+// by the worker itself. Safe from any goroutine.
+func (e *Engine) WorkerStopped(worker *actor.PID) {
+	for _, reply := range e.opts.Load.stopped(worker) {
+		e.opts.System.Root.Send(reply, &Done{Failure: ErrWorkerRestarted})
+	}
 }
 
 // Stop makes further queries fail fast with ErrStopped.
@@ -185,13 +213,17 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	run := &Run{Request: req, QueryID: qid, CacheKey: key, UseCache: consult,
 		StartUnixNano: start.UnixNano(), DeadlineUnixNano: deadline.UnixNano()}
 	pid := e.opts.Workers[e.rr.Add(1)%uint64(len(e.opts.Workers))]
-	run.Ticket = e.opts.Load.submit()
-	defer e.opts.Load.begin(run.Ticket)
 	wait := time.Until(deadline)
 	if wait <= 0 {
 		return e.timedOut(consult)
 	}
-	reply, err := e.opts.System.Root.RequestFuture(pid, run, wait).Result()
+	// The future exists before the run is sent, so a worker that stops with the run
+	// still in its mailbox can be answered at once (WorkerStopped).
+	f := actor.NewFuture(e.opts.System, wait)
+	run.Ticket = e.opts.Load.submit(pid, f.PID())
+	defer e.opts.Load.begin(run.Ticket)
+	e.opts.System.Root.RequestWithCustomSender(pid, run, f.PID())
+	reply, err := f.Result()
 	if err != nil {
 		if errors.Is(err, actor.ErrTimeout) {
 			return e.timedOut(consult)

@@ -137,3 +137,40 @@ func TestEngineLeavesNoSlotBehind(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineWorkerStoppedAnswersQueuedRuns: runs still queued at a worker that stops
+// (its mailbox gone) are answered WORKER_RESTARTED at once, not at their deadline.
+func TestEngineWorkerStoppedAnswersQueuedRuns(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+	t.Cleanup(sys.Shutdown)
+	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return silentWorker{} }))
+	t.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
+	load := &Load{}
+	e, err := NewEngine(EngineOptions{System: sys, Metrics: NewMetrics(nil, nil), Workers: []*actor.PID{pid}, Load: load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		req := NewRequest("what is the answer?")
+		req.TimeoutMs = 600_000
+		_, err := e.Query(context.Background(), req)
+		got <- err
+	}()
+	for load.Queued() == 0 { // the silent worker never begins the run
+		time.Sleep(time.Millisecond)
+	}
+	e.WorkerStopped(actor.NewPID(pid.Address, "someone-else"))
+	if load.Queued() != 1 {
+		t.Fatal("another worker's stop retired this run")
+	}
+	e.WorkerStopped(pid)
+	if err := <-got; !errors.Is(err, ErrWorkerRestarted) {
+		t.Fatalf("queued run after its worker stopped: %v; want ErrWorkerRestarted", err)
+	}
+	if load.Queued() != 0 || e.InFlight() != 0 {
+		t.Fatalf("queued %d in flight %d", load.Queued(), e.InFlight())
+	}
+}
