@@ -40,7 +40,7 @@
 //
 // FaultInjection{Kind, PanicOnNth, Repeat} is off unless configured. The kind is the
 // name under which a props builder asks for its middleware: Props(opts) calls
-// actor.PropsFromProducer(p, opts.Faults.Option("cache")), and only the configured kind
+// actor.PropsFromProducer(p, opts.Faults.Option("worker")), and only the configured kind
 // gets a middleware; the others get nothing at all.
 //
 // # Concurrency

@@ -307,3 +307,14 @@ func TestPoolQueueBounded(t *testing.T) {
 	}
 	close(hold)
 }
+
+func TestFailureReply(t *testing.T) {
+	if d, ok := FailureReply(&Run{}).(*Done); !ok || !errors.Is(d.Err(), ErrWorkerRestarted) {
+		t.Fatalf("a lost Run: %v", FailureReply(&Run{}))
+	}
+	for _, m := range []any{&reasoned{}, "other", nil} {
+		if r := FailureReply(m); r != nil {
+			t.Fatalf("FailureReply(%T) = %v; want nil", m, r)
+		}
+	}
+}
