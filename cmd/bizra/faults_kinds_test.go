@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +82,37 @@ func TestFaultActorKindsHTTP(t *testing.T) {
 					t.Fatalf("metrics lack %q", g)
 				}
 			}
+		})
+	}
+}
+
+// TestFaultInjectFlag: `bizra run --help` lists the kinds --fault-inject accepts as
+// "(kind, kind, …)" from the core's registry, and a kind outside it (or a malformed
+// value) is refused with one line naming the flag, before anything starts.
+func TestFaultInjectFlag(t *testing.T) {
+	env := map[string]string{"BIZRA_STATE_DIR": t.TempDir(), "BIZRA_RECEIPT_PRIVATE_KEY_HEX": "5e3c0d9a8b7f61e2c4d5a6b7980f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3"}
+	want := "(" + strings.Join(core.KindNames(), ", ") + ")"
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	src, state, err := newEnv(nil, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bindRuntimeFlags(fs, src, state, true); err != nil {
+		t.Fatal(err)
+	}
+	if f := fs.Lookup("fault-inject"); f == nil || !strings.Contains(f.Usage, want) {
+		t.Fatalf("--fault-inject help does not list %s: %+v", want, f)
+	}
+	tests := []struct{ value, want string }{
+		{"cache:1", `kind "cache" is not one of ` + want},
+		{"worker", "want kind:n or kind:n:repeat"},
+		{"worker:0", "want 1..1000000000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			r := runCLI(t, env, "run", "--fault-inject", tt.value)
+			wantCode(t, r, 2, "--fault-inject "+tt.value)
+			wantOneLine(t, r.stderr, tt.want)
 		})
 	}
 }
