@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
@@ -223,5 +225,55 @@ func TestFaultCrashLoopEscalatesAndTreeRespawns(t *testing.T) {
 			t.Fatalf("after the root restart: commit %v, flush %v", cerr, ferr)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestFaultPolicyOnStop: a child stopped (not crashed) while the node runs is spawned
+// again under its name when its kind is permanent, and stays stopped when transient.
+func TestFaultPolicyOnStop(t *testing.T) {
+	tests := []struct {
+		name  string // the child's name in the tree
+		alive bool   // after the stop
+	}{
+		{"ledger", true},     // permanent
+		{"worker", true},     // permanent
+		{"inference", false}, // transient
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := newRuntime(t, Options{CacheEntries: -1, Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer shutdown(t, r)
+			var id string
+			for _, s := range r.tree.list() {
+				if s.name == tt.name {
+					id = s.pid.Id
+				}
+			}
+			if id == "" {
+				t.Fatalf("no child %s in the tree", tt.name)
+			}
+			before, _ := r.opts.System.ProcessRegistry.GetLocal(id)
+			if err := r.opts.System.Root.StopFuture(actor.NewPID(r.opts.System.Address(), id)).Wait(); err != nil {
+				t.Fatal(err)
+			}
+			kind := supervision.KindOf(actor.NewPID("", id))
+			deadline := time.Now().Add(5 * time.Second)
+			for r.tree.stopsOf(kind) == 0 { // the root has handled the stop
+				if time.Now().After(deadline) {
+					t.Fatal("the core supervisor never saw the stop")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			p, ok := r.opts.System.ProcessRegistry.GetLocal(id)
+			if respawned := ok && p != before; respawned != tt.alive {
+				t.Fatalf("%s: spawned again %v; want %v", tt.name, respawned, tt.alive)
+			}
+		})
 	}
 }

@@ -89,6 +89,22 @@ type tree struct {
 	specs   []*childSpec
 	names   map[string]int        // name prefix → children spawned with it
 	faulted map[*actor.Props]bool // props that carry the fault-injection middleware already
+	stops   map[string]int        // kind → children that stopped (each handled by the root)
+}
+
+func (t *tree) stopped(kind string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stops == nil {
+		t.stops = map[string]int{}
+	}
+	t.stops[kind]++
+}
+
+func (t *tree) stopsOf(kind string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stops[kind]
 }
 
 // withFault adds the configured fault injection to props once (Configure mutates
@@ -189,11 +205,14 @@ func (a *rootActor) Receive(ctx actor.Context) {
 				e.WorkerStopped(m.Who) // the runs queued in its mailbox are gone with it
 			}
 		}
-		if s == nil || a.restarting || s.policy != Permanent || a.r.state.Load() != stateRunning {
+		if s == nil {
 			return
 		}
-		a.r.log.Warn("permanent actor stopped; spawning it again", "actor_kind", s.kind, "pid", m.Who.Id)
-		a.spawn(ctx, s)
+		if !a.restarting && s.policy == Permanent && a.r.state.Load() == stateRunning {
+			a.r.log.Warn("permanent actor stopped; spawning it again", "actor_kind", s.kind, "pid", m.Who.Id)
+			a.spawn(ctx, s)
+		}
+		a.r.tree.stopped(s.kind) // after the decision: a reader sees its outcome
 	}
 }
 
