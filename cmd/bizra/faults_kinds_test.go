@@ -90,7 +90,7 @@ func TestFaultActorKindsHTTP(t *testing.T) {
 // "(kind, kind, …)" from the core's registry, and a kind outside it (or a malformed
 // value) is refused with one line naming the flag, before anything starts.
 func TestFaultInjectFlag(t *testing.T) {
-	env := map[string]string{"BIZRA_STATE_DIR": t.TempDir(), "BIZRA_RECEIPT_PRIVATE_KEY_HEX": "5e3c0d9a8b7f61e2c4d5a6b7980f1e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3"}
+	env := map[string]string{"BIZRA_STATE_DIR": t.TempDir(), "BIZRA_RECEIPT_PRIVATE_KEY_HEX": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}
 	want := "(" + strings.Join(core.KindNames(), ", ") + ")"
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	src, state, err := newEnv(nil, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
@@ -110,7 +110,7 @@ func TestFaultInjectFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			r := runCLI(t, env, "run", "--fault-inject", tt.value)
+			r := runCLI(t, env, "run", "--insecure-test-keys", "--fault-inject", tt.value)
 			wantCode(t, r, 2, "--fault-inject "+tt.value)
 			wantOneLine(t, r.stderr, tt.want)
 		})
