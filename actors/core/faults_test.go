@@ -182,9 +182,16 @@ func TestFaultCrashLoopEscalatesAndTreeRespawns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shutdown(t, r)
+	firstPIDs := map[string]*actor.PID{}
+	for _, s := range r.tree.list() {
+		firstPIDs[s.name] = s.pid
+	}
 	q := query.NewRequest("which port does the bridge use?")
 	q.TimeoutMs = 20_000
-	for i := range 3 { // every message crashes the worker: the second crash escalates
+	// Every message crashes the worker: the first crash restarts it, the second
+	// escalates. No query is sent after it: a send racing a child's respawn under its
+	// name is a data race inside protoactor (see the package doc).
+	for i := range 2 {
 		if _, err := r.Query(context.Background(), q); err == nil || errors.Is(err, query.ErrTimeout) {
 			t.Fatalf("query %d: %v; want an immediate failure", i, err)
 		}
@@ -199,16 +206,27 @@ func TestFaultCrashLoopEscalatesAndTreeRespawns(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	// The fresh root spawned every recorded child again under its name, so the PIDs
-	// the ledger and receipt services kept reach live actors: an episode commits and a
-	// flush seals (retried while the root is still restarting).
-	names := map[string]bool{}
-	for _, s := range r.tree.list() {
-		names[s.name] = true
+	// The fresh root spawns every recorded child again under its name (each spec gets
+	// a new PID value once its spawn has completed), so the PIDs the ledger and receipt
+	// services kept reach live actors: an episode commits and a flush seals.
+	for {
+		respawned := 0
+		for _, s := range r.tree.list() {
+			if s.pid != firstPIDs[s.name] {
+				respawned++
+			}
+		}
+		if respawned == len(firstPIDs) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d children respawned after the root restart", respawned, len(firstPIDs))
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 	for _, n := range []string{"ledger", "sealer", "sealer-2", "inference", "worker"} {
-		if !names[n] {
-			t.Fatalf("tree specs %v lack %s", names, n)
+		if _, ok := firstPIDs[n]; !ok {
+			t.Fatalf("tree specs %v lack %s", firstPIDs, n)
 		}
 	}
 	ep := ledger.Episode{Timestamp: uint64(time.Now().Unix()), Context: "after the root restart", SNR: 0.9, Ihsan: 0.96, SNROK: true,

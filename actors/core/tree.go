@@ -128,10 +128,22 @@ func (t *tree) add(s *childSpec) {
 	t.mu.Unlock()
 }
 
-func (t *tree) list() []*childSpec {
+// specsToSpawn returns the recorded specs for the root to spawn (their pid is written under mu).
+func (t *tree) specsToSpawn() []*childSpec {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return slices.Clone(t.specs)
+}
+
+// list returns a copy of every spec, safe to read from any goroutine.
+func (t *tree) list() []childSpec {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]childSpec, len(t.specs))
+	for i, s := range t.specs {
+		out[i] = *s
+	}
+	return out
 }
 
 func (t *tree) byID(id string) *childSpec {
@@ -186,7 +198,7 @@ type rootActor struct {
 func (a *rootActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		for _, s := range a.r.tree.list() {
+		for _, s := range a.r.tree.specsToSpawn() {
 			a.spawn(ctx, s)
 		}
 	case *spawnChild:

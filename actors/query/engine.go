@@ -217,18 +217,24 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	if wait <= 0 {
 		return e.timedOut(consult)
 	}
-	// The future exists before the run is sent, so a worker that stops with the run
-	// still in its mailbox can be answered at once (WorkerStopped).
-	f := actor.NewFuture(e.opts.System, wait)
-	run.Ticket = e.opts.Load.submit(pid, f.PID())
+	// The reply slot exists before the run is sent, so a worker that stops with the
+	// run still in its mailbox can be answered at once (WorkerStopped); the first
+	// reply wins.
+	slot, replyTo, release := newReplySlot(e.opts.System)
+	defer release()
+	run.Ticket = e.opts.Load.submit(pid, replyTo)
 	defer e.opts.Load.begin(run.Ticket)
-	e.opts.System.Root.RequestWithCustomSender(pid, run, f.PID())
-	reply, err := f.Result()
-	if err != nil {
-		if errors.Is(err, actor.ErrTimeout) {
-			return e.timedOut(consult)
-		}
-		return Result{}, fmt.Errorf("query %s: %w: %w", qid, ErrStopped, err)
+	e.opts.System.Root.RequestWithCustomSender(pid, run, replyTo)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var reply any
+	select {
+	case reply = <-slot.ch:
+	case <-timer.C:
+		return e.timedOut(consult)
+	}
+	if _, ok := reply.(*actor.DeadLetterResponse); ok {
+		return Result{}, fmt.Errorf("query %s: %w: no worker at %s", qid, ErrStopped, pid.Id)
 	}
 	done, ok := reply.(*Done)
 	if !ok {
