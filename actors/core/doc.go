@@ -37,6 +37,12 @@
 // components keep stay valid. Permanent children that stop while the node runs are
 // spawned again; transient ones stay stopped.
 //
+// Known limit: protoactor registers a spawned actor's process before its mailbox has
+// its dispatcher, so a message sent to a child's PID at the instant that child is
+// spawned again under its name (after a root restart, or a permanent child's stop) is
+// a data race inside protoactor. A backoff restart of one child does not respawn it
+// (same process, fresh instance) and is not affected.
+//
 // A component that fails to start stops the start, and everything already started is
 // shut down again in reverse order. Shutdown is idempotent and runs in reverse order.
 //
