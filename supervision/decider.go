@@ -4,66 +4,32 @@ import (
 	"errors"
 
 	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/bizra/bizra/actors/catalog"
-	"github.com/bizra/bizra/supervision/genesis"
 )
 
-// rule maps a failure to a directive: by sentinel (errors.Is) when err is set, by the
-// catalog Kind of the first catalog sentinel in the chain otherwise.
+// rule maps a failure whose chain holds err (errors.Is) to a directive.
 type rule struct {
 	err       error
-	kind      catalog.Kind
 	directive actor.Directive
 }
 
 // decisions is the one table of what a failing actor's supervisor does, first match
-// wins. Failures that are not errors (a panic with a string, a runtime error) and
-// errors without a catalog sentinel restart with backoff.
-//
-//   - explicit requests (ErrEscalate, ErrStopActor) are obeyed;
-//   - a failed Node0 origin guard escalates: restarting cannot fix tampered genesis files;
-//   - an injected fault restarts (that is what it is for);
-//   - a failure caused by one bad request (invalid input, not found, unauthorized,
-//     rate limited, conflict) resumes: the message is dropped, the actor keeps its state;
-//   - everything else (internal, overloaded, timeout, unavailable) restarts.
+// wins. It holds rules only for failures that can reach a supervisor: no actor of the
+// core panics on purpose, so a failure is an injected fault (--fault-inject) or a bug
+// (a runtime error, a panic with any value), and both restart with backoff under the
+// intensity limit. Rules for requests nothing made (escalate, stop, resume on a bad
+// request) were removed: an unreachable rule is a claim no test can check.
 var decisions = []rule{
-	{err: ErrEscalate, directive: actor.EscalateDirective},
-	{err: ErrStopActor, directive: actor.StopDirective},
-	{err: genesis.ErrEnforcement, directive: actor.EscalateDirective},
 	{err: ErrInjectedFault, directive: actor.RestartDirective},
-	{kind: catalog.InvalidInput, directive: actor.ResumeDirective},
-	{kind: catalog.InvalidJSON, directive: actor.ResumeDirective},
-	{kind: catalog.PayloadTooLarge, directive: actor.ResumeDirective},
-	{kind: catalog.NotFound, directive: actor.ResumeDirective},
-	{kind: catalog.MethodNotAllowed, directive: actor.ResumeDirective},
-	{kind: catalog.Unauthorized, directive: actor.ResumeDirective},
-	{kind: catalog.RateLimited, directive: actor.ResumeDirective},
-	{kind: catalog.Conflict, directive: actor.ResumeDirective},
-	{kind: catalog.Overloaded, directive: actor.RestartDirective},
-	{kind: catalog.Timeout, directive: actor.RestartDirective},
-	{kind: catalog.Unavailable, directive: actor.RestartDirective},
-	{kind: catalog.Internal, directive: actor.RestartDirective},
 }
 
 // Decide is the default actor.DeciderFunc: it maps a panic value to a directive with
-// the decisions table.
+// the decisions table; anything the table does not name restarts.
 func Decide(reason any) actor.Directive {
-	err, ok := reason.(error)
-	if !ok {
-		return actor.RestartDirective
-	}
-	var ce *catalog.Error
-	hasKind := errors.As(err, &ce)
-	for _, r := range decisions {
-		if r.err != nil {
+	if err, ok := reason.(error); ok {
+		for _, r := range decisions {
 			if errors.Is(err, r.err) {
 				return r.directive
 			}
-			continue
-		}
-		if hasKind && ce.Kind() == r.kind {
-			return r.directive
 		}
 	}
 	return actor.RestartDirective

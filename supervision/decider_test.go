@@ -9,35 +9,22 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/catalog"
-	"github.com/bizra/bizra/supervision/genesis"
 )
 
+// TestDecide: the one rule (an injected fault restarts) and the default (every other
+// failure restarts, a catalog error of a client kind included: no actor panics with
+// one, so no rule resumes it).
 func TestDecide(t *testing.T) {
-	kind := func(k catalog.Kind) error { return fmt.Errorf("op: %w", catalog.New(k, "", "", "test: kind")) }
 	tests := []struct {
 		name   string
 		reason any
 		want   actor.Directive
 	}{
+		{"injected fault", fmt.Errorf("echo message 3: %w", ErrInjectedFault), actor.RestartDirective},
 		{"string panic", "index out of range", actor.RestartDirective},
 		{"plain error", errors.New("boom"), actor.RestartDirective},
 		{"context error", context.DeadlineExceeded, actor.RestartDirective},
-		{"escalate", fmt.Errorf("ledger corrupt: %w", ErrEscalate), actor.EscalateDirective},
-		{"stop", fmt.Errorf("done: %w", ErrStopActor), actor.StopDirective},
-		{"genesis enforcement", &genesis.EnforcementError{Dir: "d", Reason: "x"}, actor.EscalateDirective},
-		{"injected fault", fmt.Errorf("echo message 3: %w", ErrInjectedFault), actor.RestartDirective},
-		{"invalid input", kind(catalog.InvalidInput), actor.ResumeDirective},
-		{"invalid json", kind(catalog.InvalidJSON), actor.ResumeDirective},
-		{"too large", kind(catalog.PayloadTooLarge), actor.ResumeDirective},
-		{"not found", kind(catalog.NotFound), actor.ResumeDirective},
-		{"unauthorized", kind(catalog.Unauthorized), actor.ResumeDirective},
-		{"rate limited", kind(catalog.RateLimited), actor.ResumeDirective},
-		{"conflict", kind(catalog.Conflict), actor.ResumeDirective},
-		{"overloaded", kind(catalog.Overloaded), actor.RestartDirective},
-		{"timeout", kind(catalog.Timeout), actor.RestartDirective},
-		{"unavailable", kind(catalog.Unavailable), actor.RestartDirective},
-		{"internal", kind(catalog.Internal), actor.RestartDirective},
-		{"invalid role", genesis.ErrInvalidRole, actor.ResumeDirective},
+		{"client-kind error", catalog.New(catalog.InvalidInput, "", "", "test: kind"), actor.RestartDirective},
 		{"nil", nil, actor.RestartDirective},
 	}
 	for _, tt := range tests {
@@ -49,18 +36,23 @@ func TestDecide(t *testing.T) {
 	}
 }
 
-// TestDecisionsCoverEveryKind: every catalog kind has a row, so a new kind cannot fall
-// through silently.
-func TestDecisionsCoverEveryKind(t *testing.T) {
-	for k := catalog.Internal; k <= catalog.Conflict; k++ {
-		found := false
-		for _, r := range decisions {
-			if r.err == nil && r.kind == k {
-				found = true
+// TestDecisionsEveryRuleFires: each rule of the table is the first match for a failure
+// built from its own sentinel, so no rule is shadowed or dead.
+func TestDecisionsEveryRuleFires(t *testing.T) {
+	for i, r := range decisions {
+		reason := fmt.Errorf("actor message 1: %w", r.err)
+		first := -1
+		for j, q := range decisions {
+			if errors.Is(reason, q.err) {
+				first = j
+				break
 			}
 		}
-		if !found {
-			t.Errorf("kind %d (%s) has no row", k, catalog.Of(k).Code)
+		if first != i {
+			t.Errorf("rule %d (%v) is shadowed by rule %d", i, r.err, first)
+		}
+		if got := Decide(reason); got != r.directive {
+			t.Errorf("rule %d (%v): Decide = %v; want %v", i, r.err, got, r.directive)
 		}
 	}
 }

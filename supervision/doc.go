@@ -32,15 +32,15 @@
 //
 // # Decider
 //
-// Decide (decider.go) is the default DeciderFunc: one table maps ErrEscalate,
-// ErrStopActor, genesis.ErrEnforcement, ErrInjectedFault and the catalog kinds to
-// Escalate, Stop, Restart or Resume.
+// Decide (decider.go) is the default DeciderFunc: one table holds a rule for each
+// failure that can reach a supervisor (today ErrInjectedFault; a bug of any other kind
+// restarts too). Each rule has a test that makes it fire against a real actor.
 //
 // # Fault injection
 //
 // FaultInjection{Kind, PanicOnNth, Repeat} is off unless configured. The kind is the
 // name under which a props builder asks for its middleware: Props(opts) calls
-// actor.PropsFromProducer(p, opts.Faults.Option("cache")), and only the configured kind
+// actor.PropsFromProducer(p, opts.Faults.Option("worker")), and only the configured kind
 // gets a middleware; the others get nothing at all.
 //
 // # Concurrency

@@ -49,8 +49,10 @@ type Options struct {
 	// FailureReply, when set, builds the reply sent at once to the sender of the message
 	// being processed when the child failed (a RequestFuture caller, or an actor that
 	// used ctx.Request), so the caller gets an error instead of waiting for its deadline.
-	// nil → no reply. It runs on the supervisor's goroutine; return plain data.
-	FailureReply func(reason any) any
+	// message is the lost message (unwrapped from its envelope), so one supervisor can
+	// answer each kind of child in the reply type its callers expect; nil from it, or a
+	// nil FailureReply → no reply. It runs on the supervisor's goroutine; return plain data.
+	FailureReply func(reason, message any) any
 	// Clock and Rand (uniform in [0, 1)) are for tests; nil → real time, math/rand/v2.
 	Clock Clock
 	Rand  func() float64
@@ -251,7 +253,7 @@ func (b *Backoff) replyFailure(system *actor.ActorSystem, reason, message any) {
 	if !ok || env.Sender == nil {
 		return
 	}
-	if reply := b.opts.FailureReply(reason); reply != nil {
+	if reply := b.opts.FailureReply(reason, env.Message); reply != nil {
 		system.Root.Send(env.Sender, reply)
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/bizra/bizra/actors/catalog"
 )
 
 // recSupervisor records what a strategy asked of it.
@@ -230,25 +228,24 @@ func TestIntensityLimitEscalates(t *testing.T) {
 	}
 }
 
+// TestDirectives: the strategy carries out each directive a Decider returns (Decide
+// itself only restarts; a caller's Decider may resume, stop or escalate).
 func TestDirectives(t *testing.T) {
 	tests := []struct {
-		name   string
-		reason any
-		check  func(restarts, stops, resumes, escalated int) bool
+		name      string
+		directive actor.Directive
+		check     func(restarts, stops, resumes, escalated int) bool
 	}{
-		{"resume on invalid input", fmt.Errorf("x: %w", catalog.New(catalog.InvalidInput, "", "", "t")),
-			func(r, s, re, e int) bool { return re == 1 && r+s+e == 0 }},
-		{"stop on ErrStopActor", fmt.Errorf("x: %w", ErrStopActor),
-			func(r, s, re, e int) bool { return s == 1 && r+re+e == 0 }},
-		{"escalate on ErrEscalate", ErrEscalate,
-			func(r, s, re, e int) bool { return e == 1 && r+s+re == 0 }},
-		{"restart a string panic", "nil map",
+		{"resume", actor.ResumeDirective, func(r, s, re, e int) bool { return re == 1 && r+s+e == 0 }},
+		{"stop", actor.StopDirective, func(r, s, re, e int) bool { return s == 1 && r+re+e == 0 }},
+		{"escalate", actor.EscalateDirective, func(r, s, re, e int) bool { return e == 1 && r+s+re == 0 }},
+		{"restart", actor.RestartDirective,
 			func(r, s, re, e int) bool { return r == 0 && s+re+e == 0 }}, // scheduled, not yet sent
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, Options{})
-			h.b.HandleFailure(nil, h.sup, child1, nil, tt.reason, nil)
+			h := newHarness(t, Options{Decider: func(any) actor.Directive { return tt.directive }})
+			h.b.HandleFailure(nil, h.sup, child1, nil, "boom", nil)
 			if !tt.check(h.sup.counts()) {
 				r, s, re, e := h.sup.counts()
 				t.Fatalf("restarts %d stops %d resumes %d escalations %d", r, s, re, e)

@@ -97,7 +97,7 @@ func TestChildRestartsWithBackoffAndKeepsServing(t *testing.T) {
 	clock := newFakeClock()
 	restarts := make(chan int, 16)
 	b, err := NewBackoff(Options{Min: 200 * time.Millisecond, Max: time.Second, Clock: clock,
-		FailureReply: func(reason any) any {
+		FailureReply: func(reason, _ any) any {
 			if errors.Is(reason.(error), ErrInjectedFault) {
 				return &failed{Code: "INJECTED_FAULT"}
 			}

@@ -7,12 +7,7 @@ import (
 	"strings"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/asynkron/protoactor-go/actor"
 )
-
-func (r *Runtime) cacheActor() *actor.PID {
-	return actor.NewPID(r.root.Address, r.root.Id+"/"+KindCache)
-}
 
 // help is the HELP text of every series family bizra exports. VictoriaMetrics/metrics
 // writes "# HELP name" with no text; WriteExposition fills it in from here, so

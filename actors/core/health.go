@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/bizra/bizra/actors/cache"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/maintenance"
 	"github.com/bizra/bizra/actors/query"
@@ -166,9 +165,17 @@ func (r *Runtime) Status(context.Context) map[string]any {
 	doc["bridge"] = bridge
 	actors := map[string]any{}
 	mbs := r.mailboxes.kinds()
-	for _, kind := range []string{KindWorker, KindCache, KindLedger, KindSealer} {
+	children := map[string]int{}
+	if r.tree != nil {
+		for _, s := range r.tree.list() {
+			children[s.kind]++
+		}
+	}
+	for _, k := range kinds {
+		kind := k.Kind
 		rs, esc := r.restarts.get(kind)
-		a := map[string]any{"restarts": rs, "escalations": esc, "mailbox": nil}
+		a := map[string]any{"restarts": rs, "escalations": esc, "mailbox": nil,
+			"parent": "core", "policy": string(k.Policy), "children": children[kind]}
 		if mb := mbs[kind]; mb != nil {
 			a["mailbox"] = mb.depth()
 		}
@@ -220,8 +227,8 @@ func (r *Runtime) startMaintenance(ctx context.Context) error {
 				return nil
 			}
 			return func(ctx context.Context) error {
-				_, err := r.opts.System.Root.RequestFuture(r.cacheActor(), &cache.Sweep{}, time.Second).Result()
-				return err
+				r.cache.Sweep() // the store locks its shards itself
+				return nil
 			}
 		}},
 		{Name: "memory_budget", Check: func(context.Context) func(context.Context) error {
@@ -233,8 +240,8 @@ func (r *Runtime) startMaintenance(ctx context.Context) error {
 			return func(ctx context.Context) error {
 				r.log.Warn("heap over budget; trimming the result cache", "heap_bytes", ms.HeapAlloc,
 					"budget_bytes", r.opts.MemoryBudget)
-				_, err := r.opts.System.Root.RequestFuture(r.cacheActor(), &cache.Trim{Max: r.cache.Len() / 2}, time.Second).Result()
-				return err
+				r.cache.Trim(r.cache.Len() / 2)
+				return nil
 			}
 		}},
 		{Name: "receipt_flush", Check: func(context.Context) func(context.Context) error {
@@ -254,7 +261,7 @@ func (r *Runtime) startMaintenance(ctx context.Context) error {
 				r.storeOrigin()
 			}}))
 	}
-	l, err := maintenance.New(maintenance.Options{System: r.opts.System, Logger: r.log, Interval: interval,
+	l, err := maintenance.New(maintenance.Options{Logger: r.log, Interval: interval,
 		Tasks: tasks, OnCycle: r.qmetrics.Cycle})
 	if err != nil {
 		return err

@@ -118,6 +118,8 @@ type Runtime struct {
 	recorder  *reasoning.Recorder
 	qmetrics  *query.Metrics
 	engine    *query.Engine
+	engineRef atomic.Pointer[query.Engine] // engine, for the core supervisor's goroutine
+	pool      *query.Pool
 	load      *query.Load
 	policy    scoring.Policy
 	// safetyPolicy is compiled once at start and shared by the edge and the workers
@@ -125,6 +127,8 @@ type Runtime struct {
 	safetyPolicy *query.SafetyPolicy
 	policyDig    string
 	root         *actor.PID
+	tree         *tree
+	spawner      *treeSpawner
 	restarts     *restartCounts
 	mailboxes    *mailboxStats
 
@@ -238,6 +242,7 @@ func (r *Runtime) Start(ctx context.Context) (err error) {
 		{"state and data-lake separation", r.checkSeparation},
 		{"origin guard", r.startOrigin},
 		{"state folders", r.startState},
+		{"core supervisor", r.startSupervisor},
 		{"experience ledger", r.startLedger},
 		{"receipts", r.startReceipts},
 		{"data-lake index", r.startIndex},
@@ -346,7 +351,7 @@ func (r *Runtime) startState(context.Context) error {
 func (r *Runtime) startLedger(ctx context.Context) error {
 	l, err := ledger.Open(ledger.Options{System: r.opts.System, Logger: r.log,
 		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes,
-		Props: r.faultProps(KindLedger), AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault})
+		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault})
 	if err != nil {
 		return err
 	}
@@ -379,7 +384,7 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 			Metrics: set, Dir: filepath.Join(r.opts.StateDir, dir), Secret: r.opts.ReceiptSecret,
 			Mode: r.opts.ReceiptMode, BatchInterval: r.opts.ReceiptBatch, BatchMax: r.opts.ReceiptBatchMax,
 			NodeID: r.NodeID(), Origin: r.originMap, PolicyDigest: func() string { return r.policyDig },
-			Props: r.faultProps(KindSealer)})
+			Spawner: r.spawner})
 		if err != nil {
 			return nil, err
 		}
@@ -422,6 +427,7 @@ func (r *Runtime) startIndex(ctx context.Context) error {
 func (r *Runtime) startInference(ctx context.Context) error {
 	o := r.opts.InferenceOptions
 	o.System, o.Logger, o.Metrics, o.Config = r.opts.System, r.log, r.set, r.opts.Inference
+	o.Spawner = r.spawner
 	s, err := inference.New(o)
 	if err != nil {
 		return err
@@ -435,7 +441,7 @@ func (r *Runtime) startInference(ctx context.Context) error {
 }
 
 func (r *Runtime) startSkills(ctx context.Context) error {
-	s, err := skills.New(skills.Options{System: r.opts.System, Logger: r.log,
+	s, err := skills.New(skills.Options{Logger: r.log,
 		Metrics: r.set, DataLakeRoot: r.opts.DataLake, StateDir: r.opts.StateDir})
 	if err != nil {
 		return err

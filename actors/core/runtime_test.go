@@ -15,7 +15,6 @@ import (
 
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
-	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -24,7 +23,7 @@ func TestMain(m *testing.M) {
 		goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
 }
 
-func newRuntime(t *testing.T, o Options) (*Runtime, error) {
+func newRuntime(t testing.TB, o Options) (*Runtime, error) {
 	t.Helper()
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	t.Cleanup(sys.Shutdown)
@@ -156,126 +155,6 @@ func TestNode0OriginAndMissingLake(t *testing.T) {
 	res, err := r.Query(context.Background(), query.NewRequest("which port does the bridge use?"))
 	if err != nil || res.Success || res.Detail.ErrorCode != "NO_EVIDENCE" || res.SNRScore != nil {
 		t.Fatalf("query over an empty lake: %+v %v", res, err)
-	}
-}
-
-// TestInjectedCachePanicRestarts breaks the cache actor on its first upkeep message
-// (the maintenance loop's sweep): the supervisor restarts it and queries keep being
-// answered from the cache store, which the actor only looks after.
-func TestInjectedCachePanicRestarts(t *testing.T) {
-	lake := t.TempDir()
-	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("The bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRuntime(t, Options{DataLake: lake, MaintenanceInterval: 20 * time.Millisecond,
-		FaultInjection: supervision.FaultInjection{Kind: KindCache, PanicOnNth: 1},
-		Supervision:    supervision.Options{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer shutdown(t, r)
-	q := query.NewRequest("which port does the bridge use?")
-	if res, err := r.Query(context.Background(), q); err != nil || !res.Success {
-		t.Fatalf("first query: %+v %v", res, err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if rs, _ := r.restarts.get(KindCache); rs >= 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the cache actor was not restarted after its injected panic")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	res, err := r.Query(context.Background(), q)
-	if err != nil || !res.Success || !res.Cached {
-		t.Fatalf("query after the restart: cached=%v %v", res.Cached, err)
-	}
-	// The cycle whose sweep crashed the actor is recorded when it returns, which may be
-	// just after the restart was seen.
-	for r.maint.Stats().Cycles == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no maintenance cycle ran")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// TestInjectedLedgerAndSealerPanics breaks the top-level ledger and sealer actors: each
-// is restarted, the restart shows in the counts behind /v1/status and the restart
-// metric, and the node keeps answering, committing and sealing.
-func TestInjectedLedgerAndSealerPanics(t *testing.T) {
-	lake := t.TempDir()
-	if err := os.WriteFile(filepath.Join(lake, "notes.md"), []byte("The bridge listens on port 9742 for desktop clients.\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		kind string
-		nth  int
-	}{{KindLedger, 2}, {KindSealer, 3}}
-	for _, tt := range tests {
-		t.Run(tt.kind, func(t *testing.T) {
-			r, err := newRuntime(t, Options{DataLake: lake, CacheEntries: -1,
-				FaultInjection: supervision.FaultInjection{Kind: tt.kind, PanicOnNth: tt.nth}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			defer shutdown(t, r)
-			answered, failed := 0, 0
-			var last query.Result
-			for i := range 5 {
-				q := query.NewRequest("which port does the bridge use? " + strings.Repeat("again ", i))
-				q.TimeoutMs = 1500
-				res, err := r.Query(context.Background(), q)
-				switch {
-				case err == nil && res.Success:
-					answered++
-					last = res
-				case errors.Is(err, query.ErrTimeout):
-					failed++ // the query whose append was lost waits for its deadline
-				default:
-					t.Fatalf("query %d: %+v %v", i, res, err)
-				}
-			}
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				if rs, _ := r.restarts.get(tt.kind); rs >= 1 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s was not restarted", tt.kind)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			if answered < 4 || failed > 1 {
-				t.Fatalf("%d answered, %d failed; the node must keep serving", answered, failed)
-			}
-			// A query after the restart gets a receipt that is sealed and retrievable (the
-			// leaf the sealer was processing when it crashed may be the one lost).
-			after := query.NewRequest("which port does the bridge use? after the restart")
-			if last, err = r.Query(context.Background(), after); err != nil || !last.Success {
-				t.Fatalf("query after the restart: %+v %v", last, err)
-			}
-			for {
-				if _, err := r.Receipts().Get(last.ReceiptID); err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("receipt %s never sealed after the %s restart", last.ReceiptID, tt.kind)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-			if v := r.Ledger().Verify(); !v.Valid || v.Episodes < 3 {
-				t.Fatalf("ledger after the restart: %+v", v)
-			}
-		})
 	}
 }
 

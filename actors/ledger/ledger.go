@@ -57,6 +57,9 @@ type Options struct {
 	// Props, when set, adjusts the ledger actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
+	// Spawner spawns the ledger actor (a supervisor's spawner, so it supervises it and
+	// answers an Append lost in a crash through FailureReply); nil → System's root.
+	Spawner actor.SpawnerContext
 	// AcceptLoss lets a writable Open proceed over damage (acknowledged episodes lost
 	// or altered, see Damage) instead of failing with ErrLoss: the loss is logged as a
 	// security event, the witness is re-anchored on what is on disk (and remembers the
@@ -297,7 +300,15 @@ func (l *Ledger) Start(ctx context.Context) error {
 	if l.opts.Props != nil {
 		props = l.opts.Props(props)
 	}
-	l.pid.Store(l.opts.System.Root.Spawn(props))
+	spawner := l.opts.Spawner
+	if spawner == nil {
+		spawner = l.opts.System.Root
+	}
+	pid := spawner.SpawnPrefix(props, "ledger")
+	if pid == nil {
+		return fmt.Errorf("start: %w: the ledger actor could not be spawned", ErrClosed)
+	}
+	l.pid.Store(pid)
 	l.kickMaintenance() // seal segments left unsealed and prune what boot retention dropped
 	l.log.Info("sel started", "dir", l.opts.Dir, "episodes", l.Len(), "next_sequence", l.nextSeq())
 	return nil

@@ -53,7 +53,7 @@ func TestFaultGenesisSwapTask(t *testing.T) {
 	var logs bytes.Buffer
 	set := metrics.NewSet()
 	var seen []genesis.Verdict
-	l, err := New(Options{System: newSystem(t), Tasks: []Task{GenesisTask(GenesisOptions{Guard: guard,
+	l, err := New(Options{Tasks: []Task{GenesisTask(GenesisOptions{Guard: guard,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Metrics: set,
 		OnChange: func(v genesis.Verdict) { seen = append(seen, v) }})}})
 	if err != nil {

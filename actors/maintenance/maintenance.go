@@ -1,12 +1,13 @@
 // Package maintenance implements the maintenance loop, the one thing bizra calls
-// "autonomous" (core.md): a supervised actor that wakes every interval, observes the
-// runtime through a list of tasks, decides what needs doing, and acts. Its counts feed
+// "autonomous" (core.md): a loop that wakes every interval, observes the runtime
+// through a list of tasks, decides what needs doing, and acts. Its counts feed
 // sovereign_autonomous_cycles_total, _decisions_total and _actions_total.
 //
-// The actor accepts only its own tick and cycle-done messages. A cycle's checks and
-// actions may touch files, caches and other actors, so they run on one goroutine owned
-// by the Loop (never inside Receive); a tick that arrives while a cycle still runs is
-// skipped and counted as skipped, so cycles never pile up.
+// It is plain code, not an actor: its only state was one "a cycle is running" bit, and
+// a mailbox serialised nothing the two goroutines below do not. The Loop owns a ticker
+// goroutine and a cycle goroutine; the ticker hands each tick to the cycle goroutine
+// without blocking, and a tick that finds a cycle still running is skipped and counted
+// as skipped, so cycles never pile up. Shutdown stops both and waits for them.
 //
 // # Concurrency
 //
@@ -21,8 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/asynkron/protoactor-go/actor"
 )
 
 // Task is one thing the loop watches.
@@ -36,8 +35,6 @@ type Task struct {
 
 // Options configures the loop.
 type Options struct {
-	// System runs the loop's actor. Required.
-	System *actor.ActorSystem
 	// Logger; nil discards.
 	Logger *slog.Logger
 	// Interval between cycles; 0 means 10 s.
@@ -49,9 +46,6 @@ type Options struct {
 	// OnCycle receives each finished cycle's decisions and actions (for the
 	// sovereign_autonomous_* counters); nil ignores them.
 	OnCycle func(decisions, actions int)
-	// Props wraps the actor's props (for example with a supervisor strategy); nil
-	// leaves them as they are.
-	Props func(*actor.Props) *actor.Props
 }
 
 // Stats counts the loop's work.
@@ -63,7 +57,7 @@ type Stats struct {
 type Loop struct {
 	opts Options
 	log  *slog.Logger
-	pid  *actor.PID
+	kick chan struct{} // unbuffered: a send succeeds only when the cycle goroutine waits
 
 	cycles, decisions, actions, failures, skipped atomic.Uint64
 
@@ -74,15 +68,10 @@ type Loop struct {
 	stopped atomic.Bool
 }
 
-type tick struct{}
-
 type cycleDone struct{ decisions, actions, failures int }
 
 // New builds a loop; nothing runs until Start.
 func New(opts Options) (*Loop, error) {
-	if opts.System == nil {
-		return nil, errors.New("maintenance: Options.System is required")
-	}
 	if opts.Interval <= 0 {
 		opts.Interval = 10 * time.Second
 	}
@@ -93,27 +82,16 @@ func New(opts Options) (*Loop, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	l := &Loop{opts: opts, log: log.With("component", "maintenance")}
+	l := &Loop{opts: opts, log: log.With("component", "maintenance"), kick: make(chan struct{})}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	return l, nil
 }
 
-// Start spawns the loop's actor; the first cycle runs after one interval.
+// Start starts the ticker and cycle goroutines; the first cycle runs after one interval.
 func (l *Loop) Start(context.Context) error {
 	if !l.started.CompareAndSwap(false, true) {
 		return errors.New("maintenance: already started")
 	}
-	props := actor.PropsFromProducer(func() actor.Actor { return &loopActor{l: l} })
-	if l.opts.Props != nil {
-		props = l.opts.Props(props)
-	}
-	pid, err := l.opts.System.Root.SpawnNamed(props, "maintenance")
-	if err != nil {
-		return err
-	}
-	l.pid = pid
-	// The ticker is a goroutine owned by the Loop rather than protoactor's timer
-	// scheduler, whose cancel races with its own timer (a data race under -race).
 	l.wg.Go(func() {
 		t := time.NewTicker(l.opts.Interval)
 		defer t.Stop()
@@ -122,15 +100,29 @@ func (l *Loop) Start(context.Context) error {
 			case <-l.ctx.Done():
 				return
 			case <-t.C:
-				l.opts.System.Root.Send(pid, &tick{})
+				select {
+				case l.kick <- struct{}{}:
+				default:
+					l.skipped.Add(1) // a cycle is still running
+				}
+			}
+		}
+	})
+	l.wg.Go(func() {
+		for {
+			select {
+			case <-l.ctx.Done():
+				return
+			case <-l.kick:
+				cctx, cancel := context.WithTimeout(l.ctx, l.opts.Timeout)
+				d := l.cycle(cctx)
+				cancel()
+				l.record(d)
 			}
 		}
 	})
 	return nil
 }
-
-// PID returns the loop actor (nil before Start).
-func (l *Loop) PID() *actor.PID { return l.pid }
 
 // RunOnce runs one cycle now, on the caller's goroutine, and returns its counts. For
 // tests and `bizra doctor`; it does not go through the actor.
@@ -146,17 +138,13 @@ func (l *Loop) Stats() Stats {
 		Failures: l.failures.Load(), Skipped: l.skipped.Load()}
 }
 
-// Shutdown stops the actor and waits for a running cycle. Idempotent.
+// Shutdown stops the loop and waits for a running cycle (whose context it cancels).
+// Idempotent.
 func (l *Loop) Shutdown(ctx context.Context) error {
 	if !l.started.Load() || !l.stopped.CompareAndSwap(false, true) {
 		return nil
 	}
-	l.cancel() // stops the ticker
-	if l.pid != nil {
-		if err := l.opts.System.Root.StopFuture(l.pid).Wait(); err != nil && ctx.Err() == nil {
-			l.log.Warn("stop maintenance actor", "err", err)
-		}
-	}
+	l.cancel()
 	done := make(chan struct{})
 	go func() { l.wg.Wait(); close(done) }()
 	select {
@@ -195,37 +183,5 @@ func (l *Loop) record(d cycleDone) {
 	l.failures.Add(uint64(d.failures))
 	if l.opts.OnCycle != nil {
 		l.opts.OnCycle(d.decisions, d.actions)
-	}
-}
-
-type loopActor struct {
-	l       *Loop
-	running bool
-}
-
-func (a *loopActor) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case *tick:
-		if a.running || a.l.stopped.Load() {
-			a.l.skipped.Add(1)
-			return
-		}
-		a.running = true
-		self, root := ctx.Self(), a.l.opts.System.Root
-		a.l.wg.Add(1)
-		go func() {
-			defer a.l.wg.Done()
-			cctx, cancel := context.WithTimeout(a.l.ctx, a.l.opts.Timeout)
-			d := a.l.cycle(cctx)
-			cancel()
-			if a.l.stopped.Load() {
-				a.l.record(d) // the actor is gone; count the cycle here
-				return
-			}
-			root.Send(self, &d)
-		}()
-	case *cycleDone:
-		a.running = false
-		a.l.record(*m)
 	}
 }

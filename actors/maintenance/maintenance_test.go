@@ -3,33 +3,19 @@ package maintenance
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
 	"go.uber.org/goleak"
 )
 
-// protoactor's dead-letter throttle starts a goroutine that lives for its throttle
-// period after a message reaches a stopped actor (a tick racing the stop); it ends on
-// its own and is not ours.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
-}
-
-func newSystem(t *testing.T) *actor.ActorSystem {
-	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	t.Cleanup(sys.Shutdown)
-	return sys
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRunOnceCountsDecisionsAndActions(t *testing.T) {
 	var cycles, decisions, actions int
 	var acted atomic.Int32
-	l, err := New(Options{System: newSystem(t), Tasks: []Task{
+	l, err := New(Options{Tasks: []Task{
 		{Name: "idle", Check: func(context.Context) func(context.Context) error { return nil }},
 		{Name: "works", Check: func(context.Context) func(context.Context) error {
 			return func(context.Context) error { acted.Add(1); return nil }
@@ -53,7 +39,7 @@ func TestRunOnceCountsDecisionsAndActions(t *testing.T) {
 func TestLoopTicksAndShutsDown(t *testing.T) {
 	var checks atomic.Int32
 	var cycles atomic.Int32
-	l, err := New(Options{System: newSystem(t), Interval: 20 * time.Millisecond, Tasks: []Task{
+	l, err := New(Options{Interval: 20 * time.Millisecond, Tasks: []Task{
 		{Name: "count", Check: func(context.Context) func(context.Context) error {
 			checks.Add(1)
 			return func(context.Context) error { return nil }
@@ -88,7 +74,7 @@ func TestLoopTicksAndShutsDown(t *testing.T) {
 
 func TestSlowCycleSkipsTicks(t *testing.T) {
 	release := make(chan struct{})
-	l, _ := New(Options{System: newSystem(t), Interval: 5 * time.Millisecond, Tasks: []Task{
+	l, _ := New(Options{Interval: 5 * time.Millisecond, Tasks: []Task{
 		{Name: "slow", Check: func(ctx context.Context) func(context.Context) error {
 			select {
 			case <-release:

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,12 +47,60 @@ type EngineOptions struct {
 	Load *Load
 }
 
-// Load counts queries handed to the workers and queries the workers have begun, so the
-// difference is the queue depth. Safe for concurrent use.
-type Load struct{ submitted, started atomic.Int64 }
+// Load holds the tickets of the runs handed to the workers that no worker has begun:
+// their number is the queue depth. A ticket leaves when its worker begins the run or,
+// whatever happened to the run (a worker crash lost it, the deadline passed), when the
+// engine's call returns, so no ticket outlives its query. Bounded by the engine's
+// admission limit. Safe for concurrent use.
+type Load struct {
+	mu      sync.Mutex
+	next    uint64
+	pending map[uint64]ticket
+}
+
+// ticket is where a queued run went and where its caller waits for the reply.
+type ticket struct{ worker, reply *actor.PID }
+
+// submit issues the ticket of a run about to be handed to worker, answered at reply.
+func (l *Load) submit(worker, reply *actor.PID) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending == nil {
+		l.pending = map[uint64]ticket{}
+	}
+	l.next++
+	l.pending[l.next] = ticket{worker: worker, reply: reply}
+	return l.next
+}
+
+// begin retires a ticket (a worker began the run, or the engine gave up on it).
+func (l *Load) begin(id uint64) {
+	l.mu.Lock()
+	delete(l.pending, id)
+	l.mu.Unlock()
+}
+
+// stopped retires the tickets of the runs still queued at a worker that stopped (its
+// mailbox went with it) and returns where their callers wait.
+func (l *Load) stopped(worker *actor.PID) []*actor.PID {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*actor.PID
+	for id, t := range l.pending {
+		if t.worker.Id == worker.Id {
+			out = append(out, t.reply)
+			delete(l.pending, id)
+		}
+	}
+	return out
+}
 
 // Queued returns the number of runs waiting for a worker.
-func (l *Load) Queued() int { return int(l.submitted.Load() - l.started.Load()) }
+func (l *Load) Queued() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.pending)
+}
 
 // Engine is the edge of the query pipeline: gates, admission, the cache fast path, and
 // the hand-off to a worker with the caller's deadline. Safe for concurrent use.
@@ -78,7 +127,19 @@ func NewEngine(opts EngineOptions) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{opts: opts, log: log}, nil
+	e := &Engine{opts: opts, log: log}
+	opts.Metrics.SetLoadSource(func() (int, int) { return e.InFlight(), opts.Load.Queued() })
+	return e, nil
+}
+
+// WorkerStopped answers, at once, the queries whose runs were still queued at worker
+// when it stopped (a restart of its supervisor stops it, and its mailbox goes with it):
+// WORKER_RESTARTED instead of their deadline. Runs the worker had begun are answered
+// by the worker itself. Safe from any goroutine.
+func (e *Engine) WorkerStopped(worker *actor.PID) {
+	for _, reply := range e.opts.Load.stopped(worker) {
+		e.opts.System.Root.Send(reply, &Done{Failure: ErrWorkerRestarted})
+	}
 }
 
 // Stop makes further queries fail fast with ErrStopped.
@@ -152,25 +213,35 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	run := &Run{Request: req, QueryID: qid, CacheKey: key, UseCache: consult,
 		StartUnixNano: start.UnixNano(), DeadlineUnixNano: deadline.UnixNano()}
 	pid := e.opts.Workers[e.rr.Add(1)%uint64(len(e.opts.Workers))]
-	e.opts.Load.submitted.Add(1)
 	wait := time.Until(deadline)
 	if wait <= 0 {
-		e.opts.Load.started.Add(1)
 		return e.timedOut(consult)
 	}
-	reply, err := e.opts.System.Root.RequestFuture(pid, run, wait).Result()
-	if err != nil {
-		if errors.Is(err, actor.ErrTimeout) {
-			return e.timedOut(consult)
-		}
-		return Result{}, fmt.Errorf("query %s: %w: %w", qid, ErrStopped, err)
+	// The reply slot exists before the run is sent, so a worker that stops with the
+	// run still in its mailbox can be answered at once (WorkerStopped); the first
+	// reply wins.
+	slot, replyTo, release := newReplySlot(e.opts.System)
+	defer release()
+	run.Ticket = e.opts.Load.submit(pid, replyTo)
+	defer e.opts.Load.begin(run.Ticket)
+	e.opts.System.Root.RequestWithCustomSender(pid, run, replyTo)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var reply any
+	select {
+	case reply = <-slot.ch:
+	case <-timer.C:
+		return e.timedOut(consult)
+	}
+	if _, ok := reply.(*actor.DeadLetterResponse); ok {
+		return Result{}, fmt.Errorf("query %s: %w: no worker at %s", qid, ErrStopped, pid.Id)
 	}
 	done, ok := reply.(*Done)
 	if !ok {
 		return Result{}, fmt.Errorf("query %s: unexpected reply %T", qid, reply)
 	}
-	if done.Code != "" {
-		return Result{}, done.Err()
+	if err := done.Err(); err != nil {
+		return Result{}, err
 	}
 	res := done.Result
 	if err := e.finish(&res, &req, start, done.Completion); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -88,5 +89,88 @@ func TestFaultQueryReceiptStorage(t *testing.T) {
 	rc.fail.Store(true)
 	if _, err := e.Query(ctx, NewRequest("what is the answer?")); !errors.Is(err, receipt.ErrStorage) {
 		t.Fatalf("cache hit with a failing log: %v", err)
+	}
+}
+
+// silentWorker drops every Run (as a crash that loses the message does, without a
+// failure reply).
+type silentWorker struct{}
+
+func (silentWorker) Receive(actor.Context) {}
+
+// TestEngineLeavesNoSlotBehind: whatever becomes of a run (answered, lost and timed
+// out, refused by a stopped engine), the in-flight slot and the queue ticket are gone
+// when Query returns, and the gauges read them live.
+func TestEngineLeavesNoSlotBehind(t *testing.T) {
+	tests := []struct {
+		name    string
+		worker  func(*atomic.Int64) actor.Actor
+		ctxWait time.Duration // the caller's deadline
+		wantErr error
+	}{
+		{"answered", func(n *atomic.Int64) actor.Actor { return answerWorker{n} }, 10 * time.Second, nil},
+		{"lost and timed out", func(*atomic.Int64) actor.Actor { return silentWorker{} }, 50 * time.Millisecond, ErrTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+				return slog.New(slog.DiscardHandler)
+			}))
+			t.Cleanup(sys.Shutdown)
+			var runs atomic.Int64
+			pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return tt.worker(&runs) }))
+			t.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
+			m := NewMetrics(nil, nil)
+			load := &Load{}
+			e, err := NewEngine(EngineOptions{System: sys, Metrics: m, Workers: []*actor.PID{pid}, Load: load})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.ctxWait)
+			defer cancel()
+			if _, err := e.Query(ctx, NewRequest("what is the answer?")); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err %v; want %v", err, tt.wantErr)
+			}
+			if s := m.Snapshot(); e.InFlight() != 0 || load.Queued() != 0 || s.InFlight != 0 || s.Queued != 0 {
+				t.Fatalf("in flight %d/%d, queued %d/%d after Query returned", e.InFlight(), s.InFlight, load.Queued(), s.Queued)
+			}
+		})
+	}
+}
+
+// TestEngineWorkerStoppedAnswersQueuedRuns: runs still queued at a worker that stops
+// (its mailbox gone) are answered WORKER_RESTARTED at once, not at their deadline.
+func TestEngineWorkerStoppedAnswersQueuedRuns(t *testing.T) {
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+	t.Cleanup(sys.Shutdown)
+	pid := sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return silentWorker{} }))
+	t.Cleanup(func() { _ = sys.Root.PoisonFuture(pid).Wait() })
+	load := &Load{}
+	e, err := NewEngine(EngineOptions{System: sys, Metrics: NewMetrics(nil, nil), Workers: []*actor.PID{pid}, Load: load})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		req := NewRequest("what is the answer?")
+		req.TimeoutMs = 600_000
+		_, err := e.Query(context.Background(), req)
+		got <- err
+	}()
+	for load.Queued() == 0 { // the silent worker never begins the run
+		time.Sleep(time.Millisecond)
+	}
+	e.WorkerStopped(actor.NewPID(pid.Address, "someone-else"))
+	if load.Queued() != 1 {
+		t.Fatal("another worker's stop retired this run")
+	}
+	e.WorkerStopped(pid)
+	if err := <-got; !errors.Is(err, ErrWorkerRestarted) {
+		t.Fatalf("queued run after its worker stopped: %v; want ErrWorkerRestarted", err)
+	}
+	if load.Queued() != 0 || e.InFlight() != 0 {
+		t.Fatalf("queued %d in flight %d", load.Queued(), e.InFlight())
 	}
 }

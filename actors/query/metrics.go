@@ -36,6 +36,9 @@ type Metrics struct {
 	scored, next            int
 	gateRejections          map[string]*metrics.Counter
 	inFlight, queued, slots int
+	// loadSource, when set, reads the admission state live (the engine installs it),
+	// so the gauges cannot keep the value of the last admission.
+	loadSource func() (inFlight, queued int)
 }
 
 // Latency buckets: query durations from 1 ms to 10 min; runtime overhead from 5 µs.
@@ -167,6 +170,14 @@ func (m *Metrics) Cycle(decisions, actions int) {
 	m.actions.Add(actions)
 }
 
+// SetLoadSource makes the in-flight and queue-depth gauges read f live instead of the
+// last SetLoad.
+func (m *Metrics) SetLoadSource(f func() (inFlight, queued int)) {
+	m.mu.Lock()
+	m.loadSource = f
+	m.mu.Unlock()
+}
+
 // SetLoad publishes the admission state: queries running, waiting, and the limit.
 func (m *Metrics) SetLoad(inFlight, queued, slots int) {
 	m.mu.Lock()
@@ -210,6 +221,9 @@ func (m *Metrics) Snapshot() Snapshot {
 	s.Validated = m.validated
 	s.Scored = m.scored
 	s.InFlight, s.Queued = m.inFlight, m.queued
+	if m.loadSource != nil {
+		s.InFlight, s.Queued = m.loadSource()
+	}
 	if m.processed > 0 {
 		s.SuccessRate = float64(m.succeeded) / float64(m.processed)
 		s.AvgTimeMs = m.totalMs / float64(m.processed)

@@ -28,31 +28,22 @@ type Run struct {
 	UseCache         bool
 	StartUnixNano    int64
 	DeadlineUnixNano int64
+	// Ticket is the run's place in the engine's queue-depth count (Load); 0 is none.
+	Ticket uint64
 }
 
-// Done is a worker's reply: a completed result, or a failure rendered as plain data
-// (the catalog kind, public code and public message of the error) when the pipeline
-// could not produce one.
+// Done is a worker's reply: a completed result, or the error that kept the pipeline
+// from producing one. The error is a value (a catalog sentinel, wrapped with context),
+// never a code string to be matched back to its sentinel: the edges render it with
+// catalog.Lookup, so its internal text never reaches a client.
 type Done struct {
 	Result     Result
 	Completion Completion
-	Code       string
-	Kind       catalog.Kind
-	Message    string
+	Failure    error
 }
 
-// Err returns the failure of a Done as a catalog error (nil when Code is "").
-func (d *Done) Err() error {
-	if d.Code == "" {
-		return nil
-	}
-	for _, s := range []*catalog.Error{ErrTimeout, ErrWorkerRestarted, ErrStopped, ErrOverloaded, ledger.ErrStorageUnavailable} {
-		if s.Code() == d.Code {
-			return s
-		}
-	}
-	return catalog.New(d.Kind, d.Code, d.Message, "query: worker failed: "+d.Code)
-}
+// Err returns the failure of a Done (nil for a result).
+func (d *Done) Err() error { return d.Failure }
 
 // Searcher is the data-lake index the workers read (actors/index.Index).
 type Searcher interface {
@@ -88,6 +79,9 @@ type WorkerOptions struct {
 	EnforceIhsan bool
 	// Load counts started runs for the queue-depth gauge; nil counts nothing.
 	Load *Load
+	// Pool runs reasoning and retrieval off the worker's Receive, which only routes
+	// messages; nil runs them inline (tests of one worker).
+	Pool *Pool
 }
 
 // WorkerProps returns the props of one query worker.
@@ -102,6 +96,7 @@ func WorkerProps(opts WorkerOptions) *actor.Props {
 
 // job is one query a worker holds between its stages.
 type job struct {
+	seq      uint64
 	sender   *actor.PID
 	run      *Run
 	start    time.Time
@@ -122,32 +117,38 @@ type job struct {
 type worker struct {
 	opts WorkerOptions
 	jobs map[string]*job
+	seq  uint64 // numbers the jobs
 }
 
 func (w *worker) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *Run:
 		w.begin(ctx, m)
+	case *reasoned:
+		if j := w.jobs[m.qid]; j != nil && j.seq == m.seq {
+			w.reasoned(ctx, j, m)
+		}
 	case *actor.Restarting:
 		// The worker crashed: answer every query it held, so no caller waits for its
 		// deadline.
 		for id, j := range w.jobs {
-			ctx.Send(j.sender, &Done{Code: ErrWorkerRestarted.Code(), Kind: catalog.Unavailable})
+			ctx.Send(j.sender, &Done{Failure: ErrWorkerRestarted})
 			delete(w.jobs, id)
 		}
 	case *actor.Stopping:
 		for id, j := range w.jobs {
-			ctx.Send(j.sender, &Done{Code: ErrStopped.Code(), Kind: catalog.Unavailable})
+			ctx.Send(j.sender, &Done{Failure: ErrStopped})
 			delete(w.jobs, id)
 		}
 	}
 }
 
 func (w *worker) begin(ctx actor.Context, m *Run) {
-	if w.opts.Load != nil {
-		w.opts.Load.started.Add(1)
+	if w.opts.Load != nil && m.Ticket != 0 {
+		w.opts.Load.begin(m.Ticket)
 	}
-	j := &job{sender: ctx.Sender(), run: m, start: time.Unix(0, m.StartUnixNano), deadline: time.Unix(0, m.DeadlineUnixNano)}
+	w.seq++
+	j := &job{seq: w.seq, sender: ctx.Sender(), run: m, start: time.Unix(0, m.StartUnixNano), deadline: time.Unix(0, m.DeadlineUnixNano)}
 	if j.sender == nil {
 		return
 	}
@@ -212,46 +213,111 @@ func (s staticDecomposer) Decompose(_ context.Context, _ string, max int) ([]str
 	return s, nil
 }
 
-// reason runs the graph of thought (or plain retrieval when reasoning is off). It is
-// CPU work bounded by max_depth and the graph's node limit, not I/O.
+// reasoned carries the pool's result of one job's reasoning or retrieval back to the
+// worker that holds the job.
+type reasoned struct {
+	qid      string
+	seq      uint64 // the job's number in its worker: a result for a job answered already is dropped
+	graph    *reasoning.Graph
+	outcome  reasoning.Outcome
+	evidence []Evidence
+	action   ledger.Action
+	err      error
+}
+
+// reason hands the graph of thought (or plain retrieval when reasoning is off) to the
+// pool: it is CPU work bounded by max_depth and the graph's node limit, and done inside
+// Receive it would stall every query queued behind it. The result comes back as a
+// *reasoned message.
 func (w *worker) reason(ctx actor.Context, j *job) {
-	req := &j.run.Request
-	idx := w.opts.Index()
-	t0 := time.Now()
-	if req.RequireReasoning {
-		opts := reasoning.RunOptions{MaxDepth: req.MaxDepth, Branching: w.branching(), TopK: w.topK(), Recorder: w.opts.Recorder}
-		if len(j.subQuestions) > 0 {
-			opts.Decomposer = staticDecomposer(j.subQuestions)
+	task := w.reasonTask(j, ctx.Self(), ctx.ActorSystem().Root)
+	if w.opts.Pool == nil {
+		task(context.Background())
+		return
+	}
+	if !w.opts.Pool.Submit(task) {
+		if w.opts.Pool.Stopped() {
+			w.fail(ctx, j, ErrStopped)
+			return
 		}
-		rctx, cancel := context.WithDeadline(context.Background(), j.deadline)
-		g, out, err := reasoning.Run(rctx, idx, req.Query, opts)
-		cancel()
-		if err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || time.Now().After(j.deadline) {
-				w.fail(ctx, j, ErrTimeout)
+		w.fail(ctx, j, ErrOverloaded)
+	}
+}
+
+// reasonTask builds the pool task of j; it reads nothing the worker mutates.
+func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) func(context.Context) {
+	req := j.run.Request
+	subs := j.subQuestions
+	deadline := j.deadline
+	opts := reasoning.RunOptions{MaxDepth: req.MaxDepth, Branching: w.branching(), TopK: w.topK(), Recorder: w.opts.Recorder}
+	idx := w.opts.Index()
+	topK := w.topK()
+	return func(pctx context.Context) {
+		m := &reasoned{qid: j.run.QueryID, seq: j.seq}
+		defer func() {
+			if v := recover(); v != nil {
+				m.err = fmt.Errorf("query: reasoning panicked: %v", v)
+			}
+			root.Send(self, m)
+		}()
+		t0 := time.Now()
+		if req.RequireReasoning {
+			if len(subs) > 0 {
+				opts.Decomposer = staticDecomposer(subs)
+			}
+			rctx, cancel := context.WithDeadline(pctx, deadline)
+			defer cancel()
+			g, out, err := reasoning.Run(rctx, idx, req.Query, opts)
+			if err != nil {
+				if errors.Is(err, context.DeadlineExceeded) || time.Now().After(deadline) {
+					err = ErrTimeout
+				} else if pctx.Err() != nil {
+					err = ErrStopped
+				}
+				m.err = err
 				return
 			}
-			w.failErr(ctx, j, err)
+			m.graph, m.outcome, m.evidence = g, out, out.Evidence
+			m.action = ledger.Action{Type: "reasoning",
+				Description: fmt.Sprintf("graph of thought: depth %d of %d, %d nodes", out.Depth, out.MaxDepth, out.Nodes),
+				Success:     true, DurationUS: uint64(time.Since(t0).Microseconds())}
 			return
 		}
-		j.graph, j.outcome, j.reasoned = g, out, true
-		j.evidence = out.Evidence
-		j.actions = append(j.actions, ledger.Action{Type: "reasoning",
-			Description: fmt.Sprintf("graph of thought: depth %d of %d, %d nodes", out.Depth, out.MaxDepth, out.Nodes),
-			Success:     true, DurationUS: uint64(time.Since(t0).Microseconds())})
-	} else {
 		if len(index.ContentTerms(req.Query)) == 0 {
-			w.failErr(ctx, j, reasoning.ErrNoContentTerms)
+			m.err = reasoning.ErrNoContentTerms
 			return
 		}
-		for _, h := range idx.Search(req.Query, w.topK()) {
-			j.evidence = append(j.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
+		for _, h := range idx.Search(req.Query, topK) {
+			m.evidence = append(m.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
 		}
-		j.actions = append(j.actions, ledger.Action{Type: "retrieval",
-			Description: fmt.Sprintf("retrieval: %d passages", len(j.evidence)), Success: true,
-			DurationUS: uint64(time.Since(t0).Microseconds())})
+		m.action = ledger.Action{Type: "retrieval",
+			Description: fmt.Sprintf("retrieval: %d passages", len(m.evidence)), Success: true,
+			DurationUS: uint64(time.Since(t0).Microseconds())}
 	}
+}
+
+// reasoned continues a job with the pool's result.
+func (w *worker) reasoned(ctx actor.Context, j *job, m *reasoned) {
+	if m.err != nil {
+		w.failErr(ctx, j, m.err)
+		return
+	}
+	if j.run.Request.RequireReasoning {
+		j.graph, j.outcome, j.reasoned = m.graph, m.outcome, true
+	}
+	j.evidence = m.evidence
+	j.actions = append(j.actions, m.action)
 	w.infer(ctx, j)
+}
+
+// FailureReply is the reply a supervisor sends at once to the engine waiting on a Run
+// lost in a crash of its worker (supervision.Options.FailureReply); nil for any other
+// message.
+func FailureReply(msg any) any {
+	if _, ok := msg.(*Run); ok {
+		return &Done{Failure: ErrWorkerRestarted}
+	}
+	return nil
 }
 
 func excerpt(s string) string {
@@ -521,12 +587,11 @@ func (w *worker) complete(ctx actor.Context, j *job) {
 }
 
 func (w *worker) failErr(ctx actor.Context, j *job, err error) {
-	p := catalog.Lookup(err)
-	if p.Kind == catalog.Internal {
+	if catalog.Lookup(err).Kind == catalog.Internal {
 		w.opts.Logger.Error("query failed", "query_id", j.run.QueryID, "err", err)
 	}
 	delete(w.jobs, j.run.QueryID)
-	ctx.Send(j.sender, &Done{Code: p.Code, Kind: p.Kind, Message: p.Message})
+	ctx.Send(j.sender, &Done{Failure: err})
 }
 
 // fail answers a query with one of this package's sentinels.

@@ -18,7 +18,12 @@ type flushMsg struct{}
 
 // flushedMsg answers flushMsg: every leaf received before the flush is in a job whose
 // number is at most Job.
-type flushedMsg struct{ Job uint64 }
+// Restarted: the sealer crashed on the flush (the supervisor's FailureReply); the
+// restarted instance seals what was pending.
+type flushedMsg struct {
+	Job       uint64
+	Restarted bool
+}
 
 // job is a sealed batch handed from the sealer to the writer goroutine (ownership moves
 // with it; the sealer keeps no reference).
@@ -38,4 +43,9 @@ type job struct {
 // leavesMsg carries receipts whose issued record is durable to the sealer, in the order
 // they were written (from the writer after each group commit, and from Start for
 // receipts issued but not sealed before a crash). The sealer owns items after Send.
-type leavesMsg struct{ items []*leafMsg }
+// n numbers the message (sealBook.send), so a restarted sealer skips the messages whose
+// leaves it recovered already.
+type leavesMsg struct {
+	items []*leafMsg
+	n     uint64
+}

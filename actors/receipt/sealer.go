@@ -12,6 +12,8 @@ import (
 // writer through a non-blocking queue.
 type sealer struct {
 	signer   *Ed25519Signer
+	book     *sealBook // the recovered state, kept by the Service
+	skipUpTo uint64    // leavesMsg numbered up to this were recovered on Started
 	single   bool
 	interval time.Duration
 	max      int
@@ -32,12 +34,18 @@ func (s *sealer) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		s.self, s.root = ctx.Self(), ctx.ActorSystem().Root
-		// After a restart (the instance and its pending leaves survive), the tick that
-		// would have sealed them may have been the message lost: arm a new one.
+		// Every instance (the first, and each restart's fresh one) starts from the
+		// book: the job count (Flush waits on it), the chain position of the last job handed to the writer and the leaves
+		// sent but in no job, the lost message's included.
+		rec := s.book.recover()
+		s.seq, s.prevRoot, s.pending, s.skipUpTo, s.jobs = rec.seq, rec.prevRoot, rec.pending, rec.upTo, rec.jobs
 		if len(s.pending) > 0 {
 			s.arm()
 		}
 	case *leavesMsg:
+		if m.n != 0 && m.n <= s.skipUpTo {
+			return // recovered on Started
+		}
 		first := len(s.pending) == 0
 		s.pending = append(s.pending, m.items...)
 		for len(s.pending) >= s.max {
@@ -55,6 +63,10 @@ func (s *sealer) Receive(ctx actor.Context) {
 		ctx.Respond(flushedMsg{Job: s.jobs})
 	case *actor.Stopping:
 		s.seal() // nothing received is lost on shutdown
+	case *actor.Restarting:
+		if s.timer != nil {
+			s.timer.Stop() // the fresh instance arms its own
+		}
 	}
 }
 
@@ -102,5 +114,6 @@ func (s *sealer) seal() {
 		s.seq++
 		s.prevRoot = j.root
 	}
+	s.book.sealed(items, s.jobs, s.seq, s.prevRoot, !s.single)
 	s.out.enqueue(j)
 }

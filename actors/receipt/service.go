@@ -85,6 +85,10 @@ type Options struct {
 	// Props, when set, adjusts the sealer actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
+	// Spawner spawns the sealer (a supervisor's spawner, so it supervises it, restarts
+	// it from a fresh producer and answers a Flush lost in a crash through
+	// FailureReply); nil → System's root.
+	Spawner actor.SpawnerContext
 }
 
 // Input is what an edge knows about a request when it issues a receipt.
@@ -173,6 +177,7 @@ type Service struct {
 	st    *store
 	w     *writer
 	pid   *actor.PID
+	book  *sealBook
 	wg    sync.WaitGroup
 
 	// durMu guards the following fields.
@@ -282,9 +287,14 @@ func (s *Service) Start(ctx context.Context) error {
 	}
 	s.st = st
 	s.mRejected.Add(st.rejected)
+	seq, prevRoot := uint64(1), [32]byte{}
+	if st.hasSeal {
+		seq, prevRoot = st.lastSeq+1, st.lastRoot
+	}
+	s.book = newSealBook(seq, prevRoot)
 	s.w = newWriter(st, s.signer, s.log, s.macKey, writerHooks{
 		issued: s.onIssued, sealed: s.onDurable, round: s.onRound,
-		toSealer: func(m []*leafMsg) { s.sys.Root.Send(s.pid, &leavesMsg{items: m}) },
+		toSealer: func(m []*leafMsg) { s.sys.Root.Send(s.pid, s.book.send(m)) },
 	})
 	s.wg.Go(s.w.run)
 	if s.opts.System == nil {
@@ -295,27 +305,32 @@ func (s *Service) Start(ctx context.Context) error {
 	} else {
 		s.sys = s.opts.System
 	}
-	sl := &sealer{
-		signer: s.signer, single: s.opts.Mode == ModeSingle, interval: s.opts.BatchInterval,
-		max: s.opts.BatchMax, out: s.w, now: s.now, seq: 1,
-	}
-	if st.hasSeal {
-		sl.seq, sl.prevRoot = st.lastSeq+1, st.lastRoot
-	}
-	props := actor.PropsFromProducer(func() actor.Actor { return sl })
+	// A fresh sealer per (re)start: its state comes from the book (Started), never from
+	// the instance a panic left.
+	props := actor.PropsFromProducer(func() actor.Actor {
+		return &sealer{signer: s.signer, book: s.book, single: s.opts.Mode == ModeSingle,
+			interval: s.opts.BatchInterval, max: s.opts.BatchMax, out: s.w, now: s.now}
+	})
 	if s.opts.Props != nil {
 		props = s.opts.Props(props)
 	}
-	s.pid = s.sys.Root.Spawn(props)
+	spawner := s.opts.Spawner
+	if spawner == nil || s.ownSys {
+		spawner = s.sys.Root
+	}
+	s.pid = spawner.SpawnPrefix(props, "sealer")
+	if s.pid == nil {
+		return fmt.Errorf("%w: the sealer actor could not be spawned", ErrClosed)
+	}
 	s.state = 1
 	unsealed := st.takeUnsealed()
 	if len(unsealed) > 0 {
 		s.pendN.Add(int64(len(unsealed)))
 		s.mPending.Add(float64(len(unsealed)))
-		s.sys.Root.Send(s.pid, &leavesMsg{items: unsealed})
+		s.sys.Root.Send(s.pid, s.book.send(unsealed))
 	}
 	s.log.Info("receipt service started", "mode", s.opts.Mode, "key_id", s.signer.KeyID(),
-		"stored", st.count(), "next_batch_seq", sl.seq, "torn_bytes_cut", st.cutBytes,
+		"stored", st.count(), "next_batch_seq", seq, "torn_bytes_cut", st.cutBytes,
 		"resealing", len(unsealed), "rejected_records", st.rejected, "duplicate_records", st.duplicates,
 		"legacy_segments", st.legacySegs)
 	if st.rejected > 0 {
@@ -560,7 +575,11 @@ func (s *Service) Flush(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("flush receipts: %w", err)
 	}
-	target := res.(flushedMsg).Job
+	fm, ok := res.(flushedMsg)
+	if !ok || fm.Restarted {
+		return fmt.Errorf("flush receipts: %w: the sealer restarted; retry", ErrClosed)
+	}
+	target := fm.Job
 	for {
 		s.durMu.Lock()
 		done, sig, failed := s.durJob >= target, s.durSignal, s.failedJob

@@ -1,4 +1,4 @@
-// Package skills implements the skill registry actor: the catalogue of invocable
+// Package skills implements the skill registry: the catalogue of invocable
 // skills (name, description, status, agent, tags, version, required inputs) and their
 // execution, reached through the bridge methods list_skills and invoke_skill and the
 // routes GET /v1/skills and POST /v1/skills/{name}/invoke.
@@ -26,15 +26,15 @@
 // it is never reported as a success, and internal error chains never reach it (they
 // are logged).
 //
-// Receive never does I/O: an accepted Invoke runs on a goroutine the Registry owns
-// (and Shutdown waits for), under a context with the invocation's deadline, and the
-// reply is sent to the requester from there. Receipts are issued by the caller, from
+// The Registry is plain code, not an actor: validation runs on the caller's goroutine,
+// and an accepted Invoke runs on a goroutine the Registry owns (and Shutdown waits
+// for), under a context with the invocation's deadline; the caller waits for its
+// answer at most until that deadline plus a grace period. Receipts are issued by the caller, from
 // the Invocation (see Invocation.Outcome).
 //
 // # Concurrency
 //
-// List, Invoke, Start and Shutdown are safe for concurrent use. The actor's mailbox is
-// bounded (Options.MailboxSize): a sender blocks while it is full, which only happens
-// if Receive itself falls behind, since execution is elsewhere. Skills must be safe
-// for concurrent Run calls.
+// List, Invoke, Start and Shutdown are safe for concurrent use. Running invocations
+// are bounded by Options.MaxConcurrent; past it an Invoke is answered ErrOverloaded at
+// once. Skills must be safe for concurrent Run calls.
 package skills

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/skills/smartfiles"
 )
@@ -22,14 +21,11 @@ import (
 const (
 	DefaultMaxConcurrent = 4
 	DefaultInvokeTimeout = 60 * time.Second
-	DefaultMailboxSize   = 1024
 	maxInputDepth        = 32
 )
 
 // Options configures a Registry.
 type Options struct {
-	// System is the actor system the registry actor runs in. Required.
-	System *actor.ActorSystem
 	// Logger receives invocation failures; nil discards.
 	Logger *slog.Logger
 	// Metrics receives sovereign_skill_*; nil is a private metrics.NewSet().
@@ -50,13 +46,12 @@ type Options struct {
 	MaxConcurrent int
 	// InvokeTimeout is the longest an invocation may run (0 = DefaultInvokeTimeout).
 	InvokeTimeout time.Duration
-	// MailboxSize bounds the actor's mailbox (0 = DefaultMailboxSize).
-	MailboxSize int
 }
 
-// Registry owns the skill registry actor and its running invocations.
+// Registry owns the skills and their running invocations. It is plain code, not an
+// actor: its skill table is fixed at New and the running invocations are bounded by a
+// semaphore and owned by a WaitGroup, so a mailbox would serialise nothing.
 type Registry struct {
-	system  *actor.ActorSystem
 	log     *slog.Logger
 	metrics *metrics.Set
 	opts    Options
@@ -69,17 +64,13 @@ type Registry struct {
 	closed  atomic.Bool
 	panics  *metrics.Counter // sovereign_panics_total{component="skills"}
 
-	mu       sync.Mutex // guards the following fields
-	pid      *actor.PID
+	mu       sync.Mutex // guards the following fields (and r.wg.Add against Shutdown's Wait)
 	started  bool
 	shutdown bool
 }
 
 // New validates opts, builds the skills and returns a Registry to Start.
 func New(opts Options) (*Registry, error) {
-	if opts.System == nil {
-		return nil, fmt.Errorf("skills: nil actor system: %w", ErrOptions)
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -91,9 +82,6 @@ func New(opts Options) (*Registry, error) {
 	}
 	if opts.InvokeTimeout <= 0 {
 		opts.InvokeTimeout = DefaultInvokeTimeout
-	}
-	if opts.MailboxSize <= 0 {
-		opts.MailboxSize = DefaultMailboxSize
 	}
 	all := slices.Clone(opts.Skills)
 	if opts.DataLakeRoot != "" {
@@ -109,7 +97,7 @@ func New(opts Options) (*Registry, error) {
 		all = append(all, s)
 	}
 	r := &Registry{
-		system: opts.System, log: opts.Logger, metrics: opts.Metrics, opts: opts,
+		log: opts.Logger, metrics: opts.Metrics, opts: opts,
 		skills: make(map[string]Skill, len(all)), sem: make(chan struct{}, opts.MaxConcurrent),
 		panics: opts.Metrics.GetOrCreateCounter(`sovereign_panics_total{component="skills"}`),
 	}
@@ -140,30 +128,21 @@ func New(opts Options) (*Registry, error) {
 	return r, nil
 }
 
-// Start spawns the registry actor. It fails if called twice or after Shutdown.
-func (r *Registry) Start(ctx context.Context) error {
+// Start opens the registry for List and Invoke. It fails if called twice or after
+// Shutdown.
+func (r *Registry) Start(context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.started || r.shutdown {
 		return fmt.Errorf("skills: start: already started or shut down: %w", ErrClosed)
 	}
-	props := actor.PropsFromProducer(func() actor.Actor { return &registryActor{r: r} },
-		actor.WithMailbox(actor.Bounded(r.opts.MailboxSize)))
-	r.pid = r.system.Root.Spawn(props)
 	r.started = true
 	return nil
 }
 
-// PID is the registry actor (nil before Start).
-func (r *Registry) PID() *actor.PID {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.pid
-}
-
-// Shutdown stops accepting work, stops the actor and waits for the running
-// invocations. When ctx ends first it cancels their context and returns ctx's error
-// (they finish shortly after, as skills honour ctx). It is idempotent.
+// Shutdown stops accepting work and waits for the running invocations. When ctx ends
+// first it cancels their context and returns ctx's error (they finish shortly after,
+// as skills honour ctx). It is idempotent.
 func (r *Registry) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	if r.shutdown {
@@ -171,13 +150,9 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	r.shutdown = true
-	pid := r.pid
 	r.mu.Unlock()
 	r.closed.Store(true)
-	if pid != nil {
-		// After the actor has stopped, nothing adds to wg any more.
-		_ = r.system.Root.StopFuture(pid).Wait()
-	}
+	// After shutdown is set under mu, nothing adds to wg any more.
 	done := make(chan struct{})
 	go func() { r.wg.Wait(); close(done) }()
 	select {
@@ -191,17 +166,22 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 	}
 }
 
+// open reports whether the registry serves (started, not shut down).
+func (r *Registry) open() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.started && !r.shutdown
+}
+
 // List returns the skills whose status is filter ("" = all), sorted by name.
 func (r *Registry) List(ctx context.Context, filter string) ([]Info, error) {
-	res, err := r.request(ctx, List{Filter: filter}, time.Now().Add(r.opts.InvokeTimeout))
-	if err != nil {
-		return nil, err
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("skills: %w: %w", ErrTimeout, err)
 	}
-	l, ok := res.(Listed)
-	if !ok {
-		return nil, fmt.Errorf("skills: list answered %T", res)
+	if !r.open() {
+		return nil, ErrClosed
 	}
-	return l.Skills, nil
+	return r.list(filter).Skills, nil
 }
 
 // Invoke runs a skill with a copy of inputs and waits for its Invocation, at most
@@ -218,7 +198,7 @@ func (r *Registry) Invoke(ctx context.Context, name string, inputs map[string]an
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	res, err := r.request(ctx, Invoke{Skill: name, Inputs: in, Deadline: deadline}, deadline)
+	res, err := r.invoke(ctx, Invoke{Skill: name, Inputs: in, Deadline: deadline})
 	if err != nil {
 		return r.rejection(name, time.Now(), catalogText(err)), err
 	}
@@ -229,27 +209,6 @@ func (r *Registry) Invoke(ctx context.Context, name string, inputs map[string]an
 		return m.Invocation, m.Err
 	}
 	return Invocation{}, fmt.Errorf("skills: invoke answered %T", res)
-}
-
-// request sends msg to the actor and waits until deadline (plus a grace period so the
-// actor's own timeout answer arrives first).
-func (r *Registry) request(ctx context.Context, msg any, deadline time.Time) (any, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("skills: %w: %w", ErrTimeout, err)
-	}
-	pid := r.PID()
-	if pid == nil || r.closed.Load() {
-		return nil, ErrClosed
-	}
-	wait := time.Until(deadline) + 250*time.Millisecond
-	res, err := r.system.Root.RequestFuture(pid, msg, wait).Result()
-	switch {
-	case errors.Is(err, actor.ErrTimeout):
-		return nil, fmt.Errorf("skills: request: %w", ErrTimeout)
-	case err != nil:
-		return nil, fmt.Errorf("skills: request: %w: %w", ErrClosed, err)
-	}
-	return res, nil
 }
 
 // cloneInputs deep-copies JSON-like inputs so the message owns them.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/skills"
@@ -53,8 +51,6 @@ func newRegistry(t *testing.T, o skills.Options) (*skills.Registry, *metrics.Set
 
 func newRegistryB(t testing.TB, o skills.Options) (*skills.Registry, *metrics.Set) {
 	t.Helper()
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	o.System = sys
 	if o.Metrics == nil {
 		o.Metrics = metrics.NewSet()
 	}
@@ -71,7 +67,6 @@ func newRegistryB(t testing.TB, o skills.Options) (*skills.Registry, *metrics.Se
 		if err := r.Shutdown(ctx); err != nil {
 			t.Error(err)
 		}
-		sys.Shutdown()
 	})
 	return r, o.Metrics
 }
@@ -133,10 +128,8 @@ func TestSmartFilesRegistration(t *testing.T) {
 		}
 	}
 	// A missing or relative root refuses to build the registry.
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
 	for _, root := range []string{"relative/lake", filepath.Join(t.TempDir(), "missing")} {
-		if _, err := skills.New(skills.Options{System: sys, DataLakeRoot: root}); err == nil {
+		if _, err := skills.New(skills.Options{DataLakeRoot: root}); err == nil {
 			t.Fatalf("root %q accepted", root)
 		}
 	}
@@ -333,9 +326,7 @@ func TestDeadline(t *testing.T) {
 
 func TestShutdownWaits(t *testing.T) {
 	started, release := make(chan struct{}, 1), make(chan struct{})
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
-	r, err := skills.New(skills.Options{System: sys, Skills: []skills.Skill{fake("slow", skills.StatusAvailable, blocker(started, release))}})
+	r, err := skills.New(skills.Options{Skills: []skills.Skill{fake("slow", skills.StatusAvailable, blocker(started, release))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -379,9 +370,7 @@ func TestShutdownWaits(t *testing.T) {
 
 func TestShutdownDeadlineCancels(t *testing.T) {
 	started := make(chan struct{}, 1)
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
-	r, _ := skills.New(skills.Options{System: sys, Skills: []skills.Skill{fake("slow", skills.StatusAvailable, blocker(started, nil))}})
+	r, _ := skills.New(skills.Options{Skills: []skills.Skill{fake("slow", skills.StatusAvailable, blocker(started, nil))}})
 	_ = r.Start(context.Background())
 	res := make(chan error, 1)
 	go func() {
@@ -400,15 +389,10 @@ func TestShutdownDeadlineCancels(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	if _, err := skills.New(skills.Options{}); !errors.Is(err, skills.ErrOptions) {
+	if _, err := skills.New(skills.Options{Skills: []skills.Skill{fake("a", "available", echo), fake("a", "available", echo)}}); !errors.Is(err, skills.ErrOptions) {
 		t.Fatal(err)
 	}
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
-	defer sys.Shutdown()
-	if _, err := skills.New(skills.Options{System: sys, Skills: []skills.Skill{fake("a", "available", echo), fake("a", "available", echo)}}); !errors.Is(err, skills.ErrOptions) {
-		t.Fatal(err)
-	}
-	r, _ := skills.New(skills.Options{System: sys})
+	r, _ := skills.New(skills.Options{})
 	if _, err := r.Invoke(context.Background(), "a", nil); !errors.Is(err, skills.ErrClosed) {
 		t.Fatal("invoke before Start:", err)
 	}

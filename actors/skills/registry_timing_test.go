@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkInvoke is one invoke_skill round trip of a trivial skill: edge copy of the
-// inputs, RequestFuture, validation in Receive, the owned goroutine, the reply.
+// inputs, validation, the owned goroutine, the reply.
 func BenchmarkInvoke(b *testing.B) {
 	r, _ := newRegistryB(b, skills.Options{MaxConcurrent: 64, Skills: []skills.Skill{fake("echo", skills.StatusAvailable, echo)}})
 	in := map[string]any{"x": "hello", "n": 1.0}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,6 +124,9 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 	fault, err := supervision.ParseFaultInjection(cfg.FaultInject)
 	if err != nil {
 		return nil, nil, &configError{fmt.Sprintf("invalid --fault-inject %q: %v", cfg.FaultInject, err)}
+	}
+	if fault.Kind != "" && !slices.Contains(core.KindNames(), fault.Kind) {
+		return nil, nil, &configError{fmt.Sprintf("invalid --fault-inject %q: kind %q is not one of (%s)", cfg.FaultInject, fault.Kind, faultKinds())}
 	}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return log.With("component", "actor")
@@ -432,3 +436,7 @@ func printResult(w io.Writer, r *query.Result) {
 	fmt.Fprintf(w, "\nverdict %s · snr %s · ihsan %s · depth %d · model %s · %.1f ms · receipt %s\n",
 		r.Verdict, f(r.SNRScore), f(r.IhsanScore), r.ReasoningDepth, r.ModelUsed, r.ProcessingTimeMs, r.ReceiptID)
 }
+
+// faultKinds lists the actor kinds --fault-inject accepts, from the core's registry,
+// so "(worker, ledger, …)" in the help stays true as kinds come and go.
+func faultKinds() string { return strings.Join(core.KindNames(), ", ") }

@@ -164,7 +164,7 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	must(e)
 	fs.BoolVar(&c.AcceptLedgerLoss, "accept-ledger-loss", accept, "start even though the experience ledger lost or altered acknowledged episodes (cut, rewritten or removed records, as bizra sel verify names them): logs a security event, re-anchors the ledger's witness on what is on disk and reports the ledger unverified (BIZRA_ACCEPT_LEDGER_LOSS)")
 	fs.Var((*stringList)(&c.DenyPatterns), "deny-pattern", "safety-policy deny pattern, RE2 syntax (repeatable; replaces the built-in list)")
-	fs.StringVar(&c.FaultInject, "fault-inject", "", "tests and drills only: KIND:N[:repeat] makes actors of KIND (worker, cache, ledger, sealer) panic on their N-th message")
+	fs.StringVar(&c.FaultInject, "fault-inject", "", "tests and drills only: KIND:N[:repeat] makes actors of KIND ("+faultKinds()+") panic on their N-th message")
 	mi, e := env.duration("BIZRA_MAINTENANCE_INTERVAL", 10*time.Second)
 	must(e)
 	fs.DurationVar(&c.MaintenanceInterval, "maintenance-interval", mi, "maintenance loop period")

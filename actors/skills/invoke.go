@@ -10,29 +10,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/bizra/bizra/actors/catalog"
 )
-
-// registryActor answers List and Invoke; executions run on goroutines owned by r.
-type registryActor struct {
-	r *Registry
-}
-
-// Receive never blocks: validation only, then a hand-off to an owned goroutine.
-func (a *registryActor) Receive(c actor.Context) {
-	switch m := c.Message().(type) {
-	case List:
-		c.Respond(a.r.list(m.Filter))
-	case *List:
-		c.Respond(a.r.list(m.Filter))
-	case Invoke:
-		a.invoke(c, m)
-	case *Invoke:
-		a.invoke(c, *m)
-	}
-}
 
 func (r *Registry) list(filter string) Listed {
 	out := make([]Info, 0, len(r.infos))
@@ -44,58 +23,76 @@ func (r *Registry) list(filter string) Listed {
 	return Listed{Skills: out, Count: len(out)}
 }
 
-func (a *registryActor) invoke(c actor.Context, m Invoke) {
-	r := a.r
-	now := time.Now()
-	reject := func(label, outcome string, err error, text string) {
-		r.count(label, outcome)
-		c.Respond(Rejected{Err: err, Invocation: r.rejection(m.Skill, now, text)})
+// invoke validates m and runs it on a goroutine the Registry owns, waiting for its
+// answer (an Invocation or a Rejected) at most until m.Deadline plus a grace period
+// (so the invocation's own timeout answer arrives first) or ctx's end. The error is a
+// failure to get an answer at all.
+func (r *Registry) invoke(ctx context.Context, m Invoke) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("skills: %w: %w", ErrTimeout, err)
 	}
-	if r.closed.Load() {
-		reject(labelOf(r, m.Skill), "unavailable", ErrClosed, catalog.Lookup(ErrClosed).Message)
-		return
+	now := time.Now()
+	reject := func(label, outcome string, err error, text string) (any, error) {
+		r.count(label, outcome)
+		return Rejected{Err: err, Invocation: r.rejection(m.Skill, now, text)}, nil
+	}
+	if !r.open() {
+		if r.closed.Load() {
+			return reject(labelOf(r, m.Skill), "unavailable", ErrClosed, catalog.Lookup(ErrClosed).Message)
+		}
+		return nil, ErrClosed // not started
 	}
 	s, ok := r.skills[m.Skill]
 	if !ok {
-		reject("unknown", "not_found", fmt.Errorf("skills: %q: %w", m.Skill, ErrNotFound), "Skill not found: "+m.Skill)
-		return
+		return reject("unknown", "not_found", fmt.Errorf("skills: %q: %w", m.Skill, ErrNotFound), "Skill not found: "+m.Skill)
 	}
 	info, ok := r.safeInfo(m.Skill, s)
 	if !ok {
-		reject(m.Skill, "panic", fmt.Errorf("skills: %q: Info: %w", m.Skill, ErrPanicked), catalog.Lookup(ErrPanicked).Message)
-		return
+		return reject(m.Skill, "panic", fmt.Errorf("skills: %q: Info: %w", m.Skill, ErrPanicked), catalog.Lookup(ErrPanicked).Message)
 	}
 	if info.Status != StatusAvailable {
-		reject(m.Skill, "disabled", fmt.Errorf("skills: %q status %q: %w", m.Skill, info.Status, ErrDisabled),
+		return reject(m.Skill, "disabled", fmt.Errorf("skills: %q status %q: %w", m.Skill, info.Status, ErrDisabled),
 			fmt.Sprintf("Skill '%s' is %s.", m.Skill, info.Status))
-		return
 	}
 	if ie := checkInputs(m.Skill, info.RequiredInputs, m.Inputs); ie != nil {
-		reject(m.Skill, "invalid_input", ie, ie.Text)
-		return
+		return reject(m.Skill, "invalid_input", ie, ie.Text)
 	}
 	deadline := now.Add(r.opts.InvokeTimeout)
 	if !m.Deadline.IsZero() && m.Deadline.Before(deadline) {
 		deadline = m.Deadline
 	}
 	if !deadline.After(now) {
-		reject(m.Skill, "timeout", ErrTimeout, catalog.Lookup(ErrTimeout).Message)
-		return
+		return reject(m.Skill, "timeout", ErrTimeout, catalog.Lookup(ErrTimeout).Message)
 	}
 	select {
 	case r.sem <- struct{}{}:
 	default:
-		reject(m.Skill, "overloaded", ErrOverloaded, catalog.Lookup(ErrOverloaded).Message)
-		return
+		return reject(m.Skill, "overloaded", ErrOverloaded, catalog.Lookup(ErrOverloaded).Message)
 	}
-	sender := c.Sender()
-	r.wg.Go(func() {
+	r.mu.Lock()
+	if r.shutdown {
+		r.mu.Unlock()
+		<-r.sem
+		return reject(m.Skill, "unavailable", ErrClosed, catalog.Lookup(ErrClosed).Message)
+	}
+	r.wg.Add(1)
+	r.mu.Unlock()
+	reply := make(chan any, 1)
+	go func() {
+		defer r.wg.Done()
 		defer func() { <-r.sem }()
-		reply := r.execute(s, m, deadline)
-		if sender != nil {
-			r.system.Root.Send(sender, reply)
-		}
-	})
+		reply <- r.execute(s, m, deadline)
+	}()
+	t := time.NewTimer(time.Until(deadline) + 250*time.Millisecond)
+	defer t.Stop()
+	select {
+	case res := <-reply:
+		return res, nil
+	case <-t.C:
+		return nil, fmt.Errorf("skills: invoke %s: %w", m.Skill, ErrTimeout)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("skills: invoke %s: %w: %w", m.Skill, ErrTimeout, ctx.Err())
+	}
 }
 
 // execute runs one invocation on an owned goroutine and builds its answer.
@@ -177,7 +174,7 @@ func (r *Registry) runSafely(ctx context.Context, s Skill, m Invoke, id string) 
 	return out, err
 }
 
-// safeInfo calls s.Info inside the actor, where a panic would crash the registry actor.
+// safeInfo calls s.Info on the caller's goroutine; a panic in it is contained here.
 func (r *Registry) safeInfo(name string, s Skill) (info Info, ok bool) {
 	defer func() {
 		if p := recover(); p != nil {
