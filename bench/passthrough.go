@@ -6,17 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/bizra/bizra/gateway/openai"
 )
-
-// openAIRoutes builds the OpenAI-compatible front over the runtime, as `bizra run`
-// wires it: the bizra model runs the pipeline, every other model is passed through
-// to the backend that lists it, with a receipt per completion.
-func openAIRoutes(st *Stack) (*openai.Routes, error) {
-	return openai.New(openai.Options{Metrics: st.Metrics, Inference: st.Runtime.Inference(),
-		Query: st.Runtime.Query, Receipts: st.Runtime.Receipts()})
-}
 
 // PassThroughClients are the concurrent clients of the pass-through comparison: the
 // goal's 16, and 8 (the inference service's default in-flight calls per backend).

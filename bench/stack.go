@@ -22,6 +22,7 @@ import (
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/docs"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/supervision/node"
 )
 
 // StackOptions configures a Stack.
@@ -35,10 +36,10 @@ type StackOptions struct {
 	NoBackend bool
 }
 
-// Stack is the whole runtime as `bizra run` assembles it (cmd/bizra buildRuntime and
-// serve), in process on 127.0.0.1:0: the core with a seeded data lake and a fresh
-// receipt key, the HTTP gateway, the desktop bridge, and a mock OpenAI-compatible
-// backend.
+// Stack is the whole runtime built by the node builder `bizra run` uses
+// (supervision/node), in process on 127.0.0.1:0: the core with a seeded data lake and a
+// fresh receipt key, the HTTP gateway with the OpenAI-compatible front, the desktop
+// bridge, and a mock OpenAI-compatible backend.
 type Stack struct {
 	Runtime     *core.Runtime
 	Gateway     *gateway.Server
@@ -47,7 +48,7 @@ type Stack struct {
 	BridgeToken string
 	Metrics     *metrics.Set
 
-	sys         *actor.ActorSystem
+	node        *node.Node
 	dir         string
 	ownsDir     bool
 	mockLatency time.Duration
@@ -94,48 +95,24 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 		}
 		inf.Backends = []inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: s.Mock.URL(), Model: "mock-small"}}
 	}
-	log := slog.New(slog.DiscardHandler)
-	s.sys = discardSystem()
-	s.Runtime, err = core.New(core.Options{System: s.sys, Logger: log, Metrics: s.Metrics, Version: "bench",
-		StateDir: filepath.Join(s.dir, "state"), DataLake: lake, Inference: inf, ReceiptSecret: secret,
-		// The same in-flight limit `bizra run` uses by default (--llm-max-in-flight).
-		InferenceOptions: inference.Options{MaxInFlight: 32}})
-	if err != nil {
-		return s, fmt.Errorf("bench stack: %w", err)
-	}
-	if err := s.Runtime.Start(ctx); err != nil {
-		s.Runtime = nil
-		return s, fmt.Errorf("bench stack: %w", err)
-	}
-	gc := gateway.RuntimeCore{RT: s.Runtime}
-	oa, err := openAIRoutes(s)
-	if err != nil {
-		return s, fmt.Errorf("bench stack: %w", err)
-	}
-	routes := gc.Routes()
-	routes.OpenAI = oa
-	s.Gateway, err = gateway.New(gateway.Options{Logger: log, Metrics: s.Metrics, Addr: "127.0.0.1:0", Core: gc,
-		Routes: routes})
-	if err != nil {
-		return s, fmt.Errorf("bench stack: %w", err)
-	}
-	if err := s.Gateway.Start(ctx); err != nil {
-		s.Gateway = nil
-		return s, fmt.Errorf("bench stack: %w", err)
-	}
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
 	s.BridgeToken = hex.EncodeToString(tok[:])
-	s.Bridge, err = bridge.New(bridge.Options{Logger: log, Metrics: s.Metrics, Host: "127.0.0.1", Port: 0,
-		Token: s.BridgeToken, SecretHex: secret.RevealHex(), Role: "node", StateDir: s.Runtime.StateDir(),
-		NonceStoreMax: 1 << 22, Core: bridge.RuntimeCore{RT: s.Runtime}, Receipts: bridge.RuntimeReceipts{RT: s.Runtime}})
+	s.node, err = node.New(node.Options{Metrics: s.Metrics,
+		Runtime: core.Options{Version: "bench", StateDir: filepath.Join(s.dir, "state"), DataLake: lake,
+			Inference: inf, ReceiptSecret: secret,
+			// The same in-flight limit `bizra run` uses by default (--llm-max-in-flight).
+			InferenceOptions: inference.Options{MaxInFlight: 32}},
+		API: &node.APIOptions{Gateway: gateway.Options{Addr: "127.0.0.1:0"}},
+		Bridge: &bridge.Options{Host: "127.0.0.1", Port: 0, Token: s.BridgeToken, SecretHex: secret.RevealHex(),
+			Role: "node", NonceStoreMax: 1 << 22}})
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
-	if err := s.Bridge.Start(ctx); err != nil {
-		s.Bridge = nil
+	if err := s.node.Start(ctx); err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}
+	s.Runtime, s.Gateway, s.Bridge = s.node.Runtime, s.node.API, s.node.Bridge
 	return s, nil
 }
 
@@ -145,17 +122,8 @@ func (s *Stack) APIURL() string { return "http://" + s.Gateway.Addr() }
 // Shutdown stops everything in reverse order and removes a temporary folder.
 func (s *Stack) Shutdown(ctx context.Context) error {
 	var errs []error
-	if s.Bridge != nil {
-		errs = append(errs, s.Bridge.Shutdown(ctx))
-	}
-	if s.Gateway != nil {
-		errs = append(errs, s.Gateway.Shutdown(ctx))
-	}
-	if s.Runtime != nil {
-		errs = append(errs, s.Runtime.Shutdown(ctx))
-	}
-	if s.sys != nil {
-		s.sys.Shutdown()
+	if s.node != nil {
+		errs = append(errs, s.node.Shutdown(ctx))
 	}
 	if s.Mock != nil {
 		errs = append(errs, s.Mock.Shutdown(ctx))

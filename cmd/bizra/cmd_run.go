@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/core"
@@ -27,10 +26,10 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
-	"github.com/bizra/bizra/gateway/openai"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 	"github.com/bizra/bizra/supervision/launcher"
+	"github.com/bizra/bizra/supervision/node"
 )
 
 // serveMode selects what a runtime subcommand starts beside the core.
@@ -95,18 +94,19 @@ func newLogger(w io.Writer, cfg *config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, hopts))
 }
 
-// buildRuntime makes the actor system and the core from cfg. The caller starts it.
-func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*core.Runtime, *actor.ActorSystem, error) {
+// runtimeOptions turns cfg into the core's options (the node builder sets the actor
+// system, logger and metrics).
+func runtimeOptions(cfg *config, log *slog.Logger) (core.Options, error) {
 	if cfg.ReceiptKeyHex == "" {
-		return nil, nil, errors.New("BIZRA_RECEIPT_PRIVATE_KEY_HEX is not set (run `bizra init` to create " + cfg.StateDir + "/.env, or export it)")
+		return core.Options{}, errors.New("BIZRA_RECEIPT_PRIVATE_KEY_HEX is not set (run `bizra init` to create " + cfg.StateDir + "/.env, or export it)")
 	}
 	secret, err := receipt.ParseSecretHex(cfg.ReceiptKeyHex, cfg.InsecureTestKeys)
 	if err != nil {
-		return nil, nil, err
+		return core.Options{}, err
 	}
 	infCfg, err := inference.ConfigFromEnv(func(k string) string { v, _ := cfg.env.lookup(k); return v })
 	if err != nil {
-		return nil, nil, err
+		return core.Options{}, err
 	}
 	var genesisPin ed25519.PublicKey
 	if cfg.GenesisPublicKey != "" {
@@ -115,7 +115,7 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 			if len(strings.TrimSpace(cfg.GenesisPublicKey)) == 64 {
 				got = "got a value that is not hex"
 			}
-			return nil, nil, &configError{"invalid --genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY: want 64 hex characters (Node0's identity.public_key), " + got}
+			return core.Options{}, &configError{"invalid --genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY: want 64 hex characters (Node0's identity.public_key), " + got}
 		}
 		if cfg.Role != string(genesis.RoleNode0) {
 			log.Warn("--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY is ignored: only role node0 has a genesis", "role", cfg.Role)
@@ -123,19 +123,16 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 	}
 	fault, err := supervision.ParseFaultInjection(cfg.FaultInject)
 	if err != nil {
-		return nil, nil, &configError{fmt.Sprintf("invalid --fault-inject %q: %v", cfg.FaultInject, err)}
+		return core.Options{}, &configError{fmt.Sprintf("invalid --fault-inject %q: %v", cfg.FaultInject, err)}
 	}
 	if fault.Kind != "" && !slices.Contains(core.KindNames(), fault.Kind) {
-		return nil, nil, &configError{fmt.Sprintf("invalid --fault-inject %q: kind %q is not one of (%s)", cfg.FaultInject, fault.Kind, faultKinds())}
+		return core.Options{}, &configError{fmt.Sprintf("invalid --fault-inject %q: kind %q is not one of (%s)", cfg.FaultInject, fault.Kind, faultKinds())}
 	}
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return log.With("component", "actor")
-	}))
 	var deny []string
 	if len(cfg.DenyPatterns) > 0 {
 		deny = cfg.DenyPatterns
 	}
-	rt, err := core.New(core.Options{System: sys, Logger: log, Metrics: set, Version: version,
+	return core.Options{Version: version,
 		StateDir: cfg.StateDir, DataLake: cfg.DataLake, Role: cfg.Role, Inference: infCfg,
 		GenesisPublicKey: genesisPin, GenesisPinSource: "--genesis-public-key / BIZRA_GENESIS_PUBLIC_KEY",
 		InferenceOptions: inference.Options{MaxInFlight: cfg.LLMInFlight},
@@ -143,12 +140,25 @@ func buildRuntime(a *app, cfg *config, log *slog.Logger, set *metrics.Set) (*cor
 		ReceiptSecret: secret, ReceiptMode: cfg.ReceiptMode,
 		ReceiptBatch: time.Duration(cfg.ReceiptBatchMs) * time.Millisecond, ReceiptBatchMax: cfg.ReceiptBatchMax,
 		SELMaxEpisodes: cfg.SELMaxEpisodes, AcceptLedgerLoss: cfg.AcceptLedgerLoss, DenyPatterns: deny, EnforceIhsan: cfg.EnforceIhsan,
-		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault})
+		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault}, nil
+}
+
+// buildNode builds the node `bizra run` runs from cfg, with the API and the bridge
+// when asked. The caller starts it (launcher.Run over Components, or Start).
+func buildNode(cfg *config, log *slog.Logger, set *metrics.Set, api, withBridge bool) (*node.Node, error) {
+	ro, err := runtimeOptions(cfg, log)
 	if err != nil {
-		sys.Shutdown()
-		return nil, nil, err
+		return nil, err
 	}
-	return rt, sys, nil
+	o := node.Options{Logger: log, Metrics: set, Runtime: ro}
+	if api {
+		o.API = &node.APIOptions{Gateway: gatewayOptions(cfg), Built: func() { warnOpenAPI(cfg, log) }}
+	}
+	if withBridge {
+		bo := bridgeOptions(cfg)
+		o.Bridge = &bo
+	}
+	return node.New(o)
 }
 
 func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
@@ -171,7 +181,11 @@ func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
 	}
 	set := metrics.NewSet()
 	metrics.ExposeMetadata(true)
-	rt, sys, err := buildRuntime(a, cfg, log, set)
+	skip := ""
+	if mode.bridge && mode.name == "run" {
+		skip = bridgeSkipReason(cfg)
+	}
+	n, err := buildNode(cfg, log, set, mode.api, mode.bridge && skip == "")
 	if err != nil {
 		fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
 		var ce *configError
@@ -180,50 +194,14 @@ func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
 		}
 		return 1
 	}
-	defer sys.Shutdown()
-	comps := []launcher.Component{{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown}}
-	if mode.api {
-		// The API is built when its turn comes, after the runtime has started: the
-		// OpenAI front needs the running inference service.
-		var srv *gateway.Server
-		addr := net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort))
-		comps = append(comps, launcher.Component{Name: "api",
-			Start: func(ctx context.Context) error {
-				var err error
-				srv, err = newAPI(cfg, rt, log, set, addr)
-				if err != nil {
-					return err
-				}
-				return srv.Start(ctx)
-			},
-			Shutdown: func(ctx context.Context) error {
-				if srv == nil {
-					return nil
-				}
-				return srv.Shutdown(ctx)
-			}})
-	}
-	if mode.bridge {
-		if why := bridgeSkipReason(cfg); why != "" && mode.name == "run" {
-			log.Warn("desktop bridge not started: "+why, "hint", "run `bizra init` or export the variables; `bizra run --no-bridge` silences this")
-			rt.SetBridgeStats(func() core.BridgeStats { return core.BridgeStats{} })
-		} else {
-			b, err := newBridge(cfg, rt, log, set)
-			if err != nil {
-				fmt.Fprintf(a.stderr, "bizra %s: %v\n", mode.name, err)
-				return 1
-			}
-			rt.SetBridgeStats(func() core.BridgeStats {
-				s := b.Stats()
-				return core.BridgeStats{Enabled: true, Listening: s.Listening, Address: s.Address,
-					Connections: s.Connections, RequestCount: s.RequestCount}
-			})
-			comps = append(comps, launcher.Component{Name: "bridge", Start: b.Start, Shutdown: b.Shutdown})
-		}
+	defer n.Close()
+	if skip != "" {
+		log.Warn("desktop bridge not started: "+skip, "hint", "run `bizra init` or export the variables; `bizra run --no-bridge` silences this")
+		n.Runtime.SetBridgeStats(func() core.BridgeStats { return core.BridgeStats{} })
 	}
 	err = launcher.Run(ctx, launcher.Options{Logger: log, ShutdownTimeout: cfg.ShutdownTimeout, Ready: func() {
 		log.Info("bizra ready", "version", version, "role", cfg.Role, "api", mode.api, "bridge", mode.bridge)
-	}}, comps...)
+	}}, n.Components()...)
 	if err != nil {
 		msg := flatErr(err)
 		if errors.Is(err, ledger.ErrLoss) {
@@ -248,21 +226,12 @@ func bridgeSkipReason(cfg *config) string {
 	return ""
 }
 
-// newAPI builds the HTTP gateway over a started runtime, with the OpenAI-compatible
-// front.
-func newAPI(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set, addr string) (*gateway.Server, error) {
-	gc := gateway.RuntimeCore{RT: rt}
-	routes := gc.Routes()
-	oa, err := openai.New(openai.Options{Logger: log, Metrics: set, Inference: rt.Inference(), Query: rt.Query,
-		Receipts: rt.Receipts()})
-	if err != nil {
-		return nil, err
-	}
-	routes.OpenAI = oa
-	warnOpenAPI(cfg, log)
-	return gateway.New(gateway.Options{Logger: log, Metrics: set, Addr: addr, Core: gc, Routes: routes,
+// gatewayOptions are the HTTP gateway's options from cfg (the node builder adds the
+// logger, metrics, core and routes).
+func gatewayOptions(cfg *config) gateway.Options {
+	return gateway.Options{Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)),
 		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins,
-		MaxPassBodyBytes: cfg.MaxBody})
+		MaxPassBodyBytes: cfg.MaxBody}
 }
 
 // warnOpenAPI logs a security line when the API binds a non-loopback host with no API
@@ -275,16 +244,21 @@ func warnOpenAPI(cfg *config, log *slog.Logger) {
 	}
 }
 
-func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set) (*bridge.Bridge, error) {
-	state := cfg.StateDir
-	return bridge.New(bridge.Options{Logger: log, Metrics: set, Host: cfg.BridgeHost, Port: cfg.BridgePort,
-		Token: cfg.BridgeToken, SecretHex: cfg.ReceiptKeyHex, Role: cfg.Role, StateDir: state,
-		// The runtime's guard: the pin or recorded key, and swaps seen by maintenance.
-		GenesisCheck: rt.GenesisStatus,
-		MaxConns:     cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
+// bridgeOptions are the bridge's options from cfg (the node builder adds the logger,
+// metrics, the runtime's core and receipts, and its genesis guard).
+func bridgeOptions(cfg *config) bridge.Options {
+	return bridge.Options{Host: cfg.BridgeHost, Port: cfg.BridgePort,
+		Token: cfg.BridgeToken, SecretHex: cfg.ReceiptKeyHex, Role: cfg.Role, StateDir: cfg.StateDir,
+		MaxConns: cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
 		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
-		Core: bridge.RuntimeCore{RT: rt}, Receipts: bridge.RuntimeReceipts{RT: rt},
-		MaxConnsPerIP: cfg.BridgeMaxConnsPerIP, AuthTimeout: cfg.BridgeAuthTimeout})
+		MaxConnsPerIP: cfg.BridgeMaxConnsPerIP, AuthTimeout: cfg.BridgeAuthTimeout}
+}
+
+// newBridge builds a bridge from cfg over a runtime, as the node builder does.
+func newBridge(cfg *config, rt *core.Runtime, log *slog.Logger, set *metrics.Set) (*bridge.Bridge, error) {
+	o := bridgeOptions(cfg)
+	o.Logger, o.Metrics = log, set
+	return node.NewBridge(o, rt)
 }
 
 // cmdQuery runs one query in process (or against --api URL) and prints it.
@@ -344,21 +318,22 @@ func cmdQuery(ctx context.Context, a *app, args []string) int {
 		log = newLogger(a.stderr, cfg)
 	}
 	set := metrics.NewSet()
-	rt, sys, err := buildRuntime(a, cfg, log, set)
+	n, err := buildNode(cfg, log, set, false, false)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
 		return 1
 	}
-	defer sys.Shutdown()
-	if err := rt.Start(ctx); err != nil {
+	defer n.Close()
+	if err := n.Start(ctx); err != nil {
 		fmt.Fprintf(a.stderr, "bizra query: %v\n", flatErr(err))
 		return 1
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
-		_ = rt.Shutdown(sctx)
+		_ = n.Shutdown(sctx)
 	}()
+	rt := n.Runtime
 	qctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	res, err := rt.Query(qctx, req)

@@ -14,19 +14,18 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
 	"github.com/bizra/bizra/supervision/genesis"
+	"github.com/bizra/bizra/supervision/node"
 )
 
 // gateBuffer is a bytes.Buffer that a logger may write while the gate reads it.
@@ -147,8 +146,8 @@ type nodeOpts struct {
 }
 
 // gateNode is one runtime + API + bridge on free loopback ports over temporary state,
-// assembled exactly as `bizra run` assembles them (loadRuntimeConfig, buildRuntime,
-// gateway.New with gateway.RuntimeCore, newBridge).
+// assembled exactly as `bizra run` assembles them (loadRuntimeConfig, then buildNode:
+// the node builder). rt, api and br are set only once the whole node has started.
 type gateNode struct {
 	g          *gate
 	name       string
@@ -157,13 +156,12 @@ type gateNode struct {
 	sec        gateSecrets
 	log        *gateBuffer
 	cfg        *config
+	node       *node.Node // nil until built
 	rt         *core.Runtime
-	sys        *actor.ActorSystem
 	api        *gateway.Server
 	br         *bridge.Bridge
 	apiURL     string
 	bridgeAddr string
-	started    []func(context.Context) error
 }
 
 // startNode starts a node. On error nothing it started is left running, and the
@@ -212,49 +210,18 @@ func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNod
 	log := newLogger(n.log, cfg)
 	set := metrics.NewSet()
 	metrics.ExposeMetadata(true)
-	rt, sys, err := buildRuntime(a, cfg, log, set)
+	nd, err := buildNode(cfg, log, set, true, true)
 	if err != nil {
 		return n, err
 	}
-	n.sys = sys
-	if err := rt.Start(ctx); err != nil {
+	n.node = nd
+	if err := nd.Start(ctx); err != nil {
 		n.close()
 		return n, err
 	}
-	n.rt = rt
-	n.started = append(n.started, rt.Shutdown)
-	gc := gateway.RuntimeCore{RT: rt}
-	srv, err := gateway.New(gateway.Options{Logger: log, Metrics: set,
-		Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), Core: gc, Routes: gc.Routes(),
-		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins})
-	if err == nil {
-		err = srv.Start(ctx)
-	}
-	if err != nil {
-		n.close()
-		return n, fmt.Errorf("api: %w", err)
-	}
-	n.api = srv
-	n.started = append(n.started, srv.Shutdown)
-	n.apiURL = "http://" + srv.Addr()
-	// The bridge is built after the runtime started: its receipt store
-	// (rt.BridgeReceipts) exists only from then on.
-	b, err := newBridge(cfg, rt, log, set)
-	if err == nil {
-		rt.SetBridgeStats(func() core.BridgeStats {
-			s := b.Stats()
-			return core.BridgeStats{Enabled: true, Listening: s.Listening, Address: s.Address,
-				Connections: s.Connections, RequestCount: s.RequestCount}
-		})
-		err = b.Start(ctx)
-	}
-	if err != nil {
-		n.close()
-		return n, fmt.Errorf("bridge: %w", err)
-	}
-	n.br = b
-	n.started = append(n.started, b.Shutdown)
-	n.bridgeAddr = b.Addr()
+	n.rt, n.api, n.br = nd.Runtime, nd.API, nd.Bridge
+	n.apiURL = "http://" + nd.API.Addr()
+	n.bridgeAddr = nd.Bridge.Addr()
 	return n, nil
 }
 
@@ -263,16 +230,12 @@ func (n *gateNode) close() {
 	if n == nil {
 		return
 	}
+	if n.node == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for i := len(n.started) - 1; i >= 0; i-- {
-		_ = n.started[i](ctx)
-	}
-	n.started = nil
-	if n.sys != nil {
-		n.sys.Shutdown()
-		n.sys = nil
-	}
+	_ = n.node.Shutdown(ctx)
 }
 
 // httpDo sends one request to the node's API and returns the status, the body and the
