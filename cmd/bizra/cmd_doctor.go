@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/bridge"
+	"github.com/bizra/bizra/supervision/gate"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -206,7 +208,7 @@ func collectDoctor(ctx context.Context, in doctorInputs) doctorReport {
 		if json.Valid(body) {
 			s.Body = json.RawMessage(body)
 		} else {
-			s.Error = "answer is not JSON: " + gateTrunc(string(body), 200)
+			s.Error = "answer is not JSON: " + truncText(string(body), 200)
 		}
 		return s
 	}
@@ -218,17 +220,17 @@ func collectDoctor(ctx context.Context, in doctorInputs) doctorReport {
 	} else {
 		rep.Metrics.HTTPStatus = st
 		rep.metricsText = body
-		e, problems := gateParseExposition(body)
-		rep.Metrics.Samples = e.samples
+		e, problems := gate.ParseExposition(body)
+		rep.Metrics.Samples = e.Samples
 		rep.Metrics.KeySignals = map[string]float64{}
-		for _, s := range gateContractSeries {
-			if v, ok := e.unlabelled[s.name]; ok {
-				rep.Metrics.KeySignals[s.name] = v
+		for _, name := range gate.ContractSeries() {
+			if v, ok := e.Unlabelled[name]; ok {
+				rep.Metrics.KeySignals[name] = v
 			} else {
-				rep.Metrics.Missing = append(rep.Metrics.Missing, s.name)
+				rep.Metrics.Missing = append(rep.Metrics.Missing, name)
 			}
 		}
-		if v, ok := e.unlabelled["sovereign_uptime_seconds"]; ok {
+		if v, ok := e.Unlabelled["sovereign_uptime_seconds"]; ok {
 			rep.Metrics.KeySignals["sovereign_uptime_seconds"] = v
 		}
 		if len(problems) > 0 {
@@ -273,12 +275,12 @@ func doctorPing(ctx context.Context, in doctorInputs) doctorBridge {
 		b.Error = err.Error()
 		return b
 	}
-	b.RoundTripMs = gateMs(time.Since(t0))
+	b.RoundTripMs = durMs(time.Since(t0))
 	line = bytes.TrimSpace(line)
 	if json.Valid(line) {
 		b.Response = json.RawMessage(line)
 	} else {
-		b.Error = "answer is not JSON: " + gateTrunc(string(line), 200)
+		b.Error = "answer is not JSON: " + truncText(string(line), 200)
 	}
 	return b
 }
@@ -419,7 +421,7 @@ func doctorLastErrors(path string, secrets []string) doctorErrors {
 		for _, s := range secrets {
 			line = strings.ReplaceAll(line, s, fmt.Sprintf("<redacted, %d chars>", len(s)))
 		}
-		e.Lines = append(e.Lines, gateTrunc(line, 2000))
+		e.Lines = append(e.Lines, truncText(line, 2000))
 		if len(e.Lines) > doctorMaxErrorLines {
 			e.Lines = e.Lines[1:]
 		}
@@ -456,7 +458,7 @@ func printDoctor(w io.Writer, r *doctorReport) {
 			fmt.Fprintf(w, "%-11s %s: %s\n", label, s.URL, s.Error)
 			return
 		}
-		fmt.Fprintf(w, "%-11s %s: HTTP %d %s\n", label, s.URL, s.HTTPStatus, gateTrunc(string(compactJSON(s.Body)), 400))
+		fmt.Fprintf(w, "%-11s %s: HTTP %d %s\n", label, s.URL, s.HTTPStatus, truncText(string(compactJSON(s.Body)), 400))
 	}
 	httpLine("health", r.Health)
 	httpLine("status", r.Status)
@@ -482,7 +484,7 @@ func printDoctor(w io.Writer, r *doctorReport) {
 	if r.Bridge.Error != "" {
 		fmt.Fprintf(w, "bridge      %s: %s\n", r.Bridge.Addr, r.Bridge.Error)
 	} else {
-		fmt.Fprintf(w, "bridge      %s: %s (%.1f ms)\n", r.Bridge.Addr, gateTrunc(string(r.Bridge.Response), 400), r.Bridge.RoundTripMs)
+		fmt.Fprintf(w, "bridge      %s: %s (%.1f ms)\n", r.Bridge.Addr, truncText(string(r.Bridge.Response), 400), r.Bridge.RoundTripMs)
 	}
 	if r.Ledger.Error != "" {
 		fmt.Fprintf(w, "ledger      %s: %s\n", r.Ledger.Dir, r.Ledger.Error)
@@ -567,3 +569,14 @@ func writeDoctorBundle(path string, r *doctorReport) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// truncText shortens s to n bytes, marking the cut.
+func truncText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// durMs is d in milliseconds with microsecond precision.
+func durMs(d time.Duration) float64 { return math.Round(float64(d.Microseconds())) / 1000 }

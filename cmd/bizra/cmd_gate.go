@@ -6,204 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/supervision/gate"
+	"github.com/bizra/bizra/supervision/genesis"
+	"github.com/bizra/bizra/supervision/node"
 )
-
-// gateCheckNames are the nine checks of operations.md, in report order.
-var gateCheckNames = []string{
-	"bridge_auth", "receipt_signer_strict", "node0_genesis_fail_closed", "receipt_origin_proof",
-	"localhost_defaults", "secret_hygiene", "control_plane_latency", "query_pipeline", "metrics_contract",
-}
-
-// gateCheck is one check's entry in the report: {name, passed, score, details}.
-type gateCheck struct {
-	Name    string      `json:"name"`
-	Passed  bool        `json:"passed"`
-	Score   float64     `json:"score"`
-	Details gateDetails `json:"details"`
-}
-
-// gateDetails says what a check asserted and measured.
-type gateDetails struct {
-	Assertions []gateAssertion `json:"assertions"`
-	Warnings   []string        `json:"warnings"`
-	Notes      []string        `json:"notes,omitempty"`
-	Figures    map[string]any  `json:"figures,omitempty"`
-	DurationMs float64         `json:"duration_ms"`
-}
-
-// gateAssertion is one property a check tested.
-type gateAssertion struct {
-	What   string `json:"what"`
-	OK     bool   `json:"ok"`
-	Detail string `json:"detail,omitempty"`
-}
-
-// gateReport is `bizra gate --json`.
-type gateReport struct {
-	TimestampUTC string      `json:"timestamp_utc"`
-	StrictMode   bool        `json:"strict_mode"`
-	Score        gateScore   `json:"score"`
-	Checks       []gateCheck `json:"checks"`
-}
-
-type gateScore struct {
-	CompositeScore float64 `json:"composite_score"`
-	Passed         bool    `json:"passed"`
-}
-
-// probe records a check's assertions, warnings and figures.
-type probe struct {
-	d gateDetails
-}
-
-// check records one assertion and returns ok.
-func (p *probe) check(what string, ok bool, format string, args ...any) bool {
-	a := gateAssertion{What: what, OK: ok}
-	if format != "" {
-		a.Detail = fmt.Sprintf(format, args...)
-	}
-	p.d.Assertions = append(p.d.Assertions, a)
-	return ok
-}
-
-// fail records a failed assertion caused by err.
-func (p *probe) fail(what string, err error) bool {
-	return p.check(what, false, "%s", gateErrText(err))
-}
-
-func (p *probe) warn(format string, args ...any) {
-	p.d.Warnings = append(p.d.Warnings, fmt.Sprintf(format, args...))
-}
-
-func (p *probe) note(format string, args ...any) {
-	p.d.Notes = append(p.d.Notes, fmt.Sprintf(format, args...))
-}
-
-func (p *probe) figure(name string, v any) {
-	if p.d.Figures == nil {
-		p.d.Figures = map[string]any{}
-	}
-	p.d.Figures[name] = v
-}
-
-// result turns the probe into the check's entry: score is the share of assertions
-// that held; passed needs all of them (at least one), and no warning in strict mode.
-func (p *probe) result(name string, strict bool) gateCheck {
-	ok := 0
-	for _, a := range p.d.Assertions {
-		if a.OK {
-			ok++
-		}
-	}
-	c := gateCheck{Name: name, Details: p.d}
-	if c.Details.Assertions == nil {
-		c.Details.Assertions = []gateAssertion{}
-	}
-	if c.Details.Warnings == nil {
-		c.Details.Warnings = []string{}
-	}
-	if n := len(p.d.Assertions); n > 0 {
-		c.Score = math.Round(float64(ok)/float64(n)*1000) / 1000
-		c.Passed = ok == n
-	}
-	if strict && len(p.d.Warnings) > 0 {
-		c.Passed = false
-	}
-	return c
-}
-
-// gateFunc runs one check against g, recording into p.
-type gateFunc func(ctx context.Context, g *gate, p *probe)
-
-func gateFuncs() map[string]gateFunc {
-	return map[string]gateFunc{
-		"bridge_auth":               checkBridgeAuth,
-		"receipt_signer_strict":     checkReceiptSignerStrict,
-		"node0_genesis_fail_closed": checkNode0Genesis,
-		"receipt_origin_proof":      checkReceiptOriginProof,
-		"localhost_defaults":        checkLocalhostDefaults,
-		"secret_hygiene":            checkSecretHygiene,
-		"control_plane_latency":     checkControlPlaneLatency,
-		"query_pipeline":            checkQueryPipeline,
-		"metrics_contract":          checkMetricsContract,
-	}
-}
-
-// runGate runs the checks named in only (all nine when empty) and returns the report.
-// secret_hygiene runs last so that it scans the logs of every other check's nodes; the
-// report keeps the order of operations.md.
-func runGate(ctx context.Context, strict bool, getenv func(string) (string, bool), only []string) (gateReport, error) {
-	g, err := newGate(strict, getenv)
-	if err != nil {
-		return gateReport{}, err
-	}
-	defer g.close()
-	names := gateCheckNames
-	if len(only) > 0 {
-		names = only
-	}
-	order := make([]string, 0, len(names))
-	for _, n := range names {
-		if n != "secret_hygiene" {
-			order = append(order, n)
-		}
-	}
-	for _, n := range names {
-		if n == "secret_hygiene" {
-			order = append(order, n)
-		}
-	}
-	funcs := gateFuncs()
-	results := map[string]gateCheck{}
-	for _, name := range order {
-		f, ok := funcs[name]
-		if !ok {
-			return gateReport{}, fmt.Errorf("unknown check %q", name)
-		}
-		results[name] = runOneCheck(ctx, g, name, f)
-	}
-	rep := gateReport{TimestampUTC: time.Now().UTC().Format(time.RFC3339), StrictMode: strict,
-		Score: gateScore{Passed: true}}
-	sum := 0.0
-	for _, n := range names {
-		c := results[n]
-		rep.Checks = append(rep.Checks, c)
-		sum += c.Score
-		if !c.Passed {
-			rep.Score.Passed = false
-		}
-	}
-	if len(rep.Checks) > 0 {
-		rep.Score.CompositeScore = math.Round(sum/float64(len(rep.Checks))*1000) / 1000
-	}
-	return rep, nil
-}
-
-// runOneCheck runs f with its own deadline and turns a panic into a failed assertion.
-func runOneCheck(ctx context.Context, g *gate, name string, f gateFunc) (c gateCheck) {
-	p := &probe{}
-	start := time.Now()
-	cctx, cancel := context.WithTimeout(ctx, 25*time.Second)
-	defer cancel()
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				p.check("check ran to completion", false, "panic: %v", r)
-			}
-		}()
-		f(cctx, g, p)
-	}()
-	if cctx.Err() != nil {
-		p.check("check finished within its deadline", false, "%v", cctx.Err())
-	}
-	p.d.DurationMs = math.Round(float64(time.Since(start).Microseconds())/10) / 100
-	return p.result(name, g.strict)
-}
 
 // cmdGate is `bizra gate [--strict] [--json]` (operations.md, Control-plane gate).
 func cmdGate(ctx context.Context, a *app, args []string) int {
@@ -223,17 +35,17 @@ func cmdGate(ctx context.Context, a *app, args []string) int {
 	var sel []string
 	if *only != "" {
 		known := map[string]bool{}
-		for _, n := range gateCheckNames {
+		for _, n := range gate.CheckNames {
 			known[n] = true
 		}
 		for _, n := range splitList(*only) {
 			if !known[n] {
-				return toolUsage(a, cmd, "unknown check %q in --only (checks: %s)", n, strings.Join(gateCheckNames, ", "))
+				return toolUsage(a, cmd, "unknown check %q in --only (checks: %s)", n, strings.Join(gate.CheckNames, ", "))
 			}
 			sel = append(sel, n)
 		}
 	}
-	rep, err := runGate(ctx, *strict, a.getenv, sel)
+	rep, err := gate.Run(ctx, gateOptions(*strict, a.getenv), sel)
 	if err != nil {
 		return toolFail(a, cmd, err)
 	}
@@ -241,14 +53,14 @@ func cmdGate(ctx context.Context, a *app, args []string) int {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		b = append(b, '\n')
 		a.stdout.Write(b)
-		path, err := writeGateReport(*out, b, time.Now().UTC())
+		path, err := gate.WriteReport(*out, b, time.Now().UTC())
 		if err != nil {
 			fmt.Fprintf(a.stderr, "bizra gate: cannot write the report: %v\n", err)
 			return 1
 		}
 		fmt.Fprintf(a.stderr, "bizra gate: report written to %s\n", path)
 	} else {
-		printGateTable(a.stdout, &rep)
+		gate.PrintTable(a.stdout, &rep)
 	}
 	if !rep.Score.Passed {
 		return 1
@@ -256,50 +68,73 @@ func cmdGate(ctx context.Context, a *app, args []string) int {
 	return 0
 }
 
-// writeGateReport writes b to dir/gate-<timestamp>.json and returns the path.
-func writeGateReport(dir string, b []byte, now time.Time) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "gate-"+now.Format("20060102T150405.000Z")+".json")
-	return path, os.WriteFile(path, b, 0o644)
+// gateOptions connect the gate harness to this command's configuration: its nodes are
+// parsed and built as `bizra run` builds them, and what it judges of the operator's
+// configuration is read here, the only place flags and env are read.
+func gateOptions(strict bool, getenv func(string) (string, bool)) gate.Options {
+	return gate.Options{Strict: strict, Node: gateNode,
+		SeedLake: func(dir string) error { _, err := seedDataLake(dir); return err },
+		Defaults: gateDefaults,
+		Machine:  func() (gate.Machine, error) { return gateMachine(getenv) }}
 }
 
-// printGateTable prints one line per check, then its failed assertions and warnings.
-func printGateTable(w io.Writer, rep *gateReport) {
-	fmt.Fprintf(w, "bizra gate — %s%s\n\n", rep.TimestampUTC, map[bool]string{true: " (strict)", false: ""}[rep.StrictMode])
-	fmt.Fprintf(w, "%-27s %-6s %6s %9s  %s\n", "CHECK", "RESULT", "SCORE", "TIME", "DETAIL")
-	for _, c := range rep.Checks {
-		res := "PASS"
-		if !c.Passed {
-			res = "FAIL"
+// gateNode parses a gate node's runtime flags over its state folder's .env, with no
+// operator environment, and builds the node with the API and the bridge.
+func gateNode(args []string, logw io.Writer) (*node.Node, gate.NodeConfig, error) {
+	a := &app{stdout: io.Discard, stderr: logw, getenv: func(string) (string, bool) { return "", false }}
+	buf, _ := logw.(fmt.Stringer)
+	cfg, _, code := loadRuntimeConfig(a, "gate", "bizra gate", args, true)
+	if code >= 0 {
+		why := ""
+		if buf != nil {
+			why = strings.TrimSpace(buf.String())
 		}
-		ok := 0
-		for _, a := range c.Details.Assertions {
-			if a.OK {
-				ok++
-			}
-		}
-		summary := fmt.Sprintf("%d/%d assertions", ok, len(c.Details.Assertions))
-		if s, ok := c.Details.Figures["summary"].(string); ok {
-			summary += "; " + s
-		}
-		fmt.Fprintf(w, "%-27s %-6s %6.3f %7.0fms  %s\n", c.Name, res, c.Score, c.Details.DurationMs, summary)
-		for _, a := range c.Details.Assertions {
-			if !a.OK {
-				fmt.Fprintf(w, "    ✗ %s: %s\n", a.What, a.Detail)
-			}
-		}
-		for _, wn := range c.Details.Warnings {
-			fmt.Fprintf(w, "    ! warning: %s\n", wn)
-		}
-		for _, n := range c.Details.Notes {
-			fmt.Fprintf(w, "    · %s\n", n)
-		}
+		return nil, gate.NodeConfig{}, fmt.Errorf("configuration refused (exit %d): %s", code, why)
 	}
-	verdict := "PASSED"
-	if !rep.Score.Passed {
-		verdict = "FAILED"
+	if _, err := genesis.ParseRole(cfg.Role); err != nil {
+		return nil, gate.NodeConfig{}, err
 	}
-	fmt.Fprintf(w, "\ncomposite score %.3f — gate %s\n", rep.Score.CompositeScore, verdict)
+	set := metrics.NewSet()
+	metrics.ExposeMetadata(true)
+	n, err := buildNode(cfg, newLogger(logw, cfg), set, true, true)
+	if err != nil {
+		return nil, gate.NodeConfig{}, err
+	}
+	return n, gate.NodeConfig{ReceiptBatch: time.Duration(cfg.ReceiptBatchMs) * time.Millisecond}, nil
+}
+
+// gateDefaults reads the compiled defaults: runtime flags and client flags over an
+// empty environment.
+func gateDefaults() (gate.Defaults, error) {
+	none := func(string) (string, bool) { return "", false }
+	fs := flag.NewFlagSet("defaults", flag.ContinueOnError)
+	cfg, err := bindRuntimeFlags(fs, &envSource{getenv: none, dotenv: map[string]string{}}, "sovereign_state", true)
+	if err == nil {
+		err = fs.Parse(nil)
+	}
+	if err != nil {
+		return gate.Defaults{}, err
+	}
+	var cf clientFlags
+	bindClientFlags(flag.NewFlagSet("client", flag.ContinueOnError), &app{getenv: none}, &cf)
+	return gate.Defaults{APIHost: cfg.APIHost, APIPort: cfg.APIPort, BridgeHost: cfg.BridgeHost,
+		BridgePort: cfg.BridgePort, ClientAPI: cf.api}, nil
+}
+
+// gateMachine reads this machine's effective configuration from the operator's
+// environment over its state folder's .env.
+func gateMachine(getenv func(string) (string, bool)) (gate.Machine, error) {
+	env, state, err := newEnv(nil, getenv)
+	if err != nil {
+		return gate.Machine{}, err
+	}
+	m := gate.Machine{StateDir: state}
+	efs := flag.NewFlagSet("effective", flag.ContinueOnError)
+	if ec, err := bindRuntimeFlags(efs, env, state, true); err == nil {
+		m.APIHost = ec.APIHost
+	}
+	for _, k := range []string{"BIZRA_BRIDGE_TOKEN", receipt.EnvKey, "BIZRA_API_KEYS", "BIZRA_LLM_API_KEY", "LM_API_TOKEN"} {
+		m.Secrets = append(m.Secrets, splitList(env.str(k, ""))...)
+	}
+	return m, nil
 }

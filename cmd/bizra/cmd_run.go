@@ -234,11 +234,20 @@ func gatewayOptions(cfg *config) gateway.Options {
 		MaxPassBodyBytes: cfg.MaxBody}
 }
 
+// isLoopback reports whether host names the loopback interface.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // warnOpenAPI logs a security line when the API binds a non-loopback host with no API
 // key: every route (queries, receipts, the ledger, smart_files over the data lake) is
 // then open to whoever reaches the address.
 func warnOpenAPI(cfg *config, log *slog.Logger) {
-	if len(cfg.APIKeys) == 0 && !gateLoopback(cfg.APIHost) {
+	if len(cfg.APIKeys) == 0 && !isLoopback(cfg.APIHost) {
 		log.Warn("security: the API binds a non-loopback host without API keys; every route is open to the network (set --api-key / BIZRA_API_KEYS, or bind 127.0.0.1)",
 			"security_event", "api_open_without_keys", "host", cfg.APIHost)
 	}

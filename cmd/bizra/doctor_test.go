@@ -52,8 +52,7 @@ func TestDoctorNodeDown(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(state, ".env"), []byte("BIZRA_BRIDGE_TOKEN="+token+"\nBIZRA_RECEIPT_PRIVATE_KEY_HEX="+key+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	apiPort, _ := gateFreePort()
-	brPort, _ := gateFreePort()
+	apiPort, brPort := freePort(t), freePort(t)
 	env := map[string]string{"BIZRA_STATE_DIR": state, "BIZRA_API_KEYS": "k1-secret-value,k2", "BIZRA_LLM_URL": "http://user:pw@127.0.0.1:1/v1"}
 	bundle := filepath.Join(t.TempDir(), "doctor.tar.gz")
 	r := runCLI(t, env, "doctor", "--json", "--api", "http://127.0.0.1:"+strconv.Itoa(apiPort), "--bridge-port", strconv.Itoa(brPort),
@@ -124,22 +123,13 @@ func TestDoctorNodeDown(t *testing.T) {
 // a verified ledger, and writes a bundle with the full exposition.
 func TestDoctorLiveNode(t *testing.T) {
 	gateLeakCheck(t)
-	g, err := newGate(false, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(g.close)
-	n, err := g.startNode(context.Background(), "doctor", nodeOpts{})
-	t.Cleanup(n.close)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if code, _, _, err := n.httpDo(context.Background(), "POST", "/v1/query", map[string]any{"query": gateQueries[0]}); err != nil || code != 200 {
-		t.Fatalf("query: %d %v", code, err)
+	n := startLiveNode(t)
+	if code := n.post(t, "/v1/query", `{"query":"what does the bridge answer to a stale timestamp"}`); code != 200 {
+		t.Fatalf("query: HTTP %d", code)
 	}
 	logFile := filepath.Join(t.TempDir(), "node.log")
 	logBody := `{"level":"INFO","msg":"fine"}` + "\n" +
-		`{"level":"ERROR","msg":"request failed","token":"` + n.sec.token + `"}` + "\n" +
+		`{"level":"ERROR","msg":"request failed","token":"` + n.token + `"}` + "\n" +
 		`time=x level=WARN msg="slow backend"` + "\n" + "panic: boom\n" + "plain line\n"
 	if err := os.WriteFile(logFile, []byte(logBody), 0o600); err != nil {
 		t.Fatal(err)
@@ -163,7 +153,7 @@ func TestDoctorLiveNode(t *testing.T) {
 	}
 	_ = json.Unmarshal(rep.Status.Body, &status)
 	if rep.Status.HTTPStatus != 200 || !status.State.Running {
-		t.Errorf("status %d %s", rep.Status.HTTPStatus, gateTrunc(string(rep.Status.Body), 200))
+		t.Errorf("status %d %s", rep.Status.HTTPStatus, truncText(string(rep.Status.Body), 200))
 	}
 	if len(rep.Metrics.Missing) > 0 || rep.Metrics.KeySignals["sovereign_queries_total"] < 1 || rep.Metrics.Error != "" {
 		t.Errorf("metrics %+v", rep.Metrics)
@@ -181,7 +171,7 @@ func TestDoctorLiveNode(t *testing.T) {
 	if len(rep.Errors.Lines) != 3 || rep.Errors.Source != logFile {
 		t.Errorf("last errors %q", rep.Errors.Lines)
 	}
-	if strings.Contains(r.stdout, n.sec.token) || strings.Contains(r.stdout, n.sec.keyHex) {
+	if strings.Contains(r.stdout, n.token) || strings.Contains(r.stdout, n.keyHex) {
 		t.Error("a secret reached the report")
 	}
 	files := readBundle(t, bundle)
@@ -192,7 +182,7 @@ func TestDoctorLiveNode(t *testing.T) {
 		if strings.HasSuffix(name, ".json") && !json.Valid(b) {
 			t.Errorf("%s is not JSON", name)
 		}
-		if bytes.Contains(b, []byte(n.sec.token)) || bytes.Contains(b, []byte(n.sec.keyHex)) {
+		if bytes.Contains(b, []byte(n.token)) || bytes.Contains(b, []byte(n.keyHex)) {
 			t.Errorf("%s holds a secret", name)
 		}
 	}

@@ -1,4 +1,4 @@
-package main
+package gate
 
 import (
 	"bufio"
@@ -13,8 +13,8 @@ import (
 	"time"
 )
 
-// gateContractSeries are the 15 unlabelled series of api.md with their types.
-var gateContractSeries = []struct{ name, typ string }{
+// contractSeries are the 15 unlabelled series of api.md with their types.
+var contractSeries = []struct{ name, typ string }{
 	{"sovereign_queries_total", "counter"},
 	{"sovereign_query_success_rate", "gauge"},
 	{"sovereign_snr_score", "gauge"},
@@ -32,8 +32,8 @@ var gateContractSeries = []struct{ name, typ string }{
 	{"sovereign_cache_hit_rate", "gauge"},
 }
 
-// gateExposition is a parsed Prometheus text gateExposition (0.0.4).
-type gateExposition struct {
+// exposition is a parsed Prometheus text exposition (0.0.4).
+type exposition struct {
 	types map[string]string // # TYPE name type
 	help  map[string]bool   // # HELP name seen
 	// unlabelled holds the value of every sample without labels, by name.
@@ -41,10 +41,10 @@ type gateExposition struct {
 	samples    int
 }
 
-// gateParseExposition parses the text format. It returns the problems it met (a sample it
+// parseExposition parses the text format. It returns the problems it met (a sample it
 // cannot read, a second TYPE for a name) beside what it could read.
-func gateParseExposition(b []byte) (gateExposition, []string) {
-	e := gateExposition{types: map[string]string{}, help: map[string]bool{}, unlabelled: map[string]float64{}}
+func parseExposition(b []byte) (exposition, []string) {
+	e := exposition{types: map[string]string{}, help: map[string]bool{}, unlabelled: map[string]float64{}}
 	var problems []string
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
@@ -65,7 +65,7 @@ func gateParseExposition(b []byte) (gateExposition, []string) {
 			}
 			continue
 		}
-		name, labels, value, err := gateParseSample(line)
+		name, labels, value, err := parseSample(line)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("line %d: %v", ln, err))
 			continue
@@ -84,11 +84,11 @@ func gateParseExposition(b []byte) (gateExposition, []string) {
 	return e, problems
 }
 
-// gateParseSample reads `name{labels} value [timestamp]`.
-func gateParseSample(line string) (name, labels string, value float64, err error) {
+// parseSample reads `name{labels} value [timestamp]`.
+func parseSample(line string) (name, labels string, value float64, err error) {
 	i := strings.IndexAny(line, "{ \t")
 	if i <= 0 {
-		return "", "", 0, fmt.Errorf("no value in %q", gateTrunc(line, 80))
+		return "", "", 0, fmt.Errorf("no value in %q", trunc(line, 80))
 	}
 	name, rest := line[:i], line[i:]
 	if rest[0] == '{' {
@@ -107,28 +107,28 @@ func gateParseSample(line string) (name, labels string, value float64, err error
 			}
 		}
 		if end < 0 {
-			return "", "", 0, fmt.Errorf("unterminated labels in %q", gateTrunc(line, 80))
+			return "", "", 0, fmt.Errorf("unterminated labels in %q", trunc(line, 80))
 		}
 		labels, rest = rest[1:end], rest[end+1:]
 	}
 	f := strings.Fields(rest)
 	if len(f) < 1 || len(f) > 2 {
-		return "", "", 0, fmt.Errorf("bad sample %q", gateTrunc(line, 80))
+		return "", "", 0, fmt.Errorf("bad sample %q", trunc(line, 80))
 	}
 	value, err = strconv.ParseFloat(f[0], 64)
 	if err != nil {
-		return "", "", 0, fmt.Errorf("bad value in %q", gateTrunc(line, 80))
+		return "", "", 0, fmt.Errorf("bad value in %q", trunc(line, 80))
 	}
 	return name, labels, value, nil
 }
 
 // checkContractSeries records one assertion per contract series: its TYPE, its HELP and
 // one finite unlabelled sample (counters not negative).
-func checkContractSeries(p *probe, body []byte) gateExposition {
-	e, problems := gateParseExposition(body)
+func checkContractSeries(p *probe, body []byte) exposition {
+	e, problems := parseExposition(body)
 	p.check("the exposition parses", len(problems) == 0, "%s", strings.Join(problems, "; "))
 	missing := 0
-	for _, s := range gateContractSeries {
+	for _, s := range contractSeries {
 		typ, hasType := e.types[s.name]
 		v, hasSample := e.unlabelled[s.name]
 		ok := hasType && typ == s.typ && e.help[s.name] && hasSample && !math.IsNaN(v) && !math.IsInf(v, 0) && (s.typ != "counter" || v >= 0)
@@ -150,22 +150,22 @@ func checkContractSeries(p *probe, body []byte) gateExposition {
 		}
 		p.check(s.name+" ("+s.typ+")", ok, "%s", detail)
 	}
-	p.figure("summary", fmt.Sprintf("%d/%d contract series, %d samples", len(gateContractSeries)-missing, len(gateContractSeries), e.samples))
+	p.figure("summary", fmt.Sprintf("%d/%d contract series, %d samples", len(contractSeries)-missing, len(contractSeries), e.samples))
 	return e
 }
 
 // checkMetricsContract: all 15 contract series present with their types, parsed from
 // GET /v1/metrics of a node that served one query.
-func checkMetricsContract(ctx context.Context, g *gate, p *probe) {
+func checkMetricsContract(ctx context.Context, g *harness, p *probe) {
 	n, err := g.startNode(ctx, "metrics", nodeOpts{})
 	defer n.close()
-	if !p.check("node started", err == nil, "%s", gateErrText(err)) {
+	if !p.check("node started", err == nil, "%s", errText(err)) {
 		return
 	}
-	code, _, _, err := n.httpDo(ctx, http.MethodPost, "/v1/query", map[string]any{"query": gateQueries[0], "timeout_ms": 10000})
-	p.check("one query served first", err == nil && code == 200, "HTTP %d %s", code, gateErrText(err))
+	code, _, _, err := n.httpDo(ctx, http.MethodPost, "/v1/query", map[string]any{"query": queries[0], "timeout_ms": 10000})
+	p.check("one query served first", err == nil && code == 200, "HTTP %d %s", code, errText(err))
 	code, body, hdr, err := n.httpDo(ctx, http.MethodGet, "/v1/metrics", nil)
-	if !p.check("GET /v1/metrics: HTTP 200", err == nil && code == 200, "HTTP %d %s", code, gateErrText(err)) {
+	if !p.check("GET /v1/metrics: HTTP 200", err == nil && code == 200, "HTTP %d %s", code, errText(err)) {
 		return
 	}
 	ct := hdr.Get("Content-Type")
@@ -201,4 +201,29 @@ func promtoolCheck(ctx context.Context, body []byte) (findings string, ran bool)
 		keep = append(keep, l)
 	}
 	return strings.Join(keep, "; "), true
+}
+
+// Exposition is what ParseExposition read of a Prometheus text exposition (0.0.4).
+type Exposition struct {
+	// Unlabelled holds the value of every sample without labels, by name.
+	Unlabelled map[string]float64
+	// Samples counts the samples read.
+	Samples int
+}
+
+// ParseExposition parses the text format, as metrics_contract does. It returns the
+// problems it met (a sample it cannot read, a second TYPE for a name) beside what it
+// could read.
+func ParseExposition(b []byte) (Exposition, []string) {
+	e, problems := parseExposition(b)
+	return Exposition{Unlabelled: e.unlabelled, Samples: e.samples}, problems
+}
+
+// ContractSeries are the names of api.md's 15 unlabelled series, in contract order.
+func ContractSeries() []string {
+	out := make([]string, len(contractSeries))
+	for i, s := range contractSeries {
+		out[i] = s.name
+	}
+	return out
 }

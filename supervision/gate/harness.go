@@ -1,4 +1,4 @@
-package main
+package gate
 
 import (
 	"bytes"
@@ -18,8 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
-
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
@@ -28,93 +26,117 @@ import (
 	"github.com/bizra/bizra/supervision/node"
 )
 
-// gateBuffer is a bytes.Buffer that a logger may write while the gate reads it.
-type gateBuffer struct {
+// logBuffer is a bytes.Buffer that a logger may write while the gate reads it.
+type logBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *gateBuffer) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *gateBuffer) String() string {
+func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-// gate holds what the checks share: the scratch folder (removed when the gate ends),
-// the logs captured from every node it started, and every secret it generated (so
-// secret_hygiene can look for them).
-type gate struct {
+// harness holds what the checks share: the scratch folder (removed when the gate
+// ends), the logs captured from every node it started, and every secret it generated
+// (so secret_hygiene can look for them).
+type harness struct {
 	strict bool
+	opts   Options
 	tmp    string
-	getenv func(string) (string, bool) // the operator's environment (hygiene, effective config)
 	http   *http.Client
 
 	mu      sync.Mutex
-	logs    []*gateBuffer
+	logs    []*logBuffer
 	secrets []string
 	seq     int
 }
 
-func newGate(strict bool, getenv func(string) (string, bool)) (*gate, error) {
+func newHarness(o Options) (*harness, error) {
 	tmp, err := os.MkdirTemp("", "bizra-gate-")
 	if err != nil {
 		return nil, fmt.Errorf("create scratch folder: %w", err)
 	}
 	tr := &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Second}
-	return &gate{strict: strict, tmp: tmp, getenv: getenv, http: &http.Client{Timeout: 15 * time.Second, Transport: tr}}, nil
+	return &harness{strict: o.Strict, opts: o, tmp: tmp, http: &http.Client{Timeout: 15 * time.Second, Transport: tr}}, nil
 }
 
 // close removes the scratch folder and drops idle HTTP connections.
-func (g *gate) close() {
+func (g *harness) close() {
 	g.http.CloseIdleConnections()
 	_ = os.RemoveAll(g.tmp)
 }
 
 // newLog returns a fresh captured log, remembered for secret_hygiene.
-func (g *gate) newLog() *gateBuffer {
-	b := &gateBuffer{}
+func (g *harness) newLog() *logBuffer {
+	b := &logBuffer{}
 	g.mu.Lock()
 	g.logs = append(g.logs, b)
 	g.mu.Unlock()
 	return b
 }
 
-func (g *gate) remember(secrets ...string) {
+func (g *harness) remember(secrets ...string) {
 	g.mu.Lock()
 	g.secrets = append(g.secrets, secrets...)
 	g.mu.Unlock()
 }
 
-// gateSecrets are one node's generated secrets.
-type gateSecrets struct {
+// nodeSecrets are one node's generated secrets.
+type nodeSecrets struct {
 	token  string // 32 random characters
 	secret receipt.Secret
 	keyHex string
 }
 
-func (g *gate) newSecrets() (gateSecrets, error) {
+func (g *harness) newSecrets() (nodeSecrets, error) {
 	s, err := receipt.GenerateSecret()
 	if err != nil {
-		return gateSecrets{}, fmt.Errorf("generate receipt secret: %w", err)
+		return nodeSecrets{}, fmt.Errorf("generate receipt secret: %w", err)
 	}
 	tb := make([]byte, 16)
 	if _, err := rand.Read(tb); err != nil {
-		return gateSecrets{}, fmt.Errorf("generate bridge token: %w", err)
+		return nodeSecrets{}, fmt.Errorf("generate bridge token: %w", err)
 	}
-	gs := gateSecrets{token: hex.EncodeToString(tb), secret: s, keyHex: s.RevealHex()}
+	gs := nodeSecrets{token: hex.EncodeToString(tb), secret: s, keyHex: s.RevealHex()}
 	g.remember(gs.token, gs.keyHex)
 	return gs, nil
 }
 
+// seedLake seeds a data lake through Options.SeedLake.
+func (g *harness) seedLake(dir string) error {
+	if g.opts.SeedLake == nil {
+		return errNoSeedLake
+	}
+	return g.opts.SeedLake(dir)
+}
+
+// defaults reads the compiled defaults through Options.Defaults.
+func (g *harness) defaults() (Defaults, error) {
+	if g.opts.Defaults == nil {
+		return Defaults{}, errNoDefaults
+	}
+	return g.opts.Defaults()
+}
+
+// machine reads this machine's configuration through Options.Machine.
+func (g *harness) machine() (Machine, error) {
+	if g.opts.Machine == nil {
+		return Machine{}, errNoMachine
+	}
+	return g.opts.Machine()
+}
+
 // newState makes a fresh state folder (0700) whose .env (0600) holds fresh secrets, and
 // a data lake seeded with bizra's own docs, both under the scratch folder.
-func (g *gate) newState(name string) (state, lake string, sec gateSecrets, err error) {
+func (g *harness) newState(name string) (state, lake string, sec nodeSecrets, err error) {
 	g.mu.Lock()
 	g.seq++
 	root := filepath.Join(g.tmp, fmt.Sprintf("%02d-%s", g.seq, name))
@@ -130,7 +152,7 @@ func (g *gate) newState(name string) (state, lake string, sec gateSecrets, err e
 	if err = os.WriteFile(filepath.Join(state, ".env"), []byte(body), 0o600); err != nil {
 		return "", "", sec, err
 	}
-	if _, err = seedDataLake(lake); err != nil {
+	if err = g.seedLake(lake); err != nil {
 		return "", "", sec, err
 	}
 	return state, lake, sec, nil
@@ -145,18 +167,19 @@ type nodeOpts struct {
 	args    []string // extra runtime flags
 }
 
-// gateNode is one runtime + API + bridge on free loopback ports over temporary state,
-// assembled exactly as `bizra run` assembles them (loadRuntimeConfig, then buildNode:
-// the node builder). rt, api and br are set only once the whole node has started.
-type gateNode struct {
-	g          *gate
+// liveNode is one runtime + API + bridge on free loopback ports over temporary state,
+// assembled exactly as `bizra run` assembles them (Options.Node: the command's flags
+// over the state folder's .env, then the node builder). rt, api and br are set only
+// once the whole node has started.
+type liveNode struct {
+	g          *harness
 	name       string
 	state      string
 	lake       string
-	sec        gateSecrets
-	log        *gateBuffer
-	cfg        *config
-	node       *node.Node // nil until built
+	sec        nodeSecrets
+	log        *logBuffer
+	batch      time.Duration // the node's receipt batch interval
+	node       *node.Node    // nil until built
 	rt         *core.Runtime
 	api        *gateway.Server
 	br         *bridge.Bridge
@@ -166,12 +189,12 @@ type gateNode struct {
 
 // startNode starts a node. On error nothing it started is left running, and the
 // returned node (non-nil when the state was made) still carries its log and state.
-func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNode, error) {
+func (g *harness) startNode(ctx context.Context, name string, o nodeOpts) (*liveNode, error) {
 	state, lake, sec, err := g.newState(name)
 	if err != nil {
 		return nil, fmt.Errorf("prepare state: %w", err)
 	}
-	n := &gateNode{g: g, name: name, state: state, lake: lake, sec: sec, log: g.newLog()}
+	n := &liveNode{g: g, name: name, state: state, lake: lake, sec: sec, log: g.newLog()}
 	if o.noKey {
 		if err := os.WriteFile(filepath.Join(state, ".env"), []byte("BIZRA_BRIDGE_TOKEN="+sec.token+"\n"), 0o600); err != nil {
 			return n, err
@@ -183,7 +206,7 @@ func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNod
 		}
 		if o.tamper {
 			cp := state + ".tampered"
-			if err := gateChangeByte(state, cp, genesis.GenesisFile, `"signature": "`); err != nil {
+			if err := changeByte(state, cp, genesis.GenesisFile, `"signature": "`); err != nil {
 				return n, err
 			}
 			if err := os.Rename(filepath.Join(cp, genesis.GenesisFile), filepath.Join(state, genesis.GenesisFile)); err != nil {
@@ -198,22 +221,14 @@ func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNod
 	}
 	args = append(args, o.args...)
 	// The nodes see no operator environment: only their own .env and flags.
-	a := &app{stdout: io.Discard, stderr: n.log, getenv: func(string) (string, bool) { return "", false }}
-	cfg, _, code := loadRuntimeConfig(a, "gate", "bizra gate", args, true)
-	if code >= 0 {
-		return n, fmt.Errorf("configuration refused (exit %d): %s", code, strings.TrimSpace(n.log.String()))
+	if g.opts.Node == nil {
+		return n, errNoNodeBuilder
 	}
-	n.cfg = cfg
-	if _, err := genesis.ParseRole(cfg.Role); err != nil {
-		return n, err
-	}
-	log := newLogger(n.log, cfg)
-	set := metrics.NewSet()
-	metrics.ExposeMetadata(true)
-	nd, err := buildNode(cfg, log, set, true, true)
+	nd, cfg, err := g.opts.Node(args, n.log)
 	if err != nil {
 		return n, err
 	}
+	n.batch = cfg.ReceiptBatch
 	n.node = nd
 	if err := nd.Start(ctx); err != nil {
 		n.close()
@@ -226,7 +241,7 @@ func (g *gate) startNode(ctx context.Context, name string, o nodeOpts) (*gateNod
 }
 
 // close stops what the node started, in reverse order. Idempotent.
-func (n *gateNode) close() {
+func (n *liveNode) close() {
 	if n == nil {
 		return
 	}
@@ -240,7 +255,7 @@ func (n *gateNode) close() {
 
 // httpDo sends one request to the node's API and returns the status, the body and the
 // Content-Type.
-func (n *gateNode) httpDo(ctx context.Context, method, path string, body any) (int, []byte, http.Header, error) {
+func (n *liveNode) httpDo(ctx context.Context, method, path string, body any) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -266,35 +281,35 @@ func (n *gateNode) httpDo(ctx context.Context, method, path string, body any) (i
 }
 
 // getJSON GETs path and decodes a 200 answer into v.
-func (n *gateNode) getJSON(ctx context.Context, path string, v any) error {
+func (n *liveNode) getJSON(ctx context.Context, path string, v any) error {
 	st, b, _, err := n.httpDo(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
 	}
 	if st != http.StatusOK {
-		return fmt.Errorf("GET %s: HTTP %d: %s", path, st, gateTrunc(string(b), 200))
+		return fmt.Errorf("GET %s: HTTP %d: %s", path, st, trunc(string(b), 200))
 	}
 	return json.Unmarshal(b, v)
 }
 
 // dial opens an authenticated bridge client to the node.
-func (n *gateNode) dial(ctx context.Context) (*bridge.Client, error) {
+func (n *liveNode) dial(ctx context.Context) (*bridge.Client, error) {
 	return bridge.Dial(ctx, n.bridgeAddr, n.sec.token)
 }
 
-// gateRPC is a decoded bridge response: the result members or the error.
-type gateRPC struct {
+// rpcAnswer is a decoded bridge response: the result members or the error.
+type rpcAnswer struct {
 	resp   bridge.Response
 	result map[string]json.RawMessage
 	code   string // data.code of an error
 }
 
-func gateDecodeRPC(line []byte) (gateRPC, error) {
+func decodeRPC(line []byte) (rpcAnswer, error) {
 	resp, err := bridge.ParseResponse(line)
 	if err != nil {
-		return gateRPC{}, err
+		return rpcAnswer{}, err
 	}
-	r := gateRPC{resp: resp}
+	r := rpcAnswer{resp: resp}
 	if resp.Error != nil {
 		var d struct {
 			Code string `json:"code"`
@@ -309,22 +324,22 @@ func gateDecodeRPC(line []byte) (gateRPC, error) {
 	return r, nil
 }
 
-// gateCall sends one request on c and decodes its answer.
-func gateCall(ctx context.Context, c *bridge.Client, method string, params any) (gateRPC, error) {
+// call sends one request on c and decodes its answer.
+func call(ctx context.Context, c *bridge.Client, method string, params any) (rpcAnswer, error) {
 	line, err := c.Call(ctx, method, params)
 	if err != nil {
-		return gateRPC{}, err
+		return rpcAnswer{}, err
 	}
-	return gateDecodeRPC(line)
+	return decodeRPC(line)
 }
 
-// gateFetchBridgeReceipt asks the bridge for a stored receipt by id (get_receipt), retrying
+// fetchBridgeReceipt asks the bridge for a stored receipt by id (get_receipt), retrying
 // while it is not sealed yet. It returns the raw result and how long sealing took.
-func gateFetchBridgeReceipt(ctx context.Context, c *bridge.Client, id string) (json.RawMessage, time.Duration, error) {
+func fetchBridgeReceipt(ctx context.Context, c *bridge.Client, id string) (json.RawMessage, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(3 * time.Second)
 	for {
-		r, err := gateCall(ctx, c, "get_receipt", map[string]any{"receipt_id": id})
+		r, err := call(ctx, c, "get_receipt", map[string]any{"receipt_id": id})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -339,7 +354,7 @@ func gateFetchBridgeReceipt(ctx context.Context, c *bridge.Client, id string) (j
 }
 
 // fetchHTTPReceipt GETs /v1/receipts/{id}, retrying while it is not sealed yet.
-func (n *gateNode) fetchHTTPReceipt(ctx context.Context, id string) ([]byte, time.Duration, error) {
+func (n *liveNode) fetchHTTPReceipt(ctx context.Context, id string) ([]byte, time.Duration, error) {
 	start := time.Now()
 	deadline := start.Add(3 * time.Second)
 	for {
@@ -351,14 +366,14 @@ func (n *gateNode) fetchHTTPReceipt(ctx context.Context, id string) ([]byte, tim
 			return b, time.Since(start), nil
 		}
 		if !bytes.Contains(b, []byte("RECEIPT_PENDING")) || time.Now().After(deadline) {
-			return nil, 0, fmt.Errorf("GET /v1/receipts/%s: HTTP %d: %s", id, st, gateTrunc(string(b), 200))
+			return nil, 0, fmt.Errorf("GET /v1/receipts/%s: HTTP %d: %s", id, st, trunc(string(b), 200))
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-// gateDropMember returns the JSON object raw without its member name.
-func gateDropMember(raw []byte, name string) ([]byte, error) {
+// dropMember returns the JSON object raw without its member name.
+func dropMember(raw []byte, name string) ([]byte, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, err
@@ -367,23 +382,23 @@ func gateDropMember(raw []byte, name string) ([]byte, error) {
 	return json.Marshal(m)
 }
 
-func gateTrunc(s string, n int) string {
+func trunc(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "…"
 }
 
-// gateErrText is err's text on one line, or "".
-func gateErrText(err error) string {
+// errText is err's text on one line, or "".
+func errText(err error) string {
 	if err == nil {
 		return ""
 	}
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
 
-// gateFreePort returns a loopback port that was free a moment ago.
-func gateFreePort() (int, error) {
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -392,8 +407,8 @@ func gateFreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// gateListening reports whether something accepts connections on addr.
-func gateListening(addr string) bool {
+// listening reports whether something accepts connections on addr.
+func listening(addr string) bool {
 	c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
 		return false
@@ -402,5 +417,5 @@ func gateListening(addr string) bool {
 	return true
 }
 
-// gateDiscardLogger is a logger for components the gate builds only to see them refuse.
-func gateDiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// discardLogger is a logger for components the gate builds only to see them refuse.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,4 +1,4 @@
-package main
+package gate
 
 import (
 	"bytes"
@@ -27,9 +27,9 @@ var (
 	tokenAssignRE = regexp.MustCompile(`BIZRA_BRIDGE_TOKEN["']?\s*[:=]\s*["']?([0-9a-fA-F]{32,})\b`)
 )
 
-// gateSecretFindings scans content (named name) for the given secrets and for secret-looking
+// secretFindings scans content (named name) for the given secrets and for secret-looking
 // assignments, and returns one line per finding (never the secret itself).
-func gateSecretFindings(name string, content []byte, secrets []string) []string {
+func secretFindings(name string, content []byte, secrets []string) []string {
 	var out []string
 	lower := bytes.ToLower(content)
 	for _, s := range secrets {
@@ -51,9 +51,9 @@ func gateSecretFindings(name string, content []byte, secrets []string) []string 
 	return out
 }
 
-// gateTrackedFiles lists the files git tracks in the checkout holding the working
+// trackedFiles lists the files git tracks in the checkout holding the working
 // directory; ok is false (with the reason) when there is none.
-func gateTrackedFiles(ctx context.Context) (root string, files []string, why string) {
+func trackedFiles(ctx context.Context) (root string, files []string, why string) {
 	git, err := exec.LookPath("git")
 	if err != nil {
 		return "", nil, "git is not installed"
@@ -75,8 +75,8 @@ func gateTrackedFiles(ctx context.Context) (root string, files []string, why str
 	return root, files, ""
 }
 
-// gateSecretFileRisk says why a tracked path should not be tracked, or "".
-func gateSecretFileRisk(path string) string {
+// secretFileRisk says why a tracked path should not be tracked, or "".
+func secretFileRisk(path string) string {
 	base := filepath.Base(path)
 	switch {
 	case base == ".env":
@@ -89,8 +89,8 @@ func gateSecretFileRisk(path string) string {
 	return ""
 }
 
-// gateInsecureMode reports a secret file that group or others can access.
-func gateInsecureMode(path string) (string, bool) {
+// insecureMode reports a secret file that group or others can access.
+func insecureMode(path string) (string, bool) {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		return "", false
@@ -103,22 +103,22 @@ func gateInsecureMode(path string) (string, bool) {
 
 // checkSecretHygiene: no key or token in tracked files or in the logs of the gate's own
 // runs; key files 0600. It runs after every other check so that their logs are in.
-func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
+func checkSecretHygiene(ctx context.Context, g *harness, p *probe) {
 	// A node of its own, poked where a careless implementation would log secrets:
 	// refused auth carrying the real token, a parse error holding it, a query.
 	n, err := g.startNode(ctx, "hygiene", nodeOpts{genesis: true})
-	if p.check("node started", err == nil, "%s", gateErrText(err)) {
+	if p.check("node started", err == nil, "%s", errText(err)) {
 		tok := n.sec.token
 		now := time.Now().UnixMilli()
-		_, _ = n.roundTrip(ctx, gateAuthLine("ping", 1, map[string]any{bridge.HeaderToken: tok, bridge.HeaderTS: now - 3_600_000, bridge.HeaderNonce: bridge.NewNonce()}))
-		_, _ = n.roundTrip(ctx, gateAuthLine("ping", 2, map[string]any{bridge.HeaderToken: tok + "x", bridge.HeaderTS: now, bridge.HeaderNonce: bridge.NewNonce()}))
+		_, _ = n.roundTrip(ctx, authLine("ping", 1, map[string]any{bridge.HeaderToken: tok, bridge.HeaderTS: now - 3_600_000, bridge.HeaderNonce: bridge.NewNonce()}))
+		_, _ = n.roundTrip(ctx, authLine("ping", 2, map[string]any{bridge.HeaderToken: tok + "x", bridge.HeaderTS: now, bridge.HeaderNonce: bridge.NewNonce()}))
 		_, _ = n.roundTrip(ctx, []byte(`{"jsonrpc":"2.0","method":"ping","headers":{"X-BIZRA-TOKEN":"`+tok+`"`+"\n"))
 		if c, err := n.dial(ctx); err == nil {
-			_, _ = gateCall(ctx, c, "ping", nil)
-			_, _ = gateCall(ctx, c, "invoke_skill", map[string]any{"skill": "no-such-skill"})
+			_, _ = call(ctx, c, "ping", nil)
+			_, _ = call(ctx, c, "invoke_skill", map[string]any{"skill": "no-such-skill"})
 			c.Close()
 		}
-		_, _, _, _ = n.httpDo(ctx, "POST", "/v1/query", map[string]any{"query": gateQueries[1], "timeout_ms": 10000})
+		_, _, _, _ = n.httpDo(ctx, "POST", "/v1/query", map[string]any{"query": queries[1], "timeout_ms": 10000})
 	}
 	n.close()
 
@@ -136,7 +136,7 @@ func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
 		}
 		if !d.IsDir() && (d.Name() == ".env" || d.Name() == genesis.KeyFile) {
 			files++
-			if msg, insecure := gateInsecureMode(path); insecure {
+			if msg, insecure := insecureMode(path); insecure {
 				bad = append(bad, msg)
 			}
 		}
@@ -147,17 +147,16 @@ func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
 
 	// This machine's own state folder, when there is one.
 	var live []string
-	env, state, envErr := newEnv(nil, g.getenv)
+	m, envErr := g.machine()
 	if envErr != nil {
-		p.check("this machine's state folder secrets are private", false, "%s", gateErrText(envErr))
+		p.check("this machine's state folder secrets are private", false, "%s", errText(envErr))
 	} else {
-		for _, k := range []string{"BIZRA_BRIDGE_TOKEN", receipt.EnvKey, "BIZRA_API_KEYS", "BIZRA_LLM_API_KEY", "LM_API_TOKEN"} {
-			live = append(live, splitList(env.str(k, ""))...)
-		}
+		state := m.StateDir
+		live = append(live, m.Secrets...)
 		if fi, err := os.Stat(state); err == nil && fi.IsDir() {
 			var mb []string
 			for _, f := range []string{".env", genesis.KeyFile} {
-				if msg, insecure := gateInsecureMode(filepath.Join(state, f)); insecure {
+				if msg, insecure := insecureMode(filepath.Join(state, f)); insecure {
 					mb = append(mb, msg)
 				}
 			}
@@ -170,20 +169,20 @@ func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
 	// The logs of every node the gate ran.
 	g.mu.Lock()
 	secrets := append([]string(nil), g.secrets...)
-	logs := append([]*gateBuffer(nil), g.logs...)
+	logs := append([]*logBuffer(nil), g.logs...)
 	g.mu.Unlock()
 	var logFindings []string
 	logBytes := 0
 	for i, l := range logs {
 		s := l.String()
 		logBytes += len(s)
-		logFindings = append(logFindings, gateSecretFindings(fmt.Sprintf("log of node %d", i+1), []byte(s), append(secrets, live...))...)
+		logFindings = append(logFindings, secretFindings(fmt.Sprintf("log of node %d", i+1), []byte(s), append(secrets, live...))...)
 	}
 	p.check(fmt.Sprintf("no generated key or token in the logs of the gate's %d nodes (%d bytes)", len(logs), logBytes),
 		len(logFindings) == 0 && logBytes > 0, "%s", strings.Join(logFindings, "; "))
 
 	// Tracked files.
-	root, tracked, why := gateTrackedFiles(ctx)
+	root, tracked, why := trackedFiles(ctx)
 	if why != "" {
 		p.note("tracked files not scanned: %s", why)
 		p.figure("summary", "tracked files skipped ("+why+")")
@@ -192,7 +191,7 @@ func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
 	var findings []string
 	scanned := 0
 	for _, f := range tracked {
-		if risk := gateSecretFileRisk(f); risk != "" {
+		if risk := secretFileRisk(f); risk != "" {
 			findings = append(findings, f+": "+risk)
 		}
 		path := filepath.Join(root, f)
@@ -208,7 +207,7 @@ func checkSecretHygiene(ctx context.Context, g *gate, p *probe) {
 			continue
 		}
 		scanned++
-		findings = append(findings, gateSecretFindings(f, b, append(secrets, live...))...)
+		findings = append(findings, secretFindings(f, b, append(secrets, live...))...)
 	}
 	p.check(fmt.Sprintf("no key or token in the %d tracked files of %s", scanned, root), len(findings) == 0, "%s", strings.Join(findings, "; "))
 	p.figure("summary", fmt.Sprintf("%d tracked files, %d log bytes scanned", scanned, logBytes))
