@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -364,5 +365,45 @@ func TestChangeByteChangesOneByte(t *testing.T) {
 	}
 	if err := changeByte(good, filepath.Join(dir, "x"), genesis.GenesisFile, "no such marker"); err == nil {
 		t.Error("a missing marker was not reported")
+	}
+}
+
+// TestFaultGateOptionsMissing: a check whose Options hook is missing fails, naming the
+// hook, instead of panicking or passing.
+func TestFaultGateOptionsMissing(t *testing.T) {
+	leakCheck(t)
+	for _, tc := range []struct {
+		check string
+		want  string
+	}{
+		{"localhost_defaults", "no Options.Defaults"},
+		{"bridge_auth", "no Options.SeedLake"},
+		{"metrics_contract", "no Options.SeedLake"},
+	} {
+		t.Run(tc.check, func(t *testing.T) {
+			rep, err := Run(context.Background(), Options{}, []string{tc.check})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Checks) != 1 || rep.Checks[0].Passed || rep.Score.Passed {
+				t.Fatalf("report %+v, want one failed check", rep)
+			}
+			var details []string
+			for _, a := range rep.Checks[0].Details.Assertions {
+				if !a.OK {
+					details = append(details, a.Detail)
+				}
+			}
+			if got := strings.Join(details, "|"); !strings.Contains(got, tc.want) {
+				t.Errorf("failed assertions %q lack %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFaultGateUnknownCheck: Run refuses a check name it does not know.
+func TestFaultGateUnknownCheck(t *testing.T) {
+	if _, err := Run(context.Background(), Options{}, []string{"no_such_check"}); !errors.Is(err, ErrUnknownCheck) {
+		t.Fatalf("Run = %v, want ErrUnknownCheck", err)
 	}
 }
