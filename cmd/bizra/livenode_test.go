@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -81,4 +82,36 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// get GETs path on the node's API and returns the status and body.
+func (n *liveNode) get(t *testing.T, path string) (int, []byte) {
+	t.Helper()
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	resp, err := (&http.Client{Transport: tr, Timeout: 15 * time.Second}).Get(n.apiURL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b
+}
+
+// TestGateNodeIsRunWiring: a gate node is built by the same node builder as `bizra
+// run`: it serves the OpenAI-compatible front and its status reports the bridge.
+func TestGateNodeIsRunWiring(t *testing.T) {
+	gateLeakCheck(t)
+	n := startLiveNode(t)
+	for _, tc := range []struct {
+		path, want string
+	}{
+		{"/v1/models", `"object"`},
+		{"/v1/status", `"listening":true`},
+	} {
+		code, body := n.get(t, tc.path)
+		if code != http.StatusOK || !bytes.Contains(body, []byte(tc.want)) {
+			t.Errorf("GET %s: HTTP %d %s, want 200 with %s", tc.path, code, truncText(string(body), 300), tc.want)
+		}
+	}
 }
