@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/valyala/fasthttp"
 )
 
 func healthSamples() []Health {
@@ -55,5 +57,32 @@ func TestAppendHealthAllocBudget(t *testing.T) {
 	})
 	if got > 0 {
 		t.Errorf("appendHealth allocates %.1f per call; budget 0", got)
+	}
+}
+
+// budgetHandleHealth is what GET /v1/health allocates in the gateway per request
+// (request context, request id), the Core's own Health excluded (the stub's is
+// prebuilt). A change that allocates more fails here.
+const budgetHandleHealth = 3
+
+// TestHandleHealthAllocBudget: the whole gateway path of GET /v1/health (routing, CORS,
+// request id, handler, metrics) within its allocation budget.
+func TestHandleHealthAllocBudget(t *testing.T) {
+	h := healthSamples()[2]
+	s := newTestServer(t, Options{Core: &stubCore{health: h}})
+	var ctx fasthttp.RequestCtx
+	got := testing.AllocsPerRun(200, func() {
+		ctx.Request.Reset()
+		ctx.Response.Reset()
+		ctx.Request.SetRequestURI("/v1/health")
+		ctx.Request.Header.SetMethod("GET")
+		s.handle(&ctx)
+		if ctx.Response.StatusCode() != 200 {
+			t.Fatalf("status %d", ctx.Response.StatusCode())
+		}
+	})
+	t.Logf("GET /v1/health: %.1f allocations", got)
+	if got > budgetHandleHealth+raceSlack {
+		t.Errorf("GET /v1/health allocates %.1f per request in the gateway; budget %d (+%d under -race)", got, budgetHandleHealth, raceSlack)
 	}
 }
