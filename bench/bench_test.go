@@ -77,6 +77,29 @@ func TestLoadRunKept(t *testing.T) {
 	}
 }
 
+// TestClosedPairRatio: the closed-loop ratio is via ÷ bare req/s, and is not measured
+// (0) when either side has no throughput or the runtime failed requests.
+func TestClosedPairRatio(t *testing.T) {
+	ok := func(tp float64) LoadRun { return LoadRun{Requests: 1000, OK: 1000, Throughput: tp} }
+	tests := []struct {
+		name string
+		p    closedPair
+		want float64
+	}{
+		{"half", closedPair{via: ok(500), bare: ok(1000)}, 0.5},
+		{"rounded", closedPair{via: ok(1), bare: ok(3)}, 0.333},
+		{"no bare", closedPair{via: ok(500)}, 0},
+		{"failures", closedPair{via: LoadRun{Requests: 1000, OK: 900, Throughput: 900}, bare: ok(1000)}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.ratio(); got != tc.want {
+				t.Fatalf("ratio %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestRunTiny runs the whole harness in its tiny mode against the real runtime, so
 // the harness does not rot: every phase must produce figures and the report must
 // render. The figures themselves are not checked (a shared machine).
@@ -119,7 +142,15 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("micro %s: %q %v", m.Name, m.Err, m.NsPerOp)
 		}
 	}
-	if len(rep.Goals) != 5 {
+	if len(rep.Closed) != 4 {
+		t.Fatalf("closed-loop runs: %d", len(rep.Closed))
+	}
+	for _, r := range rep.Closed {
+		if r.OK == 0 || r.Latency.P99 <= 0 {
+			t.Errorf("%s: no successful request (%d sent, first error %q)", r.Name, r.Requests, r.FirstError)
+		}
+	}
+	if len(rep.Goals) != 7 {
 		t.Fatalf("goals: %d", len(rep.Goals))
 	}
 	for _, g := range rep.Goals {
@@ -130,7 +161,7 @@ func TestRunTiny(t *testing.T) {
 		}
 	}
 	md := rep.Markdown()
-	for _, want := range []string{"### Goals (issue 12)", "bare fasthttp", "overhead = via − direct×2", "### Ratios"} {
+	for _, want := range []string{"### Goals (issues 12 and 21)", "bare fasthttp", "### Closed loop, 64 connections", "overhead = via − direct×2", "### Ratios"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}

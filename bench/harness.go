@@ -142,9 +142,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	defer ceil.close()
 	hitBody := []byte(`{"query":"How are receipts sealed and verified?"}`)
-	if err := warmCache(ctx, st.APIURL(), hitBody); err != nil {
+	hitResp, err := warmCache(ctx, st.APIURL(), hitBody)
+	if err != nil {
 		return nil, err
 	}
+	ceil.sameSize.Store(&hitResp) // the bare handler answers as many bytes as a hit
 	pr.end(fmt.Sprintf("gateway %s, bridge %s, mock %s (delay %s)", st.Gateway.Addr(), st.Bridge.Addr(), st.Mock.Addr(), p.missDelay))
 
 	tCeil := target{method: "GET", url: "http://" + ceil.addr + "/v1/health"}
@@ -162,6 +164,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		{"POST /v1/query cache hit", tHit, loadOptions{rate: p.fixedRate}},
 	}, p.rounds, p.fixedDur/time.Duration(p.rounds), p.frontier.warm, pr.step)
 	pr.end(fmt.Sprintf("p99 %s / %s / %s", fmtDur(rep.Fixed[0].Latency.P99), fmtDur(rep.Fixed[1].Latency.P99), fmtDur(rep.Fixed[2].Latency.P99)))
+
+	// 3b: closed loop at ClosedConns connections (issue 21): the cache hit against a
+	// bare fasthttp handler answering a body of the same size, /v1/health against the
+	// bare health-sized handler, interleaved.
+	pr.begin(fmt.Sprintf("closed loop, %d connections", ClosedConns))
+	tSame := target{method: "POST", url: "http://" + ceil.addr + sameSizePath, header: jsonHdr,
+		body: func(uint64) []byte { return hitBody }}
+	co := loadOptions{rate: 0, maxWorkers: ClosedConns, okOnly: true}
+	rep.Closed = interleave(ctx, []scenario{
+		{closedBareHit, tSame, co},
+		{closedHit, tHit, co},
+		{closedBare, tCeil, co},
+		{closedHealth, tHealth, co},
+	}, p.rounds, p.fixedDur/time.Duration(p.rounds), p.frontier.warm, pr.step)
+	pr.end(closedLine(rep.Closed))
 
 	// 4: cache misses through the runtime against the mock backend, calibrated by the
 	// same backend called directly.
@@ -343,9 +360,15 @@ type ceiling struct {
 	ln   net.Listener
 	addr string
 	done chan struct{}
+	// sameSize is the body sameSizePath answers (a copy of a cache hit's response);
+	// nil answers ceilingBody.
+	sameSize atomic.Pointer[[]byte]
 }
 
 var ceilingBody = []byte(`{"status":"healthy","version":"bench","uptime_s":1.5,"checks":{"core":"ok"}}`)
+
+// sameSizePath is the ceiling's route that answers a body as large as a cache hit's.
+const sameSizePath = "/same-size"
 
 func startCeiling() (*ceiling, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -355,6 +378,10 @@ func startCeiling() (*ceiling, error) {
 	c := &ceiling{ln: ln, addr: ln.Addr().String(), done: make(chan struct{})}
 	c.srv = &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("application/json")
+		if b := c.sameSize.Load(); b != nil && string(ctx.Path()) == sameSizePath {
+			ctx.SetBody(*b)
+			return
+		}
 		ctx.SetBody(ceilingBody)
 	}, NoDefaultServerHeader: true}
 	go func() { defer close(c.done); _ = c.srv.Serve(ln) }()
@@ -367,8 +394,8 @@ func (c *ceiling) close() {
 }
 
 // warmCache sends the cache-hit query twice: a miss that fills the cache, then a
-// check that it hits.
-func warmCache(ctx context.Context, api string, body []byte) error {
+// check that it hits; it returns the hit's response body.
+func warmCache(ctx context.Context, api string, body []byte) ([]byte, error) {
 	cl := &http.Client{Timeout: 30 * time.Second, Transport: newTransport(1)}
 	defer cl.CloseIdleConnections()
 	for i := range 2 {
@@ -376,18 +403,18 @@ func warmCache(ctx context.Context, api string, body []byte) error {
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := cl.Do(req)
 		if err != nil {
-			return fmt.Errorf("warm cache: %w", err)
+			return nil, fmt.Errorf("warm cache: %w", err)
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !bytes.Contains(b, []byte(`"success":true`)) {
-			return fmt.Errorf("warm cache: HTTP %d %s", resp.StatusCode, clip(b, 300))
+			return nil, fmt.Errorf("warm cache: HTTP %d %s", resp.StatusCode, clip(b, 300))
 		}
 		if i == 1 {
-			return wantCached(b)
+			return b, wantCached(b)
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func wantCached(b []byte) error {

@@ -54,7 +54,7 @@ func postQuery(c *fasthttp.HostClient, url string, body []byte, check func([]byt
 func BenchmarkQueryCacheHit(b *testing.B) {
 	st, c := benchStack(b, 0)
 	body := []byte(`{"query":"How are receipts sealed and verified?"}`)
-	if err := warmCache(context.Background(), st.APIURL(), body); err != nil {
+	if _, err := warmCache(context.Background(), st.APIURL(), body); err != nil {
 		b.Fatal(err)
 	}
 	url := st.APIURL() + "/v1/query"

@@ -13,12 +13,15 @@ import (
 
 // Report is everything one run measured.
 type Report struct {
-	Machine     Machine       `json:"machine"`
-	Mode        string        `json:"mode"`
-	Command     string        `json:"command"`
-	Started     string        `json:"started"`
-	ElapsedS    float64       `json:"elapsed_s"`
-	Fixed       []LoadRun     `json:"fixed_rate"` // ceiling, /v1/health, cache hit at one rate
+	Machine  Machine   `json:"machine"`
+	Mode     string    `json:"mode"`
+	Command  string    `json:"command"`
+	Started  string    `json:"started"`
+	ElapsedS float64   `json:"elapsed_s"`
+	Fixed    []LoadRun `json:"fixed_rate"` // ceiling, /v1/health, cache hit at one rate
+	// Closed is the closed loop at ClosedConns connections: same-size bare handler,
+	// cache hit, bare health-sized handler, /v1/health (issue 21).
+	Closed      []LoadRun     `json:"closed_loop"`
 	Miss        MissReport    `json:"query_miss"`
 	PassThrough PassThrough   `json:"openai_pass_through"`
 	Frontiers   []Frontier    `json:"frontiers"`
@@ -243,6 +246,57 @@ func (r *Report) profile(phase string) string {
 	return "no profile in this mode (run `make bench` or `make bench-profile`)"
 }
 
+// ClosedConns is the connection count of the closed-loop comparison (issue 21).
+const ClosedConns = 64
+
+// Names of the closed-loop runs.
+const (
+	closedBareHit = "bare fasthttp, cache-hit-sized body"
+	closedHit     = "POST /v1/query cache hit"
+	closedBare    = "bare fasthttp, health-sized body"
+	closedHealth  = "GET /v1/health"
+)
+
+func (r *Report) closedOf(name string) (LoadRun, bool) {
+	for _, c := range r.Closed {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return LoadRun{}, false
+}
+
+// closedPair is one closed-loop comparison: the runtime's run against its bare handler.
+type closedPair struct{ via, bare LoadRun }
+
+func (r *Report) closedPairs() (hit, health closedPair) {
+	hit.via, _ = r.closedOf(closedHit)
+	hit.bare, _ = r.closedOf(closedBareHit)
+	health.via, _ = r.closedOf(closedHealth)
+	health.bare, _ = r.closedOf(closedBare)
+	return hit, health
+}
+
+func (p closedPair) ratio() float64 {
+	if p.via.Throughput <= 0 || p.bare.Throughput <= 0 || p.via.Success() < 0.999 {
+		return 0
+	}
+	return math.Round(p.via.Throughput/p.bare.Throughput*1000) / 1000
+}
+
+func (p closedPair) figure() string {
+	return fmt.Sprintf("%.2f× (%.0f vs %.0f req/s; p99 %s vs %s; %d of %d failed)", p.ratio(), p.via.Throughput, p.bare.Throughput,
+		fmtDur(p.via.Latency.P99), fmtDur(p.bare.Latency.P99), p.via.Requests-p.via.OK, p.via.Requests)
+}
+
+func closedLine(runs []LoadRun) string {
+	var parts []string
+	for _, x := range runs {
+		parts = append(parts, fmt.Sprintf("%s %.0f/s p99 %s", x.Name, x.Throughput, fmtDur(x.Latency.P99)))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // evaluate computes the ratios and judges the goals.
 func (r *Report) evaluate() {
 	const lim = 10 * time.Millisecond
@@ -259,6 +313,14 @@ func (r *Report) evaluate() {
 	r.Ratios = append(r.Ratios,
 		Ratio{"cache-hit /v1/query ÷ bare fasthttp ceiling", hitRatio, "highest constant rate with p99 < 10 ms"},
 		Ratio{"/v1/health ÷ bare fasthttp ceiling", ratio(float64(health.At(lim)), float64(ceil.At(lim))), "highest constant rate with p99 < 10 ms"})
+	chit, chealth := r.closedPairs()
+	how := func(p closedPair) string {
+		return fmt.Sprintf("req/s closed loop, %d connections, interleaved; p99 %s vs %s", ClosedConns,
+			fmtDur(p.via.Latency.P99), fmtDur(p.bare.Latency.P99))
+	}
+	r.Ratios = append(r.Ratios,
+		Ratio{"cache-hit /v1/query ÷ same-size bare fasthttp", chit.ratio(), how(chit)},
+		Ratio{"/v1/health ÷ bare fasthttp", chealth.ratio(), how(chealth)})
 	bridgeRatio := ratio(r.Bridge.Ping.Throughput, r.Bridge.Echo.Throughput)
 	r.Ratios = append(r.Ratios, Ratio{"bridge ping ÷ bare NDJSON echo", bridgeRatio,
 		fmt.Sprintf("req/s over %d connections, same client", r.Bridge.Conns)})
@@ -310,6 +372,14 @@ func (r *Report) evaluate() {
 		g.Where = r.profile("POST /v1/query cache hit")
 	}
 	r.Goals = append(r.Goals, g)
+	g = Goal{Goal: fmt.Sprintf("issue 21: cache-hit /v1/query ≥ 0.5× a same-size bare fasthttp handler, %d connections", ClosedConns),
+		Figure: chit.figure(), Status: status(chit.ratio() > 0, chit.ratio() >= 0.5)}
+	if g.Status == "MISSED" {
+		g.Where = r.profile("POST /v1/query cache hit")
+	}
+	r.Goals = append(r.Goals, g)
+	r.Goals = append(r.Goals, Goal{Goal: fmt.Sprintf("issue 21: /v1/health ≥ 0.9× a bare fasthttp handler, %d connections", ClosedConns),
+		Figure: chealth.figure(), Status: status(chealth.ratio() > 0, chealth.ratio() >= 0.9)})
 	g = Goal{Goal: "OpenAI pass-through added latency p50 ≤ 0.3 ms, p99 ≤ 1 ms at 16 clients, throughput ≥ 0.8× direct",
 		Figure: r.PassThrough.Note, Status: "NOT MEASURED"}
 	for _, c := range r.PassThrough.Cases {
@@ -428,6 +498,13 @@ func (r *Report) Markdown() string {
 		}
 	}
 
+	fmt.Fprintf(&b, "\n### Closed loop, %d connections (interleaved; bare handlers answer the same number of bytes)\n\n", ClosedConns)
+	b.WriteString("| scenario | req/s | ok/sent | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|\n")
+	for _, x := range r.Closed {
+		fmt.Fprintf(&b, "| %s | %.0f | %d/%d | %s | %s | %s | %s |\n", x.Name, x.Throughput, x.OK, x.Requests,
+			fmtDur(x.Latency.P50), fmtDur(x.Latency.P99), fmtDur(x.Latency.P999), fmtDur(x.Latency.Max))
+	}
+
 	b.WriteString("\n### Throughput frontier (highest constant rate kept with p99 under the limit)\n\n")
 	b.WriteString("| target | p99 < 1 ms | p99 < 5 ms | p99 < 10 ms | steps |\n|---|---|---|---|---|\n")
 	for _, f := range r.Frontiers {
@@ -461,7 +538,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", x.Name, v, x.How)
 	}
 
-	b.WriteString("\n### Goals (issue 12)\n\n| goal | figure | status |\n|---|---|---|\n")
+	b.WriteString("\n### Goals (issues 12 and 21)\n\n| goal | figure | status |\n|---|---|---|\n")
 	for _, g := range r.Goals {
 		fmt.Fprintf(&b, "| %s | %s | **%s** |\n", g.Goal, g.Figure, g.Status)
 	}

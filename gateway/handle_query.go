@@ -130,7 +130,7 @@ func (s *Server) handleQuery(rc *reqCtx) {
 	}
 	rc.Response.Header.Set("X-Overhead-Ms", strconv.FormatFloat(overhead, 'f', 3, 64))
 	bp := viewBufs.Get().(*[]byte)
-	b := appendView((*bp)[:0], &res)
+	b := appendResponse((*bp)[:0], &res)
 	s.writeRaw(rc, fasthttp.StatusOK, b) // SetBody copies
 	if cap(b) <= 1<<20 {
 		*bp = b[:0]

@@ -14,7 +14,17 @@ func (s *Server) handleHealth(rc *reqCtx) {
 	if !h.Serving() {
 		status = fasthttp.StatusServiceUnavailable
 	}
-	s.writeJSON(rc, status, h)
+	bp := viewBufs.Get().(*[]byte)
+	b, err := appendHealth((*bp)[:0], &h)
+	if err != nil {
+		s.writeJSON(rc, status, h) // a check value encoding/json must judge
+	} else {
+		s.writeRaw(rc, status, b) // SetBody copies
+	}
+	if cap(b) <= 1<<20 {
+		*bp = b[:0]
+		viewBufs.Put(bp)
+	}
 }
 
 func (s *Server) handleStatus(rc *reqCtx) {

@@ -21,3 +21,16 @@ func TestAppendViewAllocBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendHitViewAllocBudget: a cache hit's response from its kept parts allocates
+// nothing (the detail components were sorted when the parts were built).
+func TestAppendHitViewAllocBudget(t *testing.T) {
+	for i, r := range viewSamples() {
+		p := newViewParts(&r)
+		buf := make([]byte, 0, 64<<10)
+		got := testing.AllocsPerRun(200, func() { buf = appendHitView(buf[:0], &r, p) })
+		if got > 0 {
+			t.Errorf("sample %d: appendHitView allocates %.1f per call; budget 0", i, got)
+		}
+	}
+}

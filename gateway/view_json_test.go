@@ -67,3 +67,36 @@ func FuzzAppendView(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendHitViewMatchesAppendView: a hit's response written from parts built once
+// equals appendView's bytes, whatever the per-request fields (id, timing, cached,
+// receipt, episode) of the hit.
+func TestAppendHitViewMatchesAppendView(t *testing.T) {
+	perRequest := []struct {
+		name string
+		set  func(*query.Result)
+	}{
+		{"as built", func(*query.Result) {}},
+		{"hit", func(r *query.Result) {
+			r.QueryID, r.Cached, r.ReceiptID = "q-1733300000000-0123456789abcdef", true, "qr-1733300000000-0123456789abcdef"
+			r.Detail.TotalMs, r.Detail.OverheadMs, r.Detail.BackendMs = 0.214, 0.2, 0
+			r.Detail.LeafHash, r.Detail.ReceiptStatus, r.Detail.Episode = "ab12", "accepted", nil
+		}},
+		{"escapes and episode", func(r *query.Result) {
+			r.QueryID, r.Cached, r.ReceiptID = "q-\"<\u2028", false, ""
+			r.Detail.TotalMs, r.Detail.Episode = 1e-9, &query.EpisodeRef{Sequence: 7, Hash: "h"}
+		}},
+	}
+	for i, base := range viewSamples() {
+		p := newViewParts(&base)
+		for _, tt := range perRequest {
+			t.Run(tt.name, func(t *testing.T) {
+				r := base
+				tt.set(&r)
+				if got, want := appendHitView(nil, &r, p), appendView(nil, &r); string(got) != string(want) {
+					t.Fatalf("sample %d:\n  hit %s\n full %s", i, got, want)
+				}
+			})
+		}
+	}
+}

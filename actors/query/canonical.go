@@ -96,8 +96,8 @@ func appendStringsOrNull(dst []byte, ss []string) []byte {
 	return canon.AppendStrings(dst, ss)
 }
 
-// AppendCanonical writes the result's contract fields (its JSON form) canonically.
-func (r *Result) AppendCanonical(dst []byte) ([]byte, error) {
+// appendHead writes the members from cached to model_used and the processing_time_ms key.
+func (r *Result) appendHead(dst []byte) ([]byte, error) {
 	var err error
 	dst = canon.AppendBool(canon.AppendKey(append(dst, '{'), "cached", true), r.Cached)
 	dst = appendStringsOrNull(canon.AppendKey(dst, "claim_tags", false), r.ClaimTags)
@@ -128,10 +128,37 @@ func (r *Result) AppendCanonical(dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	dst = canon.AppendString(canon.AppendKey(dst, "model_used", false), r.ModelUsed)
-	if dst, err = canon.AppendNumber(canon.AppendKey(dst, "processing_time_ms", false), r.ProcessingTimeMs); err != nil {
+	dst = canon.AppendKey(dst, "processing_time_ms", false)
+	return dst, nil
+}
+
+// AppendCanonical writes the result's contract fields (its JSON form) canonically: the
+// head, the two fields a cache hit changes per request (processing_time_ms and
+// query_id), then the tail. hitForm precomputes head and tail.
+func (r *Result) AppendCanonical(dst []byte) ([]byte, error) {
+	dst, err := r.appendHead(dst)
+	if err != nil {
 		return dst, err
 	}
-	dst = canon.AppendString(canon.AppendKey(dst, "query_id", false), r.QueryID)
+	dst, err = appendPerRequest(dst, r.ProcessingTimeMs, r.QueryID)
+	if err != nil {
+		return dst, err
+	}
+	return r.appendTail(dst)
+}
+
+// appendPerRequest writes processing_time_ms's value and the query_id member.
+func appendPerRequest(dst []byte, ms float64, qid string) ([]byte, error) {
+	dst, err := canon.AppendNumber(dst, ms)
+	if err != nil {
+		return dst, err
+	}
+	return canon.AppendString(canon.AppendKey(dst, "query_id", false), qid), nil
+}
+
+// appendTail writes the members after query_id, from reasoning_depth to the closing brace.
+func (r *Result) appendTail(dst []byte) ([]byte, error) {
+	var err error
 	if dst, err = canon.AppendNumber(canon.AppendKey(dst, "reasoning_depth", false), float64(r.ReasoningDepth)); err != nil {
 		return dst, err
 	}

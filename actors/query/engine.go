@@ -199,6 +199,9 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 		}
 		key = k
 		if hit, ok := e.opts.Cache.Get(key); ok {
+			if hit.UserID != req.UserID {
+				hit.hit = nil // the stored digest was computed for another user_id
+			}
 			hit.QueryID, hit.Cached = qid, true
 			hit.UserID = req.UserID
 			hit.Detail.BackendMs, hit.Detail.TokensUsed = 0, 0
@@ -250,7 +253,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	// Cached only once its receipt is durable: a query whose receipt failed leaves no
 	// success behind. The cached copy is the worker's result, before finish stamped it.
 	if run.UseCache && e.opts.Cache != nil && done.Result.Success && !done.Result.Degraded {
-		e.opts.Cache.Put(key, done.Result)
+		e.opts.Cache.Put(key, withHitForm(done.Result))
 	}
 	return res, nil
 }
@@ -286,11 +289,15 @@ func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion
 		if method == "" {
 			method = "query"
 		}
-		ref, err := e.opts.Receipts.Issue(receipt.Input{
+		in := receipt.Input{
 			Kind: receipt.KindQuery, Status: status, Method: method,
 			Params: receiptParams{req}, Payload: res, SNR: res.SNRScore, Ihsan: res.IhsanScore,
 			GatePassed: res.Detail.Gate == "", Reason: reason, Duration: elapsed,
-		})
+		}
+		if d, ok := res.hitDigest(); ok { // a cache hit: head and tail were digested at put time
+			in.Payload, in.PayloadDigest = nil, d
+		}
+		ref, err := e.opts.Receipts.Issue(in)
 		if err != nil {
 			// The receipt service logs (rate-limited) and counts the failure itself.
 			e.log.Debug("query failed: receipt not issued", "query_id", res.QueryID, "err", err)

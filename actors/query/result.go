@@ -79,6 +79,10 @@ type Result struct {
 
 	// Detail carries what the HTTP view shows beyond the contract fields.
 	Detail Detail `json:"-"`
+
+	// hit is the precomputed part of a cached result's payload digest (hitform.go);
+	// nil outside the cache.
+	hit *hitForm
 }
 
 // Detail is the part of a result that is not in the runtime contract.

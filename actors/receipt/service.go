@@ -98,6 +98,10 @@ type Input struct {
 	Method  string // route or JSON-RPC method (required, at most 256 bytes)
 	Params  any    // the request's params, digested into query_digest
 	Payload any    // the result before the receipt is attached, digested into payload_digest
+	// PayloadDigest, when not empty, is payload_digest itself (64 lower-case hex:
+	// canon.Digest(DomainPayload, payload) computed by the caller, a cache hit's stored
+	// digest) and Payload must be nil. The receipt bytes are the same either way.
+	PayloadDigest string
 	// Scores; nil means "not measured" and is written as null.
 	SNR, Ihsan, FateScore *float64
 	GatePassed            bool
@@ -422,9 +426,9 @@ func (s *Service) Issue(in Input) (Ref, error) {
 	if err != nil {
 		return Ref{}, fmt.Errorf("%w: params: %w", ErrInvalidInput, err)
 	}
-	pd, err := canon.Digest(DomainPayload, in.Payload)
+	pd, err := payloadDigest(&in)
 	if err != nil {
-		return Ref{}, fmt.Errorf("%w: payload: %w", ErrInvalidInput, err)
+		return Ref{}, err
 	}
 	var snap map[string]any
 	if s.origin != nil {
@@ -491,6 +495,37 @@ func (s *Service) Issue(in Input) (Ref, error) {
 		return Ref{}, fmt.Errorf("%w: %w", ErrStorage, g.err)
 	}
 	return Ref{ReceiptID: id, LeafHash: hex.EncodeToString(leaf[:]), Status: in.Status}, nil
+}
+
+// payloadDigest is in's payload_digest: the precomputed one (checked for form) or the
+// digest of its payload.
+func payloadDigest(in *Input) (string, error) {
+	if in.PayloadDigest == "" {
+		pd, err := canon.Digest(DomainPayload, in.Payload)
+		if err != nil {
+			return "", fmt.Errorf("%w: payload: %w", ErrInvalidInput, err)
+		}
+		return pd, nil
+	}
+	if in.Payload != nil {
+		return "", fmt.Errorf("%w: payload and payload_digest both given", ErrInvalidInput)
+	}
+	if !isDigestHex(in.PayloadDigest) {
+		return "", fmt.Errorf("%w: payload_digest %q is not 64 lower-case hex", ErrInvalidInput, trunc(in.PayloadDigest))
+	}
+	return in.PayloadDigest, nil
+}
+
+func isDigestHex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // onIssued runs on the writer goroutine after a round's issued records are durable

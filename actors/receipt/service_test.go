@@ -678,3 +678,36 @@ func TestNewValidatesOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIssuePayloadDigestInput: a precomputed payload_digest is checked for form and is
+// exclusive with Payload; a well-formed one lands in the receipt as given.
+func TestIssuePayloadDigestInput(t *testing.T) {
+	good := strings.Repeat("ab", 32)
+	tests := []struct {
+		name    string
+		payload any
+		digest  string
+		wantErr bool
+	}{
+		{"digest only", nil, good, false},
+		{"both", map[string]any{"a": 1}, good, true},
+		{"short", nil, "abc", true},
+		{"upper case", nil, strings.Repeat("AB", 32), true},
+		{"not hex", nil, strings.Repeat("zz", 32), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Payload: tt.payload, PayloadDigest: tt.digest}
+			got, err := payloadDigest(&in)
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidInput) {
+					t.Fatalf("err %v; want ErrInvalidInput", err)
+				}
+				return
+			}
+			if err != nil || got != tt.digest {
+				t.Fatalf("got %q %v", got, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,6 @@
+//go:build !race
+
+package gateway
+
+// raceSlack is 0 without the race detector (race_on_test.go).
+const raceSlack = 0
