@@ -170,6 +170,11 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 		}
 		p.reasons = append(p.reasons, b.cfg.Name+": "+cr.Reason)
 		p.idx++
+		if cr.Rejected {
+			// the request itself is invalid (400, 413, 422): every external backend
+			// would refuse it too, so none is asked; the embedded engine answers
+			p.idx = len(r.backends)
+		}
 		if p.idx < len(r.backends) {
 			r.dispatch(ctx, p)
 			return
