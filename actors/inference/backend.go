@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -241,9 +240,11 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 			d.Code, d.Reason, d.Detail = ErrBackend.Code(), "backend error", err.Error()
 			var be *backendError
 			if errors.As(err, &be) {
-				// a 429 is not a failure of the backend (as in the pass-through's policy)
+				// a 4xx (429 included) is not a failure of the backend: no circuit count,
+				// as in the pass-through's policy (fallback.failed)
 				d.Code, d.Reason = be.sentinel.Code(), be.reason
-				d.Excluded = be.excluded || be.status == http.StatusTooManyRequests
+				d.Excluded = be.excluded || (be.status >= 400 && be.status < 500)
+				d.Rejected = requestInvalid(be.status)
 			}
 		}
 		sl.release() // before the result: a caller that gets it may call again at once
@@ -285,7 +286,7 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 		}
 		a.rt.countRequest(name, outcome)
 		a.rt.log.Debug("inference backend call failed", "backend", name, "reason", m.Reason, "err", m.Detail)
-		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason})
+		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected})
 		return
 	}
 	p.done(nil)

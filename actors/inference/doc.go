@@ -15,12 +15,23 @@
 // Answer.Usage and Decomposed.Usage are what each call really sent to and received
 // from its backend (reported, else estimated); a query's total is their sum.
 //
-// It tries the external backends in order; a backend failure (connection, HTTP status,
+// It tries the external backends in order; a backend failure (connection, 5xx, 429,
 // unusable response, open circuit, overload) moves on to the next one; when all failed
 // the embedded engine answers with Answer.Degraded=true and DegradedReason "all backends
-// failed: <backend>: <reason>; ...". A passed deadline answers TIMEOUT at once (no time
-// is left for a fallback). With no external backend configured the embedded engine is
-// the backend and nothing is degraded.
+// failed: <backend>: <reason>; ...". This is the pass-through's policy (fallback.go):
+// connection errors and 5xx are retried on the same backend first, a 4xx never is and
+// never counts against a circuit, and a 400, 413 or 422 (the request itself is
+// invalid) is final for the external backends: no other one is asked, and the
+// embedded engine answers, degraded. Two differences, because the pipeline sends each
+// backend its own configured model and key and must always answer: a 401, 403 or 404
+// (this backend's key or model is wrong) moves on to the next backend, where the
+// pass-through, whose client names the model, stops; and the embedded engine stays
+// the last resort. A passed deadline answers TIMEOUT at once (no time is left for a
+// fallback). With no external backend configured the embedded engine is the backend
+// and nothing is degraded. A crash of the router (a panic in Receive) restarts it
+// with no pending ask: its Restarting handler first answers every pending ask with
+// BACKEND_ERROR, as its Stopping handler does with the stop, so no caller waits for
+// its deadline.
 //
 // Each backend actor (spawned with prefix "inference-<name>") accepts only the router's
 // internal messages. It refuses a call at once with OVERLOADED when MaxInFlight calls are

@@ -243,3 +243,18 @@ func (f *fallback) succeeded(b *backend, sl *slot, done func(error), model strin
 	f.s.rt.countRequest(b.cfg.Name, "success")
 	f.s.rt.tokens.count(model, u)
 }
+
+// requestInvalid says whether a backend's status means the pipeline's request itself is
+// invalid (400, 413, 422), which every backend would refuse alike: the router then
+// asks no other external backend. A 401, 403 or 404 says that this backend's key or
+// model is wrong, and a 429 that it is busy: the router moves on to the next one (it
+// sends each backend its own configured model, unlike the pass-through, where the
+// client names the model and every 4xx other than 429 is final). No 4xx counts
+// against a circuit, and none is retried on the same backend (retry.go).
+func requestInvalid(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}

@@ -78,6 +78,9 @@ type callResult struct {
 	SubQuestions []string
 	Code         string // "" on success
 	Reason       string // public
+	// Rejected: the backend answered 400, 413 or 422, so the request itself is
+	// invalid and no other external backend is asked (the fallback policy).
+	Rejected bool
 }
 
 // callDone is sent by a call's goroutine to its backend actor.
@@ -91,6 +94,7 @@ type callDone struct {
 	Detail     string // internal, for the log
 	Excluded   bool   // not the backend's fault: does not count against the circuit
 	ReachedNet bool   // an HTTP exchange happened (observe its duration)
+	Rejected   bool   // 400, 413 or 422: the request itself is invalid (callResult.Rejected)
 }
 
 // probeTick starts a health probe (ignored while one runs).

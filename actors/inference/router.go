@@ -32,12 +32,23 @@ type routerActor struct {
 }
 
 func (r *routerActor) Receive(ctx actor.Context) {
+	if h := r.rt.routerHook; h != nil {
+		h(ctx.Message())
+	}
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		r.pending = map[uint64]*pendingAsk{}
 	case *actor.Stopping:
 		for _, p := range r.pending {
 			r.fail(ctx, p, ErrStopped.Code(), "stopping")
+		}
+	case *actor.Restarting:
+		// A crash (a panic in Receive, say on a follow-up message such as embeddedDone)
+		// restarts the router with an empty pending map: answer every ask at once
+		// instead of leaving it to its deadline. Late replies for them (a backend's
+		// callResult, an embedded goroutine's embeddedDone) find no pending ask.
+		for _, p := range r.pending {
+			r.fail(ctx, p, ErrBackend.Code(), "inference router restarted")
 		}
 	case *Ask:
 		r.onAsk(ctx, m)
@@ -159,6 +170,11 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 		}
 		p.reasons = append(p.reasons, b.cfg.Name+": "+cr.Reason)
 		p.idx++
+		if cr.Rejected {
+			// the request itself is invalid (400, 413, 422): every external backend
+			// would refuse it too, so none is asked; the embedded engine answers
+			p.idx = len(r.backends)
+		}
 		if p.idx < len(r.backends) {
 			r.dispatch(ctx, p)
 			return

@@ -70,6 +70,9 @@ type runtime struct {
 	maxPending     int
 	mDegraded      *metrics.Counter
 	tokens         *tokenCounter
+	// routerHook, when set (by tests only), sees every message of the router before
+	// it is handled; a fault test panics in it to crash the router.
+	routerHook func(msg any)
 }
 
 func (rt *runtime) nextID() uint64 { return rt.ids.Add(1) }

@@ -1,6 +1,9 @@
 package query
 
-import "github.com/bizra/bizra/actors/index"
+import (
+	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/actors/inference"
+)
 
 // Request is one query as both front doors (HTTP gateway, bridge) hand it to the core.
 // It is plain data: the edges copy everything out of their transport buffers first.
@@ -101,6 +104,11 @@ type Detail struct {
 	// the reply); nil when none was: rejected, not snr_ok, no ledger, or a cache hit
 	// (which commits nothing new; the engine clears the original's episode).
 	Episode *EpisodeRef
+
+	// Usage is what the pipeline's calls to external backends (decomposition and
+	// answer) really sent and received, summed; zero when none was called (the
+	// embedded engine answered). Reported is false when some call's count is estimated.
+	Usage inference.Usage
 }
 
 // EpisodeRef names a committed episode: its sequence and episode_hash (the key of

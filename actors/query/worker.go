@@ -104,7 +104,8 @@ type job struct {
 	actions  []ledger.Action
 
 	subQuestions []string
-	decomposeDur time.Duration // time waiting on the model's decomposition
+	decomposeDur time.Duration   // time waiting on the model's decomposition
+	decomposeUse inference.Usage // what the decomposition call sent and received upstream
 	graph        *reasoning.Graph
 	outcome      reasoning.Outcome
 	reasoned     bool
@@ -173,6 +174,9 @@ func (w *worker) begin(ctx actor.Context, m *Run) {
 			}
 			d, ok := res.(*inference.Decomposed)
 			okay := err == nil && ok && d.Code == "" && len(d.SubQuestions) > 0
+			if ok {
+				j.decomposeUse = d.Usage
+			}
 			desc := "decompose: model unavailable, clause splitting"
 			if okay {
 				j.subQuestions = d.SubQuestions
@@ -448,7 +452,29 @@ func (w *worker) base(j *job) Result {
 	// Backend time is every wait on a model: the decomposition and the answer.
 	r.Detail.BackendMs = float64((j.answer.BackendDuration + j.decomposeDur).Microseconds()) / 1000
 	r.Detail.TokensUsed = j.answer.TokensUsed
+	r.Detail.Usage = sumUsage(j.decomposeUse, j.answer.Usage)
 	return r
+}
+
+// sumUsage adds the upstream usage of the pipeline's calls; a zero Usage is a call
+// that reached no backend. Reported only when every counted call's is.
+func sumUsage(us ...inference.Usage) inference.Usage {
+	var out inference.Usage
+	out.Reported = true
+	n := 0
+	for _, u := range us {
+		if u == (inference.Usage{}) {
+			continue
+		}
+		n++
+		out.PromptTokens += u.PromptTokens
+		out.CompletionTokens += u.CompletionTokens
+		out.Reported = out.Reported && u.Reported
+	}
+	if n == 0 {
+		return inference.Usage{}
+	}
+	return out
 }
 
 // noEvidence completes a query for which nothing local matched: no answer is

@@ -14,12 +14,15 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/query"
 )
 
 // Extension is the "bizra" field of a bizra-model completion: what the pipeline
-// measured about the answer. Usage counts of the bizra model are estimates (about four
-// characters per token), which UsageEstimated says.
+// measured about the answer. When external backends answered, the bizra model's usage
+// is what their calls (decomposition and answer) really sent and received; for the
+// embedded engine (or a cache hit, which sends nothing) it is an estimate (about four
+// characters per token). UsageEstimated says which.
 type Extension struct {
 	QueryID        string           `json:"query_id"`
 	Success        bool             `json:"success"`
@@ -369,6 +372,12 @@ func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAn
 	a := bizraAnswer{res: res, ext: extensionOf(&res)}
 	a.text, a.finish = shape(answerText(&res), req)
 	a.usage = Usage{PromptTokens: estimateTokens(promptChars), CompletionTokens: estimateTokens(len(a.text))}
+	if u := res.Detail.Usage; !res.Cached && u != (inference.Usage{}) {
+		// external backends answered: what their calls (decomposition and answer) really
+		// sent and received; a cache hit sent nothing, so it keeps the estimate
+		a.usage = Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+		a.ext.UsageEstimated = !u.Reported
+	}
 	a.usage.TotalTokens = a.usage.PromptTokens + a.usage.CompletionTokens
 	return a, nil
 }

@@ -18,10 +18,14 @@
 //     external backend when the pipeline uses one; the embedded extractive engine is
 //     deterministic and ignores it. What the model cannot do is refused with 400
 //     invalid_request_error naming the field: tools, tool_choice (other than "none"),
-//     functions, response_format other than text, n > 1, logprobs, top_logprobs. Its
-//     usage counts are estimates (about four bytes per token, usage_estimated: true),
-//     and the completion count is that of the text sent. The receipt id is also in the
-//     X-Bizra-Receipt header.
+//     functions, response_format other than text, n > 1, logprobs, top_logprobs. When
+//     external backends answered, its usage is what the pipeline's calls (decomposition
+//     and answer) really sent to and received from them (query.Detail.Usage;
+//     usage_estimated false when every backend reported its counts); for the embedded
+//     engine, and for a cache hit, which sends nothing upstream, the counts are
+//     estimates (about four bytes per token, the completion count that of the text
+//     sent; usage_estimated: true). The receipt id is also in the X-Bizra-Receipt
+//     header.
 //   - any other model id is served by the first external backend that lists it
 //     (inference.Service Forward / OpenForwardStream: in-flight limits, circuit
 //     breakers, the one retry and fallback policy of actors/inference) and passed

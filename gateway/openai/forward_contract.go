@@ -8,8 +8,8 @@ import (
 
 // The pass-through contract with actors/inference: requests, answers and upstream
 // errors are inference's own types; Forwarder is the narrow interface the front
-// calls, which inference.Service satisfies through serviceForwarder (tests put a fake
-// backend behind it).
+// calls, which inference.Service satisfies through serviceForwarder (the front's
+// benchmark puts an instant one behind it).
 
 // ForwardRequest is a pass-through of one OpenAI-compatible call whose body the front
 // does not interpret.

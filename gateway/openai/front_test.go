@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/inference/mockllm"
 	"github.com/bizra/bizra/actors/query"
 )
 
@@ -37,9 +40,42 @@ func (e *env) do(t testing.TB, c *http.Client, method, path, body string, hdr ma
 	return resp, b
 }
 
-func frontEnv(t *testing.T) (*env, *fakeBackend) {
-	fb := &fakeBackend{}
-	return newEnv(t, envOpts{apiKeys: []string{"k-test"}, forward: fb}), fb
+// frontEnv is clientEnv (the real inference service over HTTP to the mocks) and the
+// log of what the backends were asked.
+func frontEnv(t *testing.T) (*env, backendLog) {
+	e, native := clientEnv(t)
+	return e, backendLog{e.mock, native}
+}
+
+// backendLog reads what the mock backends received, as pass-through requests (path,
+// model, body and the forwarded headers), oldest first.
+type backendLog []*mockllm.Server
+
+func (l backendLog) requests() []ForwardRequest {
+	var recs []mockllm.Recorded
+	for _, m := range l {
+		recs = append(recs, m.Requests()...)
+	}
+	slices.SortStableFunc(recs, func(a, b mockllm.Recorded) int { return a.At.Compare(b.At) })
+	out := make([]ForwardRequest, 0, len(recs))
+	for _, r := range recs {
+		h := map[string]string{}
+		for _, k := range []string{"traceparent", "tracestate", "X-Request-Id"} {
+			if v := r.Headers.Get(k); v != "" {
+				h[k] = v
+			}
+		}
+		out = append(out, ForwardRequest{Path: r.Path, Model: r.Model, Body: r.Body, Stream: r.Stream, Headers: h})
+	}
+	return out
+}
+
+func (l backendLog) last() ForwardRequest {
+	r := l.requests()
+	if len(r) == 0 {
+		return ForwardRequest{}
+	}
+	return r[len(r)-1]
 }
 
 // TestBizraConversationCacheKey: system and developer messages and earlier turns enter
@@ -228,10 +264,11 @@ func TestPassThroughEndpoints(t *testing.T) {
 	c := client(t)
 	const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 	hdr := map[string]string{"traceparent": tp, "X-Request-Id": "req-42"}
+	embB, _ := json.Marshal(mockllm.Embed("b"))
 	tests := []struct {
 		name, path, body, want string
 	}{
-		{"embeddings", "/v1/embeddings", `{"model":"emb","input":["a","b"],"encoding_format":"float"}`, `"embedding":[0.1,0.2,1]`},
+		{"embeddings", "/v1/embeddings", `{"model":"emb","input":["a","b"],"encoding_format":"float"}`, `"embedding":` + string(embB)},
 		{"completions", "/v1/completions", `{"model":"mock-small","prompt":"The weather is","max_tokens":2}`, `"text":" sunny"`},
 		{"completions streamed", "/v1/completions", `{"model":"mock-small","prompt":"The weather is","stream":true}`, "data: [DONE]"},
 		{"chat n 2", "/v1/chat/completions", `{"model":"mock-small","messages":[{"role":"user","content":"hi"}],"n":2}`, `"index":1`},
@@ -270,9 +307,9 @@ func TestFaultPassThroughBadInput(t *testing.T) {
 		{"model type", "/v1/completions", `{"model":5}`, "model", "invalid_type"},
 		{"stream type", "/v1/completions", `{"model":"m","stream":"yes"}`, "stream", "invalid_type"},
 		{"bizra embeddings", "/v1/embeddings", `{"model":"bizra","input":"a"}`, "model", "model_not_supported"},
-		{"responses input type", "/v1/responses", `{"model":"m","input":5}`, "input", "invalid_type"},
-		{"responses tools", "/v1/responses", `{"model":"m","input":"a","tools":[{"type":"function","name":"f"}]}`, "tools", "unsupported_parameter"},
-		{"responses image", "/v1/responses", `{"model":"m","input":[{"role":"user","content":[{"type":"input_image","image_url":"x"}]}]}`, "input[0].content[0].type", "unsupported_value"},
+		{"responses input type", "/v1/responses", `{"model":"mock-small","input":5}`, "input", "invalid_type"},
+		{"responses tools", "/v1/responses", `{"model":"mock-small","input":"a","tools":[{"type":"function","name":"f"}]}`, "tools", "unsupported_parameter"},
+		{"responses image", "/v1/responses", `{"model":"mock-small","input":[{"role":"user","content":[{"type":"input_image","image_url":"x"}]}]}`, "input[0].content[0].type", "unsupported_value"},
 		{"responses previous id", "/v1/responses", `{"model":"bizra","input":"a","previous_response_id":"resp_1"}`, "previous_response_id", "unsupported_parameter"},
 		{"responses bizra json", "/v1/responses", `{"model":"bizra","input":"a","text":{"format":{"type":"json_object"}}}`, "text.format", "unsupported_parameter"},
 	}
@@ -369,10 +406,11 @@ func TestFaultPassThroughBodyLimit(t *testing.T) {
 // stream with an OpenAI error event and no [DONE] (no internal text).
 func TestFaultForwardStreamBreaks(t *testing.T) {
 	e, _ := frontEnv(t)
+	e.mock.SetFault(mockllm.FaultBreakStream) // the connection breaks after two events
 	c := client(t)
 	for _, tt := range []struct{ path, body string }{
-		{"/v1/chat/completions", `{"model":"breaks","messages":[{"role":"user","content":"hi"}],"stream":true}`},
-		{"/v1/completions", `{"model":"breaks","prompt":"hi","stream":true}`},
+		{"/v1/chat/completions", `{"model":"mock-small","messages":[{"role":"user","content":"hi"}],"stream":true}`},
+		{"/v1/completions", `{"model":"mock-small","prompt":"hi","stream":true}`},
 	} {
 		resp, b := e.do(t, c, "POST", tt.path, tt.body, nil)
 		data, _ := sseEvents(t, strings.NewReader(string(b)), nil)
@@ -405,5 +443,52 @@ func TestResponsesWithoutForward(t *testing.T) {
 	resp, b = e.do(t, c, "POST", "/v1/embeddings", `{"model":"mock-small","input":"a"}`, nil)
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"object":"list"`) {
 		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+}
+
+// TestBizraUsageUpstream: with external backends behind the pipeline, the bizra model's
+// usage is what their calls really sent and received (usage_estimated false when every
+// count was reported); for the embedded engine and for a cache hit it is the estimate,
+// flagged as such.
+func TestBizraUsageUpstream(t *testing.T) {
+	e, _ := frontEnv(t)
+	c := client(t)
+	const body = `{"model":"bizra","messages":[{"role":"user","content":"Why is the sky blue?"}]}`
+	est := Usage{PromptTokens: estimateTokens(len("Why is the sky blue?")), CompletionTokens: estimateTokens(len(fullAnswer))}
+	tests := []struct {
+		name      string
+		upstream  *inference.Usage
+		cached    bool
+		want      Usage
+		estimated bool
+	}{
+		{"embedded", nil, false, est, true},
+		{"backend reported", &inference.Usage{PromptTokens: 812, CompletionTokens: 40, Reported: true}, false, Usage{PromptTokens: 812, CompletionTokens: 40}, false},
+		{"backend estimated", &inference.Usage{PromptTokens: 700, CompletionTokens: 31}, false, Usage{PromptTokens: 700, CompletionTokens: 31}, true},
+		{"cache hit", &inference.Usage{PromptTokens: 812, CompletionTokens: 40, Reported: true}, true, est, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.core.usage.Store(tt.upstream)
+			e.core.cached.Store(tt.cached)
+			t.Cleanup(func() { e.core.usage.Store(nil); e.core.cached.Store(false) })
+			resp, b := e.post(t, c, body, "k-test")
+			if resp.StatusCode != 200 {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+			var got struct {
+				Usage Usage `json:"usage"`
+				Bizra struct {
+					UsageEstimated bool `json:"usage_estimated"`
+				} `json:"bizra"`
+			}
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			tt.want.TotalTokens = tt.want.PromptTokens + tt.want.CompletionTokens
+			if got.Usage != tt.want || got.Bizra.UsageEstimated != tt.estimated {
+				t.Fatalf("usage %+v estimated %v; want %+v estimated %v", got.Usage, got.Bizra.UsageEstimated, tt.want, tt.estimated)
+			}
+		})
 	}
 }

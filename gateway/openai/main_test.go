@@ -46,6 +46,10 @@ type fakeCore struct {
 	queries atomic.Int64
 	last    atomic.Pointer[query.Request]
 	fail    atomic.Pointer[error]
+	// usage, when set, is the upstream usage the stand-in pipeline reports
+	// (Detail.Usage), and cached marks its results as cache hits.
+	usage  atomic.Pointer[inference.Usage]
+	cached atomic.Bool
 }
 
 func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
@@ -70,6 +74,10 @@ func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 	if err != nil {
 		return query.Result{}, err
 	}
+	if u := c.usage.Load(); u != nil {
+		res.Detail.Usage = *u
+	}
+	res.Cached = c.cached.Load()
 	res.ReceiptID = ref.ReceiptID
 	res.Detail.LeafHash, res.Detail.ReceiptStatus = ref.LeafHash, ref.Status
 	return res, nil
@@ -95,6 +103,8 @@ type envOpts struct {
 	probeInterval time.Duration
 	// forward, when set, is Options.Forward (the pass-through endpoints' backend).
 	forward Forwarder
+	// extraBackends follow the mock's backend "llm" in the fallback order.
+	extraBackends []inference.BackendConfig
 }
 
 type env struct {
@@ -149,7 +159,8 @@ func newEnv(t testing.TB, o envOpts) *env {
 		o.maxInFlight = 64
 	}
 	inf, err := inference.New(inference.Options{System: sys, Metrics: e.set,
-		Config:      inference.Config{Backends: []inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL()}}},
+		Config: inference.Config{Backends: append([]inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL()}},
+			o.extraBackends...)},
 		MaxInFlight: o.maxInFlight, ProbeInterval: cmp.Or(o.probeInterval, 200*time.Millisecond),
 		Retry: inference.Retry{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 2}})
 	if err != nil {

@@ -2,12 +2,16 @@ package openai
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os/exec"
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/actors/inference/mockllm"
 )
 
 // nodeClientScripts are the client tests in testdata/node, each with the npm package
@@ -21,18 +25,57 @@ var nodeClientScripts = []struct {
 	{"aisdk.test.mjs", "@ai-sdk/openai", 5},
 }
 
+// weatherAnswer is the text answer of clientEnv's mock (a chat without tools, or after
+// the tool answered).
+const weatherAnswer = "It is sunny in Paris today."
+
+// structured is the object of every structured answer of clientEnv's mock
+// (response_format, or a tool other than get_weather, which is how LangChain's
+// withStructuredOutput asks).
+const structured = `{"city":"Paris","temperature_c":21}`
+
+// clientEnv is a gateway whose pass-through goes through the real inference service
+// (Options.Inference; Forward defaults to it) over HTTP to a tool-capable mockllm
+// (backend "llm", e.mock): chat and streaming (tool calls for get_weather, a JSON
+// object for response_format and other tools), embeddings, completions; the model
+// "bad-tools" answers 400 with param and code, "limited" 429 with Retry-After: 7;
+// /v1/responses is 404 there, so the Responses API is translated to chat completions.
+// A second mock (backend "native", returned) serves the model "native", whose
+// /v1/responses it answers itself ("native answer"). The bizra model is the stand-in
+// pipeline (fakeCore).
+func clientEnv(t *testing.T) (*env, *mockllm.Server) {
+	native := mockllm.New(mockllm.Options{Models: []string{"native"}, Answer: "native answer", RecordLimit: 4096})
+	if _, err := native.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = native.Shutdown(context.Background()) })
+	e := newEnv(t, envOpts{apiKeys: []string{"k-test"}, extraBackends: []inference.BackendConfig{
+		{Name: "native", Kind: inference.KindOpenAI, URL: native.URL()}}, mock: mockllm.Options{
+		Models:        []string{"mock-small", "mock-large", "emb", "bad-tools", "limited"},
+		Answer:        weatherAnswer,
+		PathAnswers:   map[string]string{"/v1/completions": " sunny"},
+		ToolArguments: map[string]string{"get_weather": `{"city":"Paris"}`},
+		Structured:    structured,
+		RecordLimit:   4096,
+	}})
+	e.mock.Disable("/v1/responses")
+	e.mock.SetError("", mockllm.ErrorReply{Model: "bad-tools", Status: 400, Type: "invalid_request_error",
+		Code: "invalid_function_parameters", Param: "tools[0].function.parameters", Message: "Invalid schema for function get_weather"})
+	e.mock.SetError("", mockllm.ErrorReply{Model: "limited", Status: 429, Type: "rate_limit_error",
+		Code: "rate_limit_exceeded", Message: "Rate limit reached for requests", RetryAfter: "7"})
+	return e, native
+}
+
 // TestNodeClients runs the official openai client, @langchain/openai and ai +
-// @ai-sdk/openai against a gateway whose pass-through backend is the tool-capable
-// fakeBackend (chat, streaming, tool calls, structured output, embeddings,
-// completions, errors with params, 429 with Retry-After; no /v1/responses, so the AI
-// SDK's default provider goes through the translation). Under CI a missing node or
-// package fails.
+// @ai-sdk/openai against clientEnv: the real front, the real inference service and a
+// mock backend over HTTP. Under CI a missing node or package fails.
 func TestNodeClients(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
 		missingTool(t, "node is not installed: the client tests cannot run")
 	}
-	e, fb := frontEnv(t)
+	e, _ := clientEnv(t)
+	emb, _ := json.Marshal([][]float64{mockllm.Embed("a"), mockllm.Embed("b")})
 	for _, s := range nodeClientScripts {
 		t.Run(s.script, func(t *testing.T) {
 			probe := exec.Command(node, "--input-type=module", "-e", fmt.Sprintf("await import(%q)", s.pkg))
@@ -44,7 +87,8 @@ func TestNodeClients(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, node, s.script)
 			cmd.Dir = "testdata/node"
-			cmd.Env = append(cmd.Environ(), "BIZRA_BASE_URL="+e.base+"/v1", "BIZRA_API_KEY=k-test")
+			cmd.Env = append(cmd.Environ(), "BIZRA_BASE_URL="+e.base+"/v1", "BIZRA_API_KEY=k-test",
+				"BIZRA_EXPECT_EMBEDDINGS="+string(emb))
 			out, err := cmd.CombinedOutput()
 			t.Logf("node %s:\n%s", s.script, out)
 			if err != nil {
@@ -61,7 +105,7 @@ func TestNodeClients(t *testing.T) {
 				// the default provider asked /v1/responses, which the backend lacks, then
 				// got its answers through chat completions
 				asked := map[string]bool{}
-				for _, r := range fb.requests() {
+				for _, r := range e.mock.Requests() {
 					if r.Model == "mock-small" {
 						asked[r.Path] = true
 					}

@@ -13,6 +13,17 @@
 // " [source]" (up to three), so a test can check that its evidence reached the model.
 // A system prompt that asks for sub-questions gets one numbered sub-question per clause
 // of the user message. Token usage is the number of white-space separated words.
+// Message content may be a string, null or an array of text parts.
+//
+// Like a tool-capable model, a chat request with "tools" gets a tool call (finish_reason
+// "tool_calls", streamed as one tool_calls delta): of the function tool_choice names,
+// else of the first tool, unless tool_choice is "none" or the last message is a tool's
+// answer (then the text answer). Its arguments are Options.ToolArguments[name], else
+// Options.Structured, else an object generated from the function's parameter schema.
+// response_format json_schema or json_object gets Options.Structured (else an object
+// generated from the schema) as the content, which is how LangChain's
+// withStructuredOutput and the AI SDK's generateObject ask. Options.PathAnswers fixes
+// the answer of one path (leading spaces kept).
 //
 // Faults for tests, all settable while running: fixed latency and a pause between
 // streamed tokens (a slow stream; both cancelled when the client
@@ -21,7 +32,8 @@
 // address on recovery; or 503 for everything), and 200 responses that are not answers
 // (malformed JSON, empty choices, an error body). SetError makes a path (or every POST
 // path) answer an OpenAI error body with message, type, param, code and a Retry-After
-// header, for the next Count requests or until cleared; Disable makes a path 404.
+// header, for the next Count requests or until cleared, for every model or only for
+// ErrorReply.Model; Disable makes a path 404 (the refused request is recorded).
 // Every request is recorded (format, path, model, max_tokens or num_predict,
 // temperature, stream, n, messages, headers, raw body), the last
 // RecordLimit kept. Active counts handlers running now, so a test can check that a

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // otherRequest is the union of the fields of /v1/embeddings, /v1/completions and
@@ -118,14 +119,14 @@ func (s *Server) other(w http.ResponseWriter, r *http.Request) {
 		if answer == "" {
 			answer = "Completion of: " + strings.Join(in, " ")
 		}
-		s.completionAnswer(w, r, req, answer, words(in), p.tokenDelay)
+		s.completionAnswer(w, r, req, answer, words(in), p.tokenDelay, p.fault)
 	default:
 		in := texts(req.Input)
 		answer := p.answer
 		if answer == "" {
 			answer = Compose([]Message{{Role: "user", Content: strings.Join(in, "\n")}})
 		}
-		s.responsesAnswer(w, r, req, answer, words(in), p.tokenDelay)
+		s.responsesAnswer(w, r, req, answer, words(in), p.tokenDelay, p.fault)
 	}
 }
 
@@ -140,21 +141,44 @@ func Embed(text string) []float64 {
 	return out
 }
 
-func cut(answer string, maxTokens *int) (string, int) {
-	ws := strings.Fields(answer)
-	if maxTokens != nil && *maxTokens > 0 && len(ws) > *maxTokens {
-		ws = ws[:*maxTokens]
+// pieces splits text into tokens for streaming: each word with the white space before
+// it ("alpha beta" → "alpha", " beta"; " sunny" → " sunny").
+func pieces(text string) []string {
+	var out []string
+	start, inWord := 0, false
+	for i, r := range text {
+		sp := unicode.IsSpace(r)
+		if sp && inWord {
+			out = append(out, text[start:i])
+			start = i
+		}
+		inWord = !sp
 	}
-	return strings.Join(ws, " "), len(ws)
+	if inWord {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// cut keeps the first maxTokens pieces of answer (verbatim) and counts them.
+func cut(answer string, maxTokens *int) (string, int) {
+	ps := pieces(answer)
+	if maxTokens != nil && *maxTokens > 0 && len(ps) > *maxTokens {
+		ps = ps[:*maxTokens]
+	}
+	return strings.Join(ps, ""), len(ps)
 }
 
 // sse writes SSE events, flushing each; false once the client went away.
 type sse struct {
-	w http.ResponseWriter
-	r *http.Request
+	w    http.ResponseWriter
+	r    *http.Request
+	f    Fault
+	sent *int
 }
 
 func (e sse) send(event string, v any) bool {
+	defer breakAfter(e.f, e.sent)
 	b, _ := json.Marshal(v)
 	if event != "" {
 		if _, err := fmt.Fprintf(e.w, "event: %s\n", event); err != nil {
@@ -170,13 +194,22 @@ func (e sse) send(event string, v any) bool {
 	return e.r.Context().Err() == nil
 }
 
-func startSSE(w http.ResponseWriter, r *http.Request) sse {
+func startSSE(w http.ResponseWriter, r *http.Request, f Fault) sse {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	return sse{w: w, r: r}
+	return sse{w: w, r: r, f: f, sent: new(int)}
 }
 
-func (s *Server) completionAnswer(w http.ResponseWriter, r *http.Request, req otherRequest, answer string, pt int, tokenDelay time.Duration) {
+// breakAfter counts a sent stream event and, under FaultBreakStream, breaks the
+// connection off after the second one (no end of the chunked body, no [DONE]).
+func breakAfter(f Fault, sent *int) {
+	*sent++
+	if f == FaultBreakStream && *sent == 2 {
+		panic(http.ErrAbortHandler) // net/http closes the connection, silently
+	}
+}
+
+func (s *Server) completionAnswer(w http.ResponseWriter, r *http.Request, req otherRequest, answer string, pt int, tokenDelay time.Duration, f Fault) {
 	answer, ct := cut(answer, req.MaxTokens)
 	n := max(req.N, 1)
 	created := time.Now().Unix()
@@ -190,17 +223,14 @@ func (s *Server) completionAnswer(w http.ResponseWriter, r *http.Request, req ot
 			"model": req.Model, "choices": choices, "usage": usage})
 		return
 	}
-	e := startSSE(w, r)
+	e := startSSE(w, r, f)
 	chunk := func(text string, finish any) map[string]any {
 		return map[string]any{"id": "cmpl-mock", "object": "text_completion", "created": created, "model": req.Model,
 			"choices": []any{map[string]any{"index": 0, "text": text, "finish_reason": finish, "logprobs": nil}}}
 	}
-	for i, word := range strings.Fields(answer) {
-		if i > 0 {
-			word = " " + word
-			if !pause(r, tokenDelay) {
-				return
-			}
+	for i, word := range pieces(answer) {
+		if i > 0 && !pause(r, tokenDelay) {
+			return
 		}
 		if !e.send("", chunk(word, nil)) {
 			return
@@ -214,7 +244,7 @@ func (s *Server) completionAnswer(w http.ResponseWriter, r *http.Request, req ot
 	io.WriteString(w, "data: [DONE]\n\n")
 }
 
-func (s *Server) responsesAnswer(w http.ResponseWriter, r *http.Request, req otherRequest, answer string, pt int, tokenDelay time.Duration) {
+func (s *Server) responsesAnswer(w http.ResponseWriter, r *http.Request, req otherRequest, answer string, pt int, tokenDelay time.Duration, f Fault) {
 	answer, ct := cut(answer, req.MaxTokens)
 	created := time.Now().Unix()
 	resp := func(status string, text string) map[string]any {
@@ -234,7 +264,7 @@ func (s *Server) responsesAnswer(w http.ResponseWriter, r *http.Request, req oth
 		writeJSON(w, http.StatusOK, resp("completed", answer))
 		return
 	}
-	e := startSSE(w, r)
+	e := startSSE(w, r, f)
 	seq := 0
 	ev := func(typ string, m map[string]any) bool {
 		m["type"], m["sequence_number"] = typ, seq

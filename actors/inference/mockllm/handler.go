@@ -20,7 +20,11 @@ type chatRequest struct {
 	MaxTokens   *int      `json:"max_tokens"`
 	Temperature *float64  `json:"temperature"`
 	N           int       `json:"n"`
-	Options     *struct {
+	// OpenAI only: tools, tool_choice and response_format (chooseTool, structuredAnswer)
+	Tools          []tool          `json:"tools"`
+	ToolChoice     json.RawMessage `json:"tool_choice"`
+	ResponseFormat *responseFormat `json:"response_format"`
+	Options        *struct {
 		NumPredict  *int     `json:"num_predict"`
 		Temperature *float64 `json:"temperature"`
 	} `json:"options"`
@@ -35,6 +39,7 @@ type plan struct {
 	fault      Fault
 	answer     string
 	models     []string
+	opts       Options // ToolArguments and Structured (read-only after New)
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -60,6 +65,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case off:
+		s.recordOff(r)
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]any{"message": "Unknown path " + r.URL.Path, "type": "invalid_request_error", "param": nil, "code": "unknown_url"}})
 	case r.URL.Path == "/" && r.Method == http.MethodGet:
 		io.WriteString(w, "Ollama is running")
@@ -154,20 +160,27 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, format string) {
 	}
 	if format == "ollama" {
 		s.ollamaAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay)
-	} else {
-		s.openAIAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay, max(req.N, 1))
+		return
 	}
+	var tc *toolCall
+	if c, ok := chooseTool(&req, &p.opts); ok {
+		tc, complTok = &c, len(strings.Fields(c.args))
+	} else if text, ok := structuredAnswer(req.ResponseFormat, &p.opts); ok {
+		answer, complTok = text, len(strings.Fields(text))
+	}
+	s.openAIAnswer(w, r, req.Model, answer, promptTok, complTok, stream, p.fault, p.tokenDelay, max(req.N, 1), tc)
 }
 
 // decide records the request and draws its fate under the lock.
 func (s *Server) decide(rec Recorded) plan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.recs = append(s.recs, rec)
-	if over := len(s.recs) - s.opts.RecordLimit; over > 0 {
-		s.recs = slices.Delete(s.recs, 0, over)
+	s.recordLocked(rec)
+	p := plan{latency: s.opts.Latency, tokenDelay: s.opts.TokenDelay, fault: s.fault, answer: s.opts.Answer,
+		models: slices.Clone(s.opts.Models), opts: s.opts}
+	if a, ok := s.opts.PathAnswers[rec.Path]; ok {
+		p.answer = a
 	}
-	p := plan{latency: s.opts.Latency, tokenDelay: s.opts.TokenDelay, fault: s.fault, answer: s.opts.Answer, models: slices.Clone(s.opts.Models)}
 	switch {
 	case s.burstLeft > 0:
 		s.burstLeft--
@@ -175,7 +188,7 @@ func (s *Server) decide(rec Recorded) plan {
 	case s.opts.ErrorRate > 0 && s.rng.Float64() < s.opts.ErrorRate:
 		p.status = http.StatusInternalServerError
 	default:
-		for _, key := range []string{rec.Path, ""} {
+		for _, key := range []string{errKey(rec.Path, rec.Model), rec.Path, errKey("", rec.Model), ""} {
 			e := s.errs[key]
 			if e == nil {
 				continue
@@ -208,9 +221,16 @@ func pause(r *http.Request, d time.Duration) bool {
 	}
 }
 
-func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault, tokenDelay time.Duration, n int) {
+func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, answer string, pt, ct int, stream bool, f Fault, tokenDelay time.Duration, n int, tc *toolCall) {
 	created := time.Now().Unix()
 	usage := map[string]any{"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": pt + ct}
+	finish := "stop"
+	message := map[string]any{"role": "assistant", "content": answer}
+	if tc != nil {
+		finish = "tool_calls"
+		message = map[string]any{"role": "assistant", "content": nil, "tool_calls": []any{map[string]any{
+			"id": "call_mock_1", "type": "function", "function": map[string]any{"name": tc.name, "arguments": tc.args}}}}
+	}
 	if !stream {
 		switch f {
 		case FaultMalformedJSON:
@@ -226,8 +246,7 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 		}
 		choices := []any{}
 		for i := range n {
-			choices = append(choices, map[string]any{"index": i, "finish_reason": "stop",
-				"message": map[string]any{"role": "assistant", "content": answer}})
+			choices = append(choices, map[string]any{"index": i, "finish_reason": finish, "message": message})
 		}
 		usage["completion_tokens"], usage["total_tokens"] = n*ct, pt+n*ct
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -239,7 +258,9 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	fl, _ := w.(http.Flusher)
+	sent := 0
 	send := func(v any) bool {
+		defer breakAfter(f, &sent)
 		b, _ := json.Marshal(v)
 		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
 			return false
@@ -256,6 +277,13 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 	if !send(chunk(map[string]any{"role": "assistant", "content": ""}, nil)) {
 		return
 	}
+	if tc != nil {
+		if !send(chunk(map[string]any{"tool_calls": []any{map[string]any{"index": 0, "id": "call_mock_1", "type": "function",
+			"function": map[string]any{"name": tc.name, "arguments": tc.args}}}}, nil)) {
+			return
+		}
+		answer = ""
+	}
 	for i, word := range strings.Fields(answer) {
 		if i > 0 {
 			word = " " + word
@@ -267,7 +295,7 @@ func (s *Server) openAIAnswer(w http.ResponseWriter, r *http.Request, model, ans
 			return
 		}
 	}
-	last := chunk(map[string]any{}, "stop")
+	last := chunk(map[string]any{}, finish)
 	last["usage"] = usage
 	if !send(last) {
 		return

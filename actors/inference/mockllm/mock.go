@@ -2,8 +2,11 @@ package mockllm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -37,6 +40,17 @@ type Options struct {
 	Answer string
 	// RecordLimit is the number of requests kept for Requests. 0 → 64.
 	RecordLimit int
+	// PathAnswers replaces the answer text (as Answer does) on the paths it lists
+	// ("/v1/completions", ...); verbatim, leading spaces included.
+	PathAnswers map[string]string
+	// ToolArguments are the JSON arguments of the tool call answered to a chat request
+	// with tools, by function name (see Structured for the others).
+	ToolArguments map[string]string
+	// Structured is the JSON object answered to response_format json_schema or
+	// json_object, and the arguments of a tool call for a function not in
+	// ToolArguments (as LangChain's withStructuredOutput asks). "" → an object
+	// generated from the request's schema.
+	Structured string
 }
 
 // DownMode is the hard-down state.
@@ -58,6 +72,9 @@ const (
 	FaultMalformedJSON       // truncated JSON
 	FaultEmptyChoices        // OpenAI: "choices": []; Ollama: no message
 	FaultErrorBody           // 200 with an error object
+	// FaultBreakStream breaks a streamed OpenAI answer (chat, completions, responses)
+	// off after its second event: the connection is closed mid-body.
+	FaultBreakStream
 )
 
 // Message is one chat message as received.
@@ -78,7 +95,8 @@ type Recorded struct {
 	Auth        string // the Authorization header
 	N           int    // the body's "n" (0 when absent)
 	Headers     http.Header
-	Body        []byte // the raw request body
+	Body        []byte    // the raw request body
+	At          time.Time // when it arrived
 }
 
 // ErrorReply is an error answer the mock gives instead of a normal one (SetError).
@@ -91,6 +109,9 @@ type ErrorReply struct {
 	Param      string
 	Code       string
 	RetryAfter string // the Retry-After header ("" → none)
+	// Model, when set, limits the reply to requests for that model; a model-specific
+	// reply wins over one for every model.
+	Model string
 	// Count is the number of requests that get this reply; 0 → every request until
 	// ClearErrors or Reset.
 	Count int
@@ -131,6 +152,7 @@ func New(opts Options) *Server {
 		opts.RecordLimit = 64
 	}
 	opts.Models = slices.Clone(opts.Models)
+	opts.PathAnswers, opts.ToolArguments = maps.Clone(opts.PathAnswers), maps.Clone(opts.ToolArguments)
 	return &Server{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x6d6f636b))}
 }
 
@@ -249,7 +271,15 @@ func (s *Server) SetError(path string, e ErrorReply) {
 	if s.errs == nil {
 		s.errs = map[string]*ErrorReply{}
 	}
-	s.errs[path] = &e
+	s.errs[errKey(path, e.Model)] = &e
+}
+
+// errKey is the key of an error reply for path and model ("" model: every model).
+func errKey(path, model string) string {
+	if model == "" {
+		return path
+	}
+	return path + "\x00" + model
 }
 
 // ClearErrors removes every SetError reply.
@@ -317,4 +347,27 @@ func Run(ctx context.Context, addr string, opts Options) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return s.Shutdown(sctx)
+}
+
+// recordLocked keeps rec, the last RecordLimit requests; s.mu is held.
+func (s *Server) recordLocked(rec Recorded) {
+	rec.At = time.Now()
+	s.recs = append(s.recs, rec)
+	if over := len(s.recs) - s.opts.RecordLimit; over > 0 {
+		s.recs = slices.Delete(s.recs, 0, over)
+	}
+}
+
+// recordOff records a request to a disabled path (its model read from the body), so
+// a test sees that the path was asked.
+func (s *Server) recordOff(r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	var m struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &m)
+	s.mu.Lock()
+	s.recordLocked(Recorded{Format: "openai", Path: r.URL.Path, Model: m.Model, Auth: r.Header.Get("Authorization"),
+		Headers: r.Header.Clone(), Body: body})
+	s.mu.Unlock()
 }

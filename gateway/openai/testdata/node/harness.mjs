@@ -26,6 +26,9 @@ export async function run(checks) {
   process.exit(ok === n ? 0 : 1);
 }
 
-// Answers of the Go test's tool-capable mock backend (gateway/openai/fakebackend_test.go).
+// Answers of the Go test's tool-capable mock backend (mockllm as clientEnv in
+// gateway/openai/node_clients_test.go sets it up).
 export const weatherAnswer = "It is sunny in Paris today.";
 export const structured = { city: "Paris", temperature_c: 21 };
+// The mock's embeddings of "a" and "b" (mockllm.Embed), passed by the Go test.
+export const expectedEmbeddings = JSON.parse(process.env.BIZRA_EXPECT_EMBEDDINGS ?? "null");
