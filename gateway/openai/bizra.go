@@ -428,10 +428,7 @@ func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, st
 	ctx.SetBodyStreamWriter(r.safeStream(ctx, func(w *bufio.Writer) {
 		code := fasthttp.StatusOK
 		for _, e := range events {
-			w.Write(dataPrefix)
-			w.Write(e)
-			w.Write(eventEnd)
-			if w.Flush() != nil {
+			if !sendData(w, e) {
 				code = 499
 				r.mDisconn.Inc()
 				break

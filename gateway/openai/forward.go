@@ -154,17 +154,12 @@ func (r *Routes) forwardStream(ctx *fasthttp.RequestCtx, freq ForwardRequest, st
 				var msg apiError
 				code, msg = streamError(err)
 				b, _ := json.Marshal(msg)
-				w.Write(dataPrefix)
-				w.Write(b)
-				w.Write(eventEnd)
+				writeData(w, b)
 				_ = w.Flush()
 				r.log.Debug("pass-through stream failed", "req_id", reqID, "err", err)
 				break
 			}
-			w.Write(dataPrefix)
-			w.Write(c)
-			w.Write(eventEnd)
-			if w.Flush() != nil {
+			if !sendData(w, c) {
 				code = 499
 				r.mDisconn.Inc()
 				break

@@ -136,6 +136,19 @@ func (r *Routes) finishPass(ctx *fasthttp.RequestCtx, req *Request, userID strin
 	r.observe(kindPass, false, status, start)
 }
 
+// writeData writes one SSE data event ("data: <payload>\n\n") to w.
+func writeData(w *bufio.Writer, payload []byte) {
+	w.Write(dataPrefix)
+	w.Write(payload)
+	w.Write(eventEnd)
+}
+
+// sendData writes one SSE data event and flushes it; false means the client went away.
+func sendData(w *bufio.Writer, payload []byte) bool {
+	writeData(w, payload)
+	return w.Flush() == nil
+}
+
 // sseHeaders sets the response headers of an event stream.
 func sseHeaders(ctx *fasthttp.RequestCtx) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
@@ -173,10 +186,7 @@ func (r *Routes) streamChat(ctx *fasthttp.RequestCtx, req *Request, st ForwardSt
 			chunks++
 			h.Write(c)
 			h.Write([]byte{'\n'})
-			w.Write(dataPrefix)
-			w.Write(c)
-			w.Write(eventEnd)
-			if err := w.Flush(); err != nil {
+			if !sendData(w, c) {
 				outcome, status = "client_disconnected", receipt.StatusRejected
 				r.mDisconn.Inc()
 				break
@@ -205,9 +215,7 @@ func (r *Routes) streamChat(ctx *fasthttp.RequestCtx, req *Request, st ForwardSt
 			var msg apiError
 			code, msg = streamError(streamErr)
 			b, _ := json.Marshal(msg)
-			w.Write(dataPrefix)
-			w.Write(b)
-			w.Write(eventEnd)
+			writeData(w, b)
 			r.log.Debug("pass-through stream failed", "req_id", reqID, "err", streamErr)
 		default:
 			if ok {

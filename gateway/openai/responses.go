@@ -464,10 +464,7 @@ func (r *Routes) forwardResponsesStream(ctx *fasthttp.RequestCtx, st ForwardStre
 			if json.Unmarshal(c, &head) == nil && head.Type != "" && printable(head.Type) && len(head.Type) <= 64 {
 				w.WriteString("event: " + head.Type + "\n")
 			}
-			w.Write(dataPrefix)
-			w.Write(c)
-			w.Write(eventEnd)
-			if w.Flush() != nil {
+			if !sendData(w, c) {
 				code = 499
 				r.mDisconn.Inc()
 				break
@@ -485,9 +482,7 @@ func writeEvent(w *bufio.Writer, typ string, payload map[string]any) {
 	w.WriteString("event: ")
 	w.WriteString(typ)
 	w.WriteString("\n")
-	w.Write(dataPrefix)
-	w.Write(b)
-	w.Write(eventEnd)
+	writeData(w, b)
 }
 
 // respEvents writes one translated response's events in order, numbering them.
