@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -30,19 +29,9 @@ func TestBridgeSlotFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := &envSource{getenv: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }, dotenv: map[string]string{}}
-			fs := flag.NewFlagSet("run", flag.ContinueOnError)
-			cfg, err := bindRuntimeFlags(fs, env, "sovereign_state", true)
-			if err == nil {
-				err = fs.Parse(tt.args)
-			}
-			if err == nil {
-				err = cfg.validate()
-			}
+			fs, cfg, err := runFlags(tt.env, tt.args)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
-					t.Fatalf("err = %v; want one line naming %s", err, tt.wantErr)
-				}
+				wantOneLineError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {
@@ -87,17 +76,9 @@ func TestFaultConfigEmptyAPIKeyRefused(t *testing.T) {
 		{"env with a blank entry", map[string]string{"BIZRA_API_KEYS": "k1,,k2"}, nil, "", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := &envSource{getenv: func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }, dotenv: map[string]string{}}
-			fs := flag.NewFlagSet("run", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			cfg, err := bindRuntimeFlags(fs, env, "sovereign_state", true)
-			if err == nil {
-				err = fs.Parse(tc.args)
-			}
+			_, cfg, err := runFlags(tc.env, tc.args)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
-					t.Fatalf("err = %v; want one line naming %q", err, tc.wantErr)
-				}
+				wantOneLineError(t, err, tc.wantErr)
 				return
 			}
 			if err != nil {

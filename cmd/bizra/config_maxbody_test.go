@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"strings"
 	"testing"
 )
@@ -26,19 +25,9 @@ func TestMaxBodyFlag(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := &envSource{getenv: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }, dotenv: map[string]string{}}
-			fs := flag.NewFlagSet("run", flag.ContinueOnError)
-			cfg, err := bindRuntimeFlags(fs, env, "sovereign_state", true)
-			if err == nil {
-				err = fs.Parse(tt.args)
-			}
-			if err == nil {
-				err = cfg.validate()
-			}
+			fs, cfg, err := runFlags(tt.env, tt.args)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
-					t.Fatalf("err = %v; want one line naming %s", err, tt.wantErr)
-				}
+				wantOneLineError(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {
