@@ -126,15 +126,30 @@ func (r *Routes) writeForwarded(ctx *fasthttp.RequestCtx, res ForwardResponse, s
 	r.observe(kindPass, false, status, start)
 }
 
-// forwardStream opens the stream on the handler goroutine (a failure before the first
-// byte gets its status) and forwards each event payload from fasthttp's body writer,
-// flushed; the end is "data: [DONE]", a backend failure mid-stream an error event.
-func (r *Routes) forwardStream(ctx *fasthttp.RequestCtx, freq ForwardRequest, start time.Time) {
+// openStream opens a forwarded stream whose context ends after Options.Timeout; cancel
+// goes with the stream (its body writer calls it). A stream that cannot be opened is
+// answered here, with its status and error body, and ok is false.
+func (r *Routes) openStream(ctx *fasthttp.RequestCtx, freq ForwardRequest, start time.Time) (ForwardStream, context.CancelFunc, bool) {
+	if r.opts.Forward == nil {
+		r.observe(kindPass, true, r.writeError(ctx, errNoForward), start)
+		return nil, nil, false
+	}
 	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
 	st, err := r.opts.Forward.OpenForwardStream(cctx, freq)
 	if err != nil {
 		cancel()
 		r.observe(kindPass, true, r.writeError(ctx, err), start)
+		return nil, nil, false
+	}
+	return st, cancel, true
+}
+
+// forwardStream opens the stream on the handler goroutine (a failure before the first
+// byte gets its status) and forwards each event payload from fasthttp's body writer,
+// flushed; the end is "data: [DONE]", a backend failure mid-stream an error event.
+func (r *Routes) forwardStream(ctx *fasthttp.RequestCtx, freq ForwardRequest, start time.Time) {
+	st, cancel, ok := r.openStream(ctx, freq, start)
+	if !ok {
 		return
 	}
 	reqID := requestID(ctx)

@@ -86,14 +86,9 @@ func (r *Routes) passForward(ctx *fasthttp.RequestCtx, req *Request, body []byte
 	freq := ForwardRequest{Path: "/v1/chat/completions", Model: req.Model, Body: bytes.Clone(body), Stream: req.Stream,
 		Headers: forwardHeaders(ctx), Deadline: start.Add(r.opts.Timeout)}
 	if req.Stream {
-		cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
-		st, err := r.opts.Forward.OpenForwardStream(cctx, freq)
-		if err != nil {
-			cancel()
-			r.observe(kindPass, true, r.writeError(ctx, err), start)
-			return
+		if st, cancel, ok := r.openStream(ctx, freq, start); ok {
+			r.streamChat(ctx, req, st, cancel, userID, start)
 		}
-		r.streamChat(ctx, req, st, cancel, userID, start)
 		return
 	}
 	t0 := r.opts.Now()

@@ -649,11 +649,8 @@ func (r *Routes) translatedResponse(ctx *fasthttp.RequestCtx, rr *ResponsesReque
 		r.observe(kindPass, false, fasthttp.StatusOK, start)
 		return
 	}
-	cctx, cancel := context.WithTimeout(context.Background(), r.opts.Timeout)
-	st, err := r.chatStream(cctx, freq)
-	if err != nil {
-		cancel()
-		r.observe(kindPass, true, r.writeError(ctx, err), start)
+	st, cancel, ok := r.openStream(ctx, freq, start)
+	if !ok {
 		return
 	}
 	resp := r.newResponse(rr)
@@ -714,11 +711,4 @@ func (r *Routes) chatCall(freq ForwardRequest) (ForwardResponse, error) {
 		return ForwardResponse{}, errNoForward
 	}
 	return r.opts.Forward.Forward(context.Background(), freq)
-}
-
-func (r *Routes) chatStream(ctx context.Context, freq ForwardRequest) (ForwardStream, error) {
-	if r.opts.Forward == nil {
-		return nil, errNoForward
-	}
-	return r.opts.Forward.OpenForwardStream(ctx, freq)
 }
