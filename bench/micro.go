@@ -14,10 +14,10 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/cache"
-	"github.com/bizra/bizra/actors/canon"
 	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // Micro is one micro-benchmark: a function for testing.Benchmark (and for the

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // Header names inside a request's "headers" object (bridge.md, Auth).
@@ -186,7 +186,7 @@ func parseTS(raw json.RawMessage) (int64, bool) {
 //	ts ‖ "\n" ‖ nonce ‖ "\n" ‖ method ‖ "\n" ‖ canonical(params)
 //
 // ts is the timestamp's decimal form (as the integer, even when sent as a string);
-// canonical(params) is the RFC 8785 encoding of params (actors/canon) and the empty
+// canonical(params) is the RFC 8785 encoding of params (internal/canon) and the empty
 // string when the request has no params member. params "null" canonicalizes to "null".
 func SignatureBase(ts int64, nonce, method string, params json.RawMessage) ([]byte, error) {
 	b := strconv.AppendInt(nil, ts, 10)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // BenchmarkAuthCheck measures step 4 (auth table) on a decoded ping: token digest

@@ -9,7 +9,7 @@ import (
 )
 
 // Core is what the bridge needs from the runtime. Every method is safe for concurrent
-// use and honours ctx's deadline. Errors carry actors/catalog sentinels; the bridge
+// use and honours ctx's deadline. Errors carry internal/catalog sentinels; the bridge
 // renders them with catalog.Lookup and never sends their text to a client.
 type Core interface {
 	// Query runs one query through the same pipeline and gates as POST /v1/query.

@@ -7,7 +7,7 @@
 //
 // Methods: ping, status, sovereign_query, list_skills, invoke_skill, get_receipt,
 // get_context and actuator_execute. The runtime is reached through the narrow Core and
-// Receipts interfaces (core.go); core errors carry actors/catalog sentinels, rendered
+// Receipts interfaces (core.go); core errors carry internal/catalog sentinels, rendered
 // with catalog.Lookup, and their internal text never reaches a client.
 //
 // Every line runs the pipeline of bridge.md in order: parse (JSON and UTF-8) → envelope

@@ -1,6 +1,6 @@
 package bridge
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Start refusals. Their text names the environment variable or value an operator must fix.
 var (

@@ -12,9 +12,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/canon"
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/internal/canon"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // Method limits.

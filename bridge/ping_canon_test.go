@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // TestPingResultCanonical pins the ping result, which its receipt digests without a

@@ -9,7 +9,7 @@
 // The gateway is an edge: it copies everything it needs out of fasthttp's RequestCtx,
 // turns a request into plain data, calls the core with the request's deadline, and
 // renders the reply. It never blocks without a deadline and never sends internal error
-// text to a client: errors go through the catalog (actors/catalog) and are logged with
+// text to a client: errors go through the catalog (internal/catalog) and are logged with
 // the request id.
 //
 // Cross-cutting rules applied to every route, in this order: request id, CORS

@@ -1,6 +1,6 @@
 package gateway
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Gateway sentinels. Their public codes are part of api.md.
 var (

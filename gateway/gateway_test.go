@@ -16,8 +16,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // fasthttp's worker-pool cleaner sleeps MaxIdleWorkerDuration (10 s) between checks

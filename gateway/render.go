@@ -10,7 +10,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // errorBody is the api.md error shape.

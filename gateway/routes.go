@@ -13,7 +13,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // Extra holds the optional components behind the non-core routes. A nil field makes

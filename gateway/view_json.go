@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/bizra/bizra/actors/canon"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // The query response is the gateway's hottest encoding (every cache hit writes one of

@@ -1,6 +1,6 @@
 package supervision
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Sentinels of the supervision package. Match them with errors.Is.
 var (

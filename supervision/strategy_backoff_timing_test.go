@@ -7,7 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // BenchmarkHandleFailure: the supervisor-side cost of one failure (decide, intensity

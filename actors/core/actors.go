@@ -12,7 +12,7 @@ import (
 
 	"github.com/bizra/bizra/actors/cache"
 	"github.com/bizra/bizra/actors/query"
-	"github.com/bizra/bizra/actors/reasoning"
+	"github.com/bizra/bizra/internal/reasoning"
 )
 
 // Actor kinds of the core's children (see kinds in tree.go): the bounded labels of the

@@ -1,6 +1,6 @@
 package core
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Core sentinels.
 var (

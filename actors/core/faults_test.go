@@ -14,9 +14,9 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/internal/catalog"
 	"github.com/bizra/bizra/supervision"
 )
 

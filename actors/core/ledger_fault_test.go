@@ -11,9 +11,9 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/ledger"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 func writeLake(t *testing.T) string {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/fsguard"
+	"github.com/bizra/bizra/internal/fsguard"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // maxResponseBytes bounds a backend response body; maxErrorBodyBytes an error body.

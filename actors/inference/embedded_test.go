@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 const testdataDir = "../../testdata/inference"

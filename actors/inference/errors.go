@@ -1,6 +1,6 @@
 package inference
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Sentinels of the inference package. Wrap them with context (fmt.Errorf("...: %w", err));
 // edges render them through catalog.Lookup.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 func TestStripThink(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/inference/mockllm"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 func newSystem(t testing.TB) *actor.ActorSystem {

@@ -1,6 +1,6 @@
 package ledger
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // The sentinels of the experience ledger. Wrap them with context; edges render them
 // through catalog.Lookup.

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/bizra/bizra/actors/cache"
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // cacheKeyDomain separates result-cache keys from every other digest.

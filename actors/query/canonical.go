@@ -1,7 +1,7 @@
 package query
 
 import (
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // The hot paths of a query (the cache key, and the receipt's query and payload

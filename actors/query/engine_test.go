@@ -12,8 +12,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/cache"
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // storageReceipts fails Issue like an unwritable receipt log while fail is set.

@@ -1,6 +1,6 @@
 package query
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Pipeline sentinels.
 var (

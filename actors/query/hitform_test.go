@@ -10,8 +10,8 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/cache"
-	"github.com/bizra/bizra/actors/canon"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // asHit is r as the engine serves it from the cache: a fresh id and timing, cached.

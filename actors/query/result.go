@@ -1,8 +1,8 @@
 package query
 
 import (
-	"github.com/bizra/bizra/actors/index"
 	"github.com/bizra/bizra/actors/inference"
+	"github.com/bizra/bizra/internal/index"
 )
 
 // Request is one query as both front doors (HTTP gateway, bridge) hand it to the core.
@@ -40,7 +40,7 @@ func NewRequest(q string) Request {
 }
 
 // Evidence is one local passage an answer drew on ({source, excerpt, score}). It is
-// declared in actors/index, at the bottom of the import graph, so that reasoning and
+// declared in internal/index, at the bottom of the import graph, so that reasoning and
 // scoring (which this package imports) can use it too.
 type Evidence = index.Evidence
 

@@ -8,7 +8,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/inference"
-	"github.com/bizra/bizra/actors/scoring"
+	"github.com/bizra/bizra/internal/scoring"
 )
 
 // TestSumUsage: a query's upstream usage is the sum over its calls that reached a

@@ -11,12 +11,12 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/bizra/bizra/actors/cache"
-	"github.com/bizra/bizra/actors/catalog"
-	"github.com/bizra/bizra/actors/index"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/ledger"
-	"github.com/bizra/bizra/actors/reasoning"
-	"github.com/bizra/bizra/actors/scoring"
+	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/index"
+	"github.com/bizra/bizra/internal/reasoning"
+	"github.com/bizra/bizra/internal/scoring"
 )
 
 // Run asks a query worker to run the pipeline for one admitted cache miss. The reply,
@@ -45,7 +45,7 @@ type Done struct {
 // Err returns the failure of a Done (nil for a result).
 func (d *Done) Err() error { return d.Failure }
 
-// Searcher is the data-lake index the workers read (actors/index.Index).
+// Searcher is the data-lake index the workers read (internal/index.Index).
 type Searcher interface {
 	Search(q string, k int) []index.Hit
 }
@@ -65,7 +65,7 @@ type WorkerOptions struct {
 	Ledger *actor.PID
 	// Artifacts keeps the graph artifacts; nil keeps none.
 	Artifacts *reasoning.ArtifactStore
-	// Policy is the scoring policy (actors/scoring).
+	// Policy is the scoring policy (internal/scoring).
 	Policy scoring.Policy
 	// Safety counts deny-pattern hits in answers for the Ihsan safety term.
 	Safety *SafetyPolicy

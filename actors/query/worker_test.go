@@ -12,11 +12,11 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/bizra/bizra/actors/catalog"
-	"github.com/bizra/bizra/actors/index"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/ledger"
-	"github.com/bizra/bizra/actors/scoring"
+	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/index"
+	"github.com/bizra/bizra/internal/scoring"
 )
 
 // lake is a fixed Searcher: every search finds the same passages.

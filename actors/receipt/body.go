@@ -13,13 +13,13 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // Version is the receipt format version written into every body.
 const Version = "bizra-receipt-v1"
 
-// Digest domains (SHA-256("<domain>:" ‖ bytes), see actors/canon).
+// Digest domains (SHA-256("<domain>:" ‖ bytes), see internal/canon).
 const (
 	DomainLeaf    = "bizra-receipt-leaf-v1"    // leaf_hash over JCS(body)
 	DomainQuery   = "bizra-receipt-query-v1"   // query_digest over JCS(params)

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 func bodyFor(method, reason, node string, dur float64, snr *float64) Body {

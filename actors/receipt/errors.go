@@ -1,6 +1,6 @@
 package receipt
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Sentinel errors of the receipt package. Edges render them through catalog.Lookup;
 // wrap them with %w and match with errors.Is.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // logBuffer is a concurrency-safe log sink for assertions on log lines.

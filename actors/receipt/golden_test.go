@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // vectors is testdata/receipt/vectors.json, produced by gen_vectors.py with python's

@@ -18,8 +18,8 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
 
-	"github.com/bizra/bizra/actors/canon"
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/canon"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 func quietSystem(t testing.TB) *actor.ActorSystem {

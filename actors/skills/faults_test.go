@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/skills"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // infoPanics panics in Info from its second call on (New reads it once at

@@ -15,8 +15,8 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/skills"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 type fakeSkill struct {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/skills"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // TestSmartFilesThroughRegistry drives smart_files the way the bridge does: inputs

@@ -11,8 +11,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bizra/bizra/actors/fsguard"
 	"github.com/bizra/bizra/docs"
+	"github.com/bizra/bizra/internal/fsguard"
 )
 
 func cmdInit(_ context.Context, a *app, args []string) int {

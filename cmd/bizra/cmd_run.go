@@ -18,7 +18,6 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/ledger"
@@ -26,6 +25,7 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/internal/catalog"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 	"github.com/bizra/bizra/supervision/launcher"

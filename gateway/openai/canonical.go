@@ -1,6 +1,6 @@
 package openai
 
-import "github.com/bizra/bizra/actors/canon"
+import "github.com/bizra/bizra/internal/canon"
 
 // The receipt documents write their own RFC 8785 encoding (canon.Canonicaler): the
 // generic path (encoding/json, then a JCS transform) cost about a sixth of the

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bizra/bizra/actors/canon"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 const okMsgs = `"messages":[{"role":"user","content":"hi"}]`

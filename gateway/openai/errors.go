@@ -3,7 +3,7 @@ package openai
 import (
 	"encoding/json"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // ErrInvalidRequest is the sentinel of every request the decoder refuses (400,

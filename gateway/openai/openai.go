@@ -15,11 +15,11 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/valyala/fasthttp"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // ModelID is the model that runs the sovereign pipeline.

@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/canon"
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/inference/mockllm"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/canon"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 const plainBody = `{"model":"mock-small","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"[doc.md] Rayleigh scattering makes the sky blue. More."}],"max_tokens":64,"temperature":0.2}`

@@ -14,9 +14,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/bizra/bizra/actors/catalog"
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // receiptParams is what a pass-through receipt's query_digest digests: the request's

@@ -3,7 +3,7 @@ package gate
 import (
 	"fmt"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // Sentinels of the gate package. Match them with errors.Is.

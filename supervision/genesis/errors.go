@@ -1,6 +1,6 @@
 package genesis
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Sentinels of the genesis package. Match them with errors.Is.
 var (

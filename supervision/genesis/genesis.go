@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/crypto/hkdf"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // Version is the only genesis format this package writes and accepts.

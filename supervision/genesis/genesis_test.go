@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/canon"
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/canon"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 var ceremonyTime = time.Date(2026, 3, 4, 5, 6, 7, 890000000, time.UTC)

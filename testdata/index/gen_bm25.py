@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent BM25 golden vector for actors/index (Lucene idf, k1=1.2, b=0.75,
+"""Independent BM25 golden vector for internal/index (Lucene idf, k1=1.2, b=0.75,
 norm = sum over query terms of idf*min(1, tf part) / sum of idf over the query's terms).
 Terms are given already tokenised (lower case, stop words removed, plural stemmed)
 so this script does not depend on the Go tokenizer."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent graph_hash vector for actors/reasoning.
+"""Independent graph_hash vector for internal/reasoning.
 graph_hash = hex SHA-256("bizra-graph-v1" ":" JCS({"nodes": [...], "edges": [...]}))
 nodes sorted by id: {id, type, content_sha256, depth, confidence, snr, source, pruned}
 with scores as integers round(x * 1e6); edges sorted by (from, to, type, weight):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent policy_digest vector for actors/scoring Default():
+"""Independent policy_digest vector for internal/scoring Default():
 hex SHA-256("bizra-policy-v1" ":" JCS(policy)). JCS numbers: integral values without
 a fraction, others in shortest round-trip form (python repr agrees for these)."""
 import hashlib, json

@@ -3,7 +3,7 @@ package smartfiles
 import (
 	"fmt"
 
-	"github.com/bizra/bizra/actors/catalog"
+	"github.com/bizra/bizra/internal/catalog"
 )
 
 // ErrInvalidInput is the sentinel under every *InputError.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/bizra/bizra/actors/fsguard"
+	"github.com/bizra/bizra/internal/fsguard"
 )
 
 // Internal reasons a path walk stops; rendered by (*lake).pathErr.

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bizra/bizra/actors/fsguard"
+	"github.com/bizra/bizra/internal/fsguard"
 )
 
 // The skill's manifest.

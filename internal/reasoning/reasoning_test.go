@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/VictoriaMetrics/metrics"
-	"github.com/bizra/bizra/actors/catalog"
-	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/index"
 )
 
 func TestRunOnSpecLake(t *testing.T) {

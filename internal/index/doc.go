@@ -56,7 +56,7 @@
 //
 // bleve buys phrase queries, facets and persistence we do not need (the index is rebuilt
 // at start), at two orders of magnitude in build time and memory, so this package keeps
-// a small BM25 index of its own. Figures: go test -bench . -benchmem ./actors/index/
+// a small BM25 index of its own. Figures: go test -bench . -benchmem ./internal/index/
 // and the scratch benchmark quoted in the issue report.
 //
 // # Concurrency

@@ -6,7 +6,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // NodeType is the role of a node in the graph of thought.

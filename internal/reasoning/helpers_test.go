@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/internal/index"
 )
 
 // specLake copies the project's docs (a snapshot in testdata/scoring/lake) into a

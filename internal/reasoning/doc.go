@@ -33,7 +33,7 @@
 // query without content terms (only punctuation or stop words) is ErrNoContentTerms,
 // never an empty graph.
 //
-// Graph.Hash is graph_hash: SHA-256 over the canonical encoding (actors/canon, domain
+// Graph.Hash is graph_hash: SHA-256 over the canonical encoding (internal/canon, domain
 // "bizra-graph-v1") of the nodes sorted by id and the edges sorted by (from, to, type),
 // scores as integers at ScoreScale; testdata/reasoning holds a vector computed with
 // python. Graph.Artifact is the body of GET /v1/artifacts/graph/{query_id};

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/index"
-	"github.com/bizra/bizra/actors/reasoning"
+	"github.com/bizra/bizra/internal/index"
+	"github.com/bizra/bizra/internal/reasoning"
 )
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-6 }

@@ -1,6 +1,6 @@
 package fsguard
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // Sentinels of the fsguard package. Match them with errors.Is.
 var (

@@ -10,7 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/internal/index"
 )
 
 // Searcher is what Run needs from the data-lake index; *index.Index satisfies it. It

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bizra/bizra/actors/index"
 	"github.com/bizra/bizra/actors/inference"
-	"github.com/bizra/bizra/actors/reasoning"
+	"github.com/bizra/bizra/internal/index"
+	"github.com/bizra/bizra/internal/reasoning"
 )
 
 // specLake copies the project's docs (a snapshot in testdata/scoring/lake) into a

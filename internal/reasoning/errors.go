@@ -1,6 +1,6 @@
 package reasoning
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // ErrEmptyQuery is returned by Run for a query that is empty after trimming.
 var ErrEmptyQuery = catalog.New(catalog.InvalidInput, "INVALID_QUERY", "query must not be empty",

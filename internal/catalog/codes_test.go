@@ -42,7 +42,7 @@ func scanDeclarations(t *testing.T) []declared {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found from actors/catalog: %v", err)
+		t.Fatalf("module root not found from internal/catalog: %v", err)
 	}
 	var out []declared
 	fset := token.NewFileSet()

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/internal/index"
 )
 
 // MaxClauses bounds SplitClauses: clauses past it are merged into the last one.

@@ -18,7 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/fsguard"
+	"github.com/bizra/bizra/internal/fsguard"
 )
 
 // Defaults of Options (zero values take these).

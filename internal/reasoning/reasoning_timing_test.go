@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/internal/index"
 )
 
 var benchVocab = strings.Fields(`bridge health ledger receipt cache query gate token signer merkle batch seal

@@ -5,7 +5,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/bizra/bizra/actors/canon"
+	"github.com/bizra/bizra/internal/canon"
 )
 
 // This file is the scoring policy: every weight, threshold and trust value, and the

@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/bizra/bizra/actors/index"
+	"github.com/bizra/bizra/internal/index"
 )
 
 // Definitions used by Measure.

@@ -1,6 +1,6 @@
 package index
 
-import "github.com/bizra/bizra/actors/catalog"
+import "github.com/bizra/bizra/internal/catalog"
 
 // ErrRoot is returned by Build when the data-lake root is empty, missing or not a
 // readable directory.
