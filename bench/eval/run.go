@@ -1,0 +1,390 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bizra/bizra/actors/core"
+	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/internal/index"
+	"github.com/bizra/bizra/supervision/node"
+)
+
+// DefaultBigPassages is the size of the latency lake (issue 16: 20,000 passages).
+const DefaultBigPassages = 20_000
+
+// maxCopies bounds the replication of the corpus for the latency lake.
+const maxCopies = 64
+
+// Options configures Run. Zero values are documented per field.
+type Options struct {
+	// Dir holds the corpus lists and question files (go-packages.txt, man-pages.txt,
+	// go.json, man.json); "" → testdata/eval.
+	Dir string
+	// Work is the parent of the throw-away data lakes and state folders; "" makes a
+	// temporary folder that Run removes.
+	Work string
+	// Renderer renders the corpora (its RequireAll is what CI sets).
+	Renderer Renderer
+	// FTS runs the SQLite FTS5 baseline.
+	FTS FTS
+	// BigPassages is the passage count of the latency lake (the corpus replicated);
+	// 0 → DefaultBigPassages, negative skips that measurement.
+	BigPassages int
+	// QueryTimeout bounds one query; 0 → the API's default (30 s).
+	QueryTimeout time.Duration
+	// Progress receives one line per phase; nil discards.
+	Progress io.Writer
+}
+
+// Sets are the question files by corpus kind, in report order: the tuning corpus
+// first, then the held-out one.
+var Sets = []struct{ Kind, List, Questions string }{
+	{KindGo, "go-packages.txt", "go.json"},
+	{KindMan, "man-pages.txt", "man.json"},
+}
+
+// CorpusReport is one corpus's part of the report.
+type CorpusReport struct {
+	Kind     string        `json:"kind"`
+	Role     string        `json:"role"`
+	Docs     int           `json:"docs"`
+	Bytes    int           `json:"bytes"`
+	Absent   []string      `json:"absent"`
+	Skipped  []string      `json:"skipped_questions"` // questions whose document is absent
+	Render   time.Duration `json:"render_ns"`
+	Summary  Summary       `json:"summary"`
+	Graded   []Graded      `json:"questions"`
+	Question *QuestionSet  `json:"-"`
+}
+
+// BigLake is the latency measurement on the replicated lake.
+type BigLake struct {
+	Copies   int           `json:"copies"`
+	Passages int           `json:"passages"`
+	Queries  int           `json:"queries"`
+	P50      time.Duration `json:"p50_ns"`
+	P99      time.Duration `json:"p99_ns"`
+	Max      time.Duration `json:"max_ns"`
+}
+
+// Report is one run's figures.
+type Report struct {
+	Started  time.Time      `json:"started"`
+	Took     time.Duration  `json:"took_ns"`
+	Passages int            `json:"passages"` // the evaluation lake's passages
+	Files    int            `json:"files"`
+	Corpora  []CorpusReport `json:"corpora"`
+	FTSParas int            `json:"fts5_paragraphs"`
+	Big      *BigLake       `json:"big_lake,omitempty"`
+}
+
+// WriteJSON writes the report, every question's grades included.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+func (o Options) progress(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "eval: "+format+"\n", args...)
+	}
+}
+
+// Run renders the corpora, asks every question through the runtime's query path on a
+// node built by supervision/node over a throw-away lake, ranks the same questions with
+// the FTS5 baseline, and grades both. An error means nothing meaningful was measured
+// (ErrBroken and the others of errors.go); goals missed are figures, not errors.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	rep := &Report{Started: time.Now().UTC()}
+	if o.Dir == "" {
+		o.Dir = filepath.Join("testdata", "eval")
+	}
+	if o.BigPassages == 0 {
+		o.BigPassages = DefaultBigPassages
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = time.Duration(query.DefaultTimeoutMs) * time.Millisecond
+	}
+	work := o.Work
+	if work == "" {
+		d, err := os.MkdirTemp("", "bizra-eval-")
+		if err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+
+	var corpora []*Corpus
+	for _, set := range Sets {
+		ids, err := ReadList(filepath.Join(o.Dir, set.List))
+		if err != nil {
+			return nil, err
+		}
+		qs, err := LoadQuestions(filepath.Join(o.Dir, set.Questions), ids)
+		if err != nil {
+			return nil, err
+		}
+		if qs.Corpus != set.Kind {
+			return nil, fmt.Errorf("%w: %s is about corpus %q, not %q", ErrQuestions, set.Questions, qs.Corpus, set.Kind)
+		}
+		c, err := o.Renderer.Render(ctx, set.Kind, ids)
+		if err != nil {
+			return nil, err
+		}
+		o.progress("%s corpus: %d documents (%d KB) rendered in %s, %d absent", set.Kind, len(c.Docs), c.Bytes()>>10,
+			c.Took.Round(time.Millisecond), len(c.Absent))
+		cr := CorpusReport{Kind: set.Kind, Role: qs.Role, Docs: len(c.Docs), Bytes: c.Bytes(), Absent: c.Absent,
+			Render: c.Took, Question: qs}
+		var keep []Question
+		var unfound []string
+		for _, q := range qs.Questions {
+			if q.Unanswerable {
+				keep = append(keep, q)
+				continue
+			}
+			d, ok := c.ByID(q.Doc)
+			if !ok {
+				cr.Skipped = append(cr.Skipped, q.ID)
+				continue
+			}
+			if !q.Contains(d.Text) {
+				unfound = append(unfound, q.ID)
+			}
+			keep = append(keep, q)
+		}
+		if len(unfound) > 0 {
+			return nil, fmt.Errorf("%w: %s: the fact of %s is not in its document as rendered on this machine", ErrQuestions,
+				set.Questions, strings.Join(unfound, ", "))
+		}
+		qs.Questions = keep
+		corpora = append(corpora, c)
+		rep.Corpora = append(rep.Corpora, cr)
+	}
+
+	// The evaluation lake: both corpora, one node.
+	lake := filepath.Join(work, "lake")
+	if err := WriteLake(lake, 1, corpora...); err != nil {
+		return nil, err
+	}
+	answers, stats, err := ask(ctx, o, filepath.Join(work, "state"), lake, rep.Corpora)
+	if err != nil {
+		return nil, err
+	}
+	rep.Passages, rep.Files = stats.Passages, stats.Files
+	o.progress("bizra: %d questions asked over %d passages of %d files", countQuestions(rep.Corpora), stats.Passages, stats.Files)
+
+	// The baseline over the same documents.
+	var paras []Paragraph
+	for _, c := range corpora {
+		for _, d := range c.Docs {
+			paras = append(paras, Paragraphs(c.Kind+"/"+d.ID, d.Text)...)
+		}
+	}
+	rep.FTSParas = len(paras)
+	var texts []string
+	for _, cr := range rep.Corpora {
+		for _, q := range cr.Question.Questions {
+			texts = append(texts, q.Question)
+		}
+	}
+	ranked, err := o.FTS.Rank(ctx, paras, texts)
+	if err != nil {
+		return nil, err
+	}
+	o.progress("fts5: %d questions ranked over %d paragraphs", len(texts), len(paras))
+
+	i := 0
+	for ci := range rep.Corpora {
+		cr := &rep.Corpora[ci]
+		for qi := range cr.Question.Questions {
+			q := &cr.Question.Questions[qi]
+			cr.Graded = append(cr.Graded, Grade(cr.Kind, q, answers[i], ranked[i]))
+			i++
+		}
+		cr.Summary = Summarize(cr.Graded)
+	}
+	if err := Sanity(rep); err != nil {
+		return rep, err
+	}
+
+	if o.BigPassages > 0 {
+		big, err := bigLake(ctx, o, work, stats.Passages, corpora, rep.Corpora)
+		if err != nil {
+			return rep, err
+		}
+		rep.Big = big
+		o.progress("latency lake: %d passages (%d copies), p50 %s", big.Passages, big.Copies, big.P50)
+	}
+	rep.Took = time.Since(rep.Started)
+	return rep, nil
+}
+
+func countQuestions(crs []CorpusReport) int {
+	n := 0
+	for _, cr := range crs {
+		n += len(cr.Question.Questions)
+	}
+	return n
+}
+
+// bigLake replicates the corpora until the lake holds at least o.BigPassages passages
+// and times one pass of every question over it.
+func bigLake(ctx context.Context, o Options, work string, base int, corpora []*Corpus, crs []CorpusReport) (*BigLake, error) {
+	if base <= 0 {
+		return nil, fmt.Errorf("%w: the evaluation lake has no passages", ErrBroken)
+	}
+	copies := (o.BigPassages + base - 1) / base
+	if copies > maxCopies {
+		return nil, fmt.Errorf("%w: %d copies of the corpus needed for %d passages (limit %d)", ErrBroken, copies, o.BigPassages, maxCopies)
+	}
+	lake := filepath.Join(work, "big-lake")
+	if err := WriteLake(lake, copies, corpora...); err != nil {
+		return nil, err
+	}
+	answers, stats, err := ask(ctx, o, filepath.Join(work, "big-state"), lake, crs)
+	if err != nil {
+		return nil, err
+	}
+	big := &BigLake{Copies: copies, Passages: stats.Passages, Queries: len(answers)}
+	lat := make([]time.Duration, len(answers))
+	for i, a := range answers {
+		lat[i] = a.Latency
+	}
+	big.P50, big.P99, big.Max = Percentile(lat, 0.5), Percentile(lat, 0.99), Percentile(lat, 1)
+	return big, nil
+}
+
+// ask starts a node over lake (embedded engine, no model, no network, no cache, no API
+// or bridge listener) and asks every question of crs in order through Runtime.Query,
+// the call POST /v1/query makes, with the request the API decodes from
+// {"query": "..."}.
+func ask(ctx context.Context, o Options, state, lake string, crs []CorpusReport) ([]Answer, index.Stats, error) {
+	secret, err := receipt.GenerateSecret()
+	if err != nil {
+		return nil, index.Stats{}, fmt.Errorf("eval: receipt key: %w", err)
+	}
+	n, err := node.New(node.Options{Runtime: core.Options{Version: "eval", StateDir: state, DataLake: lake,
+		ReceiptSecret: secret, CacheEntries: -1}})
+	if err != nil {
+		return nil, index.Stats{}, fmt.Errorf("eval: node: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = n.Shutdown(sctx)
+	}()
+	if err := n.Start(ctx); err != nil {
+		return nil, index.Stats{}, fmt.Errorf("eval: node: %w", err)
+	}
+	stats, _ := n.Runtime.Status(ctx)["index"].(index.Stats)
+	var out []Answer
+	for _, cr := range crs {
+		for _, q := range cr.Question.Questions {
+			a, err := askOne(ctx, n.Runtime, q.Question, o.QueryTimeout)
+			if err != nil {
+				return nil, stats, fmt.Errorf("eval: %s: %w", q.ID, err)
+			}
+			out = append(out, a)
+		}
+	}
+	return out, stats, nil
+}
+
+func askOne(ctx context.Context, rt *core.Runtime, question string, timeout time.Duration) (Answer, error) {
+	body, err := json.Marshal(map[string]string{"query": question})
+	if err != nil {
+		return Answer{}, err
+	}
+	req, err := gateway.DecodeQuery(body)
+	if err != nil {
+		return Answer{}, fmt.Errorf("%w: the API refuses the question: %w", ErrQuestions, err)
+	}
+	req.Method, req.UserID = "POST /v1/query", "eval"
+	qctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	t0 := time.Now()
+	res, err := rt.Query(qctx, req)
+	lat := time.Since(t0)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Answer{}, ctx.Err()
+		}
+		// A refused query is an answer like any other (not APPROVED, no fact).
+		return Answer{Verdict: "ERROR", ErrorCode: "ERROR", Text: "", Err: err.Error(), Latency: lat}, nil
+	}
+	a := Answer{Text: res.Response, Verdict: res.Verdict, Success: res.Success, SNR: res.SNRScore,
+		Ihsan: res.IhsanScore, Components: res.Detail.Components, ErrorCode: res.Detail.ErrorCode, Latency: lat}
+	for _, e := range res.Evidence {
+		a.Sources = append(a.Sources, e.Source)
+	}
+	return a, nil
+}
+
+// Sanity fails a run that measured nothing: a corpus without questions or documents,
+// an index without passages, no evidence for any answerable question, every answer
+// identical, or SNR and Ihsan each identical over every scored answer.
+func Sanity(r *Report) error {
+	var problems []string
+	if r.Passages == 0 {
+		problems = append(problems, "the evaluation lake indexed no passages")
+	}
+	var all []Graded
+	for _, cr := range r.Corpora {
+		s := cr.Summary
+		if cr.Docs == 0 {
+			problems = append(problems, cr.Kind+": no documents")
+		}
+		if s.Answerable == 0 || s.Unanswerable == 0 {
+			problems = append(problems, fmt.Sprintf("%s: %d answerable and %d unanswerable questions asked", cr.Kind, s.Answerable, s.Unanswerable))
+		}
+		withEvidence := 0
+		for _, g := range cr.Graded {
+			if g.Question.Answerable() && len(g.Answer.Sources) > 0 {
+				withEvidence++
+			}
+		}
+		if s.Answerable > 0 && withEvidence == 0 {
+			problems = append(problems, cr.Kind+": no answerable question got any evidence")
+		}
+		all = append(all, cr.Graded...)
+	}
+	if len(all) >= 2 {
+		same := true
+		for _, g := range all[1:] {
+			if g.Answer.Text != all[0].Answer.Text || g.Answer.Verdict != all[0].Answer.Verdict {
+				same = false
+				break
+			}
+		}
+		if same {
+			problems = append(problems, fmt.Sprintf("all %d answers are identical", len(all)))
+		}
+		var snr, ihsan []float64
+		for _, g := range all {
+			if g.Answer.SNR != nil {
+				snr = append(snr, *g.Answer.SNR)
+			}
+			if g.Answer.Ihsan != nil {
+				ihsan = append(ihsan, *g.Answer.Ihsan)
+			}
+		}
+		if len(snr) >= 2 && len(ihsan) >= 2 && SpreadOf("snr", snr).Constant && SpreadOf("ihsan", ihsan).Constant {
+			problems = append(problems, fmt.Sprintf("SNR and Ihsan are each identical over all %d scored answers", len(snr)))
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrBroken, strings.Join(problems, "; "))
+	}
+	return nil
+}
