@@ -351,7 +351,8 @@ func (r *Runtime) startState(context.Context) error {
 func (r *Runtime) startLedger(ctx context.Context) error {
 	l, err := ledger.Open(ledger.Options{System: r.opts.System, Logger: r.log,
 		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes,
-		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault})
+		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault,
+		MailboxStats: r.mailboxes.of(KindLedger)})
 	if err != nil {
 		return err
 	}
@@ -384,7 +385,7 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 			Metrics: set, Dir: filepath.Join(r.opts.StateDir, dir), Secret: r.opts.ReceiptSecret,
 			Mode: r.opts.ReceiptMode, BatchInterval: r.opts.ReceiptBatch, BatchMax: r.opts.ReceiptBatchMax,
 			NodeID: r.NodeID(), Origin: r.originMap, PolicyDigest: func() string { return r.policyDig },
-			Spawner: r.spawner})
+			Spawner: r.spawner, MailboxStats: r.mailboxes.of(KindSealer)})
 		if err != nil {
 			return nil, err
 		}
