@@ -191,7 +191,6 @@ func issueSkillReceipt(rs *receipt.Service, method, name string, inputs map[stri
 		Reason: reason, Duration: d})
 }
 
-
 // BridgeCore adapts the assembled runtime (actors/core) to bridge.Core.
 type BridgeCore struct{ RT *core.Runtime }
 
