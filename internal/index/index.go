@@ -206,7 +206,7 @@ func Build(ctx context.Context, root string, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	ix, _, err := newScanner(lr, opts).scan(ctx, true, nil)
+	ix, _, err := newScanner(lr, opts).scan(ctx, true, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -180,6 +180,38 @@ func assemble(files []namedEntry, d *dict, opts *Options, st Stats, start time.T
 	return finishIndex(ix, start)
 }
 
+// tally computes the statistics assemble would, without building anything.
+func tally(files []namedEntry, opts *Options, st Stats, start time.Time) Stats {
+	for _, f := range files {
+		e := f.e
+		switch {
+		case e == nil:
+		case e.skip == skipHuge:
+			st.SkippedHuge++
+		case e.skip == skipBinary:
+			st.SkippedBinary++
+		case st.Files >= opts.MaxFiles || st.Bytes+e.bytes > opts.MaxTotalBytes:
+			st.SkippedBudget++
+		default:
+			st.Files++
+			st.Bytes += e.bytes
+			st.Passages += len(e.passages)
+		}
+	}
+	st.Duration = time.Since(start)
+	return st
+}
+
+// withStats returns a copy of ix sharing its (immutable) data, with st's counters.
+func (ix *Index) withStats(st Stats) *Index {
+	n := &Index{sources: ix.sources, docs: ix.docs, texts: ix.texts, lengths: ix.lengths, avgLen: ix.avgLen,
+		postings: ix.postings}
+	st.Passages, st.Terms = len(ix.texts), len(ix.postings)
+	n.stats = st
+	n.scratch.New = ix.scratch.New
+	return n
+}
+
 // compact drops dictionary terms no entry uses any more (removed or changed files
 // leave theirs behind) once they outnumber the live ones, renumbering the entries.
 func compact(entries map[string]*fileEntry, d *dict) *dict {
@@ -343,7 +375,12 @@ func (lr *lakeRoot) walk(ctx context.Context, opts *Options) (*walkResult, error
 			st.SkippedType++
 			return nil
 		}
-		fi, err := r.Stat(p) // follows a symlink, refusing to leave root
+		var fi fs.FileInfo
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err = r.Stat(p) // follows the link, refusing to leave root
+		} else {
+			fi, err = d.Info() // lstat from the folder's descriptor: not a link, so the same
+		}
 		if err != nil {
 			bad(p, err)
 			return nil
@@ -404,7 +441,10 @@ type scanProgress func(done, total, passages int)
 // are unchanged (and not racily clean) is not read; one whose content hash is
 // unchanged is not analysed again. It reports whether anything the index depends on
 // changed and returns the new index (nil when nothing changed and force is false).
-func (s *scanner) scan(ctx context.Context, force bool, progress scanProgress) (*Index, bool, error) {
+//
+// reuse, when set, is the index the entries were last assembled into: an unchanged
+// scan returns it with fresh statistics instead of assembling again.
+func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress scanProgress) (*Index, bool, error) {
 	start := time.Now()
 	w, err := s.lake.walk(ctx, &s.opts)
 	if err != nil {
@@ -484,10 +524,15 @@ func (s *scanner) scan(ctx context.Context, force bool, progress scanProgress) (
 	if !changed && !force {
 		return nil, false, nil
 	}
-	s.dict = compact(s.entries, s.dict)
 	files := make([]namedEntry, len(order))
 	for i, rel := range order {
 		files[i] = namedEntry{rel, s.entries[rel]}
 	}
+	if !changed && reuse != nil {
+		// Same files, same content: the served index stays; only the walk's counters
+		// (which a loaded index lacks) are new.
+		return reuse.withStats(tally(files, &s.opts, w.stats, start)), false, nil
+	}
+	s.dict = compact(s.entries, s.dict)
 	return assemble(files, s.dict, &s.opts, w.stats, start), changed, nil
 }
