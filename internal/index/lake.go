@@ -79,6 +79,7 @@ type Progress struct {
 	FilesPerS   float64      `json:"files_per_s"`
 	Scans       uint64       `json:"scans"`
 	LastScanMs  float64      `json:"last_scan_ms"`
+	LastScanRd  int          `json:"last_scan_read"` // files whose content the last scan read (new, changed or racily clean)
 	LastScanAt  time.Time    `json:"last_scan_at"`
 	LastError   string       `json:"last_error,omitempty"`
 	Unreadable  int          `json:"unreadable"`
@@ -114,13 +115,13 @@ type Lake struct {
 	idx     atomic.Pointer[Index]
 	ready   chan struct{}
 	scanned chan struct{}
-	rescan chan struct{}
+	rescan  chan struct{}
 
 	mu   sync.Mutex
 	prog Progress
 
 	loaded    bool // the saved index was loaded (the lake's goroutine)
-	unwatched int // folders past MaxWatchedDirs at the last count (the lake's goroutine)
+	unwatched int  // folders past MaxWatchedDirs at the last count (the lake's goroutine)
 
 	once    sync.Once
 	started atomic.Bool
@@ -272,8 +273,22 @@ func (l *Lake) run(ctx context.Context) {
 		lastSave, dirty = l.loadSaved()
 	}
 	l.update(func(p *Progress) { p.State = StateIndexing })
+	var w *fsnotify.Watcher
+	if l.o.Watch {
+		var err error
+		if w, err = fsnotify.NewWatcher(); err != nil {
+			l.log.Warn("index: cannot watch the data lake; relying on periodic rescans", "err", err,
+				"rescan_interval_ms", l.o.RescanInterval.Milliseconds())
+		} else {
+			defer w.Close()
+		}
+	}
 	if l.scanOnce(ctx, true) {
 		dirty = true
+	}
+	watched := map[string]struct{}{}
+	if w != nil {
+		l.syncWatches(w, watched)
 	}
 	close(l.scanned)
 	save := func() {
@@ -288,18 +303,8 @@ func (l *Lake) run(ctx context.Context) {
 	}
 	var events <-chan fsnotify.Event
 	var errs <-chan error
-	var w *fsnotify.Watcher
-	watched := map[string]struct{}{}
-	if l.o.Watch && ctx.Err() == nil {
-		var err error
-		if w, err = fsnotify.NewWatcher(); err != nil {
-			l.log.Warn("index: cannot watch the data lake; relying on periodic rescans", "err", err,
-				"rescan_interval_ms", l.o.RescanInterval.Milliseconds())
-		} else {
-			defer w.Close()
-			events, errs = w.Events, w.Errors
-			l.syncWatches(w, watched)
-		}
+	if w != nil {
+		events, errs = w.Events, w.Errors
 	}
 	var tick <-chan time.Time
 	if l.o.RescanInterval > 0 {
@@ -311,6 +316,12 @@ func (l *Lake) run(ctx context.Context) {
 	debounce.Stop()
 	defer debounce.Stop()
 	pending := false
+	if w != nil {
+		// What changed between the first walk and the watches being added has sent no
+		// event: one more rescan (stat only for unchanged files) catches it.
+		pending = true
+		debounce.Reset(l.o.Debounce)
+	}
 	saveTimer := time.NewTimer(time.Hour)
 	saveTimer.Stop()
 	defer saveTimer.Stop()
@@ -435,7 +446,9 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 	if first && l.loaded {
 		reuse = l.idx.Load()
 	}
+	reads := l.sc.reads
 	ix, changed, err := l.sc.scan(ctx, first, reuse, progress)
+	reads = l.sc.reads - reads
 	el := time.Since(start)
 	if err != nil {
 		l.update(func(p *Progress) {
@@ -464,7 +477,7 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 	l.update(func(p *Progress) {
 		p.State, p.Scanning, p.LastError = StateReady, false, ""
 		p.Scans++
-		p.LastScanMs, p.LastScanAt = float64(el.Microseconds())/1000, time.Now().UTC()
+		p.LastScanMs, p.LastScanAt, p.LastScanRd = float64(el.Microseconds())/1000, time.Now().UTC(), reads
 		p.Unreadable = len(bad)
 		p.Unreadables = append(p.Unreadables[:0], bad[:min(len(bad), l.o.MaxUnreadable)]...)
 	})

@@ -428,6 +428,7 @@ type scanner struct {
 	dirs    []string // folders of the last walk
 	// unreadable of the last scan
 	unreadable []Unreadable
+	reads      int // files read since the scanner was made (tests: unchanged files are not read)
 }
 
 func newScanner(lake *lakeRoot, opts Options) *scanner {
@@ -476,6 +477,7 @@ func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress s
 			continue
 		}
 		readAt := time.Now().UnixNano()
+		s.reads++
 		data, err := readLimited(r, c.rel, s.opts.MaxFileBytes)
 		var e *fileEntry
 		switch {
