@@ -246,6 +246,13 @@ func (l *Lake) Progress() Progress {
 	return p
 }
 
+// State returns Progress().State without copying the rest (the health path).
+func (l *Lake) State() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.prog.State
+}
+
 func (l *Lake) update(f func(p *Progress)) {
 	l.mu.Lock()
 	f(&l.prog)
