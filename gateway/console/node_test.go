@@ -311,3 +311,26 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// TestPromParser runs the console's Prometheus parser and histogram arithmetic
+// (assets/prom.js) in Node over hand-computed vectors and a real node's exposition
+// (testdata/prom). It needs node only (no browser, no npm package).
+func TestPromParser(t *testing.T) {
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		missingTool(t, "node is not installed: the parser test cannot run")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, "prom.test.mjs")
+	cmd.Dir = "testdata/browser"
+	out, err := cmd.CombinedOutput()
+	t.Logf("node prom.test.mjs:\n%s", out)
+	if err != nil {
+		t.Fatalf("prom.test.mjs failed: %v", err)
+	}
+	m := regexp.MustCompile(`(?m)^ok (\d+) of (\d+)$`).FindSubmatch(out)
+	if m == nil || string(m[1]) != string(m[2]) {
+		t.Fatal("prom.test.mjs did not report all its checks")
+	}
+}

@@ -65,7 +65,7 @@
 
   function kindOf(v) {
     if (v === true || v === "ready" || v === "healthy" || v === "APPROVED" || v === "ok") return "ok";
-    if (v === false || v === "offline" || v === "unhealthy" || v === "REJECTED") return "bad";
+    if (v === false || v === "offline" || v === "unhealthy" || v === "REJECTED" || v === "dead" || v === "down" || v === "failed" || v === "unreachable") return "bad";
     if (v === null || v === undefined) return "off";
     return "warn";
   }
@@ -701,7 +701,10 @@
       members.forEach(function (m) { Object.keys(m || {}).forEach(function (k) { if (cols.indexOf(k) < 0 && cols.length < 8) cols.push(k); }); });
       var t3 = el("table", { class: "grid" });
       grid(t3, cols, members.map(function (m) {
-        return el("tr", null, cols.map(function (k) { return el("td", { class: kindOf(m[k]) === "bad" ? "bad" : "" }, [fmt(m[k])]); }));
+        // only a member's state is coloured (alive, suspect, dead, ...), not its flags
+        return el("tr", null, cols.map(function (k) {
+          return el("td", { class: /^(status|state|health)$/.test(k) ? kindOf(m[k] === "alive" || m[k] === "up" ? true : m[k]) : "" }, [fmt(m[k])]);
+        }));
       }));
       full.appendChild(t3);
     }

@@ -8,7 +8,7 @@
 // Prints one "check N: ..." line per passed check, "result {json}" with what the page
 // showed, and "ok N of N" at the end; exits 1 at the first failed check.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const base = process.env.BIZRA_URL;
@@ -150,12 +150,53 @@ try {
   check(result.genesis.length > 0, "the genesis verdict is shown: " + result.genesis);
   await page.screenshot({ path: join(shots, "5-node.png") });
 
-  // 9. Asked once: a reload keeps the key (sessionStorage), no prompt.
+  // 9. Citations and cluster members, when the node sends them: /v1/query answers
+  // the fixture (an answer with [n] markers and its citations), /v1/status carries a
+  // cluster object beside the node's own document.
+  const fixture = readFileSync(new URL("./query_with_citations.json", import.meta.url), "utf8");
+  const cluster = JSON.parse(readFileSync(new URL("./cluster_status.json", import.meta.url), "utf8"));
+  await page.route("**/v1/query", (r) => r.fulfill({ status: 200, contentType: "application/json", body: fixture }));
+  await page.route("**/v1/status", async (r) => {
+    const real = await r.fetch();
+    const doc = await real.json();
+    await r.fulfill({ response: real, body: JSON.stringify(Object.assign(doc, cluster)) });
+  });
+  await page.click('nav a[data-view="query"]');
+  await page.fill("#query-text", "fixture: an answer with citations");
+  await page.click("#query-submit");
+  await page.waitForFunction(() => /f1f1f1f1/.test((document.getElementById("r-receipt-id") || {}).textContent || ""));
+  const cites = await page.$$eval("#r-citations li", (l) => l.map((e) => e.textContent));
+  check((await page.textContent("#r-citations-heading")).trim() === "Citations" && cites.length === 2 &&
+    /^\[1\]RUNBOOK\.md L82–88How to check bridge health/.test(cites[0]), "citations are shown with marker, source and lines: " + cites[0]);
+  check(/answered by node_fixture_member_b/.test(await page.textContent("#r-meta")), "the answering member is shown");
+  await page.screenshot({ path: join(shots, "6-citations.png") });
+  // An error answer is shown as its code, message and request id, never as a trace.
+  await page.unroute("**/v1/query");
+  await page.route("**/v1/query", (r) => r.fulfill({ status: 503, contentType: "application/json", headers: { "Retry-After": "1" },
+    body: JSON.stringify({ error: "Too many queries in flight, retry later", code: "OVERLOADED", request_id: "req-fixture-1" }) }));
+  await page.click("#query-submit");
+  await page.waitForFunction(() => /OVERLOADED/.test(document.getElementById("query-state").textContent));
+  check((await page.textContent("#query-state")).trim() === "OVERLOADED: Too many queries in flight, retry later (request req-fixture-1)",
+    "an error answer shows its code, message and request id");
+  await page.click('nav a[data-view="node"]');
+  await page.waitForFunction(() => document.querySelectorAll("#cluster table.grid tr").length === 4);
+  const members = await page.$$eval("#cluster table.grid tr", (r) => r.slice(1).map((e) => e.firstChild.textContent));
+  check(members.join(",") === "node_fixture_member_a,node_fixture_member_b,node_fixture_member_c", "cluster members are listed: " + members.join(","));
+  await page.screenshot({ path: join(shots, "7-cluster.png") });
+  await page.unroute("**/v1/query");
+  await page.unroute("**/v1/status");
+
+  // 10. Asked once: a reload keeps the key (sessionStorage), no prompt.
   await page.reload({ waitUntil: "load" });
   await page.waitForFunction(() => /node_/.test(document.getElementById("node-id").textContent));
   check(!(await page.evaluate(() => document.getElementById("login").open)), "a reload does not ask for the key again");
 
-  // 10. Nothing left the node's origin.
+  // 11. "Forget key" clears it and brings the prompt back.
+  await page.click("#logout");
+  await page.waitForSelector("#login[open]");
+  check((await page.evaluate(() => sessionStorage.getItem("bizra.apiKey"))) === null, "forget key clears sessionStorage and asks again");
+
+  // 12. Nothing left the node's origin.
   const foreign = requests.filter((u) => !u.startsWith(base + "/") && !u.startsWith("data:"));
   check(foreign.length === 0, "no request to another origin" + (foreign.length ? ": " + foreign.join(" ") : ""));
   check(problems.length === 0, "no script error or CSP violation" + (problems.length ? ": " + problems.join("; ") : ""));
