@@ -32,6 +32,8 @@ var help = map[string]string{
 	"sovereign_uptime_seconds":                "Seconds since the runtime started.",
 	"sovereign_query_duration_seconds":        "Query time from admission to answer.",
 	"sovereign_query_overhead_seconds":        "Query time spent in the runtime itself, excluding the inference backend.",
+	"sovereign_query_snr":                     "SNR of each scored query (the distribution; sovereign_snr_score is the mean of the last 100).",
+	"sovereign_query_ihsan":                   "Ihsan of each scored query (the distribution; sovereign_ihsan_score is the mean of the last 100).",
 	"sovereign_query_in_flight":               "Queries admitted and not yet answered.",
 	"sovereign_query_queue_depth":             "Queries waiting for a query worker.",
 	"sovereign_query_timeouts_total":          "Queries that did not finish within timeout_ms.",
