@@ -147,8 +147,8 @@ func (r *Report) Markdown(command string) string {
 		}
 	}
 	if r.Big != nil {
-		fmt.Fprintf(&b, "Latency lake: the corpora ×%d, %d passages; %d queries one after another: p50 %s, p99 %s, max %s.\n\n",
-			r.Big.Copies, r.Big.Passages, r.Big.Queries, Dur(r.Big.P50), Dur(r.Big.P99), Dur(r.Big.Max))
+		fmt.Fprintf(&b, "Latency lake: the corpora ×%d, %d passages; every question %d times, %d queries one after another: p50 %s, p99 %s, max %s.\n\n",
+			r.Big.Copies, r.Big.Passages, r.Big.Rounds, r.Big.Queries, Dur(r.Big.P50), Dur(r.Big.P99), Dur(r.Big.Max))
 	}
 	b.WriteString("### Goals (issue 16, held-out corpus)\n\n| goal | target | measured | |\n|---|---|---|---|\n")
 	for _, g := range r.Goals() {

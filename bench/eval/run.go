@@ -21,6 +21,9 @@ import (
 // DefaultBigPassages is the size of the latency lake (issue 16: 20,000 passages).
 const DefaultBigPassages = 20_000
 
+// indexWait bounds the first scan of a lake.
+const indexWait = 60 * time.Second
+
 // maxCopies bounds the replication of the corpus for the latency lake.
 const maxCopies = 64
 
@@ -39,6 +42,8 @@ type Options struct {
 	// BigPassages is the passage count of the latency lake (the corpus replicated);
 	// 0 → DefaultBigPassages, negative skips that measurement.
 	BigPassages int
+	// BigRounds is how many times every question is asked on the latency lake; 0 → 3.
+	BigRounds int
 	// QueryTimeout bounds one query; 0 → the API's default (30 s).
 	QueryTimeout time.Duration
 	// Progress receives one line per phase; nil discards.
@@ -69,6 +74,7 @@ type CorpusReport struct {
 // BigLake is the latency measurement on the replicated lake.
 type BigLake struct {
 	Copies   int           `json:"copies"`
+	Rounds   int           `json:"rounds"`
 	Passages int           `json:"passages"`
 	Queries  int           `json:"queries"`
 	P50      time.Duration `json:"p50_ns"`
@@ -111,6 +117,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	if o.BigPassages == 0 {
 		o.BigPassages = DefaultBigPassages
+	}
+	if o.BigRounds <= 0 {
+		o.BigRounds = 3
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = time.Duration(query.DefaultTimeoutMs) * time.Millisecond
@@ -177,7 +186,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := WriteLake(lake, 1, corpora...); err != nil {
 		return nil, err
 	}
-	answers, stats, err := ask(ctx, o, filepath.Join(work, "state"), lake, rep.Corpora)
+	answers, stats, err := ask(ctx, o, filepath.Join(work, "state"), lake, rep.Corpora, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -252,11 +261,11 @@ func bigLake(ctx context.Context, o Options, work string, base int, corpora []*C
 	if err := WriteLake(lake, copies, corpora...); err != nil {
 		return nil, err
 	}
-	answers, stats, err := ask(ctx, o, filepath.Join(work, "big-state"), lake, crs)
+	answers, stats, err := ask(ctx, o, filepath.Join(work, "big-state"), lake, crs, o.BigRounds)
 	if err != nil {
 		return nil, err
 	}
-	big := &BigLake{Copies: copies, Passages: stats.Passages, Queries: len(answers)}
+	big := &BigLake{Copies: copies, Rounds: o.BigRounds, Passages: stats.Passages, Queries: len(answers)}
 	lat := make([]time.Duration, len(answers))
 	for i, a := range answers {
 		lat[i] = a.Latency
@@ -268,14 +277,15 @@ func bigLake(ctx context.Context, o Options, work string, base int, corpora []*C
 // ask starts a node over lake (embedded engine, no model, no network, no cache, no API
 // or bridge listener) and asks every question of crs in order through Runtime.Query,
 // the call POST /v1/query makes, with the request the API decodes from
-// {"query": "..."}.
-func ask(ctx context.Context, o Options, state, lake string, crs []CorpusReport) ([]Answer, index.Stats, error) {
+// {"query": "..."}, rounds times over.
+func ask(ctx context.Context, o Options, state, lake string, crs []CorpusReport, rounds int) ([]Answer, index.Stats, error) {
 	secret, err := receipt.GenerateSecret()
 	if err != nil {
 		return nil, index.Stats{}, fmt.Errorf("eval: receipt key: %w", err)
 	}
+	// No saved index and no watcher: the lake is read once, as it was written.
 	n, err := node.New(node.Options{Runtime: core.Options{Version: "eval", StateDir: state, DataLake: lake,
-		ReceiptSecret: secret, CacheEntries: -1}})
+		ReceiptSecret: secret, CacheEntries: -1, Index: core.IndexOptions{NoCache: true, NoWatch: true}}})
 	if err != nil {
 		return nil, index.Stats{}, fmt.Errorf("eval: node: %w", err)
 	}
@@ -287,18 +297,44 @@ func ask(ctx context.Context, o Options, state, lake string, crs []CorpusReport)
 	if err := n.Start(ctx); err != nil {
 		return nil, index.Stats{}, fmt.Errorf("eval: node: %w", err)
 	}
-	stats, _ := n.Runtime.Status(ctx)["index"].(index.Stats)
+	// The questions are timed on a served index, not while the first scan runs.
+	wctx, cancel := context.WithTimeout(ctx, indexWait)
+	err = n.Runtime.WaitIndex(wctx)
+	cancel()
+	if err != nil {
+		return nil, index.Stats{}, fmt.Errorf("eval: the index of %s: %w", lake, err)
+	}
+	stats, err := indexStats(n.Runtime.Status(ctx)["index"])
+	if err != nil {
+		return nil, index.Stats{}, err
+	}
 	var out []Answer
-	for _, cr := range crs {
-		for _, q := range cr.Question.Questions {
-			a, err := askOne(ctx, n.Runtime, q.Question, o.QueryTimeout)
-			if err != nil {
-				return nil, stats, fmt.Errorf("eval: %s: %w", q.ID, err)
+	for range rounds {
+		for _, cr := range crs {
+			for _, q := range cr.Question.Questions {
+				a, err := askOne(ctx, n.Runtime, q.Question, o.QueryTimeout)
+				if err != nil {
+					return nil, stats, fmt.Errorf("eval: %s: %w", q.ID, err)
+				}
+				out = append(out, a)
 			}
-			out = append(out, a)
 		}
 	}
 	return out, stats, nil
+}
+
+// indexStats reads the index statistics out of /v1/status's "index" value, through
+// its JSON form (the status document is what operators read).
+func indexStats(v any) (index.Stats, error) {
+	var st index.Stats
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(b, &st)
+	}
+	if err != nil {
+		return st, fmt.Errorf("%w: /v1/status index: %w", ErrBroken, err)
+	}
+	return st, nil
 }
 
 func askOne(ctx context.Context, rt *core.Runtime, question string, timeout time.Duration) (Answer, error) {
