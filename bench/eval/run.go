@@ -274,53 +274,84 @@ func bigLake(ctx context.Context, o Options, work string, base int, corpora []*C
 	return big, nil
 }
 
-// ask starts a node over lake (embedded engine, no model, no network, no cache, no API
-// or bridge listener) and asks every question of crs in order through Runtime.Query,
-// the call POST /v1/query makes, with the request the API decodes from
-// {"query": "..."}, rounds times over.
-func ask(ctx context.Context, o Options, state, lake string, crs []CorpusReport, rounds int) ([]Answer, index.Stats, error) {
+// Node is a bizra node over one data lake, as the harness uses it: built by
+// supervision/node with the embedded engine only (no model, no network), the result
+// cache off, no saved index, no watcher and no API or bridge listener.
+type Node struct {
+	n     *node.Node
+	stats index.Stats
+}
+
+// StartNode starts a Node over lake with its state folder in state and waits for the
+// first index, so that questions are timed on a served index.
+func StartNode(ctx context.Context, state, lake string) (*Node, error) {
 	secret, err := receipt.GenerateSecret()
 	if err != nil {
-		return nil, index.Stats{}, fmt.Errorf("eval: receipt key: %w", err)
+		return nil, fmt.Errorf("eval: receipt key: %w", err)
 	}
-	// No saved index and no watcher: the lake is read once, as it was written.
 	n, err := node.New(node.Options{Runtime: core.Options{Version: "eval", StateDir: state, DataLake: lake,
 		ReceiptSecret: secret, CacheEntries: -1, Index: core.IndexOptions{NoCache: true, NoWatch: true}}})
 	if err != nil {
-		return nil, index.Stats{}, fmt.Errorf("eval: node: %w", err)
+		return nil, fmt.Errorf("eval: node: %w", err)
+	}
+	en := &Node{n: n}
+	if err := n.Start(ctx); err != nil {
+		n.Close()
+		return nil, fmt.Errorf("eval: node: %w", err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, indexWait)
+	err = n.Runtime.WaitIndex(wctx)
+	cancel()
+	if err == nil {
+		en.stats, err = indexStats(n.Runtime.Status(ctx)["index"])
+	}
+	if err != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = en.Shutdown(sctx)
+		return nil, fmt.Errorf("eval: the index of %s: %w", lake, err)
+	}
+	return en, nil
+}
+
+// Stats are the served index's statistics (files, passages).
+func (en *Node) Stats() index.Stats { return en.stats }
+
+// Ask asks one question through Runtime.Query, the call POST /v1/query makes, with
+// the request the API decodes from {"query": question}; timeout bounds it. A query the
+// runtime refuses is an Answer with Verdict "ERROR"; the error is ctx's or the API's
+// refusal of the question.
+func (en *Node) Ask(ctx context.Context, question string, timeout time.Duration) (Answer, error) {
+	return askOne(ctx, en.n.Runtime, question, timeout)
+}
+
+// Shutdown stops the node. Idempotent.
+func (en *Node) Shutdown(ctx context.Context) error { return en.n.Shutdown(ctx) }
+
+// ask starts a Node over lake and asks every question of crs in order, rounds times.
+func ask(ctx context.Context, o Options, state, lake string, crs []CorpusReport, rounds int) ([]Answer, index.Stats, error) {
+	en, err := StartNode(ctx, state, lake)
+	if err != nil {
+		return nil, index.Stats{}, err
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_ = n.Shutdown(sctx)
+		_ = en.Shutdown(sctx)
 	}()
-	if err := n.Start(ctx); err != nil {
-		return nil, index.Stats{}, fmt.Errorf("eval: node: %w", err)
-	}
-	// The questions are timed on a served index, not while the first scan runs.
-	wctx, cancel := context.WithTimeout(ctx, indexWait)
-	err = n.Runtime.WaitIndex(wctx)
-	cancel()
-	if err != nil {
-		return nil, index.Stats{}, fmt.Errorf("eval: the index of %s: %w", lake, err)
-	}
-	stats, err := indexStats(n.Runtime.Status(ctx)["index"])
-	if err != nil {
-		return nil, index.Stats{}, err
-	}
 	var out []Answer
 	for range rounds {
 		for _, cr := range crs {
 			for _, q := range cr.Question.Questions {
-				a, err := askOne(ctx, n.Runtime, q.Question, o.QueryTimeout)
+				a, err := en.Ask(ctx, q.Question, o.QueryTimeout)
 				if err != nil {
-					return nil, stats, fmt.Errorf("eval: %s: %w", q.ID, err)
+					return nil, en.stats, fmt.Errorf("eval: %s: %w", q.ID, err)
 				}
 				out = append(out, a)
 			}
 		}
 	}
-	return out, stats, nil
+	return out, en.stats, nil
 }
 
 // indexStats reads the index statistics out of /v1/status's "index" value, through
