@@ -95,6 +95,9 @@ func TestSummarize(t *testing.T) {
 	if math.Abs(s.Precision-1.0/3) > 1e-12 || math.Abs(s.Recall-0.25) > 1e-12 {
 		t.Fatalf("precision %v recall %v, want 1/3 and 1/4", s.Precision, s.Recall)
 	}
+	if s.Errors != 0 {
+		t.Fatalf("errors %d", s.Errors)
+	}
 	if s.P50 != 4*ms || s.P99 != 100*ms {
 		t.Fatalf("p50 %v p99 %v", s.P50, s.P99)
 	}
@@ -112,7 +115,12 @@ func TestSummarize(t *testing.T) {
 
 func TestSummarizeNothingApproved(t *testing.T) {
 	q := mustQ(t, "a", "ls.1", "x")
-	s := Summarize([]Graded{Grade(KindMan, q, Answer{Verdict: "REJECTED"}, Ranked{})})
+	u := mustQ(t, "u", "")
+	s := Summarize([]Graded{Grade(KindMan, q, Answer{Verdict: "REJECTED"}, Ranked{}),
+		Grade(KindMan, u, Answer{Verdict: verdictError, ErrorCode: verdictError, Err: "overloaded"}, Ranked{})})
+	if s.Errors != 1 || s.UnansNotApproved != 1 || s.UnansNoEvidence != 0 || s.UnansRejected != 0 {
+		t.Fatalf("a refused query: %+v", s)
+	}
 	if !math.IsNaN(s.Precision) || s.Recall != 0 {
 		t.Fatalf("precision %v (want NaN: undefined), recall %v", s.Precision, s.Recall)
 	}

@@ -389,7 +389,7 @@ func askOne(ctx context.Context, rt *core.Runtime, question string, timeout time
 			return Answer{}, ctx.Err()
 		}
 		// A refused query is an answer like any other (not APPROVED, no fact).
-		return Answer{Verdict: "ERROR", ErrorCode: "ERROR", Text: "", Err: err.Error(), Latency: lat}, nil
+		return Answer{Verdict: verdictError, ErrorCode: verdictError, Err: err.Error(), Latency: lat}, nil
 	}
 	a := Answer{Text: res.Response, Verdict: res.Verdict, Success: res.Success, SNR: res.SNRScore,
 		Ihsan: res.IhsanScore, Components: res.Detail.Components, ErrorCode: res.Detail.ErrorCode, Latency: lat}
