@@ -230,3 +230,70 @@ func TestSanity(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizeCases: one behaviour per case, each from hand-made results.
+func TestSummarizeCases(t *testing.T) {
+	src := func(n int, doc string) []string {
+		var s []string
+		for i := 1; i < n; i++ {
+			s = append(s, "man/other.1.txt:L1")
+		}
+		return append(s, "man/"+doc+".txt:L1")
+	}
+	type ans struct {
+		doc     string // "" for an unanswerable question
+		rank    int    // position of the right document among the sources (0: absent)
+		fact    bool
+		verdict string
+		code    string
+	}
+	tests := []struct {
+		name                  string
+		in                    []ans
+		hit1, hit5, fact      int
+		approved, approvedOK  int
+		notApproved, noEv, rj int
+		precision, recall     float64
+	}{
+		{"rank five is a hit@5, six is not", []ans{{"ls.1", 5, false, "REJECTED", ""}, {"ls.1", 6, false, "REJECTED", ""}},
+			0, 1, 0, 0, 0, 0, 0, 0, math.NaN(), 0},
+		{"every answer right and approved", []ans{{"ls.1", 1, true, "APPROVED", ""}, {"cp.1", 1, true, "APPROVED", ""}},
+			2, 2, 2, 2, 2, 0, 0, 0, 1, 1},
+		{"an approved unanswerable question lowers precision", []ans{{"ls.1", 1, true, "APPROVED", ""}, {"", 0, false, "APPROVED", ""}},
+			1, 1, 1, 2, 1, 0, 0, 0, 0.5, 1},
+		{"a fact without approval is not recall", []ans{{"ls.1", 2, true, "QUARANTINED", ""}},
+			0, 1, 1, 0, 0, 0, 0, 0, math.NaN(), 0},
+		{"unanswerable verdicts are told apart", []ans{{"", 0, false, "REJECTED", "NO_EVIDENCE"}, {"", 0, false, "REJECTED", ""},
+			{"", 0, false, "QUARANTINED", ""}, {"ls.1", 1, false, "APPROVED", ""}},
+			1, 1, 0, 1, 0, 3, 1, 1, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var gs []Graded
+			for i, a := range tc.in {
+				q := mustQ(t, string(rune('a'+i)), a.doc, "the-fact")
+				if a.doc == "" {
+					q = mustQ(t, string(rune('a'+i)), "")
+				}
+				text := "nothing"
+				if a.fact {
+					text = "… the-fact …"
+				}
+				var sources []string
+				if a.rank > 0 {
+					sources = src(a.rank, a.doc)
+				}
+				gs = append(gs, Grade(KindMan, q, Answer{Sources: sources, Text: text, Verdict: a.verdict, ErrorCode: a.code}, Ranked{}))
+			}
+			s := Summarize(gs)
+			if s.Hit1 != tc.hit1 || s.Hit5 != tc.hit5 || s.Fact != tc.fact || s.Approved != tc.approved || s.ApprovedFact != tc.approvedOK ||
+				s.UnansNotApproved != tc.notApproved || s.UnansNoEvidence != tc.noEv || s.UnansRejected != tc.rj {
+				t.Fatalf("got %+v", s)
+			}
+			same := func(a, b float64) bool { return math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) < 1e-12 }
+			if !same(s.Precision, tc.precision) || !same(s.Recall, tc.recall) {
+				t.Fatalf("precision %v recall %v, want %v %v", s.Precision, s.Recall, tc.precision, tc.recall)
+			}
+		})
+	}
+}
