@@ -179,6 +179,11 @@
 
   function tick() {
     if (!st.running) return;
+    if (document.hidden) {
+      // a background tab costs the node nothing; the next scrape's deltas span the gap
+      st.timer = setTimeout(tick, POLL_MS);
+      return;
+    }
     var t = Date.now();
     Promise.all([
       api("/v1/health", { accept: [503] }),
