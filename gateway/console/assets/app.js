@@ -513,7 +513,15 @@
     $("result").hidden = false;
     var q = res.quality || {};
     pill($("r-verdict"), q.verdict || (res.success ? "no score" : "failed"), kindOf(q.verdict || (res.success ? null : false)));
-    $("r-answer").textContent = res.success ? res.answer : (res.error || "no answer") + (res.error_code ? " (" + res.error_code + ")" : "");
+    var ans = clear($("r-answer")), hasCites = !!(res.citations && res.citations.length);
+    if (!res.success) ans.textContent = (res.error || "no answer") + (res.error_code ? " (" + res.error_code + ")" : "");
+    else if (!hasCites) ans.textContent = res.answer;
+    else {
+      // the [n] markers stand out, as text nodes (never HTML)
+      String(res.answer).split(/(\[\d+\])/).forEach(function (part) {
+        ans.appendChild(/^\[\d+\]$/.test(part) ? el("span", { class: "marker" }, [part]) : document.createTextNode(part));
+      });
+    }
     var meta = [res.model_used, res.cached ? "cache hit" : null, res.degraded ? "degraded: " + res.degraded_reason : null,
       res.timing ? fmt(res.timing.total_ms, 1) + " ms" : null,
       q.snr !== undefined && q.snr !== null ? "SNR " + fmt(q.snr) + (q.snr_ok ? " ✓" : " ✗") : null,
@@ -523,6 +531,7 @@
 
     var cites = $("r-citations"), ev = res.evidence || [];
     clear(cites);
+    cites.className = hasCites ? "cites marked" : "cites";
     $("r-citations-heading").textContent = res.citations && res.citations.length ? "Citations" : "Sources (from the evidence)";
     if (res.citations && res.citations.length) {
       res.citations.forEach(function (c) {
@@ -553,7 +562,7 @@
     var comps = q.components || {}, box = clear($("r-components"));
     Object.keys(comps).sort().forEach(function (k) {
       var v = comps[k], ratio = typeof v === "number" && !COUNTS[k] && v >= 0 && v <= 1;
-      var bar = el("span", { class: "barcell" });
+      var bar = el("span", { class: ratio ? "barcell" : "barcell none" });
       if (ratio) {
         var b = el("span", { class: "bar" });
         b.style.width = (v * 100).toFixed(1) + "%";
