@@ -12,6 +12,7 @@
   var st = {
     key: sessionStorage.getItem(KEY) || "",
     running: false,
+    gen: 0,
     timer: null,
     prev: null,
     series: { rate: [], p50: [], p99: [], hit: [] },
@@ -159,29 +160,34 @@
       $("logout").hidden = false;
       onStatus(r.json);
       start();
-    }, function (e) { if (e.status !== 401) banner("sign-in check failed: " + e); });
+    }, function (e) { if (e.status !== 401) login("Could not check the key: " + e); });
   }
 
   // ---- polling -----------------------------------------------------------------
 
+  // start begins a scrape loop; each loop carries its generation, so a scrape still in
+  // flight when the loop is stopped (a 401, "Forget key") never schedules another.
   function start() {
     if (st.running) return;
     st.running = true;
-    tick();
+    st.gen++;
+    tick(st.gen);
     showView();
   }
 
   function stop() {
     st.running = false;
+    st.gen++;
     if (st.timer) clearTimeout(st.timer);
     st.timer = null;
   }
 
-  function tick() {
-    if (!st.running) return;
+  function tick(gen) {
+    if (!st.running || gen !== st.gen) return;
+    var next = function () { if (st.running && gen === st.gen) st.timer = setTimeout(function () { tick(gen); }, POLL_MS); };
     if (document.hidden) {
       // a background tab costs the node nothing; the next scrape's deltas span the gap
-      st.timer = setTimeout(tick, POLL_MS);
+      next();
       return;
     }
     var t = Date.now();
@@ -190,6 +196,7 @@
       api("/v1/status"),
       api("/v1/metrics"),
     ]).then(function (rs) {
+      if (gen !== st.gen) return; // stopped meanwhile (signed out)
       onHealth(rs[0].json);
       onStatus(rs[1].json);
       onMetrics(rs[2].text, t);
@@ -197,9 +204,7 @@
       $("scrape-state").textContent = "updated " + new Date(t).toLocaleTimeString("en-GB");
     }, function (e) {
       if (e.status !== 401) banner("scrape failed: " + e);
-    }).then(function () {
-      if (st.running) st.timer = setTimeout(tick, POLL_MS);
-    });
+    }).then(next);
   }
 
   // ---- overview ----------------------------------------------------------------
@@ -741,7 +746,8 @@
     window.addEventListener("error", function (e) { banner("console error: " + e.message); });
     $("login-form").addEventListener("submit", onLogin);
     $("login").addEventListener("cancel", function (e) { e.preventDefault(); });
-    $("logout").addEventListener("click", function () { login(""); });
+    // Forgetting the key starts the page over: nothing of the node stays on screen.
+    $("logout").addEventListener("click", function () { sessionStorage.removeItem(KEY); location.reload(); });
     $("query-form").addEventListener("submit", onQuery);
     $("query-text").addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("query-form").requestSubmit(); }
