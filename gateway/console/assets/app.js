@@ -376,17 +376,20 @@
     if ($("view-overview").hidden) return;
     var s = st.series;
     $("v-rate").textContent = last(s.rate) === null ? "" : fmt(last(s.rate), 2) + " /s";
-    line($("c-rate"), [{ points: s.rate, color: "#2b6cb0", name: "queries/s" }], { fmt: function (v) { return v.toFixed(v < 10 ? 1 : 0); } });
+    line($("c-rate"), [{ points: s.rate, color: "#2b6cb0", name: "queries/s" }], { fmt: tick3 });
     $("v-lat").textContent = last(s.p50) === null ? "" : last(s.p50).toFixed(1) + " / " + last(s.p99).toFixed(1) + " ms";
     line($("c-lat"), [{ points: s.p50, color: "#2f855a", name: "p50 ms" }, { points: s.p99, color: "#c05621", name: "p99 ms" }],
-      { fmt: function (v) { return v < 10 ? v.toFixed(1) : v.toFixed(0); } });
+      { fmt: tick3 });
     var hr = st.dist ? st.dist.hitRate : null;
-    $("v-hit").textContent = last(s.hit) === null ? (hr === null ? "" : "overall " + pct(hr)) : pct(last(s.hit)) + (hr === null ? "" : " · overall " + pct(hr));
-    line($("c-hit"), [{ points: s.hit, color: "#6b46c1", name: "hit rate" }], { max: 1, fmt: pct });
+    $("v-hit").textContent = last(s.hit) === null ? "" : pct(last(s.hit));
+    line($("c-hit"), [{ points: s.hit, color: "#6b46c1", name: "per interval" + (hr === null ? "" : " · since start " + pct(hr)) }], { max: 1, fmt: pct });
     var d = st.dist || {};
     $("v-dist").textContent = d.snrMean === null || d.snrMean === undefined ? "" : "mean " + fmt(d.snrMean, 2) + " / " + fmt(d.ihsanMean, 2);
     bars($("c-dist"), [{ buckets: d.snr, color: "#2b6cb0", name: "SNR" }, { buckets: d.ihsan, color: "#d69e2e", name: "Ihsan" }]);
   }
+
+  // tick3 labels an axis tick with the digits it needs (0.25, 2.5, 250).
+  function tick3(v) { return v === 0 ? "0" : v < 1 ? v.toFixed(2) : v < 10 ? v.toFixed(1) : v.toFixed(0); }
 
   function pct(v) { return (v * 100).toFixed(v === 1 || v === 0 ? 0 : 1) + "%"; }
 
@@ -421,10 +424,12 @@
     if (!opts.max) lines.forEach(function (l) { l.points.forEach(function (p) { if (p.v !== null && p.v > max) max = p.v; }); });
     max = opts.max || niceMax(max);
     g.strokeStyle = "#e2e8f0"; g.fillStyle = "#718096"; g.lineWidth = 1;
-    for (var i = 0; i <= 4; i++) {
-      var y = T + H - (H * i) / 4;
+    // round ticks: a maximum of 1, 5 or 10 (times a power of ten) in fifths, 2 in quarters
+    var steps = Math.round(max / Math.pow(10, Math.floor(Math.log10(max)))) === 2 ? 4 : 5;
+    for (var i = 0; i <= steps; i++) {
+      var y = T + H - (H * i) / steps;
       g.beginPath(); g.moveTo(L, y); g.lineTo(L + W, y); g.stroke();
-      g.fillText(opts.fmt((max * i) / 4), 2, y + 4);
+      g.fillText(opts.fmt((max * i) / steps), 2, y + 4);
     }
     g.fillText("-" + Math.round(span / 60000) + " min", L, k.h - 3);
     g.fillText("now", L + W - 20, k.h - 3);
