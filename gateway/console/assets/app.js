@@ -50,11 +50,20 @@
     }
     if (typeof v === "boolean") return v ? "yes" : "no";
     if (Array.isArray(v)) {
-      var shown = v.slice(0, 8).map(function (x) { return typeof x === "object" ? JSON.stringify(x) : String(x); });
+      // a list of records shows their ids (agents, members), anything else as JSON
+      var shown = v.slice(0, 8).map(function (x) {
+        if (x === null || typeof x !== "object") return String(x);
+        var id = x.agent_id || x.id || x.name;
+        return id ? String(id) + (x.role ? " (" + x.role + ")" : "") : JSON.stringify(x);
+      });
       return shown.join(", ") + (v.length > 8 ? " … (" + v.length + ")" : "");
     }
-    if (typeof v === "object") return JSON.stringify(v);
-    return String(v);
+    if (typeof v === "object") {
+      // a flat record reads as "key value, key value"; a nested one as JSON
+      var ks = Object.keys(v), flat = ks.every(function (k) { return v[k] === null || typeof v[k] !== "object"; });
+      return flat ? ks.map(function (k) { return k.replace(/_/g, " ") + " " + fmt(v[k]); }).join(", ") : JSON.stringify(v);
+    }
+    return v === "" ? "—" : String(v);
   }
 
   function short(h) { return typeof h === "string" && h.length > 16 ? h.slice(0, 12) + "…" : fmt(h); }
@@ -283,7 +292,7 @@
       ["processed", q.processed],
       ["succeeded / failed", fmt(q.succeeded) + " / " + fmt(q.failed), q.failed > 0 ? "warn" : ""],
       ["mean time", q.avg_time_ms !== undefined ? fmt(q.avg_time_ms, 1) + " ms" : null],
-      ["mean SNR / Ihsan", fmt(quality.snr_score) + " / " + fmt(quality.ihsan_score)],
+      ["mean SNR / Ihsan", quality.window === 0 ? "— (nothing scored yet)" : fmt(quality.snr_score) + " / " + fmt(quality.ihsan_score)],
       ["health score", s.health ? s.health.score : null],
     ]);
     var actors = s.actors || {};
@@ -362,7 +371,7 @@
       ihsan: P.perBucket(P.buckets(m, "sovereign_query_ihsan")),
       snrMean: P.value(m, "sovereign_snr_score"),
       ihsanMean: P.value(m, "sovereign_ihsan_score"),
-      hitRate: P.value(m, "sovereign_cache_hit_rate"),
+      hitRate: cur.hits + cur.misses > 0 ? P.value(m, "sovereign_cache_hit_rate") : null, // 0 before any lookup
     };
     drawCharts();
   }
@@ -384,7 +393,8 @@
     $("v-hit").textContent = last(s.hit) === null ? "" : pct(last(s.hit));
     line($("c-hit"), [{ points: s.hit, color: "#6b46c1", name: "per interval" + (hr === null ? "" : " · since start " + pct(hr)) }], { max: 1, fmt: pct });
     var d = st.dist || {};
-    $("v-dist").textContent = d.snrMean === null || d.snrMean === undefined ? "" : "mean " + fmt(d.snrMean, 2) + " / " + fmt(d.ihsanMean, 2);
+    var scored = d.snr ? d.snr.reduce(function (a, b) { return a + b.count; }, 0) : 0;
+    $("v-dist").textContent = !scored || d.snrMean === null || d.snrMean === undefined ? "" : "mean " + d.snrMean.toFixed(2) + " / " + d.ihsanMean.toFixed(2);
     bars($("c-dist"), [{ buckets: d.snr, color: "#2b6cb0", name: "SNR" }, { buckets: d.ihsan, color: "#d69e2e", name: "Ihsan" }]);
   }
 
@@ -469,12 +479,16 @@
     }
     var max = 0;
     sets.forEach(function (s) { (s.buckets || []).forEach(function (b) { if (b.count > max) max = b.count; }); });
-    max = niceMax(max);
+    if (max === 0) {
+      g.fillStyle = "#a0aec0";
+      g.fillText("no scored query yet", L + W / 2 - 50, T + H / 2);
+    }
+    max = Math.max(2, niceMax(max));
     g.strokeStyle = "#e2e8f0"; g.fillStyle = "#718096";
     for (var i = 0; i <= 2; i++) {
       var y = T + H - (H * i) / 2;
       g.beginPath(); g.moveTo(L, y); g.lineTo(L + W, y); g.stroke();
-      g.fillText(String(Math.round((max * i) / 2)), 2, y + 4);
+      g.fillText(tick3((max * i) / 2), 2, y + 4);
     }
     var gw = W / ref.length, bw = Math.max(1, (gw - 4) / sets.length);
     ref.forEach(function (b, bi) {
@@ -682,7 +696,9 @@
     if (g) {
       pill($("genesis-pill"), g.valid ? "valid" : "not valid", g.valid ? "ok" : g.role === "node0" ? "bad" : "off");
       rows.push(["valid", g.valid, kindOf(g.valid)], ["reason", g.reason || "—"], ["role", g.role]);
-      if (g.genesis && typeof g.genesis === "object") Object.keys(g.genesis).forEach(function (k) { rows.push([k.replace(/_/g, " "), g.genesis[k]]); });
+      if (g.genesis && typeof g.genesis === "object") Object.keys(g.genesis).forEach(function (k) {
+        if (["valid", "reason", "role", "origin"].indexOf(k) < 0) rows.push([k.replace(/_/g, " "), g.genesis[k]]);
+      });
     }
     Object.keys(o).forEach(function (k) { rows.push(["origin " + k.replace(/_/g, " "), o[k]]); });
     kv($("genesis"), rows);
