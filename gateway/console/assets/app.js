@@ -66,6 +66,9 @@
     return v === "" ? "—" : String(v);
   }
 
+  // score shows a score with three decimals, 1 as 1.000 like 0.973
+  function score(v) { return typeof v === "number" ? v.toFixed(3) : fmt(v); }
+
   function short(h) { return typeof h === "string" && h.length > 16 ? h.slice(0, 12) + "…" : fmt(h); }
 
   function pill(e, text, kind) {
@@ -548,8 +551,8 @@
     }
     var meta = [res.model_used, res.cached ? "cache hit" : null, res.degraded ? "degraded: " + res.degraded_reason : null,
       res.timing ? fmt(res.timing.total_ms, 1) + " ms" : null,
-      q.snr !== undefined && q.snr !== null ? "SNR " + fmt(q.snr) + (q.snr_ok ? " ✓" : " ✗") : null,
-      q.ihsan !== undefined && q.ihsan !== null ? "Ihsan " + fmt(q.ihsan) : null,
+      q.snr !== undefined && q.snr !== null ? "SNR " + score(q.snr) + (q.snr_ok ? " ✓" : " ✗") : null,
+      q.ihsan !== undefined && q.ihsan !== null ? "Ihsan " + score(q.ihsan) : null,
       res.answered_by ? "answered by " + res.answered_by : null];
     $("r-meta").textContent = meta.filter(Boolean).join(" · ");
 
@@ -599,7 +602,7 @@
 
     var evl = clear($("r-evidence"));
     ev.forEach(function (e) {
-      evl.appendChild(el("li", { class: "cite" }, [el("span", { class: "source mono" }, [e.source]), el("span", { class: "muted" }, [" score " + fmt(e.score)]),
+      evl.appendChild(el("li", { class: "cite" }, [el("span", { class: "source mono" }, [e.source]), el("span", { class: "muted" }, [" score " + score(e.score)]),
         el("div", { class: "excerpt" }, [e.excerpt])]));
     });
     if (ev.length === 0) evl.appendChild(el("li", { class: "muted" }, ["none"]));
@@ -652,7 +655,7 @@
       $("ep-older").disabled = st.epOffset + PAGE >= st.epTotal;
       grid($("episodes"), ["#", "time", "context", "SNR", "Ihsan", "actions", "episode hash", "chain hash"], eps.map(function (e) {
         var tr = el("tr", { class: "click" }, [el("td", null, [String(e.sequence)]), el("td", null, [new Date(e.timestamp * 1000).toLocaleString("en-GB")]),
-          el("td", { class: "ctx" }, [e.context]), el("td", { class: "num" }, [fmt(e.snr)]), el("td", { class: "num" }, [fmt(e.ihsan)]),
+          el("td", { class: "ctx" }, [e.context]), el("td", { class: "num" }, [score(e.snr)]), el("td", { class: "num" }, [score(e.ihsan)]),
           el("td", { class: "num" }, [String((e.actions || []).length)]), el("td", { class: "mono" }, [short(e.episode_hash)]), el("td", { class: "mono" }, [short(e.chain_hash)])]);
         tr.addEventListener("click", function () {
           var d = $("episode-detail");
