@@ -258,6 +258,13 @@
         if (v === null) return "no bridge on this node";
         if (!s.bridge) return "";
         return s.bridge.listening ? "listening on " + s.bridge.address + ", " + s.bridge.connections + " connection(s)" : "not listening";
+      case "index": {
+        var ix = s.index;
+        if (!ix) return "";
+        if (ix.scanning && ix.files_total) return "scanning: " + fmt(ix.files_done) + " of " + fmt(ix.files_total) + " files; the API answers meanwhile";
+        if (ix.last_error) return "last scan failed: " + ix.last_error;
+        return fmt(ix.passages) + " passages from " + fmt(ix.files) + " files" + (ix.unreadable > 0 ? ", " + ix.unreadable + " unreadable" : "");
+      }
       case "genesis": {
         var g = st.genesis;
         if (v === true) return s.identity && s.identity.origin ? "origin " + s.identity.origin.designation : "";
@@ -305,21 +312,7 @@
         el("td", { class: a.restarts > 0 ? "warn" : "" }, [fmt(a.restarts)]),
         el("td", { class: a.escalations > 0 ? "bad" : "" }, [fmt(a.escalations)]), el("td", null, [fmt(a.mailbox)])]);
     }));
-    var ix = s.index || {};
-    var skipped = 0, irows = [];
-    Object.keys(ix).forEach(function (k) {
-      var v = ix[k];
-      if (k === "duration_ns") { irows.push(["build time", fmt(v / 1e6, 1) + " ms"]); return; }
-      if (/^skipped_/.test(k) && typeof v === "number") {
-        // only the reasons that skipped something: an unreadable file is named here
-        if (v > 0) irows.push([k.replace(/_/g, " "), v, "warn"]);
-        skipped += v;
-        return;
-      }
-      irows.push([k.replace(/_/g, " "), v, /unreadable|error/.test(k) && v && (!Array.isArray(v) || v.length) ? "warn" : ""]);
-    });
-    if (skipped === 0 && Object.keys(ix).length) irows.push(["skipped", "none"]);
-    kv($("index"), irows);
+    renderIndex(s.index || {});
     var inf = s.inference || {};
     var rows = [["backend", inf.backend], ["model", inf.model], ["status", inf.status, kindOf(inf.status)]];
     (inf.backends || []).forEach(function (b) {
@@ -329,6 +322,51 @@
     renderCluster();
     renderNode();
     renderChecks();
+  }
+
+  // renderIndex shows the served index and the lake's scan: progress while indexing,
+  // the last scan, the saved copy, and the unreadable files by name.
+  function renderIndex(ix) {
+    var rows = [], skipped = [];
+    if (ix.state !== undefined) {
+      var st8 = ix.state + (ix.scanning && ix.files_total ? ": " + fmt(ix.files_done) + " of " + fmt(ix.files_total) + " files, " +
+        fmt(ix.passages_done) + " passages, " + fmt(ix.files_per_s, 0) + " files/s" : "");
+      rows.push(["state", st8, kindOf(ix.state === "ready" ? true : ix.state === "failed" ? false : ix.state)]);
+    }
+    rows.push(["served", fmt(ix.files) + " files, " + fmt(ix.passages) + " passages, " + fmt(ix.terms) + " terms, " + bytes(ix.bytes)]);
+    if (ix.last_scan_at) rows.push(["last scan", fmt(ix.last_scan_read) + " file(s) read in " + fmt(ix.last_scan_ms, 1) + " ms, " +
+      new Date(ix.last_scan_at).toLocaleTimeString("en-GB") + " (scan " + fmt(ix.scans) + ")"]);
+    else if (ix.duration_ns !== undefined) rows.push(["build time", fmt(ix.duration_ns / 1e6, 1) + " ms"]);
+    var sv = ix.saved;
+    if (sv && sv.enabled) {
+      // "missing" is a first start, not a fault; any other discard reason is (a corrupt
+      // or foreign saved index, rebuilt)
+      var atStart = sv.loaded ? "reused at start (" + fmt(sv.load_ms, 1) + " ms)" : sv.discarded === "missing" ? "none at start"
+        : sv.discarded ? "discarded at start: " + sv.discarded : "";
+      var savedAt = sv.saved_at && new Date(sv.saved_at).getUTCFullYear() > 1 ? "saved " + new Date(sv.saved_at).toLocaleTimeString("en-GB") + ", " + bytes(sv.bytes)
+        : sv.pending_save ? "save pending" : "not saved yet";
+      rows.push(["saved", sv.save_error ? "save failed: " + sv.save_error : [atStart, savedAt, sv.read_only ? "read-only" : ""].filter(Boolean).join("; "),
+        sv.save_error || (sv.discarded && sv.discarded !== "missing") ? "warn" : ""]);
+    }
+    if (ix.watching !== undefined) rows.push(["watching", ix.watching ? fmt(ix.watched_dirs) + " folder(s), plus periodic rescans" : "no (periodic rescans only)"]);
+    if (ix.last_error) rows.push(["last error", ix.last_error, "bad"]);
+    Object.keys(ix).forEach(function (k) {
+      if (/^skipped_/.test(k) && ix[k] > 0) skipped.push(k.slice(8) + " " + ix[k]);
+    });
+    rows.push(["skipped", skipped.length ? skipped.join(", ") : "none", skipped.length ? "warn" : ""]);
+    if (ix.unreadable > 0) {
+      var names = (ix.unreadable_files || []).map(function (u) { return u.path + (u.error ? " (" + u.error + ")" : ""); });
+      rows.push(["unreadable", fmt(ix.unreadable) + (names.length ? ": " + names.slice(0, 5).join(", ") + (ix.unreadable > 5 ? " …" : "") : ""), "warn"]);
+    }
+    kv($("index"), rows);
+  }
+
+  function bytes(n) {
+    if (typeof n !== "number") return "—";
+    if (n < 1024) return n + " B";
+    if (n < 1 << 20) return (n / 1024).toFixed(1) + " KiB";
+    if (n < 1 << 30) return (n / (1 << 20)).toFixed(1) + " MiB";
+    return (n / (1 << 30)).toFixed(2) + " GiB";
   }
 
   function dur(sec) {
