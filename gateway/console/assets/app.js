@@ -330,7 +330,7 @@
     var rows = [], skipped = [];
     if (ix.state !== undefined) {
       var st8 = ix.state + (ix.scanning && ix.files_total ? ": " + fmt(ix.files_done) + " of " + fmt(ix.files_total) + " files, " +
-        fmt(ix.passages_done) + " passages, " + fmt(ix.files_per_s, 0) + " files/s" : "");
+        fmt(ix.passages_done) + " passages, " + fmt(Math.round(ix.files_per_s || 0)) + " files/s" : "");
       rows.push(["state", st8, kindOf(ix.state === "ready" ? true : ix.state === "failed" ? false : ix.state)]);
     }
     rows.push(["served", fmt(ix.files) + " files, " + fmt(ix.passages) + " passages, " + fmt(ix.terms) + " terms, " + bytes(ix.bytes)]);
@@ -772,7 +772,10 @@
     var members = Array.isArray(c.members) ? c.members : [];
     var info = Object.keys(c).filter(function (k) { return k !== "members"; }).map(function (k) { return [k.replace(/_/g, " "), c[k]]; });
     var t1 = el("table", { class: "kv" });
-    kv(t1, info.concat([["members", members.length]]));
+    var by = {};
+    members.forEach(function (m) { var k = (m && (m.status || m.state)) || "?"; by[k] = (by[k] || 0) + 1; });
+    var states = Object.keys(by).map(function (k) { return by[k] + " " + k; }).join(", ");
+    kv(t1, info.concat([["members", members.length + (states ? " (" + states + ")" : ""), by.suspect || by.dead || by.down ? "warn" : ""]]));
     brief.appendChild(t1);
     var t2 = el("table", { class: "kv" });
     kv(t2, info);

@@ -189,7 +189,9 @@ try {
   await page.click('nav a[data-view="overview"]');
   await page.waitForFunction(() => /notes\/locked\.md \(permission denied\)/.test(document.getElementById("index").textContent));
   check(/unreadable2: notes\/locked\.md \(permission denied\), old\/broken\.txt/.test(await page.textContent("#index")), "unreadable lake files are counted and named");
-  check(/2 unreadable/.test(await page.textContent("#checks")), "the index check says files are unreadable");
+  check(/stateindexing: 1,234 of 20,000 files, 2,468 passages, 2,500 files\/s/.test(await page.textContent("#index")), "indexing progress is shown");
+  check(/scanning: 1,234 of 20,000 files; the API answers meanwhile/.test(await page.textContent("#checks")), "the index check says it is scanning");
+  await page.screenshot({ path: join(shots, "8-index-fixture.png") });
   await page.unroute("**/v1/query");
   await page.unroute("**/v1/status");
 
