@@ -66,6 +66,9 @@ type LakeOptions struct {
 	// OnSwap, when set, is called from the lake's goroutine after a new index is
 	// published (the runtime drops answers cached from the old one).
 	OnSwap func(*Index)
+	// BeforeFirstScan, when set, is called before the first scan (tests hold the
+	// lake in its indexing state with it).
+	BeforeFirstScan func(context.Context)
 }
 
 // Progress is a Lake's state for health, status and metrics.
@@ -280,6 +283,9 @@ func (l *Lake) run(ctx context.Context) {
 		lastSave, dirty = l.loadSaved()
 	}
 	l.update(func(p *Progress) { p.State = StateIndexing })
+	if l.o.BeforeFirstScan != nil {
+		l.o.BeforeFirstScan(ctx)
+	}
 	var w *fsnotify.Watcher
 	if l.o.Watch {
 		var err error
