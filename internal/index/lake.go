@@ -383,6 +383,7 @@ func (l *Lake) run(ctx context.Context) {
 			rescan()
 		case <-l.rescan:
 			debounce.Stop()
+			l.log.Info("index: rescanning the data lake on request")
 			rescan()
 		case <-tick:
 			rescan()
