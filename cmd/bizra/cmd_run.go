@@ -145,15 +145,17 @@ func runtimeOptions(cfg *config, log *slog.Logger) (core.Options, error) {
 		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault, Index: indexOptions(cfg)}, nil
 }
 
-// indexOptions are the data-lake index's options from cfg: a one-shot query reuses
-// the saved index read-only (a running node owns the file) and watches nothing.
+// indexOptions are the data-lake index's options from cfg. A one-shot query reuses
+// the saved index and watches nothing; it may save what changed because it holds the
+// state folder alone (the experience ledger's lock refuses it beside a running node),
+// and every save is a temporary file renamed into place, so no reader sees a mix.
 func indexOptions(cfg *config) core.IndexOptions {
 	o := core.IndexOptions{NoCache: cfg.NoIndexCache, RescanInterval: cfg.IndexRescan}
 	if cfg.IndexRescan == 0 {
 		o.RescanInterval = -1
 	}
 	if cfg.oneShot {
-		o.ReadOnly, o.NoWatch = true, true
+		o.NoWatch = true
 	}
 	return o
 }

@@ -7,7 +7,7 @@ import (
 
 // TestIndexFlags: --index-rescan-interval and --no-index-cache take their variables,
 // the flag wins, bad values are one error naming the variable or flag, and the core
-// gets the options (0 → no periodic rescan; a one-shot query is read-only, unwatched).
+// gets the options (0 → no periodic rescan; a one-shot query is unwatched).
 func TestIndexFlags(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -41,7 +41,7 @@ func TestIndexFlags(t *testing.T) {
 				t.Fatalf("index options %+v; want rescan %v, no cache %v", o, tt.wantRescan, tt.wantNo)
 			}
 			cfg.oneShot = true
-			if o := indexOptions(cfg); !o.ReadOnly || !o.NoWatch {
+			if o := indexOptions(cfg); o.ReadOnly || !o.NoWatch {
 				t.Fatalf("one-shot index options %+v", o)
 			}
 		})
