@@ -536,3 +536,31 @@ func FuzzSavedPayload(f *testing.F) {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// TestLakeBudgetBoundsReads: files past MaxFiles or MaxTotalBytes are counted and
+// neither read nor kept, so memory stays bounded by the budget.
+func TestLakeBudgetBoundsReads(t *testing.T) {
+	root := oldLake(t, genLakeFiles(20))
+	l := newTestLake(t, LakeOptions{Root: root, Index: Options{MaxFiles: 5}})
+	st, p := l.Index().Stats(), l.Progress()
+	if st.Files != 5 || st.SkippedBudget != 15 || p.LastScanRd != 5 {
+		t.Fatalf("stats %+v, read %d; want 5 indexed and read, 15 past the budget", st, p.LastScanRd)
+	}
+	if p := rescan(t, l); p.LastScanRd != 0 || l.Index().Stats().SkippedBudget != 15 {
+		t.Fatalf("rescan read %d, stats %+v", p.LastScanRd, l.Index().Stats())
+	}
+}
+
+// TestLakeLogsProgress: a running scan logs files done, files total, passages and rate.
+func TestLakeLogsProgress(t *testing.T) {
+	root := oldLake(t, genLakeFiles(300))
+	var logs logBuf
+	l := newTestLake(t, LakeOptions{Root: root, Index: Options{Logger: logs.logger()}, ProgressEvery: time.Nanosecond})
+	if l.Progress().FilesTotal != 300 || l.Progress().FilesDone != 300 {
+		t.Fatalf("progress %+v", l.Progress())
+	}
+	if logs.count(`msg="index: indexing" files_done=`) == 0 || logs.count("files_total=300 passages=") == 0 ||
+		logs.count("files_per_s=") == 0 {
+		t.Fatalf("no progress line:\n%s", logs.buf.String())
+	}
+}

@@ -140,7 +140,7 @@ func (s *scanner) encodePayload(e *encoder) {
 	}
 	e.uvarint(uint64(len(s.order)))
 	for _, rel := range s.order {
-		f := s.entries[rel]
+		f := s.entries[rel] // every path of order has its entry (scan commits both at once)
 		e.str(rel)
 		e.varint(f.size)
 		e.varint(f.mtime)
