@@ -124,6 +124,7 @@ type Lake struct {
 	prog Progress
 
 	loaded    bool // the saved index was loaded (the lake's goroutine)
+	scanOK    bool // a scan completed since Start (the lake's goroutine)
 	unwatched int  // folders past MaxWatchedDirs at the last count (the lake's goroutine)
 
 	once    sync.Once
@@ -305,7 +306,9 @@ func (l *Lake) run(ctx context.Context) {
 	}
 	close(l.scanned)
 	save := func() {
-		if !dirty || l.o.SaveDir == "" || l.o.ReadOnly {
+		// Nothing is saved before a scan completed: the entries would be the old file's
+		// (or none), not the lake's.
+		if !dirty || l.o.SaveDir == "" || l.o.ReadOnly || !l.scanOK {
 			return
 		}
 		l.save()
@@ -476,6 +479,7 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 		}
 		return false
 	}
+	l.scanOK = true
 	bad := l.sc.unreadable
 	logged := 0
 	for _, u := range bad {

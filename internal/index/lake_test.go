@@ -564,3 +564,33 @@ func TestLakeLogsProgress(t *testing.T) {
 		t.Fatalf("no progress line:\n%s", logs.buf.String())
 	}
 }
+
+// TestLakeShutdownDuringFirstScan: a Shutdown while the first scan runs stops it, and
+// whatever is saved (nothing, or a complete index) loads.
+func TestLakeShutdownDuringFirstScan(t *testing.T) {
+	root := oldLake(t, genLakeFiles(1500))
+	save := t.TempDir()
+	l, err := NewLake(LakeOptions{Root: root, SaveDir: save, RescanInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	stopLake(t, l)
+	if !l.Progress().Saved.SavedAt.IsZero() { // the scan finished before the shutdown
+		opts, _ := Options{}.withDefaults()
+		lr, _ := openLake(root, "")
+		sc := newScanner(lr, opts)
+		if _, err := sc.load(save); err != nil || len(sc.order) != 1500 {
+			t.Fatalf("the saved index does not load whole: %v, %d files", err, len(sc.order))
+		}
+	} else if _, err := os.Stat(filepath.Join(save, SavedIndexFile)); err == nil {
+		t.Fatal("a scan stopped half-way saved an index")
+	}
+	again := newTestLake(t, LakeOptions{Root: root, SaveDir: save})
+	if again.Index().Stats().Files != 1500 {
+		t.Fatalf("after a stopped first scan: %+v", again.Index().Stats())
+	}
+}
