@@ -263,7 +263,9 @@ func (l *Lake) update(f func(p *Progress)) {
 	l.mu.Unlock()
 }
 
-func (l *Lake) publish(ix *Index) {
+// publish serves ix; swapped says its passages differ from the served index's (not
+// only its statistics), and calls OnSwap.
+func (l *Lake) publish(ix *Index, swapped bool) {
 	l.idx.Store(ix)
 	select {
 	case <-l.ready:
@@ -271,7 +273,7 @@ func (l *Lake) publish(ix *Index) {
 		close(l.ready)
 	}
 	l.update(func(p *Progress) { p.Ready = true })
-	if l.o.OnSwap != nil {
+	if swapped && l.o.OnSwap != nil {
 		l.o.OnSwap(ix)
 	}
 }
@@ -415,7 +417,7 @@ func (l *Lake) loadSaved() (savedAt time.Time, dirty bool) {
 			files[i] = namedEntry{rel, l.sc.entries[rel]}
 		}
 		ix := assemble(files, l.sc.dict, &l.sc.opts, Stats{}, start)
-		l.publish(ix)
+		l.publish(ix, true)
 		l.loaded = true
 		l.update(func(p *Progress) {
 			p.Saved.Loaded, p.Saved.LoadMs, p.Saved.Bytes = true, ms, n
@@ -459,8 +461,8 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 	for _, u := range l.sc.unreadable {
 		prevBad[u.Path] = struct{}{}
 	}
-	var reuse *Index
-	if first && l.loaded {
+	var reuse *Index // the served index, when the scanner's entries are what it was assembled from
+	if !first || l.loaded {
 		reuse = l.idx.Load()
 	}
 	reads := l.sc.reads
@@ -489,14 +491,14 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 		}
 	}
 	if ix != nil {
-		l.publish(ix)
+		l.publish(ix, changed)
 	}
 	cur := l.idx.Load().stats
 	l.update(func(p *Progress) {
 		p.State, p.Scanning, p.LastError = StateReady, false, ""
 		p.Scans++
 		p.LastScanMs, p.LastScanAt, p.LastScanRd = float64(el.Microseconds())/1000, time.Now().UTC(), reads
-		p.Unreadable = len(bad)
+		p.Unreadable = l.sc.unreadableCount
 		p.Unreadables = append(p.Unreadables[:0], bad[:min(len(bad), l.o.MaxUnreadable)]...)
 	})
 	if first || changed {

@@ -304,6 +304,15 @@ type walkResult struct {
 	unreadable []Unreadable
 }
 
+// maxUnreadableKept bounds the unreadable files a scan names (all are counted).
+const maxUnreadableKept = 1024
+
+func (w *walkResult) addUnreadable(p string, err error) {
+	if len(w.unreadable) < maxUnreadableKept {
+		w.unreadable = append(w.unreadable, Unreadable{Path: p, Error: unreadableReason(err)})
+	}
+}
+
 // walk lists the lake's candidate files in walk order, applying the path guard (the
 // state folder, symbolic links out of the root or into the state folder, hard links
 // of state-folder files). It reads no file content.
@@ -342,7 +351,7 @@ func (lr *lakeRoot) walk(ctx context.Context, opts *Options) (*walkResult, error
 	bad := func(p string, err error) {
 		st.SkippedUnreadable++
 		opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
-		w.unreadable = append(w.unreadable, Unreadable{Path: p, Error: unreadableReason(err)})
+		w.addUnreadable(p, err)
 	}
 	walkErr := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -429,6 +438,9 @@ type scanner struct {
 	// unreadable of the last scan
 	unreadable []Unreadable
 	reads      int // files read since the scanner was made (tests: unchanged files are not read)
+	// unreadableCount is the last scan's unreadable files (unreadable names at most
+	// maxUnreadableKept of them)
+	unreadableCount int
 }
 
 func newScanner(lake *lakeRoot, opts Options) *scanner {
@@ -441,7 +453,8 @@ type scanProgress func(done, total, passages int)
 // scan walks the lake and brings the entries up to date: a file whose size and mtime
 // are unchanged (and not racily clean) is not read; one whose content hash is
 // unchanged is not analysed again. It reports whether anything the index depends on
-// changed and returns the new index (nil when nothing changed and force is false).
+// changed and returns the new index: assembled when something changed or force is
+// set, else reuse with this scan's statistics, else nil.
 //
 // reuse, when set, is the index the entries were last assembled into: an unchanged
 // scan returns it with fresh statistics instead of assembling again.
@@ -500,7 +513,7 @@ func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress s
 			e = &fileEntry{skip: skipHuge}
 		case err != nil:
 			w.stats.SkippedUnreadable++
-			w.unreadable = append(w.unreadable, Unreadable{Path: c.rel, Error: unreadableReason(err)})
+			w.addUnreadable(c.rel, err)
 			continue
 		default:
 			if old != nil && old.skip == skipNone && int64(len(data)) == old.size && sha256.Sum256(data) == old.hash {
@@ -523,10 +536,11 @@ func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress s
 		changed = true // files removed, now unreadable or past the budget, or reordered
 	}
 	s.entries, s.order, s.dirs, s.unreadable = next, order, w.dirs, w.unreadable
+	s.unreadableCount = w.stats.SkippedUnreadable
 	if progress != nil {
 		progress(len(w.files), len(w.files), passages)
 	}
-	if !changed && !force {
+	if !changed && !force && reuse == nil {
 		return nil, false, nil
 	}
 	named := make([]namedEntry, len(order))
