@@ -495,7 +495,7 @@ func FuzzSavedIndex(f *testing.F) {
 	f.Add([]byte(savedMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := newScanner(lr, opts)
-		if err := r.decode(b); err != nil {
+		if err := r.decodeBytes(b); err != nil {
 			return
 		}
 		files := make([]namedEntry, len(r.order))
@@ -524,7 +524,7 @@ func FuzzSavedPayload(f *testing.F) {
 		sum := sha256Sum(buf.Bytes())
 		buf.Write(sum[:])
 		r := &scanner{opts: opts, entries: map[string]*fileEntry{}, dict: newDict()}
-		if err := r.decode(buf.Bytes()); err != nil {
+		if err := r.decodeBytes(buf.Bytes()); err != nil {
 			return
 		}
 		files := make([]namedEntry, len(r.order))
