@@ -520,9 +520,14 @@ func (r *Runtime) WaitIndex(ctx context.Context) error {
 	}
 	select {
 	case <-r.lake.Scanned():
-		return r.lake.WaitReady(ctx)
 	case <-ctx.Done():
 		return fmt.Errorf("%w (%w)", index.ErrNotReady, ctx.Err())
+	}
+	select {
+	case <-r.lake.Ready():
+		return nil
+	default: // the first scan failed and no saved index was loaded
+		return fmt.Errorf("%w: %s", index.ErrNotReady, r.lake.Progress().LastError)
 	}
 }
 

@@ -94,16 +94,16 @@ type Progress struct {
 
 // SavedInfo describes the saved index.
 type SavedInfo struct {
-	Enabled    bool      `json:"enabled"`
-	Path       string    `json:"path,omitempty"`
-	Loaded     bool      `json:"loaded"` // this start reused it
-	LoadMs     float64   `json:"load_ms"`
-	Discarded  string    `json:"discarded,omitempty"` // why it was not reused
-	Bytes      int64     `json:"bytes"`
-	SavedAt    time.Time `json:"saved_at"`
-	SaveError  string    `json:"save_error,omitempty"`
-	ReadOnly   bool      `json:"read_only"`
-	PendingSav bool      `json:"pending_save"`
+	Enabled     bool      `json:"enabled"`
+	Path        string    `json:"path,omitempty"`
+	Loaded      bool      `json:"loaded"` // this start reused it
+	LoadMs      float64   `json:"load_ms"`
+	Discarded   string    `json:"discarded,omitempty"` // why it was not reused
+	Bytes       int64     `json:"bytes"`
+	SavedAt     time.Time `json:"saved_at"`
+	SaveError   string    `json:"save_error,omitempty"`
+	ReadOnly    bool      `json:"read_only"`
+	PendingSave bool      `json:"pending_save"`
 }
 
 // Lake is the live index of a data lake: it loads the saved index, brings it up to
@@ -352,7 +352,7 @@ func (l *Lake) run(ctx context.Context) {
 			} else {
 				saveTimer.Reset(l.o.SaveInterval - since)
 			}
-			l.update(func(p *Progress) { p.Saved.PendingSav = dirty })
+			l.update(func(p *Progress) { p.Saved.PendingSave = dirty })
 		}
 		if w != nil {
 			l.syncWatches(w, watched)
@@ -394,7 +394,7 @@ func (l *Lake) run(ctx context.Context) {
 			rescan()
 		case <-saveTimer.C:
 			save()
-			l.update(func(p *Progress) { p.Saved.PendingSav = dirty })
+			l.update(func(p *Progress) { p.Saved.PendingSave = dirty })
 		}
 	}
 }
@@ -520,7 +520,7 @@ func (l *Lake) save() {
 		return
 	}
 	l.update(func(p *Progress) {
-		p.Saved.Bytes, p.Saved.SavedAt, p.Saved.SaveError, p.Saved.PendingSav = n, time.Now().UTC(), "", false
+		p.Saved.Bytes, p.Saved.SavedAt, p.Saved.SaveError, p.Saved.PendingSave = n, time.Now().UTC(), "", false
 	})
 	l.log.Debug("index: saved", "bytes", n, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 }
