@@ -102,7 +102,7 @@ func TestIndexingInBackground(t *testing.T) {
 	var buf bytes.Buffer
 	r.WriteMetrics(&buf)
 	for _, m := range []string{"sovereign_index_files 1\n", "sovereign_index_indexing 0\n", "sovereign_index_unreadable_files 0\n",
-		"sovereign_index_scan_files_found 1\n"} {
+		"sovereign_index_scan_files 1\n"} {
 		if !strings.Contains(buf.String(), m) {
 			t.Fatalf("metrics lack %q", m)
 		}

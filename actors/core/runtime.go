@@ -378,7 +378,8 @@ func (r *Runtime) startState(context.Context) error {
 func (r *Runtime) startLedger(ctx context.Context) error {
 	l, err := ledger.Open(ledger.Options{System: r.opts.System, Logger: r.log,
 		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes,
-		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault})
+		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault,
+		MailboxStats: r.mailboxes.of(KindLedger)})
 	if err != nil {
 		return err
 	}
@@ -411,7 +412,7 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 			Metrics: set, Dir: filepath.Join(r.opts.StateDir, dir), Secret: r.opts.ReceiptSecret,
 			Mode: r.opts.ReceiptMode, BatchInterval: r.opts.ReceiptBatch, BatchMax: r.opts.ReceiptBatchMax,
 			NodeID: r.NodeID(), Origin: r.originMap, PolicyDigest: func() string { return r.policyDig },
-			Spawner: r.spawner})
+			Spawner: r.spawner, MailboxStats: r.mailboxes.of(KindSealer)})
 		if err != nil {
 			return nil, err
 		}
@@ -484,7 +485,7 @@ func (r *Runtime) startIndex(ctx context.Context) error {
 		return 0
 	})
 	r.set.GetOrCreateGauge("sovereign_index_scan_files_done", func() float64 { return float64(r.lake.Progress().FilesDone) })
-	r.set.GetOrCreateGauge("sovereign_index_scan_files_found", func() float64 { return float64(r.lake.Progress().FilesTotal) })
+	r.set.GetOrCreateGauge("sovereign_index_scan_files", func() float64 { return float64(r.lake.Progress().FilesTotal) })
 	r.set.GetOrCreateGauge("sovereign_index_unreadable_files", func() float64 { return float64(r.lake.Progress().Unreadable) })
 	return nil
 }
