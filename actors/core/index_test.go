@@ -214,3 +214,52 @@ func TestIndexSavedAcrossRestarts(t *testing.T) {
 	}
 	shutdown(t, r)
 }
+
+// TestFaultLakeFilesUnreadableOrGone: an unreadable lake file is counted and named in
+// /v1/status, not fatal; a lake folder that disappears makes the scan fail, health
+// says so (index failed, degraded) and the last good index keeps answering.
+func TestFaultLakeFilesUnreadableOrGone(t *testing.T) {
+	lake := t.TempDir()
+	writeLakeFile(t, lake, "ops/bridge.md", "# Bridge\n\nThe bridge listens on port 9742 for desktop clients.\n")
+	if err := os.Symlink("nowhere.md", filepath.Join(lake, "dangling.md")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRuntime(t, Options{DataLake: lake, Index: IndexOptions{RescanInterval: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(t, r) })
+	if err := r.WaitIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := statusIndex(t, r)
+	files, _ := st["unreadable_files"].([]any)
+	if st["unreadable"] != 1.0 || len(files) != 1 || files[0].(map[string]any)["path"] != "dangling.md" || st["state"] != index.StateReady {
+		t.Fatalf("status index: %v", st)
+	}
+	if err := os.RemoveAll(lake); err != nil {
+		t.Fatal(err)
+	}
+	before := r.IndexProgress().Scans
+	r.RescanIndex()
+	deadline := time.Now().Add(10 * time.Second)
+	for r.IndexProgress().State != index.StateFailed {
+		if time.Now().After(deadline) {
+			t.Fatalf("scan of a vanished lake did not fail: %+v (scans before %d)", r.IndexProgress(), before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h := r.Health(); h.Checks["index"] != index.StateFailed || h.Status != "degraded" {
+		t.Fatalf("health %+v", h)
+	}
+	if p := r.IndexProgress(); p.LastError == "" {
+		t.Fatalf("no error reported: %+v", p)
+	}
+	res, err := r.Query(context.Background(), query.NewRequest("which port does the bridge use?"))
+	if err != nil || !strings.Contains(res.Response, "9742") {
+		t.Fatalf("the last good index does not answer: %+v %v", res, err)
+	}
+}

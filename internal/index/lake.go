@@ -369,6 +369,13 @@ func (l *Lake) run(ctx context.Context) {
 				continue
 			}
 			l.log.Debug("index: lake event", "path", ev.Name, "op", ev.Op.String())
+			if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 {
+				// A removed or renamed folder loses its watch: forget it, so the folder
+				// (or one made in its place) is watched again after the rescan.
+				if rel, err := filepath.Rel(l.lake.abs, ev.Name); err == nil {
+					delete(watched, filepath.ToSlash(rel))
+				}
+			}
 			if !pending {
 				pending = true
 				debounce.Reset(l.o.Debounce)

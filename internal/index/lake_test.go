@@ -594,3 +594,26 @@ func TestLakeShutdownDuringFirstScan(t *testing.T) {
 		t.Fatalf("after a stopped first scan: %+v", again.Index().Stats())
 	}
 }
+
+// TestLakeWatchFolderRecreated: a watched folder removed and made again is watched
+// again (its new files are found from events alone).
+func TestLakeWatchFolderRecreated(t *testing.T) {
+	root := oldLake(t, map[string]string{"sub/a.md": "# A\n\nalpha\n", "top.md": "# Top\n\ntop\n"})
+	l := newTestLake(t, LakeOptions{Root: root, Watch: true, Debounce: 30 * time.Millisecond})
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not reflected (%+v)", what, l.Progress())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	must(t, os.RemoveAll(filepath.Join(root, "sub")))
+	waitFor("removed folder", func() bool { return len(l.Index().Search("alpha", 1)) == 0 })
+	must(t, os.Mkdir(filepath.Join(root, "sub"), 0o755))
+	time.Sleep(200 * time.Millisecond) // the folder's creation triggers the rescan that watches it
+	write(t, root, "sub/b.md", []byte("# B\n\nbravo tango\n"))
+	waitFor("file in the re-made folder", func() bool { return len(l.Index().Search("bravo tango", 1)) == 1 })
+}
