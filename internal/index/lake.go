@@ -354,8 +354,11 @@ func (l *Lake) run(ctx context.Context) {
 			}
 			l.update(func(p *Progress) { p.Saved.PendingSave = dirty })
 		}
-		if w != nil {
-			l.syncWatches(w, watched)
+		if w != nil && l.syncWatches(w, watched) > 0 && !pending {
+			// Files written into a new folder between the walk and its watch sent no
+			// event: one more rescan finds them (cp -r of a tree).
+			pending = true
+			debounce.Reset(l.o.Debounce)
 		}
 	}
 	for {
@@ -533,8 +536,8 @@ func (l *Lake) save() {
 }
 
 // syncWatches watches the folders of the last walk (up to MaxWatchedDirs) and stops
-// watching those that are gone.
-func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
+// watching those that are gone. It returns how many folders it began to watch.
+func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) int {
 	now := make(map[string]struct{}, len(l.sc.dirs))
 	for _, d := range l.sc.dirs {
 		now[d] = struct{}{}
@@ -545,7 +548,7 @@ func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
 			delete(watched, d)
 		}
 	}
-	over := 0
+	over, added := 0, 0
 	for _, d := range l.sc.dirs {
 		if _, ok := watched[d]; ok {
 			continue
@@ -559,6 +562,7 @@ func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
 			continue
 		}
 		watched[d] = struct{}{}
+		added++
 	}
 	if over > 0 && over != l.unwatched {
 		l.log.Warn("index: more data-lake folders than the watch limit; periodic rescans cover the rest",
@@ -566,4 +570,5 @@ func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
 	}
 	l.unwatched = over
 	l.update(func(p *Progress) { p.Watching, p.WatchedDirs = true, len(watched) })
+	return added
 }

@@ -226,8 +226,7 @@ func TestLakeWatchFollowsTheLake(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "fresh", "deeper"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // the new folders are watched after the rescan they trigger
-	write(t, root, "fresh/deeper/x.md", []byte("# X\n\nnarwhal tusk\n"))
+	write(t, root, "fresh/deeper/x.md", []byte("# X\n\nnarwhal tusk\n")) // racing the new folders' watches
 	wait("file in a new folder", found("narwhal", "fresh/deeper/x.md"))
 	if err := os.Remove(filepath.Join(root, "added.md")); err != nil {
 		t.Fatal(err)
@@ -613,7 +612,6 @@ func TestLakeWatchFolderRecreated(t *testing.T) {
 	must(t, os.RemoveAll(filepath.Join(root, "sub")))
 	waitFor("removed folder", func() bool { return len(l.Index().Search("alpha", 1)) == 0 })
 	must(t, os.Mkdir(filepath.Join(root, "sub"), 0o755))
-	time.Sleep(200 * time.Millisecond) // the folder's creation triggers the rescan that watches it
-	write(t, root, "sub/b.md", []byte("# B\n\nbravo tango\n"))
+	write(t, root, "sub/b.md", []byte("# B\n\nbravo tango\n")) // racing the folder's watch
 	waitFor("file in the re-made folder", func() bool { return len(l.Index().Search("bravo tango", 1)) == 1 })
 }
