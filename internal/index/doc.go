@@ -89,13 +89,14 @@
 // to what an entry holds must bump FormatVersion and extend encodePayload and
 // decodePayload.
 //
-// Measured on this machine (2 shared cores, load average 10–20 from other work, so
+// Measured on this machine (2 cores shared with other work; load average 6–20, so
 // ranges): go test -run XXX -bench 'LakeStart20k|LakeNewFile20k' ./internal/index/, a
-// 20,000-file generated markdown lake (~60 MB): first start (no saved index) 2.2–7.3 s,
-// restart on the unchanged lake 0.27–1.15 s (0.11–0.18× the first start in the same
-// run); a file added to the watched lake answerable after 0.84–0.90 s. End to end, a
-// one-shot `bizra query` on such a lake (/usr/bin/time): 3.9–6.0 s and 314–329 MB peak
-// RSS with --no-index-cache, 0.83–1.22 s and 259–275 MB reusing the saved index (61 MB).
+// 20,000-file generated markdown lake (~60 MB): first start (no saved index) 2.2–7.3 s
+// (13–20 s at load 19), restart on the unchanged lake 0.27–1.15 s (0.9–1.5 s at load
+// 19), 0.07–0.25× the first start in the same run; a file added to the watched lake
+// answerable after 0.48–0.90 s. End to end, a one-shot `bizra query` on such a lake
+// (/usr/bin/time): 3.9–6.0 s and 314–329 MB peak RSS with --no-index-cache, 0.83–1.22 s
+// and 259–275 MB reusing the saved index (61 MB).
 //
 // # Concurrency
 //
