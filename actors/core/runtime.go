@@ -118,6 +118,8 @@ type IndexOptions struct {
 	// QueryWait is how long a query waits for the first index before it is answered
 	// 503 INDEX_NOT_READY (0 → 10 s, within the query's own deadline).
 	QueryWait time.Duration
+	// beforeFirstScan holds the first scan (tests).
+	beforeFirstScan func(context.Context)
 }
 
 // Runtime is the assembled core.
@@ -442,7 +444,8 @@ func (r *Runtime) startIndex(ctx context.Context) error {
 	}
 	io := r.opts.Index
 	lo := index.LakeOptions{Root: r.opts.DataLake, Index: index.Options{Logger: r.log, StateDir: r.opts.StateDir},
-		ReadOnly: io.ReadOnly, Watch: !io.NoWatch, RescanInterval: io.RescanInterval, OnSwap: r.onIndexSwap}
+		ReadOnly: io.ReadOnly, Watch: !io.NoWatch, RescanInterval: io.RescanInterval, OnSwap: r.onIndexSwap,
+		BeforeFirstScan: io.beforeFirstScan}
 	if !io.NoCache {
 		lo.SaveDir = filepath.Join(r.opts.StateDir, "index")
 	}
@@ -518,9 +521,14 @@ func (r *Runtime) WaitIndex(ctx context.Context) error {
 	}
 	select {
 	case <-r.lake.Scanned():
-		return r.lake.WaitReady(ctx)
 	case <-ctx.Done():
 		return fmt.Errorf("%w (%w)", index.ErrNotReady, ctx.Err())
+	}
+	select {
+	case <-r.lake.Ready():
+		return nil
+	default: // the first scan failed and no saved index was loaded
+		return fmt.Errorf("%w: %s", index.ErrNotReady, r.lake.Progress().LastError)
 	}
 }
 

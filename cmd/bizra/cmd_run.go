@@ -78,7 +78,9 @@ func loadRuntimeConfig(a *app, name, synopsis string, args []string, server bool
 func newLogger(w io.Writer, cfg *config) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
-	hopts := &slog.HandlerOptions{Level: lvl}
+	cfg.logLevel = new(slog.LevelVar) // SIGHUP sets it (reloadOnHUP)
+	cfg.logLevel.Set(lvl)
+	hopts := &slog.HandlerOptions{Level: cfg.logLevel}
 	format := cfg.LogFormat
 	if format == "auto" {
 		format = "json"
@@ -140,7 +142,22 @@ func runtimeOptions(cfg *config, log *slog.Logger) (core.Options, error) {
 		ReceiptSecret: secret, ReceiptMode: cfg.ReceiptMode,
 		ReceiptBatch: time.Duration(cfg.ReceiptBatchMs) * time.Millisecond, ReceiptBatchMax: cfg.ReceiptBatchMax,
 		SELMaxEpisodes: cfg.SELMaxEpisodes, AcceptLedgerLoss: cfg.AcceptLedgerLoss, DenyPatterns: deny, EnforceIhsan: cfg.EnforceIhsan,
-		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault}, nil
+		MaintenanceInterval: cfg.MaintenanceInterval, FaultInjection: fault, Index: indexOptions(cfg)}, nil
+}
+
+// indexOptions are the data-lake index's options from cfg. A one-shot query reuses
+// the saved index and watches nothing; it may save what changed because it holds the
+// state folder alone (the experience ledger's lock refuses it beside a running node),
+// and every save is a temporary file renamed into place, so no reader sees a mix.
+func indexOptions(cfg *config) core.IndexOptions {
+	o := core.IndexOptions{NoCache: cfg.NoIndexCache, RescanInterval: cfg.IndexRescan}
+	if cfg.IndexRescan == 0 {
+		o.RescanInterval = -1
+	}
+	if cfg.oneShot {
+		o.NoWatch = true
+	}
+	return o
 }
 
 // buildNode builds the node `bizra run` runs from cfg, with the API and the bridge
@@ -195,6 +212,7 @@ func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
 		return 1
 	}
 	defer n.Close()
+	defer reloadOnHUP(a, mode.name, args, cfg, log, n.Runtime)()
 	if skip != "" {
 		log.Warn("desktop bridge not started: "+skip, "hint", "run `bizra init` or export the variables; `bizra run --no-bridge` silences this")
 		n.Runtime.SetBridgeStats(func() core.BridgeStats { return core.BridgeStats{} })
@@ -327,6 +345,7 @@ func cmdQuery(ctx context.Context, a *app, args []string) int {
 		log = newLogger(a.stderr, cfg)
 	}
 	set := metrics.NewSet()
+	cfg.oneShot = true
 	n, err := buildNode(cfg, log, set, false, false)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "bizra query: %v\n", err)
@@ -345,6 +364,11 @@ func cmdQuery(ctx context.Context, a *app, args []string) int {
 	rt := n.Runtime
 	qctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
+	// The saved index (if any) is loaded; the scan that follows reads only what changed.
+	if err := rt.WaitIndex(qctx); err != nil {
+		fmt.Fprintf(a.stderr, "bizra query: %s\n", publicText(err))
+		return 1
+	}
 	res, err := rt.Query(qctx, req)
 	if err != nil {
 		fmt.Fprintf(a.stderr, "bizra query: %s\n", publicText(err))

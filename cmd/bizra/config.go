@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strconv"
@@ -67,6 +68,11 @@ type config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string
+
+	IndexRescan  time.Duration // 0: no periodic rescan
+	NoIndexCache bool
+	oneShot      bool           // bizra query: the saved index read-only, no watcher
+	logLevel     *slog.LevelVar // set by newLogger; SIGHUP changes it
 }
 
 // stringList is a repeatable flag.
@@ -168,6 +174,12 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	mi, e := env.duration("BIZRA_MAINTENANCE_INTERVAL", 10*time.Second)
 	must(e)
 	fs.DurationVar(&c.MaintenanceInterval, "maintenance-interval", mi, "maintenance loop period")
+	ri, e := env.duration("BIZRA_INDEX_RESCAN_INTERVAL", time.Minute)
+	must(e)
+	fs.DurationVar(&c.IndexRescan, "index-rescan-interval", ri, "full rescan of the data lake this often, beside file-system events (which miss changes on network file systems); 0 = events and SIGHUP only (BIZRA_INDEX_RESCAN_INTERVAL)")
+	nic, e := env.boolean("BIZRA_NO_INDEX_CACHE", false)
+	must(e)
+	fs.BoolVar(&c.NoIndexCache, "no-index-cache", nic, "neither load nor save the index in <state>/index: every start reads the whole data lake (BIZRA_NO_INDEX_CACHE)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time allowed for a clean shutdown on SIGINT/SIGTERM")
 	c.BridgeToken = env.str("BIZRA_BRIDGE_TOKEN", "")
 	c.ReceiptKeyHex = env.str("BIZRA_RECEIPT_PRIVATE_KEY_HEX", "")
@@ -262,6 +274,9 @@ func (c *config) validate() error {
 	}
 	if c.MaintenanceInterval < 100*time.Millisecond {
 		return &configError{"invalid --maintenance-interval: want at least 100ms"}
+	}
+	if c.IndexRescan < 0 || (c.IndexRescan > 0 && c.IndexRescan < time.Second) {
+		return &configError{"invalid --index-rescan-interval " + c.IndexRescan.String() + ": want 0 (off) or at least 1s"}
 	}
 	if c.ShutdownTimeout <= 0 {
 		return &configError{"invalid --shutdown-timeout: want a positive duration"}

@@ -29,6 +29,9 @@ type command struct {
 type app struct {
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
+	// hup delivers SIGHUP (nil in tests that run commands in process): a running node
+	// reloads on it (reload.go); every other command ignores it.
+	hup <-chan os.Signal
 }
 
 var commands = map[string]command{}
@@ -65,7 +68,9 @@ func usage(w io.Writer) {
 func main() {
 	registerAll()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := dispatch(ctx, &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv}, os.Args[1:])
+	hup := make(chan os.Signal, 1) // SIGHUP must never kill the process
+	signal.Notify(hup, syscall.SIGHUP)
+	code := dispatch(ctx, &app{stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv, hup: hup}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

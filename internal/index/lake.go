@@ -66,6 +66,9 @@ type LakeOptions struct {
 	// OnSwap, when set, is called from the lake's goroutine after a new index is
 	// published (the runtime drops answers cached from the old one).
 	OnSwap func(*Index)
+	// BeforeFirstScan, when set, is called before the first scan (tests hold the
+	// lake in its indexing state with it).
+	BeforeFirstScan func(context.Context)
 }
 
 // Progress is a Lake's state for health, status and metrics.
@@ -91,16 +94,16 @@ type Progress struct {
 
 // SavedInfo describes the saved index.
 type SavedInfo struct {
-	Enabled    bool      `json:"enabled"`
-	Path       string    `json:"path,omitempty"`
-	Loaded     bool      `json:"loaded"` // this start reused it
-	LoadMs     float64   `json:"load_ms"`
-	Discarded  string    `json:"discarded,omitempty"` // why it was not reused
-	Bytes      int64     `json:"bytes"`
-	SavedAt    time.Time `json:"saved_at"`
-	SaveError  string    `json:"save_error,omitempty"`
-	ReadOnly   bool      `json:"read_only"`
-	PendingSav bool      `json:"pending_save"`
+	Enabled     bool      `json:"enabled"`
+	Path        string    `json:"path,omitempty"`
+	Loaded      bool      `json:"loaded"` // this start reused it
+	LoadMs      float64   `json:"load_ms"`
+	Discarded   string    `json:"discarded,omitempty"` // why it was not reused
+	Bytes       int64     `json:"bytes"`
+	SavedAt     time.Time `json:"saved_at"`
+	SaveError   string    `json:"save_error,omitempty"`
+	ReadOnly    bool      `json:"read_only"`
+	PendingSave bool      `json:"pending_save"`
 }
 
 // Lake is the live index of a data lake: it loads the saved index, brings it up to
@@ -121,6 +124,7 @@ type Lake struct {
 	prog Progress
 
 	loaded    bool // the saved index was loaded (the lake's goroutine)
+	scanOK    bool // a scan completed since Start (the lake's goroutine)
 	unwatched int  // folders past MaxWatchedDirs at the last count (the lake's goroutine)
 
 	once    sync.Once
@@ -259,7 +263,9 @@ func (l *Lake) update(f func(p *Progress)) {
 	l.mu.Unlock()
 }
 
-func (l *Lake) publish(ix *Index) {
+// publish serves ix; swapped says its passages differ from the served index's (not
+// only its statistics), and calls OnSwap.
+func (l *Lake) publish(ix *Index, swapped bool) {
 	l.idx.Store(ix)
 	select {
 	case <-l.ready:
@@ -267,7 +273,7 @@ func (l *Lake) publish(ix *Index) {
 		close(l.ready)
 	}
 	l.update(func(p *Progress) { p.Ready = true })
-	if l.o.OnSwap != nil {
+	if swapped && l.o.OnSwap != nil {
 		l.o.OnSwap(ix)
 	}
 }
@@ -280,6 +286,9 @@ func (l *Lake) run(ctx context.Context) {
 		lastSave, dirty = l.loadSaved()
 	}
 	l.update(func(p *Progress) { p.State = StateIndexing })
+	if l.o.BeforeFirstScan != nil {
+		l.o.BeforeFirstScan(ctx)
+	}
 	var w *fsnotify.Watcher
 	if l.o.Watch {
 		var err error
@@ -299,7 +308,9 @@ func (l *Lake) run(ctx context.Context) {
 	}
 	close(l.scanned)
 	save := func() {
-		if !dirty || l.o.SaveDir == "" || l.o.ReadOnly {
+		// Nothing is saved before a scan completed: the entries would be the old file's
+		// (or none), not the lake's.
+		if !dirty || l.o.SaveDir == "" || l.o.ReadOnly || !l.scanOK {
 			return
 		}
 		l.save()
@@ -341,10 +352,13 @@ func (l *Lake) run(ctx context.Context) {
 			} else {
 				saveTimer.Reset(l.o.SaveInterval - since)
 			}
-			l.update(func(p *Progress) { p.Saved.PendingSav = dirty })
+			l.update(func(p *Progress) { p.Saved.PendingSave = dirty })
 		}
-		if w != nil {
-			l.syncWatches(w, watched)
+		if w != nil && l.syncWatches(w, watched) > 0 && !pending {
+			// Files written into a new folder between the walk and its watch sent no
+			// event: one more rescan finds them (cp -r of a tree).
+			pending = true
+			debounce.Reset(l.o.Debounce)
 		}
 	}
 	for {
@@ -358,6 +372,13 @@ func (l *Lake) run(ctx context.Context) {
 				continue
 			}
 			l.log.Debug("index: lake event", "path", ev.Name, "op", ev.Op.String())
+			if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 {
+				// A removed or renamed folder loses its watch: forget it, so the folder
+				// (or one made in its place) is watched again after the rescan.
+				if rel, err := filepath.Rel(l.lake.abs, ev.Name); err == nil {
+					delete(watched, filepath.ToSlash(rel))
+				}
+			}
 			if !pending {
 				pending = true
 				debounce.Reset(l.o.Debounce)
@@ -377,12 +398,13 @@ func (l *Lake) run(ctx context.Context) {
 			rescan()
 		case <-l.rescan:
 			debounce.Stop()
+			l.log.Info("index: rescanning the data lake on request")
 			rescan()
 		case <-tick:
 			rescan()
 		case <-saveTimer.C:
 			save()
-			l.update(func(p *Progress) { p.Saved.PendingSav = dirty })
+			l.update(func(p *Progress) { p.Saved.PendingSave = dirty })
 		}
 	}
 }
@@ -405,7 +427,7 @@ func (l *Lake) loadSaved() (savedAt time.Time, dirty bool) {
 			files[i] = namedEntry{rel, l.sc.entries[rel]}
 		}
 		ix := assemble(files, l.sc.dict, &l.sc.opts, Stats{}, start)
-		l.publish(ix)
+		l.publish(ix, true)
 		l.loaded = true
 		l.update(func(p *Progress) {
 			p.Saved.Loaded, p.Saved.LoadMs, p.Saved.Bytes = true, ms, n
@@ -449,8 +471,8 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 	for _, u := range l.sc.unreadable {
 		prevBad[u.Path] = struct{}{}
 	}
-	var reuse *Index
-	if first && l.loaded {
+	var reuse *Index // the served index, when the scanner's entries are what it was assembled from
+	if !first || l.loaded {
 		reuse = l.idx.Load()
 	}
 	reads := l.sc.reads
@@ -469,6 +491,7 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 		}
 		return false
 	}
+	l.scanOK = true
 	bad := l.sc.unreadable
 	logged := 0
 	for _, u := range bad {
@@ -478,14 +501,14 @@ func (l *Lake) scanOnce(ctx context.Context, first bool) bool {
 		}
 	}
 	if ix != nil {
-		l.publish(ix)
+		l.publish(ix, changed)
 	}
 	cur := l.idx.Load().stats
 	l.update(func(p *Progress) {
 		p.State, p.Scanning, p.LastError = StateReady, false, ""
 		p.Scans++
 		p.LastScanMs, p.LastScanAt, p.LastScanRd = float64(el.Microseconds())/1000, time.Now().UTC(), reads
-		p.Unreadable = len(bad)
+		p.Unreadable = l.sc.unreadableCount
 		p.Unreadables = append(p.Unreadables[:0], bad[:min(len(bad), l.o.MaxUnreadable)]...)
 	})
 	if first || changed {
@@ -507,14 +530,14 @@ func (l *Lake) save() {
 		return
 	}
 	l.update(func(p *Progress) {
-		p.Saved.Bytes, p.Saved.SavedAt, p.Saved.SaveError, p.Saved.PendingSav = n, time.Now().UTC(), "", false
+		p.Saved.Bytes, p.Saved.SavedAt, p.Saved.SaveError, p.Saved.PendingSave = n, time.Now().UTC(), "", false
 	})
 	l.log.Debug("index: saved", "bytes", n, "duration_ms", float64(time.Since(start).Microseconds())/1000)
 }
 
 // syncWatches watches the folders of the last walk (up to MaxWatchedDirs) and stops
-// watching those that are gone.
-func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
+// watching those that are gone. It returns how many folders it began to watch.
+func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) int {
 	now := make(map[string]struct{}, len(l.sc.dirs))
 	for _, d := range l.sc.dirs {
 		now[d] = struct{}{}
@@ -525,7 +548,7 @@ func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
 			delete(watched, d)
 		}
 	}
-	over := 0
+	over, added := 0, 0
 	for _, d := range l.sc.dirs {
 		if _, ok := watched[d]; ok {
 			continue
@@ -539,6 +562,7 @@ func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
 			continue
 		}
 		watched[d] = struct{}{}
+		added++
 	}
 	if over > 0 && over != l.unwatched {
 		l.log.Warn("index: more data-lake folders than the watch limit; periodic rescans cover the rest",
@@ -546,4 +570,5 @@ func (l *Lake) syncWatches(w *fsnotify.Watcher, watched map[string]struct{}) {
 	}
 	l.unwatched = over
 	l.update(func(p *Progress) { p.Watching, p.WatchedDirs = true, len(watched) })
+	return added
 }

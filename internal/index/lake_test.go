@@ -226,8 +226,7 @@ func TestLakeWatchFollowsTheLake(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "fresh", "deeper"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // the new folders are watched after the rescan they trigger
-	write(t, root, "fresh/deeper/x.md", []byte("# X\n\nnarwhal tusk\n"))
+	write(t, root, "fresh/deeper/x.md", []byte("# X\n\nnarwhal tusk\n")) // racing the new folders' watches
 	wait("file in a new folder", found("narwhal", "fresh/deeper/x.md"))
 	if err := os.Remove(filepath.Join(root, "added.md")); err != nil {
 		t.Fatal(err)
@@ -495,7 +494,7 @@ func FuzzSavedIndex(f *testing.F) {
 	f.Add([]byte(savedMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := newScanner(lr, opts)
-		if err := r.decode(b); err != nil {
+		if err := r.decodeBytes(b); err != nil {
 			return
 		}
 		files := make([]namedEntry, len(r.order))
@@ -524,7 +523,7 @@ func FuzzSavedPayload(f *testing.F) {
 		sum := sha256Sum(buf.Bytes())
 		buf.Write(sum[:])
 		r := &scanner{opts: opts, entries: map[string]*fileEntry{}, dict: newDict()}
-		if err := r.decode(buf.Bytes()); err != nil {
+		if err := r.decodeBytes(buf.Bytes()); err != nil {
 			return
 		}
 		files := make([]namedEntry, len(r.order))
@@ -536,3 +535,83 @@ func FuzzSavedPayload(f *testing.F) {
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// TestLakeBudgetBoundsReads: files past MaxFiles or MaxTotalBytes are counted and
+// neither read nor kept, so memory stays bounded by the budget.
+func TestLakeBudgetBoundsReads(t *testing.T) {
+	root := oldLake(t, genLakeFiles(20))
+	l := newTestLake(t, LakeOptions{Root: root, Index: Options{MaxFiles: 5}})
+	st, p := l.Index().Stats(), l.Progress()
+	if st.Files != 5 || st.SkippedBudget != 15 || p.LastScanRd != 5 {
+		t.Fatalf("stats %+v, read %d; want 5 indexed and read, 15 past the budget", st, p.LastScanRd)
+	}
+	if p := rescan(t, l); p.LastScanRd != 0 || l.Index().Stats().SkippedBudget != 15 {
+		t.Fatalf("rescan read %d, stats %+v", p.LastScanRd, l.Index().Stats())
+	}
+}
+
+// TestLakeLogsProgress: a running scan logs files done, files total, passages and rate.
+func TestLakeLogsProgress(t *testing.T) {
+	root := oldLake(t, genLakeFiles(300))
+	var logs logBuf
+	l := newTestLake(t, LakeOptions{Root: root, Index: Options{Logger: logs.logger()}, ProgressEvery: time.Nanosecond})
+	if l.Progress().FilesTotal != 300 || l.Progress().FilesDone != 300 {
+		t.Fatalf("progress %+v", l.Progress())
+	}
+	if logs.count(`msg="index: indexing" files_done=`) == 0 || logs.count("files_total=300 passages=") == 0 ||
+		logs.count("files_per_s=") == 0 {
+		t.Fatalf("no progress line:\n%s", logs.buf.String())
+	}
+}
+
+// TestLakeShutdownDuringFirstScan: a Shutdown while the first scan runs stops it, and
+// whatever is saved (nothing, or a complete index) loads.
+func TestLakeShutdownDuringFirstScan(t *testing.T) {
+	root := oldLake(t, genLakeFiles(1500))
+	save := t.TempDir()
+	l, err := NewLake(LakeOptions{Root: root, SaveDir: save, RescanInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	stopLake(t, l)
+	if !l.Progress().Saved.SavedAt.IsZero() { // the scan finished before the shutdown
+		opts, _ := Options{}.withDefaults()
+		lr, _ := openLake(root, "")
+		sc := newScanner(lr, opts)
+		if _, err := sc.load(save); err != nil || len(sc.order) != 1500 {
+			t.Fatalf("the saved index does not load whole: %v, %d files", err, len(sc.order))
+		}
+	} else if _, err := os.Stat(filepath.Join(save, SavedIndexFile)); err == nil {
+		t.Fatal("a scan stopped half-way saved an index")
+	}
+	again := newTestLake(t, LakeOptions{Root: root, SaveDir: save})
+	if again.Index().Stats().Files != 1500 {
+		t.Fatalf("after a stopped first scan: %+v", again.Index().Stats())
+	}
+}
+
+// TestLakeWatchFolderRecreated: a watched folder removed and made again is watched
+// again (its new files are found from events alone).
+func TestLakeWatchFolderRecreated(t *testing.T) {
+	root := oldLake(t, map[string]string{"sub/a.md": "# A\n\nalpha\n", "top.md": "# Top\n\ntop\n"})
+	l := newTestLake(t, LakeOptions{Root: root, Watch: true, Debounce: 30 * time.Millisecond})
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not reflected (%+v)", what, l.Progress())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	must(t, os.RemoveAll(filepath.Join(root, "sub")))
+	waitFor("removed folder", func() bool { return len(l.Index().Search("alpha", 1)) == 0 })
+	must(t, os.Mkdir(filepath.Join(root, "sub"), 0o755))
+	write(t, root, "sub/b.md", []byte("# B\n\nbravo tango\n")) // racing the folder's watch
+	waitFor("file in the re-made folder", func() bool { return len(l.Index().Search("bravo tango", 1)) == 1 })
+}

@@ -2,12 +2,10 @@ package index
 
 import (
 	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -140,7 +138,7 @@ func (s *scanner) encodePayload(e *encoder) {
 	}
 	e.uvarint(uint64(len(s.order)))
 	for _, rel := range s.order {
-		f := s.entries[rel]
+		f := s.entries[rel] // every path of order has its entry (scan commits both at once)
 		e.str(rel)
 		e.varint(f.size)
 		e.varint(f.mtime)
@@ -238,44 +236,65 @@ func (s *scanner) load(dir string) (int64, error) {
 	if fi.Size() > maxSavedBytes(&s.opts) {
 		return 0, &loadError{reason: loadTooLarge, detail: strconv.FormatInt(fi.Size(), 10) + " bytes"}
 	}
-	buf := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, buf); err != nil {
+	// The file is read once into the string every decoded string shares, hashing all
+	// but the checksum on the way (no second copy of a file of hundreds of MB).
+	size := fi.Size()
+	if size < int64(headerBytes+footerBytes) {
+		return 0, &loadError{reason: loadCorrupt, detail: "truncated"}
+	}
+	var sb strings.Builder
+	sb.Grow(int(size))
+	h := sha256.New()
+	if _, err := io.CopyN(io.MultiWriter(&sb, h), f, size-sha256.Size); err != nil {
 		return 0, &loadError{reason: loadUnreadable, detail: unreadableReason(err)}
 	}
-	if err := s.decode(buf); err != nil {
+	if _, err := io.CopyN(&sb, f, sha256.Size); err != nil {
+		return 0, &loadError{reason: loadUnreadable, detail: unreadableReason(err)}
+	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	if err := s.decode(sb.String(), sum); err != nil {
 		s.entries, s.dict, s.order = make(map[string]*fileEntry), newDict(), nil
 		return 0, err
 	}
-	return fi.Size(), nil
+	return size, nil
 }
 
-// decode checks and decodes a whole saved file.
-func (s *scanner) decode(buf []byte) error {
+// decodeBytes checks and decodes a whole saved file held in b (tests, fuzzing).
+func (s *scanner) decodeBytes(b []byte) error {
+	var sum [sha256.Size]byte
+	if len(b) >= sha256.Size {
+		sum = sha256.Sum256(b[:len(b)-sha256.Size])
+	}
+	return s.decode(string(b), sum)
+}
+
+// decode checks and decodes a whole saved file; bodySum is the SHA-256 of all of it
+// but its last 32 bytes (the checksum it must equal).
+func (s *scanner) decode(buf string, bodySum [sha256.Size]byte) error {
 	if len(buf) < headerBytes+footerBytes {
 		return &loadError{reason: loadCorrupt, detail: "truncated"}
 	}
-	if string(buf[:len(savedMagic)]) != savedMagic {
+	if buf[:len(savedMagic)] != savedMagic {
 		return &loadError{reason: loadCorrupt, detail: "not a saved index"}
 	}
-	if v := binary.LittleEndian.Uint32(buf[len(savedMagic):]); v != FormatVersion {
+	if v := binary.LittleEndian.Uint32([]byte(buf[len(savedMagic) : len(savedMagic)+4])); v != FormatVersion {
 		return &loadError{reason: loadVersion, detail: fmt.Sprintf("version %d, this build reads %d", v, FormatVersion)}
 	}
 	body, sum := buf[:len(buf)-sha256.Size], buf[len(buf)-sha256.Size:]
-	var h hash.Hash = sha256.New()
-	h.Write(body)
-	if !bytes.Equal(h.Sum(nil), sum) {
+	if sum != string(bodySum[:]) {
 		return &loadError{reason: loadCorrupt, detail: "checksum mismatch (truncated or altered)"}
 	}
 	fp := fingerprint(&s.opts)
-	if !bytes.Equal(buf[len(savedMagic)+4:headerBytes], fp[:]) {
+	if buf[len(savedMagic)+4:headerBytes] != string(fp[:]) {
 		return &loadError{reason: loadFingerprint}
 	}
-	plen := binary.LittleEndian.Uint64(body[len(body)-8:])
+	plen := binary.LittleEndian.Uint64([]byte(body[len(body)-8:]))
 	if plen != uint64(len(body)-8-headerBytes) {
 		return &loadError{reason: loadCorrupt, detail: "payload length mismatch"}
 	}
-	// One string holds the payload; every decoded string is a substring of it.
-	d := &decoder{s: string(body[headerBytes : len(body)-8])}
+	// Every decoded string is a substring of the payload.
+	d := &decoder{s: body[headerBytes : len(body)-8]}
 	if err := s.decodePayload(d); err != nil {
 		return &loadError{reason: loadCorrupt, detail: err.Error()}
 	}

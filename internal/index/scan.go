@@ -304,6 +304,15 @@ type walkResult struct {
 	unreadable []Unreadable
 }
 
+// maxUnreadableKept bounds the unreadable files a scan names (all are counted).
+const maxUnreadableKept = 1024
+
+func (w *walkResult) addUnreadable(p string, err error) {
+	if len(w.unreadable) < maxUnreadableKept {
+		w.unreadable = append(w.unreadable, Unreadable{Path: p, Error: unreadableReason(err)})
+	}
+}
+
 // walk lists the lake's candidate files in walk order, applying the path guard (the
 // state folder, symbolic links out of the root or into the state folder, hard links
 // of state-folder files). It reads no file content.
@@ -342,7 +351,7 @@ func (lr *lakeRoot) walk(ctx context.Context, opts *Options) (*walkResult, error
 	bad := func(p string, err error) {
 		st.SkippedUnreadable++
 		opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
-		w.unreadable = append(w.unreadable, Unreadable{Path: p, Error: unreadableReason(err)})
+		w.addUnreadable(p, err)
 	}
 	walkErr := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -429,6 +438,9 @@ type scanner struct {
 	// unreadable of the last scan
 	unreadable []Unreadable
 	reads      int // files read since the scanner was made (tests: unchanged files are not read)
+	// unreadableCount is the last scan's unreadable files (unreadable names at most
+	// maxUnreadableKept of them)
+	unreadableCount int
 }
 
 func newScanner(lake *lakeRoot, opts Options) *scanner {
@@ -441,7 +453,8 @@ type scanProgress func(done, total, passages int)
 // scan walks the lake and brings the entries up to date: a file whose size and mtime
 // are unchanged (and not racily clean) is not read; one whose content hash is
 // unchanged is not analysed again. It reports whether anything the index depends on
-// changed and returns the new index (nil when nothing changed and force is false).
+// changed and returns the new index: assembled when something changed or force is
+// set, else reuse with this scan's statistics, else nil.
 //
 // reuse, when set, is the index the entries were last assembled into: an unchanged
 // scan returns it with fresh statistics instead of assembling again.
@@ -456,10 +469,21 @@ func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress s
 		return nil, false, fmt.Errorf("open data lake %q: %w: %w", s.lake.root, ErrRoot, err)
 	}
 	defer r.Close()
-	changed := false
-	seen := make(map[string]struct{}, len(w.files))
+	// The scan builds the next entries aside: a scan that stops half-way (ctx ended)
+	// leaves the scanner as it was.
+	next := make(map[string]*fileEntry, len(w.files))
 	order := make([]string, 0, len(w.files))
-	passages := 0
+	changed, reused := false, 0
+	passages, files, bytes := 0, 0, int64(0) // of the entries indexed so far, for the budget
+	keep := func(rel string, e *fileEntry) {
+		next[rel] = e
+		order = append(order, rel)
+		passages += len(e.passages)
+		if e.skip == skipNone {
+			files++
+			bytes += e.bytes
+		}
+	}
 	for i, c := range w.files {
 		if i%64 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -469,11 +493,15 @@ func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress s
 				progress(i, len(w.files), passages)
 			}
 		}
-		seen[c.rel] = struct{}{}
 		old := s.entries[c.rel]
 		if old != nil && old.size == c.size && old.mtime == c.mtime && old.readAt-old.mtime > int64(racyWindow) {
-			order = append(order, c.rel)
-			passages += len(old.passages)
+			keep(c.rel, old)
+			reused++
+			continue
+		}
+		if c.size <= s.opts.MaxFileBytes && (files >= s.opts.MaxFiles || bytes+c.size > s.opts.MaxTotalBytes) {
+			// Past the budget: not read, not kept (memory stays bounded by the budget).
+			w.stats.SkippedBudget++
 			continue
 		}
 		readAt := time.Now().UnixNano()
@@ -485,56 +513,45 @@ func (s *scanner) scan(ctx context.Context, force bool, reuse *Index, progress s
 			e = &fileEntry{skip: skipHuge}
 		case err != nil:
 			w.stats.SkippedUnreadable++
-			w.unreadable = append(w.unreadable, Unreadable{Path: c.rel, Error: unreadableReason(err)})
-			if old != nil {
-				delete(s.entries, c.rel)
-				changed = true
-			}
+			w.addUnreadable(c.rel, err)
 			continue
 		default:
 			if old != nil && old.skip == skipNone && int64(len(data)) == old.size && sha256.Sum256(data) == old.hash {
 				old.mtime, old.readAt = c.mtime, readAt // touched, same content
-				order = append(order, c.rel)
-				passages += len(old.passages)
+				keep(c.rel, old)
+				reused++
 				continue
 			}
 			e = classify(c.rel, data, &s.opts, s.dict)
 		}
 		e.size, e.mtime, e.readAt = c.size, c.mtime, readAt
 		if e.skip != skipNone && old != nil && old.skip == e.skip {
-			s.entries[c.rel] = e // still skipped the same way: no change to the index
+			reused++ // still skipped the same way: no change to the index
 		} else {
-			s.entries[c.rel] = e
 			changed = true
 		}
-		order = append(order, c.rel)
-		passages += len(e.passages)
+		keep(c.rel, e)
 	}
-	for rel := range s.entries {
-		if _, ok := seen[rel]; !ok {
-			delete(s.entries, rel)
-			changed = true
-		}
+	if reused != len(s.entries) || !slices.Equal(order, s.order) {
+		changed = true // files removed, now unreadable or past the budget, or reordered
 	}
-	if !slices.Equal(order, s.order) {
-		changed = true
-	}
-	s.order, s.dirs, s.unreadable = order, w.dirs, w.unreadable
+	s.entries, s.order, s.dirs, s.unreadable = next, order, w.dirs, w.unreadable
+	s.unreadableCount = w.stats.SkippedUnreadable
 	if progress != nil {
 		progress(len(w.files), len(w.files), passages)
 	}
-	if !changed && !force {
+	if !changed && !force && reuse == nil {
 		return nil, false, nil
 	}
-	files := make([]namedEntry, len(order))
+	named := make([]namedEntry, len(order))
 	for i, rel := range order {
-		files[i] = namedEntry{rel, s.entries[rel]}
+		named[i] = namedEntry{rel, s.entries[rel]}
 	}
 	if !changed && reuse != nil {
 		// Same files, same content: the served index stays; only the walk's counters
 		// (which a loaded index lacks) are new.
-		return reuse.withStats(tally(files, &s.opts, w.stats, start)), false, nil
+		return reuse.withStats(tally(named, &s.opts, w.stats, start)), false, nil
 	}
 	s.dict = compact(s.entries, s.dict)
-	return assemble(files, s.dict, &s.opts, w.stats, start), changed, nil
+	return assemble(named, s.dict, &s.opts, w.stats, start), changed, nil
 }
