@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -67,6 +69,11 @@ type config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        string
 	LogFormat       string
+
+	AccessLog        bool   // one INFO line per API and bridge request
+	OTLPEndpoint     string // OTLP/HTTP traces URL; "" is off
+	Pprof            string // host:port of the pprof listener; "" is off
+	PprofAllowRemote bool   // let --pprof bind a non-loopback host
 }
 
 // stringList is a repeatable flag.
@@ -169,6 +176,7 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	must(e)
 	fs.DurationVar(&c.MaintenanceInterval, "maintenance-interval", mi, "maintenance loop period")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time allowed for a clean shutdown on SIGINT/SIGTERM")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", env.str("BIZRA_OTLP_ENDPOINT", ""), "export OpenTelemetry spans of the query stages to this OTLP/HTTP URL (http://host:4318; /v1/traces is added to a URL without a path); unset, no spans are recorded (BIZRA_OTLP_ENDPOINT)")
 	c.BridgeToken = env.str("BIZRA_BRIDGE_TOKEN", "")
 	c.ReceiptKeyHex = env.str("BIZRA_RECEIPT_PRIVATE_KEY_HEX", "")
 	if server {
@@ -214,6 +222,13 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 		bpip, e := env.integer("BIZRA_BRIDGE_MAX_CONNS_PER_IP", 256, 1, 1_000_000)
 		must(e)
 		fs.IntVar(&c.BridgeMaxConnsPerIP, "bridge-max-conns-per-ip", bpip, "bridge connections from one remote address; more get one TOO_MANY_CONNECTIONS line and are closed (loopback clients share 127.0.0.1) (BIZRA_BRIDGE_MAX_CONNS_PER_IP)")
+		al, e := env.boolean("BIZRA_ACCESS_LOG", true)
+		must(e)
+		fs.BoolVar(&c.AccessLog, "access-log", al, "one JSON line per API and bridge request at info (request id, method, route, status, duration_ms, bytes in/out, key id, remote); --access-log=false turns it off (BIZRA_ACCESS_LOG)")
+		fs.StringVar(&c.Pprof, "pprof", env.str("BIZRA_PPROF", ""), "serve net/http/pprof on this host:port, a listener of its own (loopback only unless --pprof-allow-remote); unset, off (BIZRA_PPROF)")
+		pr, e := env.boolean("BIZRA_PPROF_ALLOW_REMOTE", false)
+		must(e)
+		fs.BoolVar(&c.PprofAllowRemote, "pprof-allow-remote", pr, "let --pprof bind a non-loopback host: profiles, stacks and the command line are then open to that network (BIZRA_PPROF_ALLOW_REMOTE)")
 		bat, e := env.duration("BIZRA_BRIDGE_AUTH_TIMEOUT", 10*time.Second)
 		must(e)
 		fs.DurationVar(&c.BridgeAuthTimeout, "bridge-auth-timeout", bat, "close a bridge connection that has sent no authenticated request this long after connecting (BIZRA_BRIDGE_AUTH_TIMEOUT)")
@@ -284,6 +299,20 @@ func (c *config) validate() error {
 	}
 	if c.server && (c.MaxBody < MinMaxBody || c.MaxBody > MaxMaxBody) {
 		return &configError{fmt.Sprintf("invalid --max-body %d: want %d..%d bytes", c.MaxBody, MinMaxBody, MaxMaxBody)}
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &configError{fmt.Sprintf("invalid --otlp-endpoint %q: want an http:// or https:// URL such as http://127.0.0.1:4318", c.OTLPEndpoint)}
+		}
+	}
+	if c.Pprof != "" {
+		host, port, err := net.SplitHostPort(c.Pprof)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return &configError{fmt.Sprintf("invalid --pprof %q: want host:port such as 127.0.0.1:6060", c.Pprof)}
+		}
+		if !c.PprofAllowRemote && !isLoopback(host) {
+			return &configError{fmt.Sprintf("invalid --pprof %q: not a loopback address; profiles and stacks would be open to the network (bind 127.0.0.1, or add --pprof-allow-remote)", c.Pprof)}
+		}
 	}
 	if c.APIPort < 0 || c.APIPort > 65535 || c.BridgePort < 0 || c.BridgePort > 65535 {
 		return &configError{"invalid port: want 0..65535"}
