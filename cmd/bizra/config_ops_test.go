@@ -18,7 +18,9 @@ func TestOpsFlags(t *testing.T) {
 		wantErr string
 		check   func(*config) bool
 	}{
-		{"defaults", nil, nil, "", func(c *config) bool { return c.AccessLog && c.OTLPEndpoint == "" && c.Pprof == "" && !c.PprofAllowRemote }},
+		{"defaults", nil, nil, "", func(c *config) bool {
+			return c.AccessLog && c.OTLPEndpoint == "" && c.Pprof == "" && !c.PprofAllowRemote
+		}},
 		{"access log off by flag", nil, []string{"--access-log=false"}, "", func(c *config) bool { return !c.AccessLog }},
 		{"access log off by env", map[string]string{"BIZRA_ACCESS_LOG": "off"}, nil, "", func(c *config) bool { return !c.AccessLog }},
 		{"access log flag beats env", map[string]string{"BIZRA_ACCESS_LOG": "0"}, []string{"--access-log"}, "", func(c *config) bool { return c.AccessLog }},
