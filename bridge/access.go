@@ -10,7 +10,7 @@ import (
 )
 
 // HeaderTraceparent is the member of a request's "headers" object that carries a W3C
-// traceparent (docs/tracing.md). A valid one is the parent of the request's spans and
+// traceparent (docs/observability.md). A valid one is the parent of the request's spans and
 // is forwarded to the model backends; an invalid one is ignored, as W3C Trace Context
 // requires (the request starts a new trace).
 const HeaderTraceparent = "traceparent"
