@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"encoding/json"
+	"io"
 	"log/slog"
 	"strconv"
 	"testing"
@@ -105,4 +106,38 @@ func FuzzTraceParentHeaders(f *testing.F) {
 			t.Fatalf("invalid parent %+v accepted from %q", p, b)
 		}
 	})
+}
+
+// BenchmarkPipelinePingAccessLog: BenchmarkPipelinePing's whole ping line through
+// serveLine with the access log off and on (JSON handler into io.Discard).
+func BenchmarkPipelinePingAccessLog(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := map[bool]string{false: "off", true: "on"}[on]
+		b.Run(name, func(b *testing.B) {
+			br, c := benchBridge(b)
+			if on {
+				br.access = slog.New(slog.NewJSONHandler(io.Discard, nil))
+			}
+			now := time.Now()
+			lines := make([][]byte, 1<<14)
+			for i := range lines {
+				lines[i] = []byte(reqTok(testToken, now, "ping", nil, nil))
+			}
+			br.opts.Now = func() time.Time { return now }
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if i == len(lines) {
+					b.StopTimer()
+					br.nonces = newNonceStore(2*DefaultMaxSkew, 1<<30)
+					i = 0
+					b.StartTimer()
+				}
+				if out := br.serveLine(c, lines[i], now); out[len(out)-1] != '\n' {
+					b.Fatal("bad line")
+				}
+				i++
+			}
+		})
+	}
 }
