@@ -207,9 +207,11 @@ func (e *Engine) Query(ctx context.Context, req Request) (_ Result, err error) {
 	}
 	gate.End()
 	var key cache.Key
+	var gen uint64 // the cache's generation at the miss: a purge meanwhile (index swap) keeps this answer out
 	consult := e.opts.Cache != nil && e.opts.Cache.Enabled()
 	if consult {
 		cspan := span.Child("cache")
+		gen = e.opts.Cache.Generation()
 		k, err := CacheKey(&req)
 		if err != nil {
 			endSpan(cspan, err)
@@ -281,7 +283,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (_ Result, err error) {
 	// Cached only once its receipt is durable: a query whose receipt failed leaves no
 	// success behind. The cached copy is the worker's result, before finish stamped it.
 	if run.UseCache && e.opts.Cache != nil && done.Result.Success && !done.Result.Degraded {
-		e.opts.Cache.Put(key, withHitForm(done.Result))
+		e.opts.Cache.PutIn(gen, key, withHitForm(done.Result))
 	}
 	return res, nil
 }

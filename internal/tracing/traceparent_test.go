@@ -107,8 +107,8 @@ func TestContextCarriesParent(t *testing.T) {
 	}
 }
 
-// TestParseAllocs: parsing a header from fasthttp's bytes allocates nothing.
-func TestParseAllocs(t *testing.T) {
+// TestParseAllocBudget: parsing a header from fasthttp's bytes allocates nothing.
+func TestParseAllocBudget(t *testing.T) {
 	b := []byte("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 	got := testing.AllocsPerRun(200, func() {
 		if _, err := ParseBytes(b); err != nil {

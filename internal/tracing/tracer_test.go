@@ -234,9 +234,9 @@ func TestNewOptions(t *testing.T) {
 	}
 }
 
-// TestTracerOffAllocatesNothing: with tracing off (a nil *Tracer) the whole span API
+// TestTracerOffAllocBudget: with tracing off (a nil *Tracer) the whole span API
 // of a query costs no allocation and records nothing.
-func TestTracerOffAllocatesNothing(t *testing.T) {
+func TestTracerOffAllocBudget(t *testing.T) {
 	var tr *Tracer
 	p, _ := Parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	got := testing.AllocsPerRun(500, func() {
