@@ -240,3 +240,26 @@ func BenchmarkHandleQueryAccessLog(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAccessLine: one access line alone (JSON handler into io.Discard), "off"
+// being the disabled branch.
+func BenchmarkAccessLine(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := map[bool]string{false: "off", true: "on"}[on]
+		b.Run(name, func(b *testing.B) {
+			s := newTestServer(b, Options{AccessLog: on, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+			var ctx fasthttp.RequestCtx
+			var req fasthttp.Request
+			req.Header.SetMethod("POST")
+			req.SetRequestURI("/v1/query")
+			req.SetBody([]byte(`{"query":"q"}`))
+			ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
+			ctx.Response.SetBodyString(`{"ok":true}`)
+			rc := &reqCtx{RequestCtx: &ctx, id: "req-1", route: s.routes.notFound}
+			b.ReportAllocs()
+			for b.Loop() {
+				s.accessLog(rc)
+			}
+		})
+	}
+}
