@@ -26,6 +26,7 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/docs"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/internal/index"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/node"
 )
@@ -191,16 +192,10 @@ func TestRunbookHealthChecks(t *testing.T) {
 	if !v.Success || v.Answer == "" || len(v.Evidence) == 0 {
 		t.Fatalf("query not answered from evidence: %+v", v)
 	}
-	// The runbook's section 3.3 answers it; docs/receipts.md quotes this very question
-	// in its worked example, so the two passages rank within a hair of each other and
-	// any change to the seeded docs can swap them: the runbook must be among the top
-	// three, not necessarily first.
-	runbook := false
-	for _, e := range v.Evidence[:min(3, len(v.Evidence))] {
-		runbook = runbook || strings.Contains(e.Source, "RUNBOOK.md")
-	}
-	if !runbook {
-		t.Fatalf("the runbook is not in the top evidence %+v", v.Evidence[:min(3, len(v.Evidence))])
+	// Which seeded file ranks first is not asserted (issue 16: the demo query must not be
+	// tuned to the seeded docs); the evidence must be one of them.
+	if _, err := fs.Stat(docs.FS, index.DocOf(v.Evidence[0].Source)); err != nil {
+		t.Fatalf("best evidence %q is not a seeded doc: %v", v.Evidence[0].Source, err)
 	}
 	if v.Quality.SNR == nil || v.Quality.Ihsan == nil || *v.Quality.SNR <= 0 || len(v.Quality.Components) == 0 {
 		t.Fatalf("scores not computed: %+v", v.Quality)
