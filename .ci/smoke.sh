@@ -107,6 +107,15 @@ awk -v q="$q" 'BEGIN { exit !(q + 0 >= 1) }' || fail "sovereign_queries_total is
 ok "GET /v1/metrics: key signals present, sovereign_queries_total $q"
 "$BIZRA" metrics --api "$base" >"$work/metrics.cli" 2>&1 || fail "bizra metrics: $(head -c 300 "$work/metrics.cli")"
 ok "bizra metrics"
+curl -fsS "$base/metrics" >"$work/metrics-alias.txt" || fail "GET /metrics failed"
+grep -q '^# TYPE sovereign_queries_total counter' "$work/metrics-alias.txt" || fail "GET /metrics does not serve the exposition"
+inflight=$(awk '$1 == "sovereign_query_in_flight" {print $2}' "$work/metrics-alias.txt")
+[ "$inflight" = "0" ] || fail "sovereign_query_in_flight is '$inflight' with no query running, want 0"
+ok "GET /metrics: the same exposition, sovereign_query_in_flight 0"
+# 7. the access log: one JSON line for the query, with its route pattern and duration in ms
+jq -R -s -e '[split("\n")[] | fromjson? | select(.msg == "access" and .route == "/v1/query" and .status == 200 and (.duration_ms | type) == "number")] | length >= 1' \
+  "$work/node.log" >/dev/null || fail "no access-log line for POST /v1/query in the node log"
+ok "access log: POST /v1/query logged with route, status and duration_ms"
 if command -v promtool >/dev/null 2>&1; then
   # api.md allows exactly one lint finding: the compatibility name sovereign_avg_query_time_ms.
   findings=$(promtool check metrics <"$work/metrics.txt" 2>&1 | grep -v '^sovereign_avg_query_time_ms ' || true)

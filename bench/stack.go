@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -34,6 +35,9 @@ type StackOptions struct {
 	MockLatency time.Duration
 	// NoBackend runs the runtime on its embedded engine only (no mock backend).
 	NoBackend bool
+	// AccessLog, when set, receives the node's JSON log with the API and bridge access
+	// lines on (as `bizra run` writes them to stderr); nil logs nothing.
+	AccessLog io.Writer
 }
 
 // Stack is the whole runtime built by the node builder `bizra run` uses
@@ -98,14 +102,18 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
 	s.BridgeToken = hex.EncodeToString(tok[:])
-	s.node, err = node.New(node.Options{Metrics: s.Metrics,
+	var log *slog.Logger
+	if o.AccessLog != nil {
+		log = slog.New(slog.NewJSONHandler(o.AccessLog, nil))
+	}
+	s.node, err = node.New(node.Options{Metrics: s.Metrics, Logger: log,
 		Runtime: core.Options{Version: "bench", StateDir: filepath.Join(s.dir, "state"), DataLake: lake,
 			Inference: inf, ReceiptSecret: secret,
 			// The same in-flight limit `bizra run` uses by default (--llm-max-in-flight).
 			InferenceOptions: inference.Options{MaxInFlight: 32}},
-		API: &node.APIOptions{Gateway: gateway.Options{Addr: "127.0.0.1:0"}},
+		API: &node.APIOptions{Gateway: gateway.Options{Addr: "127.0.0.1:0", AccessLog: o.AccessLog != nil}},
 		Bridge: &bridge.Options{Host: "127.0.0.1", Port: 0, Token: s.BridgeToken, SecretHex: secret.RevealHex(),
-			Role: "node", NonceStoreMax: 1 << 22}})
+			Role: "node", NonceStoreMax: 1 << 22, AccessLog: o.AccessLog != nil}})
 	if err != nil {
 		return s, fmt.Errorf("bench stack: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Methods (bridge.md, Methods). Indexes double as metric label indexes.
@@ -67,7 +68,7 @@ const maxReceiptMethod = 256
 
 // handleLine runs the whole pipeline for one request line and returns the response
 // line. It does not retain line.
-func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
+func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) (resp []byte) {
 	fr, perr := decodeFrame(line)
 	if perr != nil {
 		oc := outcomeInvalidRequest
@@ -87,6 +88,11 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, fail.err, nil)
 	}
+	// Authenticated: from here on every line is in the access log.
+	var acc accessRec
+	if b.access != nil {
+		defer func() { b.logAccess(c, mi, len(line), len(resp), start, &acc) }()
+	}
 
 	// Step 5: rate limit (per connection, then global).
 	ok, retry := c.bucket.take(now)
@@ -103,6 +109,7 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 		if b.nonces.markRateLimited(nonce, now) {
 			ref, _ = b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
 		}
+		acc.set(outcomeRateLimited, e.data.Code, ref)
 		b.m.request(mi, outcomeRateLimited)
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, &e, ref)
@@ -111,11 +118,13 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	// Step 6: nonce, recorded only now.
 	switch b.nonces.use(nonce, now) {
 	case nonceReplay:
+		acc.set(outcomeReplay, failReplay.err.data.Code, nil)
 		b.m.authFail[failReplay.reason].Inc()
 		b.countUnauthMethod(mi, outcomeReplay, failReplay.err.data.Code, c.remote)
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, failReplay.err, nil)
 	case nonceFull:
+		acc.set(outcomeBusy, errNonceStore.data.Code, nil)
 		b.m.request(mi, outcomeBusy)
 		b.log.Warn("bridge nonce store full; refusing requests", "max", b.opts.NonceStoreMax)
 		b.m.duration.UpdateDuration(start)
@@ -131,16 +140,23 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	if mi == mUnknown {
 		e := &rpcError{code: CodeMethodNotFound, message: "Method not found: " + truncate(fr.method, maxReceiptMethod), data: errorData{Code: "METHOD_NOT_FOUND"}}
 		ref, _ := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
+		acc.set(outcomeMethodNotFound, e.data.Code, ref)
 		b.m.request(mi, outcomeMethodNotFound)
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, e, ref)
 	}
 
 	// Step 9.
-	out, err := b.callHandler(mi, b.baseCtx, fr.params)
+	hctx := b.baseCtx
+	if p, ok := traceParent(fr.headers); ok {
+		hctx = tracing.WithParent(hctx, p)
+		acc.trace = p
+	}
+	out, err := b.callHandler(mi, hctx, fr.params)
 	if err != nil {
 		e, oc := b.renderError(fr.method, err)
 		ref, _ := b.issue(&fr, ReceiptRejected, e.data.Code, nil, start)
+		acc.set(oc, e.data.Code, ref)
 		b.m.request(mi, oc)
 		b.m.duration.UpdateDuration(start)
 		return appendError(nil, fr.id, e, ref)
@@ -156,10 +172,13 @@ func (b *Bridge) handleLine(c *conn, line []byte, start time.Time) []byte {
 	ref, err := b.issue(&fr, status, out.rejectReason, payload, start)
 	if err != nil {
 		// No result without its durable receipt.
+		e := receiptError(err)
+		acc.set(outcomeInternal, e.data.Code, nil)
 		b.m.request(mi, outcomeInternal)
 		b.m.duration.UpdateDuration(start)
-		return appendError(nil, fr.id, receiptError(err), nil)
+		return appendError(nil, fr.id, e, nil)
 	}
+	acc.set(outcomeOK, out.rejectReason, ref)
 	b.m.request(mi, outcomeOK)
 	b.m.duration.UpdateDuration(start)
 	return appendResult(make([]byte, 0, len(out.result)+160+len(fr.id)), fr.id, out.result, ref)

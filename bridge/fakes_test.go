@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/bizra/bizra/internal/tracing"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,8 @@ type fakeCore struct {
 	release chan struct{}
 	queries atomic.Int64
 	lastReq atomic.Pointer[query.Request]
+	// lastTrace is the traceparent the last query's context carried ("" none).
+	lastTrace atomic.Pointer[string]
 }
 
 func newFakeCore() *fakeCore { return &fakeCore{release: make(chan struct{})} }
@@ -36,6 +39,9 @@ func newFakeCore() *fakeCore { return &fakeCore{release: make(chan struct{})} }
 func (f *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
 	f.queries.Add(1)
 	f.lastReq.Store(&req)
+	p, _ := tracing.FromContext(ctx)
+	tp := p.String()
+	f.lastTrace.Store(&tp)
 	switch req.Query {
 	case "boom":
 		return query.Result{}, errFakeInternal

@@ -31,6 +31,7 @@ const (
 type Bridge struct {
 	opts     Options
 	log      *slog.Logger
+	access   *slog.Logger // nil when Options.AccessLog is off
 	m        *bridgeMetrics
 	auth     *authenticator
 	nonces   *nonceStore
@@ -86,6 +87,9 @@ func New(opts Options) (*Bridge, error) {
 		slowLog:    logLimiter{every: slowLogEvery},
 		errAuthTimeout: newRPCError(CodeAuthMissing,
 			"Authentication required: no authenticated request within "+o.AuthTimeout.String()+"; closing", "AUTH_TIMEOUT"),
+	}
+	if o.AccessLog {
+		b.access = o.Logger.With("component", "bridge_access")
 	}
 	if o.GlobalRatePerSec > 0 {
 		b.global = &lockedBucket{b: newBucket(o.GlobalRatePerSec, o.GlobalBurst, o.Now())}

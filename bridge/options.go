@@ -38,6 +38,12 @@ const (
 type Options struct {
 	// Logger; nil discards.
 	Logger *slog.Logger
+	// AccessLog writes one INFO line per authenticated request to Logger
+	// (component=bridge_access: method, outcome, code, duration_ms, bytes in and out,
+	// remote address, receipt id, trace id). Unauthenticated lines are not in it (they
+	// are counted, and logged at most once a second). false, the zero value, writes
+	// none; cmd/bizra turns it on by default.
+	AccessLog bool
 	// Metrics; nil uses metrics.NewSet().
 	Metrics *metrics.Set
 

@@ -1,5 +1,6 @@
 // Package gateway implements bizra's HTTP API (api.md) on github.com/valyala/fasthttp:
-// /v1/health, /v1/status, /v1/metrics, /v1/query and the artifact, ledger, receipt,
+// /v1/health, /v1/status, /v1/metrics (and /metrics, Prometheus' default path: the same
+// exposition under the same auth), /v1/query and the artifact, ledger, receipt,
 // genesis and skill routes, and the OpenAI-compatible paths of Extra.OpenAI
 // (/v1/chat/completions, /v1/models, /v1/models/{id}, /v1/embeddings,
 // /v1/completions, /v1/responses), whose errors, and those of every unknown /v1/...
@@ -25,6 +26,15 @@
 // refused by fasthttp's MaxRequestBodySize in the same JSON shape), route
 // (404), method (405 with Allow; HEAD runs the GET handler without the body), UTF-8
 // body (400 INVALID_JSON), rate limit (token bucket per key or client IP).
+//
+// # Access log and traces
+//
+// With Options.AccessLog every request routed through the handler (refusals included,
+// not the connections refused before it) gets one INFO line when it finishes: request
+// id, method, route pattern, status, duration_ms, body sizes, key id, remote address
+// and the client's trace id (docs/observability.md). A valid W3C traceparent header is
+// put into the context of the query (internal/tracing.WithParent); an invalid one is
+// ignored, as the W3C specification requires.
 //
 // # Faults
 //

@@ -34,6 +34,7 @@ var documentedRoutes = []struct {
 	{"/v1/health", "/v1/health", []string{"GET", "HEAD"}},
 	{"/v1/status", "/v1/status", []string{"GET", "HEAD"}},
 	{"/v1/metrics", "/v1/metrics", []string{"GET", "HEAD"}},
+	{"/metrics", "/metrics", []string{"GET", "HEAD"}},
 	{"/v1/query", "/v1/query", []string{"POST"}},
 	{"/v1/artifacts/graph/{id}", "/v1/artifacts/graph/q-1", []string{"GET", "HEAD"}},
 	{"/v1/sel/episodes", "/v1/sel/episodes", []string{"GET", "HEAD"}},

@@ -117,7 +117,7 @@ func (s *Server) handleQuery(rc *reqCtx) {
 		req.UserID = rc.userID
 	}
 	req.Method = "POST /v1/query"
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(req.TimeoutMs)*time.Millisecond)
+	ctx, cancel := context.WithTimeout(rc.withTrace(context.Background()), time.Duration(req.TimeoutMs)*time.Millisecond)
 	defer cancel()
 	res, err := s.opts.Core.Query(ctx, req)
 	if err != nil {

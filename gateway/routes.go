@@ -14,6 +14,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Extra holds the optional components behind the non-core routes. A nil field makes
@@ -118,6 +119,8 @@ var routeTable = []routeDef{
 	{"/v1/health", true, false, map[string]handlerFunc{"GET": (*Server).handleHealth}},
 	{"/v1/status", false, false, map[string]handlerFunc{"GET": (*Server).handleStatus}},
 	{"/v1/metrics", false, false, map[string]handlerFunc{"GET": (*Server).handleMetrics}},
+	// Prometheus' default scrape path: the same exposition, the same auth rules.
+	{"/metrics", false, false, map[string]handlerFunc{"GET": (*Server).handleMetrics}},
 	{"/v1/query", false, false, map[string]handlerFunc{"POST": (*Server).handleQuery}},
 	{"/v1/artifacts/graph/{id}", false, false, map[string]handlerFunc{"GET": (*Server).handleArtifact}},
 	{"/v1/sel/episodes", false, false, map[string]handlerFunc{"GET": (*Server).handleEpisodes}},
@@ -240,6 +243,9 @@ type reqCtx struct {
 	userID string // the API key's id when keys are on
 	route  *route // the matched route (notFound until matched), for the metrics
 	start  time.Time
+	// trace is the client's traceparent, parsed on first use (traceParsed).
+	trace       tracing.Parent
+	traceParsed bool
 }
 
 // handle is the fasthttp handler. Order: CORS preflight; with API keys on, auth
@@ -320,6 +326,7 @@ func (s *Server) finish(rc *reqCtx) {
 		s.recovered(rc, p)
 	}
 	s.observe(rc.route, rc)
+	s.accessLog(rc)
 }
 
 func (s *Server) recovered(rc *reqCtx, p any) {

@@ -50,6 +50,10 @@ func (h Health) Serving() bool { return h.Status == "healthy" || h.Status == "de
 type Options struct {
 	// Logger receives request failures and lifecycle lines; nil discards.
 	Logger *slog.Logger
+	// AccessLog writes one INFO line per request to Logger (component=access): request
+	// id, method, route pattern, status, duration_ms, bytes in and out, key id, remote
+	// address. false (the zero value) writes none; cmd/bizra turns it on by default.
+	AccessLog bool
 	// Metrics receives the HTTP series; nil means a private set.
 	Metrics *metrics.Set
 	// Addr is host:port to listen on; "" means 127.0.0.1:8080, port 0 picks a free one.
@@ -86,6 +90,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	log     *slog.Logger
+	access  *slog.Logger // nil when Options.AccessLog is off
 	set     *metrics.Set
 	srv     *fasthttp.Server
 	routes  *router
@@ -158,6 +163,9 @@ func New(opts Options) (*Server, error) {
 		limiter:   newLimiter(opts.RatePerSec, opts.Burst),
 		cors:      map[string]bool{},
 		reqPrefix: hex.EncodeToString(rnd[:]) + "-",
+	}
+	if opts.AccessLog {
+		s.access = log.With("component", "access")
 	}
 	if s.console, err = console.New(); err != nil {
 		return nil, err

@@ -137,7 +137,7 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	})
 	r.engine, err = query.NewEngine(query.EngineOptions{System: r.opts.System, Logger: r.log.With("component", "query"),
 		Metrics: r.qmetrics, Cache: r.cache, Receipts: r.receipts, Workers: workers, Queue: r.opts.Queue,
-		Safety: r.safetyPolicy, Load: r.load})
+		Safety: r.safetyPolicy, Load: r.load, Tracer: r.opts.Tracer})
 	if err != nil {
 		return err
 	}

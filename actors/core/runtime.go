@@ -28,6 +28,7 @@ import (
 	"github.com/bizra/bizra/internal/index"
 	"github.com/bizra/bizra/internal/reasoning"
 	"github.com/bizra/bizra/internal/scoring"
+	"github.com/bizra/bizra/internal/tracing"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 )
@@ -40,6 +41,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics is the process's one metrics set; nil means a private one.
 	Metrics *metrics.Set
+	// Tracer records the query stages' spans (internal/tracing); nil records none.
+	// Its owner (the node) shuts it down after the core.
+	Tracer *tracing.Tracer
 	// Version is reported in health and status.
 	Version string
 	// StateDir holds the ledgers, receipts and genesis files; "" means sovereign_state.

@@ -310,7 +310,7 @@ func (r *Runtime) startSupervisor(context.Context) error {
 		r.restarts.restart(kind)
 		hooks.OnRestart(child, reason, attempt, delay)
 		r.log.Warn("actor restarted", "actor_kind", kind, "pid", child.Id, "attempt", attempt,
-			"delay", delay, "reason", fmt.Sprint(reason))
+			"delay_ms", float64(delay.Microseconds())/1000, "reason", fmt.Sprint(reason))
 		if userRestart != nil {
 			userRestart(child, reason, attempt, delay)
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Health of a backend as the last observation (probe or call) saw it.
@@ -205,6 +207,7 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		cancel()
 		cctx, cancel = context.WithDeadline(a.rt.ctx, m.Request.Deadline)
 	}
+	cctx = tracing.WithParent(cctx, m.Request.TraceParent) // sent as traceparent by exchange
 	a.calls[m.ID] = &pendingCall{sender: ctx.Sender(), cancel: cancel, done: done, decompose: m.Decompose, req: m.Request}
 
 	self, sys := ctx.Self(), ctx.ActorSystem()

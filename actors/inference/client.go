@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // maxResponseBytes bounds a backend response body; maxErrorBodyBytes an error body.
@@ -200,6 +201,10 @@ func (c *httpClient) exchange(ctx context.Context, method, path string, body []b
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if p, ok := tracing.FromContext(ctx); ok {
+		// The pipeline's trace (a forwarded client traceparent in hdr takes precedence).
+		req.Header.Set("traceparent", p.String())
+	}
 	c.setHeaders(req, hdr)
 	resp, err := c.hc.Do(req)
 	if err != nil {

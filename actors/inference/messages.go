@@ -3,6 +3,8 @@ package inference
 import (
 	"fmt"
 	"time"
+
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Ask asks the service actor (Service.PID) for an answer to Request. Reply: *Answered.
@@ -33,6 +35,8 @@ type DecomposeAsk struct {
 	Query    string
 	Max      int
 	Deadline time.Time
+	// TraceParent is sent to the backend as traceparent (Request.TraceParent).
+	TraceParent tracing.Parent
 }
 
 // Decomposed is the reply to DecomposeAsk (Code NO_MODEL when no model could do it).

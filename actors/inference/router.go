@@ -129,7 +129,7 @@ func (r *routerActor) onDecompose(ctx actor.Context, m *DecomposeAsk) {
 		dl = r.rt.now().Add(r.rt.defaultTimeout)
 	}
 	p := &pendingAsk{id: id, sender: ctx.Sender(), decompose: true,
-		req: Request{Query: m.Query, MaxTokens: m.Max, Deadline: dl}}
+		req: Request{Query: m.Query, MaxTokens: m.Max, Deadline: dl, TraceParent: m.TraceParent}}
 	r.pending[id] = p
 	r.dispatch(ctx, p)
 }

@@ -1,6 +1,10 @@
 package inference
 
-import "time"
+import (
+	"time"
+
+	"github.com/bizra/bizra/internal/tracing"
+)
 
 // Evidence is one local passage an answer may draw on. It has exactly the fields of
 // query.Evidence (actors/query), so the pipeline converts with inference.Evidence(e):
@@ -28,6 +32,10 @@ type Request struct {
 	// Deadline bounds the whole call, retries and fallback included. Zero: the
 	// service's DefaultTimeout from the moment the request is accepted.
 	Deadline time.Time
+	// TraceParent is sent to HTTP backends as the W3C traceparent header (the query's
+	// inference span, or the client's traceparent when tracing is off); the zero value
+	// sends none.
+	TraceParent tracing.Parent
 }
 
 // Sentence is one sentence of an answer and the source it came from ("" when the model

@@ -17,6 +17,7 @@ import (
 
 	"github.com/bizra/bizra/actors/cache"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Receipts issues a receipt for a completed query (actors/receipt.Service).
@@ -45,6 +46,9 @@ type EngineOptions struct {
 	Safety *SafetyPolicy
 	// Load counts submitted and started runs for the queue-depth gauge; nil allocates.
 	Load *Load
+	// Tracer records the query's spans (query, gate, cache, receipt.issue here; the
+	// worker's stages below them); nil records none and costs nothing.
+	Tracer *tracing.Tracer
 }
 
 // Load holds the tickets of the runs handed to the workers that no worker has begun:
@@ -158,13 +162,21 @@ func NewQueryID(now time.Time) string {
 // Query runs one query: schema gate, admission, safety gate, cache, then a worker,
 // waiting at most until ctx's deadline. A timeout gives ErrTimeout and nothing is
 // cached or committed.
-func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
+func (e *Engine) Query(ctx context.Context, req Request) (_ Result, err error) {
 	start := time.Now()
 	if e.stopped.Load() {
 		return Result{}, ErrStopped
 	}
+	// The client's traceparent (gateway, bridge) is the parent of the query's span;
+	// with tracing off the span is the zero Span and the parent is still handed to
+	// the inference backends.
+	parent, _ := tracing.FromContext(ctx)
+	span := e.opts.Tracer.Root(parent, "query")
+	defer func() { endSpan(span, err) }()
+	gate := span.Child("gate")
 	if err := Validate(&req); err != nil {
 		e.opts.Metrics.GateRejected(GateSchema)
+		endSpan(gate, err)
 		return Result{}, err
 	}
 	req.Query = strings.TrimSpace(req.Query)
@@ -182,25 +194,38 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	e.opts.Metrics.SetLoad(int(e.admitted.Load()), e.opts.Load.Queued(), e.opts.Queue)
 
 	qid := NewQueryID(start)
+	span.SetString("query_id", qid)
 	if hits := e.opts.Safety.Hits(req.Query); hits > 0 {
 		e.opts.Metrics.GateRejected(GateSafety)
+		gate.SetString("rejected_by", GateSafety)
+		gate.End()
 		res := rejected(qid, &req, GateSafety, "SAFETY_POLICY", fmt.Sprintf("rejected by the safety gate: %d deny pattern(s) matched", hits))
-		if err := e.finish(&res, &req, start, Completion{Success: false}); err != nil {
+		if err := e.finish(&res, &req, start, Completion{Success: false}, span); err != nil {
 			return Result{}, err
 		}
 		return res, nil
 	}
+	gate.End()
 	var key cache.Key
 	var gen uint64 // the cache's generation at the miss: a purge meanwhile (index swap) keeps this answer out
 	consult := e.opts.Cache != nil && e.opts.Cache.Enabled()
 	if consult {
+		cspan := span.Child("cache")
 		gen = e.opts.Cache.Generation()
 		k, err := CacheKey(&req)
 		if err != nil {
+			endSpan(cspan, err)
 			return Result{}, fmt.Errorf("query %s: %w", qid, err)
 		}
 		key = k
-		if hit, ok := e.opts.Cache.Get(key); ok {
+		hit, ok := e.opts.Cache.Get(key)
+		if ok {
+			cspan.SetString("result", "hit")
+		} else {
+			cspan.SetString("result", "miss")
+		}
+		cspan.End()
+		if ok {
 			if hit.UserID != req.UserID {
 				hit.hit = nil // the stored digest was computed for another user_id
 			}
@@ -209,14 +234,17 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 			hit.Detail.BackendMs, hit.Detail.TokensUsed = 0, 0
 			hit.Detail.Episode = nil // a cache hit commits no episode of its own
 			if err := e.finish(&hit, &req, start, Completion{Success: hit.Success, Cached: true, SNR: hit.SNRScore,
-				Ihsan: hit.IhsanScore, CacheConsult: true, CacheHit: true, Validated: hit.Validated, Passed: hit.ValidationPassed}); err != nil {
+				Ihsan: hit.IhsanScore, CacheConsult: true, CacheHit: true, Validated: hit.Validated, Passed: hit.ValidationPassed}, span); err != nil {
 				return Result{}, err
 			}
 			return hit, nil
 		}
 	}
 	run := &Run{Request: req, QueryID: qid, CacheKey: key, UseCache: consult,
-		StartUnixNano: start.UnixNano(), DeadlineUnixNano: deadline.UnixNano()}
+		StartUnixNano: start.UnixNano(), DeadlineUnixNano: deadline.UnixNano(), Span: span, Trace: parent}
+	if span.Recording() {
+		run.Trace = span.Parent()
+	}
 	pid := e.opts.Workers[e.rr.Add(1)%uint64(len(e.opts.Workers))]
 	wait := time.Until(deadline)
 	if wait <= 0 {
@@ -249,7 +277,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	res := done.Result
-	if err := e.finish(&res, &req, start, done.Completion); err != nil {
+	if err := e.finish(&res, &req, start, done.Completion, span); err != nil {
 		return Result{}, err
 	}
 	// Cached only once its receipt is durable: a query whose receipt failed leaves no
@@ -273,7 +301,7 @@ func (e *Engine) timedOut(consulted bool) (Result, error) {
 // inside an actor's Receive) because Issue waits for the receipt's record to be
 // durable. A receipt that could not be issued fails the query with its error (503
 // STORAGE_UNAVAILABLE for a log that cannot be written): no receipt, no answer.
-func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion) error {
+func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion, span tracing.Span) error {
 	elapsed := time.Since(start)
 	res.ProcessingTimeMs = float64(elapsed.Microseconds()) / 1000
 	res.Detail.TotalMs = res.ProcessingTimeMs
@@ -299,7 +327,9 @@ func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion
 		if d, ok := res.hitDigest(); ok { // a cache hit: head and tail were digested at put time
 			in.Payload, in.PayloadDigest = nil, d
 		}
+		rspan := span.Child("receipt.issue")
 		ref, err := e.opts.Receipts.Issue(in)
+		endSpan(rspan, err)
 		if err != nil {
 			// The receipt service logs (rate-limited) and counts the failure itself.
 			e.log.Debug("query failed: receipt not issued", "query_id", res.QueryID, "err", err)
@@ -314,6 +344,12 @@ func (e *Engine) finish(res *Result, req *Request, start time.Time, c Completion
 	c.Degraded = res.Degraded
 	e.opts.Metrics.Record(c)
 	return nil
+}
+
+// endSpan ends s, marked failed when err is not nil.
+func endSpan(s tracing.Span, err error) {
+	s.Fail(err)
+	s.End()
 }
 
 // rejected builds the result of a query a gate refused.

@@ -17,6 +17,7 @@ import (
 	"github.com/bizra/bizra/internal/index"
 	"github.com/bizra/bizra/internal/reasoning"
 	"github.com/bizra/bizra/internal/scoring"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Run asks a query worker to run the pipeline for one admitted cache miss. The reply,
@@ -30,6 +31,12 @@ type Run struct {
 	DeadlineUnixNano int64
 	// Ticket is the run's place in the engine's queue-depth count (Load); 0 is none.
 	Ticket uint64
+	// Span is the query's span: the worker's stages are its children (the zero Span
+	// when tracing is off).
+	Span tracing.Span
+	// Trace is sent to the model backends as traceparent: Span's, or the client's
+	// when tracing is off (zero: none).
+	Trace tracing.Parent
 }
 
 // Done is a worker's reply: a completed result, or the error that kept the pipeline
@@ -113,6 +120,9 @@ type job struct {
 	answer       inference.Answer
 	result       Result
 	completion   Completion
+	// stage is the span of the stage in progress (ended by the stage, or failed by
+	// failErr).
+	stage tracing.Span
 }
 
 type worker struct {
@@ -166,8 +176,9 @@ func (w *worker) begin(ctx actor.Context, m *Run) {
 		// query's budget, after which clause splitting takes over.
 		budget := min(remaining/3, 10*time.Second)
 		t0 := time.Now()
+		j.stage = m.Span.Child("decompose")
 		f := ctx.RequestFuture(w.opts.Inference, &inference.DecomposeAsk{Query: m.Request.Query,
-			Max: w.branching(), Deadline: t0.Add(budget)}, budget)
+			Max: w.branching(), Deadline: t0.Add(budget), TraceParent: traceFor(j.stage, m.Trace)}, budget)
 		ctx.ReenterAfter(f, func(res any, err error) {
 			if w.jobs[m.QueryID] != j {
 				return // answered already (restart or timeout)
@@ -181,7 +192,10 @@ func (w *worker) begin(ctx actor.Context, m *Run) {
 			if okay {
 				j.subQuestions = d.SubQuestions
 				desc = "decompose: " + d.Backend
+			} else {
+				j.stage.SetString("fallback", "clause splitting")
 			}
+			j.stage.End()
 			j.decomposeDur = time.Since(t0)
 			j.actions = append(j.actions, ledger.Action{Type: "decompose", Description: desc, Success: okay,
 				DurationUS: uint64(j.decomposeDur.Microseconds())})
@@ -204,6 +218,15 @@ func (w *worker) topK() int {
 		return w.opts.TopK
 	}
 	return reasoning.DefaultTopK
+}
+
+// traceFor is the traceparent a stage sends to the backends: its own span's when
+// tracing records, else the client's (or none).
+func traceFor(stage tracing.Span, client tracing.Parent) tracing.Parent {
+	if stage.Recording() {
+		return stage.Parent()
+	}
+	return client
 }
 
 // staticDecomposer hands Run the sub-questions a model produced before reasoning
@@ -256,12 +279,21 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 	opts := reasoning.RunOptions{MaxDepth: req.MaxDepth, Branching: w.branching(), TopK: w.topK(), Recorder: w.opts.Recorder}
 	idx := w.opts.Index()
 	topK := w.topK()
+	stage := "retrieval"
+	if req.RequireReasoning {
+		stage = "reasoning"
+	}
+	span := j.run.Span
 	return func(pctx context.Context) {
 		m := &reasoned{qid: j.run.QueryID, seq: j.seq}
+		sp := span.Child(stage)
 		defer func() {
 			if v := recover(); v != nil {
 				m.err = fmt.Errorf("query: reasoning panicked: %v", v)
 			}
+			sp.SetInt("evidence", len(m.evidence))
+			sp.Fail(m.err)
+			sp.End()
 			root.Send(self, m)
 		}()
 		t0 := time.Now()
@@ -360,6 +392,8 @@ func (w *worker) infer(ctx actor.Context, j *job) {
 		}
 	}
 	t0 := time.Now()
+	j.stage = j.run.Span.Child("inference")
+	ir.TraceParent = traceFor(j.stage, j.run.Trace)
 	f := ctx.RequestFuture(w.opts.Inference, &inference.Ask{Request: ir}, remaining)
 	qid := j.run.QueryID
 	ctx.ReenterAfter(f, func(res any, err error) {
@@ -385,6 +419,11 @@ func (w *worker) infer(ctx actor.Context, j *job) {
 		}
 		j.actions = append(j.actions, ledger.Action{Type: "inference", Description: desc, Success: a.Code == "",
 			DurationUS: uint64(time.Since(t0).Microseconds())})
+		j.stage.SetString("backend", a.Answer.Backend)
+		if a.Code != "" {
+			j.stage.SetString("code", a.Code)
+		}
+		j.stage.End()
 		switch a.Code {
 		case "":
 			w.score(ctx, j)
@@ -494,6 +533,8 @@ func (w *worker) noEvidence(ctx actor.Context, j *job) {
 }
 
 func (w *worker) score(ctx actor.Context, j *job) {
+	sp := j.run.Span.Child("scoring")
+	defer sp.End()
 	req := &j.run.Request
 	r := w.base(j)
 	src := scoring.SourceLocal
@@ -562,6 +603,7 @@ func (w *worker) commit(ctx actor.Context, j *job) {
 		ep := ledger.Episode{Timestamp: uint64(time.Now().Unix()), Context: j.run.Request.Query, GraphHash: r.GraphHash,
 			GraphNodeCount: uint32(r.Detail.Nodes), Actions: j.actions, SNR: *r.SNRScore, Ihsan: *r.IhsanScore,
 			SNROK: r.SNROK, TokensUsed: uint64(max(0, r.Detail.TokensUsed)), ResponseSummary: summary}
+		j.stage = j.run.Span.Child("ledger.append")
 		f := ctx.RequestFuture(w.opts.Ledger, &ledger.Append{Episode: ep}, time.Until(j.deadline))
 		qid := j.run.QueryID
 		ctx.ReenterAfter(f, func(res any, err error) {
@@ -572,6 +614,7 @@ func (w *worker) commit(ctx actor.Context, j *job) {
 			case *ledger.Appended:
 				r.ClaimTags = append(r.ClaimTags, "sel:"+a.EpisodeHash[:16])
 				r.Detail.Episode = &EpisodeRef{Sequence: a.Sequence, Hash: a.EpisodeHash}
+				j.stage.End()
 			case *ledger.AppendFailed:
 				// Not recorded, so not a success: nothing is cached, no episode and no
 				// receipt are claimed.
@@ -613,6 +656,8 @@ func (w *worker) complete(ctx actor.Context, j *job) {
 }
 
 func (w *worker) failErr(ctx actor.Context, j *job, err error) {
+	j.stage.Fail(err) // the stage in progress, if any (ending an ended span is a no-op)
+	j.stage.End()
 	if catalog.Lookup(err).Kind == catalog.Internal {
 		w.opts.Logger.Error("query failed", "query_id", j.run.QueryID, "err", err)
 	}

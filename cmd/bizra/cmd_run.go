@@ -26,6 +26,8 @@ import (
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
 	"github.com/bizra/bizra/internal/catalog"
+	"github.com/bizra/bizra/internal/pprofserver"
+	"github.com/bizra/bizra/internal/tracing"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/genesis"
 	"github.com/bizra/bizra/supervision/launcher"
@@ -80,7 +82,7 @@ func newLogger(w io.Writer, cfg *config) *slog.Logger {
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
 	cfg.logLevel = new(slog.LevelVar) // SIGHUP sets it (reloadOnHUP)
 	cfg.logLevel.Set(lvl)
-	hopts := &slog.HandlerOptions{Level: cfg.logLevel}
+	hopts := &slog.HandlerOptions{Level: cfg.logLevel, ReplaceAttr: durationsInMs}
 	format := cfg.LogFormat
 	if format == "auto" {
 		format = "json"
@@ -94,6 +96,20 @@ func newLogger(w io.Writer, cfg *config) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, hopts))
 	}
 	return slog.New(slog.NewJSONHandler(w, hopts))
+}
+
+// durationsInMs writes every time.Duration attribute as float milliseconds under its
+// key with "_ms" appended (operations: durations are in ms everywhere in logs), so a
+// package that logs a Duration cannot bring nanoseconds or "1.5s" text back.
+func durationsInMs(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	key := a.Key
+	if !strings.HasSuffix(key, "_ms") {
+		key += "_ms"
+	}
+	return slog.Float64(key, float64(a.Value.Duration().Nanoseconds())/1e6)
 }
 
 // runtimeOptions turns cfg into the core's options (the node builder sets the actor
@@ -168,6 +184,12 @@ func buildNode(cfg *config, log *slog.Logger, set *metrics.Set, api, withBridge 
 		return nil, err
 	}
 	o := node.Options{Logger: log, Metrics: set, Runtime: ro}
+	if o.Runtime.Tracer, err = tracing.New(tracing.Options{Endpoint: cfg.OTLPEndpoint, ServiceVersion: version, Logger: log}); err != nil {
+		return nil, &configError{"invalid --otlp-endpoint: " + err.Error()}
+	}
+	if cfg.Pprof != "" {
+		o.Pprof = &pprofserver.Options{Addr: cfg.Pprof, AllowNonLoopback: cfg.PprofAllowRemote}
+	}
 	if api {
 		o.API = &node.APIOptions{Gateway: gatewayOptions(cfg), Built: func() { warnOpenAPI(cfg, log) }}
 	}
@@ -247,7 +269,7 @@ func bridgeSkipReason(cfg *config) string {
 // gatewayOptions are the HTTP gateway's options from cfg (the node builder adds the
 // logger, metrics, core and routes).
 func gatewayOptions(cfg *config) gateway.Options {
-	return gateway.Options{Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)),
+	return gateway.Options{Addr: net.JoinHostPort(cfg.APIHost, strconv.Itoa(cfg.APIPort)), AccessLog: cfg.AccessLog,
 		APIKeys: cfg.APIKeys, RatePerSec: cfg.APIRate, Burst: cfg.APIBurst, CORSOrigins: cfg.CORSOrigins,
 		MaxPassBodyBytes: cfg.MaxBody}
 }
@@ -278,7 +300,7 @@ func bridgeOptions(cfg *config) bridge.Options {
 		Token: cfg.BridgeToken, SecretHex: cfg.ReceiptKeyHex, Role: cfg.Role, StateDir: cfg.StateDir,
 		MaxConns: cfg.BridgeMaxConns, MaxSkew: cfg.BridgeMaxSkew, RatePerSec: cfg.BridgeRate, Burst: cfg.BridgeBurst,
 		GlobalRatePerSec: cfg.BridgeGRate, GlobalBurst: cfg.BridgeGB, RequireSig: cfg.BridgeRequireSig,
-		MaxConnsPerIP: cfg.BridgeMaxConnsPerIP, AuthTimeout: cfg.BridgeAuthTimeout}
+		MaxConnsPerIP: cfg.BridgeMaxConnsPerIP, AuthTimeout: cfg.BridgeAuthTimeout, AccessLog: cfg.AccessLog}
 }
 
 // newBridge builds a bridge from cfg over a runtime, as the node builder does.

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
@@ -69,10 +71,14 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 
-	IndexRescan  time.Duration // 0: no periodic rescan
-	NoIndexCache bool
-	oneShot      bool           // bizra query: the saved index read-only, no watcher
-	logLevel     *slog.LevelVar // set by newLogger; SIGHUP changes it
+	IndexRescan      time.Duration // 0: no periodic rescan
+	NoIndexCache     bool
+	oneShot          bool           // bizra query: the saved index read-only, no watcher
+	logLevel         *slog.LevelVar // set by newLogger; SIGHUP changes it
+	AccessLog        bool           // one INFO line per API and bridge request
+	OTLPEndpoint     string         // OTLP/HTTP traces URL; "" is off
+	Pprof            string         // host:port of the pprof listener; "" is off
+	PprofAllowRemote bool           // let --pprof bind a non-loopback host
 }
 
 // stringList is a repeatable flag.
@@ -143,8 +149,8 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	fs.StringVar(&c.Role, "role", env.str("BIZRA_NODE_ROLE", "node"), "node role: node or node0 (BIZRA_NODE_ROLE)")
 	fs.StringVar(&c.GenesisPublicKey, "genesis-public-key", env.str("BIZRA_GENESIS_PUBLIC_KEY", ""),
 		"hex Ed25519 public key Node0's genesis must be signed with (role node0); unset, the first validated key is recorded in <state>/trusted_genesis_key and a later change refuses start (BIZRA_GENESIS_PUBLIC_KEY)")
-	fs.StringVar(&c.LogLevel, "log-level", env.str("BIZRA_LOG_LEVEL", "info"), "log level: debug, info, warn, error")
-	fs.StringVar(&c.LogFormat, "log-format", env.str("BIZRA_LOG_FORMAT", "auto"), "log format: auto (text on a TTY, JSON otherwise), text, json")
+	fs.StringVar(&c.LogLevel, "log-level", env.str("BIZRA_LOG_LEVEL", "info"), "log level: debug, info, warn, error (BIZRA_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env.str("BIZRA_LOG_FORMAT", "auto"), "log format: auto (text on a TTY, JSON otherwise), text, json (BIZRA_LOG_FORMAT)")
 	entries, e := env.integer("BIZRA_CACHE_ENTRIES", 10000, -1, 10_000_000)
 	must(e)
 	fs.IntVar(&c.CacheEntries, "cache-entries", entries, "result-cache capacity in entries; -1 disables the cache (BIZRA_CACHE_ENTRIES)")
@@ -158,13 +164,13 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	q, e := env.integer("BIZRA_QUERY_QUEUE", 256, 1, 1_000_000)
 	must(e)
 	fs.IntVar(&c.Queue, "queue", q, "queries admitted at once (running plus waiting); more get 503 OVERLOADED (BIZRA_QUERY_QUEUE)")
-	fs.StringVar(&c.ReceiptMode, "receipt-mode", env.str("BIZRA_RECEIPT_MODE", "batch"), "receipt signing: batch (Merkle batches) or single")
+	fs.StringVar(&c.ReceiptMode, "receipt-mode", env.str("BIZRA_RECEIPT_MODE", "batch"), "receipt signing: batch (Merkle batches) or single (BIZRA_RECEIPT_MODE)")
 	fs.IntVar(&c.ReceiptBatchMs, "receipt-batch-ms", 5, "seal a receipt batch at least this often, in milliseconds")
 	fs.IntVar(&c.ReceiptBatchMax, "receipt-batch-max", 1024, "seal a receipt batch at this many leaves")
 	fs.BoolVar(&c.InsecureTestKeys, "insecure-test-keys", false, "accept well-known test receipt keys (tests only)")
 	enforce, e := env.boolean("BIZRA_ENFORCE_IHSAN", false)
 	must(e)
-	fs.BoolVar(&c.EnforceIhsan, "enforce-ihsan", enforce, "withhold answers whose verdict is REJECTED (success:false)")
+	fs.BoolVar(&c.EnforceIhsan, "enforce-ihsan", enforce, "withhold answers whose verdict is REJECTED (success:false) (BIZRA_ENFORCE_IHSAN)")
 	fs.IntVar(&c.SELMaxEpisodes, "sel-max-episodes", 1_000_000, "experience-ledger retention in episodes (older ones pruned to an anchor)")
 	accept, e := env.boolean("BIZRA_ACCEPT_LEDGER_LOSS", false)
 	must(e)
@@ -173,14 +179,15 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 	fs.StringVar(&c.FaultInject, "fault-inject", "", "tests and drills only: KIND:N[:repeat] makes actors of KIND ("+faultKinds()+") panic on their N-th message")
 	mi, e := env.duration("BIZRA_MAINTENANCE_INTERVAL", 10*time.Second)
 	must(e)
-	fs.DurationVar(&c.MaintenanceInterval, "maintenance-interval", mi, "maintenance loop period")
 	ri, e := env.duration("BIZRA_INDEX_RESCAN_INTERVAL", time.Minute)
 	must(e)
 	fs.DurationVar(&c.IndexRescan, "index-rescan-interval", ri, "full rescan of the data lake this often, beside file-system events (which miss changes on network file systems); 0 = events and SIGHUP only (BIZRA_INDEX_RESCAN_INTERVAL)")
 	nic, e := env.boolean("BIZRA_NO_INDEX_CACHE", false)
 	must(e)
 	fs.BoolVar(&c.NoIndexCache, "no-index-cache", nic, "neither load nor save the index in <state>/index: every start reads the whole data lake (BIZRA_NO_INDEX_CACHE)")
+	fs.DurationVar(&c.MaintenanceInterval, "maintenance-interval", mi, "maintenance loop period (BIZRA_MAINTENANCE_INTERVAL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "time allowed for a clean shutdown on SIGINT/SIGTERM")
+	fs.StringVar(&c.OTLPEndpoint, "otlp-endpoint", env.str("BIZRA_OTLP_ENDPOINT", ""), "export OpenTelemetry spans of the query stages to this OTLP/HTTP URL (http://host:4318; /v1/traces is added to a URL without a path); unset, no spans are recorded (BIZRA_OTLP_ENDPOINT)")
 	c.BridgeToken = env.str("BIZRA_BRIDGE_TOKEN", "")
 	c.ReceiptKeyHex = env.str("BIZRA_RECEIPT_PRIVATE_KEY_HEX", "")
 	if server {
@@ -226,6 +233,13 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 		bpip, e := env.integer("BIZRA_BRIDGE_MAX_CONNS_PER_IP", 256, 1, 1_000_000)
 		must(e)
 		fs.IntVar(&c.BridgeMaxConnsPerIP, "bridge-max-conns-per-ip", bpip, "bridge connections from one remote address; more get one TOO_MANY_CONNECTIONS line and are closed (loopback clients share 127.0.0.1) (BIZRA_BRIDGE_MAX_CONNS_PER_IP)")
+		al, e := env.boolean("BIZRA_ACCESS_LOG", true)
+		must(e)
+		fs.BoolVar(&c.AccessLog, "access-log", al, "one JSON line per API and bridge request at info (request id, method, route, status, duration_ms, bytes in/out, key id, remote); --access-log=false turns it off (BIZRA_ACCESS_LOG)")
+		fs.StringVar(&c.Pprof, "pprof", env.str("BIZRA_PPROF", ""), "serve net/http/pprof on this host:port, a listener of its own (loopback only unless --pprof-allow-remote); unset, off (BIZRA_PPROF)")
+		pr, e := env.boolean("BIZRA_PPROF_ALLOW_REMOTE", false)
+		must(e)
+		fs.BoolVar(&c.PprofAllowRemote, "pprof-allow-remote", pr, "let --pprof bind a non-loopback host: profiles, stacks and the command line are then open to that network (BIZRA_PPROF_ALLOW_REMOTE)")
 		bat, e := env.duration("BIZRA_BRIDGE_AUTH_TIMEOUT", 10*time.Second)
 		must(e)
 		fs.DurationVar(&c.BridgeAuthTimeout, "bridge-auth-timeout", bat, "close a bridge connection that has sent no authenticated request this long after connecting (BIZRA_BRIDGE_AUTH_TIMEOUT)")
@@ -299,6 +313,20 @@ func (c *config) validate() error {
 	}
 	if c.server && (c.MaxBody < MinMaxBody || c.MaxBody > MaxMaxBody) {
 		return &configError{fmt.Sprintf("invalid --max-body %d: want %d..%d bytes", c.MaxBody, MinMaxBody, MaxMaxBody)}
+	}
+	if c.OTLPEndpoint != "" {
+		if u, err := url.Parse(c.OTLPEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &configError{fmt.Sprintf("invalid --otlp-endpoint %q: want an http:// or https:// URL such as http://127.0.0.1:4318", c.OTLPEndpoint)}
+		}
+	}
+	if c.Pprof != "" {
+		host, port, err := net.SplitHostPort(c.Pprof)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+			return &configError{fmt.Sprintf("invalid --pprof %q: want host:port such as 127.0.0.1:6060", c.Pprof)}
+		}
+		if !c.PprofAllowRemote && !isLoopback(host) {
+			return &configError{fmt.Sprintf("invalid --pprof %q: not a loopback address; profiles and stacks would be open to the network (bind 127.0.0.1, or add --pprof-allow-remote)", c.Pprof)}
+		}
 	}
 	if c.APIPort < 0 || c.APIPort > 65535 || c.BridgePort < 0 || c.BridgePort > 65535 {
 		return &configError{"invalid port: want 0..65535"}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/bizra/bizra/actors/inference"
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // Extension is the "bizra" field of a bizra-model completion: what the pipeline
@@ -345,8 +346,9 @@ type bizraAnswer struct {
 }
 
 // runBizra checks the request against what the bizra model can do and runs the
-// pipeline. start is the request's start (for the overhead metric).
-func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAnswer, error) {
+// pipeline. start is the request's start (for the overhead metric); the client's
+// traceparent, when valid, goes to the pipeline in the query's context.
+func (r *Routes) runBizra(req *Request, userID string, start time.Time, trace tracing.Parent) (bizraAnswer, error) {
 	if r.opts.Query == nil {
 		return bizraAnswer{}, errModelUnavailable
 	}
@@ -357,7 +359,7 @@ func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAn
 		return bizraAnswer{}, errNoUserMessage
 	}
 	qreq := r.queryRequest(req, userID)
-	cctx, cancel := context.WithTimeout(context.Background(), time.Duration(qreq.TimeoutMs)*time.Millisecond)
+	cctx, cancel := context.WithTimeout(tracing.WithParent(context.Background(), trace), time.Duration(qreq.TimeoutMs)*time.Millisecond)
 	res, err := r.opts.Query(cctx, qreq)
 	cancel()
 	if err != nil {
@@ -382,8 +384,15 @@ func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAn
 	return a, nil
 }
 
+// clientTrace is the request's valid traceparent header (an invalid one is ignored,
+// as W3C Trace Context requires).
+func clientTrace(ctx *fasthttp.RequestCtx) tracing.Parent {
+	p, _ := tracing.ParseBytes(ctx.Request.Header.Peek("traceparent"))
+	return p
+}
+
 func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, start time.Time) {
-	a, err := r.runBizra(req, userID, start)
+	a, err := r.runBizra(req, userID, start, clientTrace(ctx))
 	if err != nil {
 		r.observe(kindBizra, req.Stream, r.writeError(ctx, err), start)
 		return

@@ -25,6 +25,7 @@ import (
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/internal/tracing"
 )
 
 // leakOpts ignores three goroutines of fasthttp itself: the process-wide date ticker
@@ -50,11 +51,16 @@ type fakeCore struct {
 	// (Detail.Usage), and cached marks its results as cache hits.
 	usage  atomic.Pointer[inference.Usage]
 	cached atomic.Bool
+	// trace is the traceparent the last query's context carried ("" none).
+	trace atomic.Pointer[string]
 }
 
 func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
 	c.queries.Add(1)
 	c.last.Store(&req)
+	tp, _ := tracing.FromContext(ctx)
+	tps := tp.String()
+	c.trace.Store(&tps)
 	if p := c.fail.Load(); p != nil {
 		return query.Result{}, *p
 	}

@@ -556,7 +556,7 @@ func (e *respEvents) fail(err error) {
 
 // bizraResponse answers a Responses request with the bizra pipeline.
 func (r *Routes) bizraResponse(ctx *fasthttp.RequestCtx, rr *ResponsesRequest, userID string, start time.Time) {
-	a, err := r.runBizra(&rr.Chat, userID, start)
+	a, err := r.runBizra(&rr.Chat, userID, start, clientTrace(ctx))
 	if err != nil {
 		r.observe(kindBizra, rr.Chat.Stream, r.writeError(ctx, err), start)
 		return

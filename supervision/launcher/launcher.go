@@ -70,7 +70,7 @@ func Run(ctx context.Context, opts Options, comps ...Component) error {
 				log.Error("component shutdown failed", "component", c.Name, "err", err)
 				continue
 			}
-			log.Info("component stopped", "component", c.Name, "took", time.Since(t0).Round(time.Millisecond))
+			log.Info("component stopped", "component", c.Name, "duration_ms", float64(time.Since(t0).Microseconds())/1000)
 		}
 		return errors.Join(errs...)
 	}
@@ -92,6 +92,6 @@ func Run(ctx context.Context, opts Options, comps ...Component) error {
 		opts.Ready()
 	}
 	<-ctx.Done()
-	log.Info("shutting down", "timeout", timeout)
+	log.Info("shutting down", "timeout_ms", timeout.Milliseconds())
 	return stopAll()
 }

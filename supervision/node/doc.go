@@ -14,7 +14,10 @@
 // New builds the actor system, the runtime and the bridge (so a bad bridge
 // configuration is refused before anything starts). The API is built when its turn
 // comes, after the runtime has started, because the OpenAI front needs the running
-// inference service. Components returns the three in start order for launcher.Run;
+// inference service. Components returns them in start order for launcher.Run, after
+// the pprof listener (Options.Pprof) and the tracer (Runtime.Tracer) when configured:
+// pprof, tracing, runtime, api, bridge, so the tracer stops after the runtime and
+// flushes the last spans;
 // Start and Shutdown run the same order in process (gate, bench). Close shuts the
 // actor system down once the components have stopped.
 package node

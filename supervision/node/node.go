@@ -14,6 +14,7 @@ import (
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
 	"github.com/bizra/bizra/gateway/openai"
+	"github.com/bizra/bizra/internal/pprofserver"
 	"github.com/bizra/bizra/supervision/launcher"
 )
 
@@ -32,6 +33,9 @@ type Options struct {
 	API *APIOptions
 	// Bridge, when non-nil, adds the desktop bridge.
 	Bridge *bridge.Options
+	// Pprof, when non-nil, adds net/http/pprof on its own listener (started first and
+	// stopped last, so a start and a shutdown can be profiled); its Logger is set here.
+	Pprof *pprofserver.Options
 }
 
 // APIOptions configures the HTTP gateway. In Gateway, Logger, Metrics, Core and Routes
@@ -50,6 +54,8 @@ type Node struct {
 	API     *gateway.Server
 	Bridge  *bridge.Bridge
 	Metrics *metrics.Set
+	// Pprof is the profiling listener when Options.Pprof was set.
+	Pprof *pprofserver.Server
 
 	log     *slog.Logger
 	api     *APIOptions
@@ -79,6 +85,21 @@ func New(o Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{System: sys, Runtime: rt, Metrics: set, log: log, api: o.API}
+	if o.Pprof != nil {
+		po := *o.Pprof
+		po.Logger = log
+		ps, err := pprofserver.New(po)
+		if err != nil {
+			sys.Shutdown()
+			return nil, err
+		}
+		n.Pprof = ps
+		n.comps = append(n.comps, launcher.Component{Name: "pprof", Start: ps.Start, Shutdown: ps.Shutdown})
+	}
+	if tr := ro.Tracer; tr != nil {
+		// Before the runtime, so it stops after it: the last spans are flushed.
+		n.comps = append(n.comps, launcher.Component{Name: "tracing", Start: tr.Start, Shutdown: tr.Shutdown})
+	}
 	n.comps = append(n.comps, launcher.Component{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown})
 	if o.API != nil {
 		n.comps = append(n.comps, launcher.Component{Name: "api", Start: n.startAPI, Shutdown: n.stopAPI})
