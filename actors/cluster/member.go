@@ -78,7 +78,7 @@ type Member struct {
 
 	mu      sync.Mutex
 	rdv     *cluster.Rendezvous
-	view    []*cluster.Member  // the provider's current members
+	view    []*cluster.Member // the provider's current members
 	members map[string]*MemberInfo
 	left    []MemberInfo
 	lost    map[string]chan struct{} // address → closed when its endpoint or membership goes
@@ -87,11 +87,11 @@ type Member struct {
 	slots   chan struct{}
 	goMu    sync.Mutex // guards closing and wg.Add
 	closing bool
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	state  atomic.Int32
-	once   sync.Once
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	state   atomic.Int32
+	once    sync.Once
 }
 
 // New validates opts; nothing starts until Start.

@@ -9,10 +9,10 @@ import (
 
 // clusterMetrics are the member's series (sovereign_cluster_*).
 type clusterMetrics struct {
-	activations, computations, coalesced *metrics.Counter
-	remoteCalls, authRefused, endpointLost *metrics.Counter
+	activations, computations, coalesced                        *metrics.Counter
+	remoteCalls, authRefused, endpointLost                      *metrics.Counter
 	failLost, failDead, failTimeout, failActivation, overloaded *metrics.Counter
-	remoteLatency *metrics.Histogram
+	remoteLatency                                               *metrics.Histogram
 
 	// the same counts for Stats (tests and benchmarks read them)
 	nActivations, nComputations, nCoalesced, nRemote, nFailures atomic.Uint64

@@ -202,4 +202,3 @@ func newReplySlot(sys *actor.ActorSystem) (*replySlot, *actor.PID, func()) {
 	pid, _ := sys.ProcessRegistry.Add(slot, "cluster"+sys.ProcessRegistry.NextId())
 	return slot, pid, func() { sys.ProcessRegistry.Remove(pid) }
 }
-
