@@ -134,3 +134,11 @@ func SplitAddr(addr string) (string, int, error) {
 	}
 	return host, port, nil
 }
+
+// Check reports what New would refuse in o, ignoring Local (the node sets it).
+func (o Options) Check() error {
+	if o.Local == nil {
+		o.Local = func(context.Context, query.Request) (query.Result, error) { return query.Result{}, nil }
+	}
+	return o.normalize()
+}

@@ -138,6 +138,8 @@ type Runtime struct {
 	genesisOK       atomic.Bool
 	escalated       atomic.Bool
 	bridgeStats     atomic.Pointer[func() BridgeStats]
+	router          atomic.Pointer[QueryRouter]
+	clusterStatus   atomic.Pointer[func() any]
 
 	mu      sync.Mutex
 	stops   []namedStop // reverse-order shutdown list
@@ -457,12 +459,45 @@ func (r *Runtime) startSkills(ctx context.Context) error {
 // Ready reports whether the runtime serves queries.
 func (r *Runtime) Ready() bool { return r.state.Load() == stateRunning }
 
-// Query runs one query through the pipeline with ctx's deadline.
+// Query runs one query with ctx's deadline: through the query router when one is set
+// (a cluster member sends it to the member owning its cache key), else through this
+// node's pipeline.
 func (r *Runtime) Query(ctx context.Context, req query.Request) (query.Result, error) {
+	if f := r.router.Load(); f != nil && r.state.Load() == stateRunning {
+		return (*f)(ctx, req)
+	}
+	return r.LocalQuery(ctx, req)
+}
+
+// LocalQuery runs one query through this node's own pipeline (index, cache, ledger,
+// receipts), whatever the router says.
+func (r *Runtime) LocalQuery(ctx context.Context, req query.Request) (query.Result, error) {
 	if r.state.Load() != stateRunning || r.engine == nil {
 		return query.Result{}, ErrNotRunning
 	}
 	return r.engine.Query(ctx, req)
+}
+
+// QueryRouter answers a query somewhere (actors/cluster.Member.Query).
+type QueryRouter func(ctx context.Context, req query.Request) (query.Result, error)
+
+// SetQueryRouter makes Query go through f; nil restores the local pipeline. Safe at
+// any time.
+func (r *Runtime) SetQueryRouter(f QueryRouter) {
+	if f == nil {
+		r.router.Store(nil)
+		return
+	}
+	r.router.Store(&f)
+}
+
+// SetClusterStatus adds /v1/status "cluster" from f (nil removes it).
+func (r *Runtime) SetClusterStatus(f func() any) {
+	if f == nil {
+		r.clusterStatus.Store(nil)
+		return
+	}
+	r.clusterStatus.Store(&f)
 }
 
 // WriteMetrics writes the process's Prometheus exposition: the metrics set with HELP

@@ -150,7 +150,7 @@ func buildNode(cfg *config, log *slog.Logger, set *metrics.Set, api, withBridge 
 	if err != nil {
 		return nil, err
 	}
-	o := node.Options{Logger: log, Metrics: set, Runtime: ro}
+	o := node.Options{Logger: log, Metrics: set, Runtime: ro, Cluster: cfg.Cluster.options()}
 	if api {
 		o.API = &node.APIOptions{Gateway: gatewayOptions(cfg), Built: func() { warnOpenAPI(cfg, log) }}
 	}

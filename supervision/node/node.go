@@ -10,6 +10,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/bizra/bizra/actors/cluster"
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
@@ -32,6 +33,10 @@ type Options struct {
 	API *APIOptions
 	// Bridge, when non-nil, adds the desktop bridge.
 	Bridge *bridge.Options
+	// Cluster, when non-nil, makes the node a cluster member (actors/cluster), started
+	// after the runtime and before the front doors; Local, Logger and Metrics are set
+	// here. nil is a standalone node.
+	Cluster *cluster.Options
 }
 
 // APIOptions configures the HTTP gateway. In Gateway, Logger, Metrics, Core and Routes
@@ -50,6 +55,8 @@ type Node struct {
 	API     *gateway.Server
 	Bridge  *bridge.Bridge
 	Metrics *metrics.Set
+	// Member is the node's cluster membership; nil when standalone.
+	Member *cluster.Member
 
 	log     *slog.Logger
 	api     *APIOptions
@@ -80,6 +87,17 @@ func New(o Options) (*Node, error) {
 	}
 	n := &Node{System: sys, Runtime: rt, Metrics: set, log: log, api: o.API}
 	n.comps = append(n.comps, launcher.Component{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown})
+	if o.Cluster != nil {
+		co := *o.Cluster
+		co.Local, co.Logger, co.Metrics = rt.LocalQuery, log, set
+		m, err := cluster.New(co)
+		if err != nil {
+			sys.Shutdown()
+			return nil, err
+		}
+		n.Member = m
+		n.comps = append(n.comps, launcher.Component{Name: "cluster", Start: n.startCluster, Shutdown: n.stopCluster})
+	}
 	if o.API != nil {
 		n.comps = append(n.comps, launcher.Component{Name: "api", Start: n.startAPI, Shutdown: n.stopAPI})
 	}
@@ -127,6 +145,22 @@ func NewAPI(o gateway.Options, rt *core.Runtime) (*gateway.Server, error) {
 	return gateway.New(o)
 }
 
+// startCluster joins the cluster, then routes the runtime's queries through it.
+func (n *Node) startCluster(ctx context.Context) error {
+	if err := n.Member.Start(ctx); err != nil {
+		return err
+	}
+	n.Runtime.SetQueryRouter(n.Member.Query)
+	n.Runtime.SetClusterStatus(func() any { return n.Member.Status() })
+	return nil
+}
+
+// stopCluster returns the runtime to its own pipeline and leaves the cluster.
+func (n *Node) stopCluster(ctx context.Context) error {
+	n.Runtime.SetQueryRouter(nil)
+	return n.Member.Shutdown(ctx)
+}
+
 func (n *Node) startAPI(ctx context.Context) error {
 	o := n.api.Gateway
 	o.Logger, o.Metrics = n.log, n.Metrics
@@ -148,7 +182,7 @@ func (n *Node) stopAPI(ctx context.Context) error {
 	return n.API.Shutdown(ctx)
 }
 
-// Components are the node's parts in start order (runtime, api, bridge), for
+// Components are the node's parts in start order (runtime, cluster, api, bridge), for
 // launcher.Run. Call Close after Run returns.
 func (n *Node) Components() []launcher.Component { return n.comps }
 
