@@ -21,9 +21,12 @@ run: build ## init the state folder (idempotent) and start the whole runtime on 
 test: vet lint ## vet, staticcheck, go mod tidy check, gofmt check and the full test suite with the race detector
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	@# in-process cluster tests: protoactor-go races with itself with several members in one process
+	$(GO) test -count=1 -timeout 3m ./actors/cluster/...
 
 faults: ## the fault matrix alone: every TestFault* test (also part of make test)
 	$(GO) test -race -count=1 -timeout 5m -run '^TestFault' $(PKGS)
+	$(GO) test -count=1 -timeout 3m -run '^TestFault' ./actors/cluster/...
 
 smoke: build ## start a node on free ports, run the runbook's checks against it, stop it
 	./.ci/smoke.sh

@@ -126,6 +126,9 @@ func (m *Member) Start(ctx context.Context) (err error) {
 	quiet := slog.New(minLevel{h: m.log.Handler(), min: slog.LevelWarn})
 	m.sys = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
 	m.id = m.sys.ID
+	if o.Provider == ProviderEtcd {
+		m.id = o.Name + "@" + m.sys.ID // the member id protoactor's etcd provider registers
+	}
 	defer func() {
 		if err != nil {
 			m.state.Store(stateStopped)
