@@ -92,6 +92,8 @@ type Member struct {
 	wg      sync.WaitGroup
 	state   atomic.Int32
 	once    sync.Once
+	// probeErr is the etcd probe's last failure; nil when etcd answered.
+	probeErr atomic.Pointer[string]
 }
 
 // New validates opts; nothing starts until Start.
@@ -181,6 +183,12 @@ func (m *Member) Start(ctx context.Context) (err error) {
 		return err
 	}
 	m.addr = m.sys.Address()
+	if o.Provider == ProviderEtcd {
+		if err := m.startEtcdProbe(); err != nil {
+			m.guardQuiet(func() { m.c.Shutdown(false) })
+			return err
+		}
+	}
 	m.log.Info("cluster member started", "cluster", o.Name, "member", m.id, "address", m.addr, "provider", o.Provider)
 	return nil
 }
@@ -215,6 +223,44 @@ func (m *Member) automanagedProvider(host string, port int) (cluster.ClusterProv
 	})
 	hosts := append([]string{lis.Addr().String()}, m.opts.Peers...)
 	return automanaged.NewWithTesting(m.opts.TTL, amPort, e, hosts...), nil
+}
+
+// startEtcdProbe checks etcd every TTL on a client of its own (the provider keeps
+// retrying silently when etcd goes away): a failed check makes the member report
+// degraded, with the last member list still serving.
+func (m *Member) startEtcdProbe() error {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: m.opts.EtcdEndpoints, DialTimeout: m.opts.TTL, Logger: zap.NewNop()})
+	if err != nil {
+		return fmt.Errorf("%w: etcd probe client: %w", ErrStart, err)
+	}
+	m.wg.Go(func() {
+		defer cli.Close()
+		t := time.NewTicker(m.opts.TTL)
+		defer t.Stop()
+		for {
+			var last error
+			for _, ep := range m.opts.EtcdEndpoints {
+				ctx, cancel := context.WithTimeout(m.ctx, m.opts.TTL)
+				_, last = cli.Status(ctx, ep)
+				cancel()
+				if last == nil {
+					break
+				}
+			}
+			if last != nil {
+				msg := "etcd unreachable: " + last.Error()
+				m.probeErr.Store(&msg)
+			} else {
+				m.probeErr.Store(nil)
+			}
+			select {
+			case <-m.ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return nil
 }
 
 // guard runs a protoactor call that reports failure by panicking.
@@ -347,7 +393,9 @@ func (m *Member) owner(identity string) string {
 func (m *Member) Status() Status {
 	s := Status{Name: m.opts.Name, Self: m.id, Address: m.addr, Provider: m.opts.Provider, Members: []MemberInfo{}}
 	if m.provider != nil && m.state.Load() == stateRunning {
-		if err := m.healthErr(); err != nil {
+		if p := m.probeErr.Load(); p != nil {
+			s.Degraded, s.Reason = true, *p
+		} else if err := m.healthErr(); err != nil {
 			s.Degraded, s.Reason = true, err.Error()
 		}
 	}

@@ -423,5 +423,28 @@ func TestFaultClusterMemberLoss(t *testing.T) {
 	if !slices.Contains(ids, d.Cluster.Self) {
 		t.Fatalf("rejoined member %s not in its own member list %v", d.Cluster.Self, ids)
 	}
-	t.Logf("rejoined as %s; whole test %s", d.Cluster.Self, time.Since(began).Round(time.Millisecond))
+	t.Logf("rejoined as %s", d.Cluster.Self)
+
+	// etcd lost: the members keep serving with the member list they have and report
+	// degraded.
+	etcd.kill()
+	lostAt := time.Now()
+	for {
+		d, err := clusterStatus(c, bases[0])
+		if err == nil && d.Cluster.Degraded {
+			break
+		}
+		if time.Since(lostAt) > 15*time.Second {
+			t.Fatalf("member 0 not degraded 15 s after etcd went away: %+v %v", d.Cluster, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("etcd killed → member 0 degraded in %s", time.Since(lostAt).Round(100*time.Millisecond))
+	for k := range 6 {
+		a := clusterQuery(c, bases[k%n], "no-etcd-"+strconv.Itoa(k))
+		if a.code != 200 {
+			t.Fatalf("query without etcd on member %d: %d %s", k%n, a.code, a.errCode)
+		}
+	}
+	t.Logf("whole test %s", time.Since(began).Round(time.Millisecond))
 }
