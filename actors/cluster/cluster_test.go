@@ -83,7 +83,7 @@ func (p *pipeline) Query(ctx context.Context, req query.Request) (query.Result, 
 }
 
 // freePorts returns n free loopback ports (closed again: a tiny window for reuse).
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ls []net.Listener
 	var ports []int
@@ -109,7 +109,7 @@ type testMember struct {
 // startCluster starts n automanaged members on loopback with the secret, waits until
 // each sees all n, and shuts them down in cleanup (in parallel: a graceful leave takes
 // protoactor about two seconds).
-func startCluster(t *testing.T, n int, secrets []string, delay time.Duration) []testMember {
+func startCluster(t testing.TB, n int, secrets []string, delay time.Duration) []testMember {
 	t.Helper()
 	am := freePorts(t, n)
 	peers := make([]string, n)
@@ -156,7 +156,7 @@ func startCluster(t *testing.T, n int, secrets []string, delay time.Duration) []
 	return out
 }
 
-func waitMembers(t *testing.T, ms []testMember, n int) {
+func waitMembers(t testing.TB, ms []testMember, n int) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for _, m := range ms {
