@@ -32,7 +32,7 @@ func (e *etcdServer) kill() {
 	<-e.exited
 }
 
-func startEtcd(t *testing.T) *etcdServer {
+func startEtcd(t testing.TB) *etcdServer {
 	t.Helper()
 	bin, err := exec.LookPath("etcd")
 	if err != nil {
@@ -118,7 +118,7 @@ func aliveMembers(d clusterStatusDoc) int {
 }
 
 // waitAlive waits until every base reports want alive members.
-func waitAlive(t *testing.T, c *http.Client, bases []string, want int, within time.Duration) {
+func waitAlive(t testing.TB, c *http.Client, bases []string, want int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for _, b := range bases {
@@ -179,6 +179,63 @@ func clusterQuery(c *http.Client, base, user string) clusterAnswer {
 	return a
 }
 
+// memberProcs are `bizra run` cluster members the test started.
+type memberProcs struct {
+	nodes  []*killNode
+	envs   [][]string
+	works  []string
+	bases  []string
+	selfOf map[string]int // member id → index
+}
+
+// startMembers starts n `bizra run` members of cluster e2e on etcd (each with its own
+// state folder from `bizra init`: its own ledger and receipt key) and waits until each
+// lists all n alive.
+func startMembers(t testing.TB, bin string, etcd *etcdServer, c *http.Client, n int) memberProcs {
+	t.Helper()
+	p := memberProcs{nodes: make([]*killNode, n), envs: make([][]string, n), works: make([]string, n),
+		bases: make([]string, n), selfOf: map[string]int{}}
+	for i := range n {
+		p.works[i] = t.TempDir()
+		p.envs[i] = append(nodeEnv(p.works[i]), "BIZRA_CLUSTER_NAME=e2e", "BIZRA_CLUSTER_PROVIDER=etcd",
+			"BIZRA_ETCD_ENDPOINTS="+etcd.endpoint, "BIZRA_CLUSTER_SECRET=e2e-cluster-secret-0123456789",
+			"BIZRA_CLUSTER_ADDR="+net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))
+		initNode(t, bin, p.envs[i])
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { p.nodes[i] = startKillNode(t, bin, p.envs[i], p.works[i], i) })
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	for i, nd := range p.nodes {
+		p.bases[i] = nd.base
+	}
+	waitAlive(t, c, p.bases, n, 20*time.Second)
+	for i, b := range p.bases {
+		d, err := clusterStatus(c, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.selfOf[d.Cluster.Self] = i
+	}
+	if len(p.selfOf) != n {
+		t.Fatalf("member ids %v: want %d distinct", p.selfOf, n)
+	}
+	return p
+}
+
+func initNode(t testing.TB, bin string, env []string) {
+	t.Helper()
+	init := exec.Command(bin, "init")
+	init.Env = env
+	if out, err := init.CombinedOutput(); err != nil {
+		t.Fatalf("bizra init: %v\n%s", err, out)
+	}
+}
+
 // receiptOn returns the status of GET /v1/receipts/{id} on base, waiting up to 3 s
 // while the receipt is still pending its batch seal (409).
 func receiptOn(c *http.Client, base, id string) int {
@@ -214,44 +271,8 @@ func TestFaultClusterMemberLoss(t *testing.T) {
 	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 
 	const n = 3
-	envs := make([][]string, n)
-	works := make([]string, n)
-	for i := range n {
-		works[i] = t.TempDir()
-		envs[i] = append(nodeEnv(works[i]), "BIZRA_CLUSTER_NAME=e2e", "BIZRA_CLUSTER_PROVIDER=etcd",
-			"BIZRA_ETCD_ENDPOINTS="+etcd.endpoint, "BIZRA_CLUSTER_SECRET=e2e-cluster-secret-0123456789",
-			"BIZRA_CLUSTER_ADDR="+net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))
-		init := exec.Command(bin, "init")
-		init.Env = envs[i]
-		if out, err := init.CombinedOutput(); err != nil {
-			t.Fatalf("bizra init %d: %v\n%s", i, err, out)
-		}
-	}
-	nodes := make([]*killNode, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { nodes[i] = startKillNode(t, bin, envs[i], works[i], i) })
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
-	bases := make([]string, n)
-	for i, nd := range nodes {
-		bases[i] = nd.base
-	}
-	waitAlive(t, c, bases, n, 20*time.Second)
-	selfOf := map[string]int{} // member id → index
-	for i, b := range bases {
-		d, err := clusterStatus(c, b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		selfOf[d.Cluster.Self] = i
-	}
-	if len(selfOf) != n {
-		t.Fatalf("member ids %v: want %d distinct", selfOf, n)
-	}
+	procs := startMembers(t, bin, etcd, c, n)
+	nodes, envs, works, bases, selfOf := procs.nodes, procs.envs, procs.works, procs.bases, procs.selfOf
 	t.Logf("etcd and %d members up in %s", n, time.Since(began).Round(time.Millisecond))
 
 	// Spread: 12 keys asked of rotating members land on more than one owner, and the
