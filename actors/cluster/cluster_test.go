@@ -10,6 +10,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -354,6 +355,58 @@ func TestFaultWrongSecretMember(t *testing.T) {
 	if ms[0].met.authRefused.Get()+ms[1].met.authRefused.Get() == 0 {
 		t.Fatal("no call was refused")
 	}
+}
+
+// TestFaultOwnerLostInFlight: the owner of a key goes away (its gRPC server stops, as
+// on SIGKILL) while it computes a query; the member that took the query sends it to
+// the key's next owner and answers within the deadline, never from the lost member.
+func TestFaultOwnerLostInFlight(t *testing.T) {
+	ms := startCluster(t, 3, nil, 0)
+	ms[1].p.delay = 3 * time.Second // the owner-to-be-lost computes slowly
+	var req query.Request
+	for i := 0; ; i++ {
+		req = query.NewRequest(fmt.Sprintf("in flight question %d", i))
+		k, _ := query.CacheKey(&req)
+		if ms[0].owner(hex.EncodeToString(k[:])) == ms[1].Address() {
+			break
+		}
+	}
+	req.TimeoutMs = 5000
+	type out struct {
+		res  query.Result
+		err  error
+		took time.Duration
+	}
+	done := make(chan out, 1)
+	go func() { // received below
+		t0 := time.Now()
+		res, err := ms[0].Query(context.Background(), req)
+		done <- out{res, err, time.Since(t0)}
+	}()
+	deadline := time.Now().Add(2 * time.Second)
+	for ms[1].p.runs.Load() == 0 { // the owner started computing
+		if time.Now().After(deadline) {
+			t.Fatal("the owner never started the query")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	lostID := ms[1].ID()
+	ms[1].c.Remote.Shutdown(false) // the member's connections break at once
+	o := <-done
+	if o.err != nil {
+		if !errors.Is(o.err, ErrMemberLost) || o.took > 5500*time.Millisecond {
+			t.Fatalf("err %v after %s; want an answer from another member or MEMBER_LOST within the deadline", o.err, o.took)
+		}
+		t.Logf("MEMBER_LOST after %s", o.took)
+		return
+	}
+	if o.res.Detail.AnsweredBy == lostID || o.res.Detail.AnsweredBy == "" {
+		t.Fatalf("answered by %q (the lost member is %s)", o.res.Detail.AnsweredBy, lostID)
+	}
+	if o.took > 2*time.Second {
+		t.Fatalf("answered by the next owner only after %s", o.took)
+	}
+	t.Logf("answered by the next owner %s after %s", o.res.Detail.AnsweredBy, o.took)
 }
 
 func TestOptions(t *testing.T) {

@@ -45,6 +45,13 @@ func (g *grain) Receive(ctx actor.Context) {
 		if !g.busy {
 			ctx.Stop(ctx.Self())
 		}
+	case *actor.Stopping:
+		// The placement moved the key (a topology change) or the member stops: the
+		// waiters ask the key's owner again instead of waiting out their deadline.
+		for _, w := range g.waiters {
+			ctx.Send(w.to, &QueryAnswer{AnsweredBy: g.m.id, Retry: true})
+		}
+		g.waiters = nil
 	case *QueryCall:
 		to := ctx.Sender()
 		if to == nil {

@@ -171,7 +171,7 @@ func (m *Member) Start(ctx context.Context) (err error) {
 	}
 	kind := cluster.NewKind(QueryKind, actor.PropsFromProducer(func() actor.Actor { return &grain{m: m} }))
 	cfg := cluster.Configure(o.Name, m.provider, disthash.New(), rcfg, cluster.WithKinds(kind),
-		cluster.WithHeartbeatExpiration(2*o.TTL))
+		cluster.WithHeartbeatExpiration(max(4*o.TTL, 20*time.Second)))
 	if err := m.guard("cluster", func() { m.c = cluster.New(m.sys, cfg) }); err != nil {
 		return err
 	}
@@ -318,6 +318,10 @@ func (m *Member) onTopology(t *cluster.ClusterTopology) {
 			continue
 		}
 		m.members[mb.Id] = &MemberInfo{ID: mb.Id, Address: mb.Address(), Alive: true, Since: now}
+	}
+	if len(t.Joined) > 0 || len(t.Left) > 0 {
+		m.met.topologyChanges.Inc()
+		m.met.nTopology.Add(1)
 	}
 	for id, info := range m.members {
 		if present[id] {

@@ -37,8 +37,9 @@ type Options struct {
 	Addr string
 	// Advertise is the host:port other members dial (NAT); "" advertises the bound address.
 	Advertise string
-	// TTL is how long a silent member stays in the member list: the automanaged
-	// provider's probe period and the gossip heartbeat expiry (2×TTL). 0 means 3s.
+	// TTL is the automanaged provider's probe period (a member that fails one probe
+	// leaves the list, and protoactor never lets that member id back: a restart joins
+	// under a new id); the gossip heartbeat expiry is max(4×TTL, 20s). 0 means 3s.
 	// The etcd provider of the pinned protoactor-go fixes its lease at 3s.
 	TTL time.Duration
 	// Secret is the shared cluster secret (BIZRA_CLUSTER_SECRET), MinSecretLen or more

@@ -87,6 +87,12 @@ func (m *Member) Query(ctx context.Context, req query.Request) (query.Result, er
 				if addr != m.addr {
 					m.met.remoteLatency.UpdateDuration(t0)
 				}
+				if a.Retry {
+					m.c.PidCache.Remove(identity, QueryKind)
+					m.met.failDead.Inc()
+					m.met.nFailures.Add(1)
+					continue
+				}
 				if a.ErrorCode != "" {
 					return query.Result{}, answerError(a)
 				}

@@ -27,7 +27,7 @@ func bindClusterFlags(fs *flag.FlagSet, env *envSource, c *clusterConfig) error 
 	fs.StringVar(&c.Addr, "cluster-addr", env.str("BIZRA_CLUSTER_ADDR", "127.0.0.1:0"), "host:port the member's remote (gRPC) listens on; port 0 picks one; loopback unless a host is given (BIZRA_CLUSTER_ADDR)")
 	fs.StringVar(&c.Advertise, "cluster-advertise", env.str("BIZRA_CLUSTER_ADVERTISE", ""), "host:port other members dial, when it differs from --cluster-addr (NAT) (BIZRA_CLUSTER_ADVERTISE)")
 	ttl, err := env.duration("BIZRA_CLUSTER_TTL", 3*time.Second)
-	fs.DurationVar(&c.TTL, "cluster-ttl", ttl, "how long a silent member stays listed: automanaged probe period, gossip heartbeat expiry 2×TTL (etcd's lease is fixed at 3s by protoactor-go) (BIZRA_CLUSTER_TTL)")
+	fs.DurationVar(&c.TTL, "cluster-ttl", ttl, "automanaged probe period; gossip heartbeat expiry max(4×TTL, 20s); etcd's lease is fixed at 3s by protoactor-go (BIZRA_CLUSTER_TTL)")
 	c.Peers = splitList(env.str("BIZRA_CLUSTER_PEERS", ""))
 	fs.Var((*commaList)(&c.Peers), "cluster-peers", "automanaged: the other members' health endpoints host:port, comma-separated (BIZRA_CLUSTER_PEERS)")
 	fs.StringVar(&c.AutomanagedAddr, "cluster-automanaged-addr", env.str("BIZRA_CLUSTER_AUTOMANAGED_ADDR", ""), "automanaged: host:port of this member's health endpoint; empty is the cluster port + 1 (BIZRA_CLUSTER_AUTOMANAGED_ADDR)")
