@@ -47,6 +47,19 @@ type pipeline struct {
 	runs  atomic.Int64
 	calls atomic.Int64
 	fail  error
+	fast  atomic.Bool // Options.Cached answers
+}
+
+// cached is Options.Cached over the stand-in's cache, when fast is on.
+func (p *pipeline) cached(req *query.Request) bool {
+	if !p.fast.Load() {
+		return false
+	}
+	k, _ := query.CacheKey(req)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.cache[string(k[:])]
+	return ok
 }
 
 func (p *pipeline) Query(ctx context.Context, req query.Request) (query.Result, error) {
@@ -127,7 +140,7 @@ func startCluster(t testing.TB, n int, secrets []string, delay time.Duration) []
 			secret = secrets[i]
 		}
 		m, err := New(Options{Name: "test", Provider: ProviderAutomanaged, Addr: "127.0.0.1:0", Secret: secret,
-			TTL: 300 * time.Millisecond, AutomanagedAddr: peers[i], Peers: peers, Local: p.Query})
+			TTL: 300 * time.Millisecond, AutomanagedAddr: peers[i], Peers: peers, Local: p.Query, Cached: p.cached})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,6 +269,33 @@ func TestClusterInProcess(t *testing.T) {
 		}
 		if runs != 1 || len(by) != 1 {
 			t.Fatalf("64 identical queries: %d computations, answered by %v; want 1 by one member", runs, by)
+		}
+	})
+
+	t.Run("a hit the member owns skips the grain", func(t *testing.T) {
+		m := ms[1]
+		var req query.Request
+		for i := 0; ; i++ {
+			req = query.NewRequest(fmt.Sprintf("fast path question %d", i))
+			k, _ := query.CacheKey(&req)
+			if m.owner(hex.EncodeToString(k[:])) == m.Address() {
+				break
+			}
+		}
+		first := ask(t, m, req.Query) // a miss: through the grain
+		m.p.fast.Store(true)
+		t.Cleanup(func() { m.p.fast.Store(false) })
+		acts, comps := m.Stats().Activations, m.Stats().Computations
+		res := ask(t, m, req.Query)
+		if !res.Cached || res.Detail.AnsweredBy != m.ID() || first.Detail.AnsweredBy != m.ID() {
+			t.Fatalf("hit %+v (first answered by %s)", res.Detail, first.Detail.AnsweredBy)
+		}
+		if s := m.Stats(); s.Activations != acts || s.Computations != comps {
+			t.Fatalf("the hit went through a grain: %+v", s)
+		}
+		// The same key asked of another member still goes to the owner's grain.
+		if res := ask(t, ms[0], req.Query); res.Detail.AnsweredBy != m.ID() || !res.Cached {
+			t.Fatalf("from another member: %+v", res.Detail)
 		}
 	})
 

@@ -53,6 +53,10 @@ type Options struct {
 	Peers []string
 	// Local answers the queries this member owns. Required.
 	Local LocalQuery
+	// Cached reports whether this member's result cache holds req's answer; a query
+	// this member owns and has cached is then answered by Local on the caller's
+	// goroutine, without the grain's hand-offs. nil sends every query to its grain.
+	Cached func(req *query.Request) bool
 	// MaxInFlight bounds the owner-side computations and waits at once; more are
 	// refused with OVERLOADED. 0 means 1024.
 	MaxInFlight int

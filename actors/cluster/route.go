@@ -67,8 +67,13 @@ func (m *Member) Query(ctx context.Context, req query.Request) (query.Result, er
 			break
 		}
 		addr := m.owner(identity)
-		if addr == "" {
-			return m.opts.Local(ctx, req)
+		if addr == "" || (addr == m.addr && m.opts.Cached != nil && m.opts.Cached(&req)) {
+			// no member list yet, or a hit this member owns: its own pipeline, here
+			res, err := m.opts.Local(ctx, req)
+			if err == nil {
+				res.Detail.AnsweredBy = m.id
+			}
+			return res, err
 		}
 		pid, oc := m.activate(identity, addr, deadline)
 		if oc == answered {

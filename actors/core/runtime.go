@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -476,6 +477,22 @@ func (r *Runtime) LocalQuery(ctx context.Context, req query.Request) (query.Resu
 		return query.Result{}, ErrNotRunning
 	}
 	return r.engine.Query(ctx, req)
+}
+
+// Cached reports whether req's answer is in this node's result cache now (a cluster
+// member answers such a query on its own goroutine instead of through the key's grain).
+func (r *Runtime) Cached(req *query.Request) bool {
+	if r.cache == nil || !r.cache.Enabled() {
+		return false
+	}
+	q := *req
+	q.Query = strings.TrimSpace(q.Query)
+	k, err := query.CacheKey(&q)
+	if err != nil {
+		return false
+	}
+	_, ok := r.cache.Get(k)
+	return ok
 }
 
 // QueryRouter answers a query somewhere (actors/cluster.Member.Query).

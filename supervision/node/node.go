@@ -34,8 +34,8 @@ type Options struct {
 	// Bridge, when non-nil, adds the desktop bridge.
 	Bridge *bridge.Options
 	// Cluster, when non-nil, makes the node a cluster member (actors/cluster), started
-	// after the runtime and before the front doors; Local, Logger and Metrics are set
-	// here. nil is a standalone node.
+	// after the runtime and before the front doors; Local, Cached, Logger and Metrics
+	// are set here. nil is a standalone node.
 	Cluster *cluster.Options
 }
 
@@ -89,7 +89,7 @@ func New(o Options) (*Node, error) {
 	n.comps = append(n.comps, launcher.Component{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown})
 	if o.Cluster != nil {
 		co := *o.Cluster
-		co.Local, co.Logger, co.Metrics = rt.LocalQuery, log, set
+		co.Local, co.Cached, co.Logger, co.Metrics = rt.LocalQuery, rt.Cached, log, set
 		m, err := cluster.New(co)
 		if err != nil {
 			sys.Shutdown()
