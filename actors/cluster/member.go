@@ -440,9 +440,11 @@ func (m *Member) liveMembers() int {
 	return len(m.members)
 }
 
-// Shutdown leaves the cluster: the provider deregisters this member, grains stop, the
-// remote closes, and every goroutine the member started is waited for (bounded by ctx;
-// protoactor's graceful leave itself takes about two seconds). Idempotent.
+// Shutdown leaves the cluster: the owner-side computations in flight finish (each
+// bounded by its query's deadline), then protoactor's graceful leave runs (the provider
+// deregisters this member, grains stop, the remote closes; it sleeps about two seconds
+// itself). When ctx ends first, Shutdown returns ctx's error and the leave goes on in
+// the background. Idempotent.
 func (m *Member) Shutdown(ctx context.Context) error {
 	var err error
 	m.once.Do(func() {
