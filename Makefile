@@ -23,9 +23,12 @@ test: vet lint ## vet, staticcheck, go mod tidy check, gofmt check and the full 
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
 	@# alloc-budgets: testing.AllocsPerRun budgets run without -race, whose sync.Pool drops objects at random
 	$(GO) test -count=1 -run 'AllocBudget' $(PKGS)
+	@# in-process cluster tests: protoactor-go races with itself with several members in one process
+	$(GO) test -count=1 -timeout 3m ./actors/cluster/...
 
 faults: ## the fault matrix alone: every TestFault* test (also part of make test)
 	$(GO) test -race -count=1 -timeout 5m -run '^TestFault' $(PKGS)
+	$(GO) test -count=1 -timeout 3m -run '^TestFault' ./actors/cluster/...
 
 smoke: build ## start a node on free ports, run the runbook's checks against it, stop it
 	./.ci/smoke.sh

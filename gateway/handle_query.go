@@ -31,6 +31,9 @@ type QueryView struct {
 	// Episode is the ledger episode this answer committed, null when none was
 	// (rejected, not snr_ok, or a cache hit: a hit commits nothing of its own).
 	Episode *query.EpisodeRef `json:"episode"`
+	// AnsweredBy is the cluster member whose pipeline answered; absent on a
+	// standalone node.
+	AnsweredBy string `json:"answered_by,omitempty"`
 }
 
 type qualityView struct {
@@ -97,6 +100,7 @@ func ViewOf(r *query.Result) QueryView {
 		v.Receipt = &receiptRefView{ReceiptID: r.ReceiptID, LeafHash: r.Detail.LeafHash, Status: r.Detail.ReceiptStatus}
 	}
 	v.Episode = r.Detail.Episode
+	v.AnsweredBy = r.Detail.AnsweredBy
 	return v
 }
 

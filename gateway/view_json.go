@@ -210,7 +210,8 @@ func appendViewC(dst []byte, r *query.Result) []byte {
 	return append(dst, `,"receipt":`...)
 }
 
-// appendViewRefs writes the receipt value, the episode member and the closing brace.
+// appendViewRefs writes the receipt value, the episode member, answered_by (cluster
+// members only) and the closing brace.
 func appendViewRefs(dst []byte, r *query.Result) []byte {
 	if r.ReceiptID == "" {
 		dst = append(dst, "null"...)
@@ -232,6 +233,10 @@ func appendViewRefs(dst []byte, r *query.Result) []byte {
 		dst = append(dst, `,"hash":`...)
 		dst = canon.AppendString(dst, ep.Hash)
 		dst = append(dst, '}')
+	}
+	if r.Detail.AnsweredBy != "" { // a cluster member's answer: which member (actors/cluster)
+		dst = append(dst, `,"answered_by":`...)
+		dst = canon.AppendString(dst, r.Detail.AnsweredBy)
 	}
 	return append(dst, '}')
 }

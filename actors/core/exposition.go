@@ -56,6 +56,19 @@ var help = map[string]string{
 	"sovereign_http_request_duration_seconds": "HTTP request handling time by route.",
 	"sovereign_http_rejected_total":           "HTTP connections and requests refused before routing (connection limit, transport errors), by reason.",
 	"sovereign_panics_total":                  "Panics recovered at an edge (the request answered INTERNAL, the process kept), by component.",
+	// actors/cluster (cluster members only)
+	"sovereign_cluster_members":                         "Members in this member's cluster list.",
+	"sovereign_cluster_degraded":                        "1 while the membership provider (etcd) is unreachable; the member serves with its last list.",
+	"sovereign_cluster_grain_activations_total":         "Query grains started on this member.",
+	"sovereign_cluster_computations_total":              "Pipeline runs a query grain on this member led for its key.",
+	"sovereign_cluster_coalesced_total":                 "Queries that waited at a grain for another query's computation.",
+	"sovereign_cluster_remote_requests_total":           "Queries this member sent to a grain on another member.",
+	"sovereign_cluster_remote_request_duration_seconds": "Time from sending a query to another member's grain to its answer.",
+	"sovereign_cluster_remote_failures_total":           "Attempts to reach a key's owner that failed, by reason.",
+	"sovereign_cluster_auth_refused_total":              "Calls to this member's remote refused for missing or wrong member credentials.",
+	"sovereign_cluster_endpoint_lost_total":             "Connections to other members that broke.",
+	"sovereign_cluster_overloaded_total":                "Owner-side computations refused at the in-flight or waiter limit.",
+	"sovereign_cluster_topology_changes_total":          "Member lists from the provider that added or removed a member.",
 }
 
 // processRenames fixes the few Go-runtime series of VictoriaMetrics/metrics whose names

@@ -179,6 +179,9 @@ func (r *Runtime) Status(context.Context) map[string]any {
 			"request_count": bs.RequestCount}
 	}
 	doc["bridge"] = bridge
+	if f := r.clusterStatus.Load(); f != nil {
+		doc["cluster"] = (*f)()
+	}
 	actors := map[string]any{}
 	mbs := r.mailboxes.kinds()
 	children := map[string]int{}

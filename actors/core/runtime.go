@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -169,6 +170,8 @@ type Runtime struct {
 	genesisOK       atomic.Bool
 	escalated       atomic.Bool
 	bridgeStats     atomic.Pointer[func() BridgeStats]
+	router          atomic.Pointer[QueryRouter]
+	clusterStatus   atomic.Pointer[func() any]
 
 	mu      sync.Mutex
 	stops   []namedStop // reverse-order shutdown list
@@ -577,8 +580,19 @@ func (r *Runtime) startSkills(ctx context.Context) error {
 // Ready reports whether the runtime serves queries.
 func (r *Runtime) Ready() bool { return r.state.Load() == stateRunning }
 
-// Query runs one query through the pipeline with ctx's deadline.
+// Query runs one query with ctx's deadline: through the query router when one is set
+// (a cluster member sends it to the member owning its cache key), else through this
+// node's pipeline.
 func (r *Runtime) Query(ctx context.Context, req query.Request) (query.Result, error) {
+	if f := r.router.Load(); f != nil && r.state.Load() == stateRunning {
+		return (*f)(ctx, req)
+	}
+	return r.LocalQuery(ctx, req)
+}
+
+// LocalQuery runs one query through this node's own pipeline (index, cache, ledger,
+// receipts), whatever the router says.
+func (r *Runtime) LocalQuery(ctx context.Context, req query.Request) (query.Result, error) {
 	if r.state.Load() != stateRunning || r.engine == nil {
 		return query.Result{}, ErrNotRunning
 	}
@@ -604,6 +618,44 @@ func (r *Runtime) waitFirstIndex(ctx context.Context) error {
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	return r.lake.WaitReady(wctx)
+}
+
+// Cached reports whether req's answer is in this node's result cache now (a cluster
+// member answers such a query on its own goroutine instead of through the key's grain).
+func (r *Runtime) Cached(req *query.Request) bool {
+	if r.cache == nil || !r.cache.Enabled() {
+		return false
+	}
+	q := *req
+	q.Query = strings.TrimSpace(q.Query)
+	k, err := query.CacheKey(&q)
+	if err != nil {
+		return false
+	}
+	_, ok := r.cache.Get(k)
+	return ok
+}
+
+// QueryRouter answers a query somewhere (actors/cluster.Member.Query).
+type QueryRouter func(ctx context.Context, req query.Request) (query.Result, error)
+
+// SetQueryRouter makes Query go through f; nil restores the local pipeline. Safe at
+// any time.
+func (r *Runtime) SetQueryRouter(f QueryRouter) {
+	if f == nil {
+		r.router.Store(nil)
+		return
+	}
+	r.router.Store(&f)
+}
+
+// SetClusterStatus adds /v1/status "cluster" from f (nil removes it).
+func (r *Runtime) SetClusterStatus(f func() any) {
+	if f == nil {
+		r.clusterStatus.Store(nil)
+		return
+	}
+	r.clusterStatus.Store(&f)
 }
 
 // WriteMetrics writes the process's Prometheus exposition: the metrics set with HELP

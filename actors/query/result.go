@@ -109,6 +109,10 @@ type Detail struct {
 	// answer) really sent and received, summed; zero when none was called (the
 	// embedded engine answered). Reported is false when some call's count is estimated.
 	Usage inference.Usage
+
+	// AnsweredBy is the cluster member whose pipeline answered (actors/cluster); ""
+	// on a standalone node.
+	AnsweredBy string
 }
 
 // EpisodeRef names a committed episode: its sequence and episode_hash (the key of

@@ -183,7 +183,7 @@ func buildNode(cfg *config, log *slog.Logger, set *metrics.Set, api, withBridge 
 	if err != nil {
 		return nil, err
 	}
-	o := node.Options{Logger: log, Metrics: set, Runtime: ro}
+	o := node.Options{Logger: log, Metrics: set, Runtime: ro, Cluster: cfg.Cluster.options()}
 	if o.Runtime.Tracer, err = tracing.New(tracing.Options{Endpoint: cfg.OTLPEndpoint, ServiceVersion: version, Logger: log}); err != nil {
 		return nil, &configError{"invalid --otlp-endpoint: " + err.Error()}
 	}

@@ -79,6 +79,7 @@ type config struct {
 	OTLPEndpoint     string         // OTLP/HTTP traces URL; "" is off
 	Pprof            string         // host:port of the pprof listener; "" is off
 	PprofAllowRemote bool           // let --pprof bind a non-loopback host
+	Cluster          clusterConfig  // config_cluster.go
 }
 
 // stringList is a repeatable flag.
@@ -243,6 +244,7 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 		bat, e := env.duration("BIZRA_BRIDGE_AUTH_TIMEOUT", 10*time.Second)
 		must(e)
 		fs.DurationVar(&c.BridgeAuthTimeout, "bridge-auth-timeout", bat, "close a bridge connection that has sent no authenticated request this long after connecting (BIZRA_BRIDGE_AUTH_TIMEOUT)")
+		must(bindClusterFlags(fs, env, &c.Cluster))
 	}
 	return c, err
 }
@@ -331,5 +333,5 @@ func (c *config) validate() error {
 	if c.APIPort < 0 || c.APIPort > 65535 || c.BridgePort < 0 || c.BridgePort > 65535 {
 		return &configError{"invalid port: want 0..65535"}
 	}
-	return nil
+	return c.Cluster.validate()
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // repoRoot is the checkout holding this package (cmd/bizra is two levels down).
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
@@ -34,7 +34,7 @@ func scriptPrereqs(t *testing.T) {
 }
 
 // buildBizra builds the binary into t.TempDir().
-func buildBizra(t *testing.T, root string) string {
+func buildBizra(t testing.TB, root string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bizra")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -80,7 +80,7 @@ func TestRunbookScript(t *testing.T) { runScript(t, "runbook.sh") }
 // missingTool skips t because an external tool is missing, except under CI (the CI
 // variable set), where .ci/run installs every tool and a skip would hide a broken
 // install: there it fails.
-func missingTool(t *testing.T, format string, args ...any) {
+func missingTool(t testing.TB, format string, args ...any) {
 	t.Helper()
 	if os.Getenv("CI") != "" {
 		t.Fatalf("CI: "+format, args...)

@@ -34,7 +34,7 @@ func (n *killNode) kill() {
 
 // startKillNode starts `bizra run` on free loopback ports and waits until /v1/health
 // answers. t.Cleanup kills the child if the test has not.
-func startKillNode(t *testing.T, bin string, env []string, work string, n int) *killNode {
+func startKillNode(t testing.TB, bin string, env []string, work string, n int) *killNode {
 	t.Helper()
 	logPath := filepath.Join(work, fmt.Sprintf("node-%d.log", n))
 	logf, err := os.Create(logPath)

@@ -10,6 +10,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/bizra/bizra/actors/cluster"
 	"github.com/bizra/bizra/actors/core"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/gateway"
@@ -36,6 +37,10 @@ type Options struct {
 	// Pprof, when non-nil, adds net/http/pprof on its own listener (started first and
 	// stopped last, so a start and a shutdown can be profiled); its Logger is set here.
 	Pprof *pprofserver.Options
+	// Cluster, when non-nil, makes the node a cluster member (actors/cluster), started
+	// after the runtime and before the front doors; Local, Cached, Logger and Metrics
+	// are set here. nil is a standalone node.
+	Cluster *cluster.Options
 }
 
 // APIOptions configures the HTTP gateway. In Gateway, Logger, Metrics, Core and Routes
@@ -56,6 +61,8 @@ type Node struct {
 	Metrics *metrics.Set
 	// Pprof is the profiling listener when Options.Pprof was set.
 	Pprof *pprofserver.Server
+	// Member is the node's cluster membership; nil when standalone.
+	Member *cluster.Member
 
 	log     *slog.Logger
 	api     *APIOptions
@@ -101,6 +108,17 @@ func New(o Options) (*Node, error) {
 		n.comps = append(n.comps, launcher.Component{Name: "tracing", Start: tr.Start, Shutdown: tr.Shutdown})
 	}
 	n.comps = append(n.comps, launcher.Component{Name: "runtime", Start: rt.Start, Shutdown: rt.Shutdown})
+	if o.Cluster != nil {
+		co := *o.Cluster
+		co.Local, co.Cached, co.Logger, co.Metrics = rt.LocalQuery, rt.Cached, log, set
+		m, err := cluster.New(co)
+		if err != nil {
+			sys.Shutdown()
+			return nil, err
+		}
+		n.Member = m
+		n.comps = append(n.comps, launcher.Component{Name: "cluster", Start: n.startCluster, Shutdown: n.stopCluster})
+	}
 	if o.API != nil {
 		n.comps = append(n.comps, launcher.Component{Name: "api", Start: n.startAPI, Shutdown: n.stopAPI})
 	}
@@ -148,6 +166,22 @@ func NewAPI(o gateway.Options, rt *core.Runtime) (*gateway.Server, error) {
 	return gateway.New(o)
 }
 
+// startCluster joins the cluster, then routes the runtime's queries through it.
+func (n *Node) startCluster(ctx context.Context) error {
+	if err := n.Member.Start(ctx); err != nil {
+		return err
+	}
+	n.Runtime.SetQueryRouter(n.Member.Query)
+	n.Runtime.SetClusterStatus(func() any { return n.Member.Status() })
+	return nil
+}
+
+// stopCluster returns the runtime to its own pipeline and leaves the cluster.
+func (n *Node) stopCluster(ctx context.Context) error {
+	n.Runtime.SetQueryRouter(nil)
+	return n.Member.Shutdown(ctx)
+}
+
 func (n *Node) startAPI(ctx context.Context) error {
 	o := n.api.Gateway
 	o.Logger, o.Metrics = n.log, n.Metrics
@@ -169,7 +203,7 @@ func (n *Node) stopAPI(ctx context.Context) error {
 	return n.API.Shutdown(ctx)
 }
 
-// Components are the node's parts in start order (runtime, api, bridge), for
+// Components are the node's parts in start order (runtime, cluster, api, bridge), for
 // launcher.Run. Call Close after Run returns.
 func (n *Node) Components() []launcher.Component { return n.comps }
 
