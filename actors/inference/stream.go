@@ -350,7 +350,7 @@ func (c *httpClient) open(ctx context.Context, path string, body []byte, hdr map
 	} else {
 		req.Header.Set("Accept", "text/event-stream")
 	}
-	c.setHeaders(req, hdr)
+	c.eachHeader(ctx, hdr, req.Header.Set)
 	var timer *time.Timer
 	if c.attemptTimeout > 0 {
 		timer = time.AfterFunc(c.attemptTimeout, cancel)
@@ -375,7 +375,7 @@ func (c *httpClient) open(ctx context.Context, path string, body []byte, hdr map
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
 		_ = resp.Body.Close()
 		cancel()
-		return nil, nil, c.statusFailure(http.MethodPost, path, resp, b)
+		return nil, nil, c.statusFailure(http.MethodPost, path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
 	return resp, cancel, nil
 }
