@@ -245,6 +245,7 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 				d.Code, d.Reason = be.sentinel.Code(), be.reason
 				d.Excluded = be.excluded || (be.status >= 400 && be.status < 500)
 				d.Rejected = requestInvalid(be.status)
+				d.Status = be.status
 			}
 		}
 		sl.release() // before the result: a caller that gets it may call again at once
@@ -285,8 +286,9 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 			outcome = "bad_response"
 		}
 		a.rt.countRequest(name, outcome)
-		a.rt.log.Debug("inference backend call failed", "backend", name, "reason", m.Reason, "err", m.Detail)
-		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected})
+		// the router logs the failure with its decision (fallback or final)
+		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected,
+			Status: m.Status, Detail: m.Detail, Duration: m.Duration})
 		return
 	}
 	p.done(nil)
@@ -326,8 +328,9 @@ func (a *backendActor) onProbeTick(ctx actor.Context) {
 	a.rt.wg.Go(func() {
 		cctx, cancel := context.WithTimeout(pctx, timeout)
 		defer cancel()
+		start := time.Now()
 		ms, err := client.models(cctx)
-		d := &probeDone{OK: err == nil, Models: ms}
+		d := &probeDone{OK: err == nil, Models: ms, Duration: time.Since(start)}
 		if len(ms) > 0 {
 			d.Model = ms[0]
 		}
@@ -335,7 +338,7 @@ func (a *backendActor) onProbeTick(ctx actor.Context) {
 			d.Reason, d.Detail = "probe failed", err.Error()
 			var be *backendError
 			if errors.As(err, &be) {
-				d.Reason = be.reason
+				d.Reason, d.Status = be.reason, be.status
 				d.Excluded = be.excluded && errors.Is(be.err, context.Canceled)
 			}
 		}
@@ -364,9 +367,11 @@ func (a *backendActor) onProbeDone(m *probeDone) {
 	if m.OK {
 		a.b.health.Store(healthOK)
 	} else {
-		a.b.health.Store(healthFailing)
+		// logged at WARN when the backend turns failing, not at every probe after
+		was := a.b.health.Swap(healthFailing)
 		perr = errors.New(m.Reason)
-		a.rt.log.Debug("inference backend probe failed", "backend", a.b.cfg.Name, "reason", m.Reason, "err", m.Detail)
+		a.rt.log.Log(context.Background(), probeLevel(was), "inference backend probe failed", "backend", a.b.cfg.Name,
+			"status", m.Status, "reason", m.Reason, "duration_ms", durationMs(m.Duration), "err", m.Detail)
 	}
 	switch a.b.breaker.State() {
 	case gobreaker.StateHalfOpen:
@@ -380,6 +385,15 @@ func (a *backendActor) onProbeDone(m *probeDone) {
 			}
 		}
 	}
+}
+
+// probeLevel is the level of a failed probe's log line: WARN when the backend was not
+// already failing.
+func probeLevel(was int32) slog.Level {
+	if was == healthFailing {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 // logStateChange logs circuit transitions (called by gobreaker under its lock).

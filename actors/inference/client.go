@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -74,9 +75,10 @@ type httpClient struct {
 	pool           *connPool
 	retry          Retry
 	attemptTimeout time.Duration
+	log            *slog.Logger
 }
 
-func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeout time.Duration) (*httpClient, error) {
+func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeout time.Duration, log *slog.Logger) (*httpClient, error) {
 	base, err := parseBase(cfg.URL, "", "")
 	if err != nil {
 		return nil, err
@@ -96,7 +98,10 @@ func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeo
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	return &httpClient{cfg: cfg, hc: &http.Client{Transport: tr}, pool: pool, retry: retry, attemptTimeout: attemptTimeout}, nil
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &httpClient{cfg: cfg, hc: &http.Client{Transport: tr}, pool: pool, retry: retry, attemptTimeout: attemptTimeout, log: log}, nil
 }
 
 // close closes both clients' connections (an exchange still in flight fails).

@@ -181,9 +181,16 @@ func (f *fallback) admit(b *backend) (*slot, func(error), bool) {
 //   - another 4xx: stop with the UpstreamError (the request's fault: no circuit count);
 //   - a 5xx, a connection failure, an unusable answer: next backend, counted against
 //     the circuit.
-func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(error), err error) (bool, error) {
+//
+// next names the candidate that follows ("" when b was the last one), d is how long
+// the attempt took: the failure is logged once, with the decision (logFailure).
+func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(error), err error, next string, d time.Duration) (bool, error) {
 	sl.release()
 	name := b.cfg.Name
+	decision := decisionFellBack
+	if next == "" {
+		decision = decisionFinal
+	}
 	if ctx.Err() != nil {
 		done(errExcluded)
 		cerr := ctxFailure(ctx)
@@ -192,23 +199,26 @@ func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(e
 			outcome = "timeout"
 		}
 		f.s.rt.countRequest(name, outcome)
+		logFailure(f.s.rt.log, name, cerr, decisionFinal, "", d)
 		return true, cerr
 	}
 	var be *backendError
 	if !errors.As(err, &be) {
 		be = failure(ErrBackend, "backend error", err)
 	}
-	f.s.rt.log.Debug("inference pass-through failed", "backend", name, "reason", be.reason, "err", err)
 	switch {
 	case be.upstream != nil && be.status == http.StatusTooManyRequests:
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rate_limited")
 		f.last = be.upstream
+		logFailure(f.s.rt.log, name, be, decision, next, d)
 	case be.upstream != nil && be.status >= 400 && be.status < 500:
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rejected")
+		logFailure(f.s.rt.log, name, be, decisionFinal, "", d)
 		return true, fmt.Errorf("backend %s answered %d: %w", name, be.status, be.upstream)
 	default:
+		logFailure(f.s.rt.log, name, be, decision, next, d)
 		done(errors.New(be.reason))
 		b.health.Store(healthFailing)
 		outcome := "error"
@@ -222,6 +232,14 @@ func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(e
 	}
 	f.reasons = append(f.reasons, name+": "+be.reason)
 	return false, nil
+}
+
+// nextName is the name of the candidate after cands[i], "" when it is the last.
+func nextName(cands []candidate, i int) string {
+	if i+1 < len(cands) {
+		return cands[i+1].b.cfg.Name
+	}
+	return ""
 }
 
 // exhausted is the error once every candidate failed or refused: the last upstream

@@ -85,7 +85,7 @@ func okAnswer(body string) string {
 
 func poolClient(t *testing.T, url string) *httpClient {
 	t.Helper()
-	c, err := newHTTPClient(BackendConfig{Name: "be", Kind: KindOpenAI, URL: url}, 4, Retry{}.withDefaults(), time.Minute)
+	c, err := newHTTPClient(BackendConfig{Name: "be", Kind: KindOpenAI, URL: url}, 4, Retry{}.withDefaults(), time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

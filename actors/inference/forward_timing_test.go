@@ -118,7 +118,7 @@ func BenchmarkBackendClient(b *testing.B) {
 		})
 	})
 	b.Run("pool", func(b *testing.B) {
-		c, err := newHTTPClient(BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL()}, 64, Retry{}.withDefaults(), time.Minute)
+		c, err := newHTTPClient(BackendConfig{Name: "be", Kind: KindOpenAI, URL: m.URL()}, 64, Retry{}.withDefaults(), time.Minute, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -81,6 +81,11 @@ type callResult struct {
 	// Rejected: the backend answered 400, 413 or 422, so the request itself is
 	// invalid and no other external backend is asked (the fallback policy).
 	Rejected bool
+	// Failure details for the router's log: the HTTP status (0 when none), the
+	// internal error text and how long the call took.
+	Status   int
+	Detail   string
+	Duration time.Duration
 }
 
 // callDone is sent by a call's goroutine to its backend actor.
@@ -95,6 +100,7 @@ type callDone struct {
 	Excluded   bool   // not the backend's fault: does not count against the circuit
 	ReachedNet bool   // an HTTP exchange happened (observe its duration)
 	Rejected   bool   // 400, 413 or 422: the request itself is invalid (callResult.Rejected)
+	Status     int    // the HTTP status of a failed call (0 when none)
 }
 
 // probeTick starts a health probe (ignored while one runs).
@@ -108,6 +114,8 @@ type probeDone struct {
 	Reason   string
 	Detail   string
 	Excluded bool
+	Status   int // the HTTP status of a failed listing (0 when none)
+	Duration time.Duration
 }
 
 // embeddedDone is sent by an embedded-engine goroutine to the router.

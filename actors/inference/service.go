@@ -175,7 +175,7 @@ func New(opts Options) (*Service, error) {
 		tokens:     newTokenCounter(opts.Metrics, maxTokenModels)}
 	s := &Service{opts: opts, rt: rt, cancel: cancel, cancelP: cancelP, stopped: make(chan struct{})}
 	for _, cfg := range opts.Config.Backends {
-		client, err := newHTTPClient(cfg, opts.MaxInFlight, opts.Retry, opts.HTTPTimeout)
+		client, err := newHTTPClient(cfg, opts.MaxInFlight, opts.Retry, opts.HTTPTimeout, opts.Logger)
 		if err != nil {
 			cancelP()
 			cancel()
