@@ -24,7 +24,11 @@ type logSink struct {
 	buf bytes.Buffer
 }
 
-func (s *logSink) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.buf.Write(p) }
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
 
 // failures returns the "inference backend failed" records as "backend status decision
 // [next]" lines, checking each one's level and duration_ms.
