@@ -229,11 +229,15 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		if err == nil {
 			msgs := answerMessages(req)
 			maxTokens, temp := req.MaxTokens, req.Temperature
-			if decompose {
+			switch {
+			case decompose:
 				msgs = decomposeMessages(req.Query, req.MaxTokens)
-				maxTokens, temp = 0, nil
+				d.Result, err = client.chat(cctx, model, msgs, 0, nil)
+			case req.OnDelta != nil:
+				d.Result, d.Streamed, err = client.chatStreamed(cctx, model, msgs, maxTokens, temp, req.OnDelta)
+			default:
+				d.Result, err = client.chat(cctx, model, msgs, maxTokens, temp)
 			}
-			d.Result, err = client.chat(cctx, model, msgs, maxTokens, temp)
 		}
 		d.Model, d.Duration, d.ReachedNet = model, time.Since(start), true
 		if err != nil {
@@ -288,7 +292,7 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 		a.rt.countRequest(name, outcome)
 		// the router logs the failure with its decision (fallback or final)
 		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected,
-			Status: m.Status, Detail: m.Detail, Duration: m.Duration})
+			Status: m.Status, Detail: m.Detail, Duration: m.Duration, Streamed: m.Streamed})
 		return
 	}
 	p.done(nil)

@@ -113,37 +113,9 @@ func (c *httpClient) close() {
 // chat asks for one completion, with the retry policy of withRetries (connection
 // failures and 5xx; a bad 200 answer is not retried).
 func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage, maxTokens int, temp *float64) (chatResult, error) {
-	var body []byte
-	var path string
-	var err error
-	switch c.cfg.Kind {
-	case KindOllama:
-		path = "/api/chat"
-		opts := map[string]any{}
-		if maxTokens > 0 {
-			opts["num_predict"] = maxTokens
-		}
-		if temp != nil {
-			opts["temperature"] = *temp
-		}
-		req := map[string]any{"model": model, "messages": msgs, "stream": false, "keep_alive": ollamaKeepAlive}
-		if len(opts) > 0 {
-			req["options"] = opts
-		}
-		body, err = json.Marshal(req)
-	default:
-		path = "/chat/completions"
-		req := map[string]any{"model": model, "messages": msgs, "stream": false}
-		if maxTokens > 0 {
-			req["max_tokens"] = maxTokens
-		}
-		if temp != nil {
-			req["temperature"] = *temp
-		}
-		body, err = json.Marshal(req)
-	}
+	path, body, err := c.chatBody(model, msgs, maxTokens, temp, false)
 	if err != nil {
-		return chatResult{}, failure(ErrInvalidRequest, "unencodable request", err)
+		return chatResult{}, err
 	}
 	var res chatResult
 	err = c.withRetries(ctx, func() error {
@@ -159,6 +131,47 @@ func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage,
 		return err
 	})
 	return res, err
+}
+
+// chatBody is the path and body of a pipeline chat request in the backend's format;
+// stream asks for a streamed answer (with the usage at its end).
+func (c *httpClient) chatBody(model string, msgs []chatMessage, maxTokens int, temp *float64, stream bool) (string, []byte, error) {
+	var body []byte
+	var path string
+	var err error
+	switch c.cfg.Kind {
+	case KindOllama:
+		path = "/api/chat"
+		opts := map[string]any{}
+		if maxTokens > 0 {
+			opts["num_predict"] = maxTokens
+		}
+		if temp != nil {
+			opts["temperature"] = *temp
+		}
+		req := map[string]any{"model": model, "messages": msgs, "stream": stream, "keep_alive": ollamaKeepAlive}
+		if len(opts) > 0 {
+			req["options"] = opts
+		}
+		body, err = json.Marshal(req)
+	default:
+		path = "/chat/completions"
+		req := map[string]any{"model": model, "messages": msgs, "stream": stream}
+		if stream {
+			req["stream_options"] = map[string]any{"include_usage": true}
+		}
+		if maxTokens > 0 {
+			req["max_tokens"] = maxTokens
+		}
+		if temp != nil {
+			req["temperature"] = *temp
+		}
+		body, err = json.Marshal(req)
+	}
+	if err != nil {
+		return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
+	}
+	return path, body, nil
 }
 
 // models lists the backend's models (GET {base}/models or /api/tags), one attempt.

@@ -86,6 +86,9 @@ type callResult struct {
 	Status   int
 	Detail   string
 	Duration time.Duration
+	// Streamed: pieces of this answer already went to Request.OnDelta, so a failure
+	// is final (no fallback).
+	Streamed bool
 }
 
 // callDone is sent by a call's goroutine to its backend actor.
@@ -101,6 +104,7 @@ type callDone struct {
 	ReachedNet bool   // an HTTP exchange happened (observe its duration)
 	Rejected   bool   // 400, 413 or 422: the request itself is invalid (callResult.Rejected)
 	Status     int    // the HTTP status of a failed call (0 when none)
+	Streamed   bool   // pieces went to Request.OnDelta (callResult.Streamed)
 }
 
 // probeTick starts a health probe (ignored while one runs).

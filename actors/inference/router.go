@@ -173,6 +173,13 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 			r.fail(ctx, p, cr.Code, cr.Reason)
 			return
 		}
+		if cr.Streamed {
+			// part of the answer already reached the caller: no other backend may
+			// continue it, nor the embedded engine replace it
+			logFailed(r.rt.log, b.cfg.Name, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, false)
+			r.fail(ctx, p, cr.Code, cr.Reason)
+			return
+		}
 		p.reasons = append(p.reasons, b.cfg.Name+": "+cr.Reason)
 		p.idx++
 		if cr.Rejected {

@@ -347,17 +347,32 @@ type bizraAnswer struct {
 // runBizra checks the request against what the bizra model can do and runs the
 // pipeline. start is the request's start (for the overhead metric).
 func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAnswer, error) {
-	if r.opts.Query == nil {
-		return bizraAnswer{}, errModelUnavailable
-	}
-	if err := refuseBizra(req); err != nil {
+	if err := r.checkBizra(req); err != nil {
 		return bizraAnswer{}, err
 	}
-	if strings.TrimSpace(req.LastUserMessage()) == "" {
-		return bizraAnswer{}, errNoUserMessage
+	return r.queryBizra(context.Background(), req, userID, start, nil)
+}
+
+// checkBizra refuses what the bizra model cannot do before the pipeline runs.
+func (r *Routes) checkBizra(req *Request) error {
+	if r.opts.Query == nil {
+		return errModelUnavailable
 	}
+	if err := refuseBizra(req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.LastUserMessage()) == "" {
+		return errNoUserMessage
+	}
+	return nil
+}
+
+// queryBizra runs the pipeline for a checked request (checkBizra); onDelta, when set,
+// receives the answer's text as a backend streams it (query.Request.OnDelta).
+func (r *Routes) queryBizra(ctx context.Context, req *Request, userID string, start time.Time, onDelta func(string)) (bizraAnswer, error) {
 	qreq := r.queryRequest(req, userID)
-	cctx, cancel := context.WithTimeout(context.Background(), time.Duration(qreq.TimeoutMs)*time.Millisecond)
+	qreq.OnDelta = onDelta
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(qreq.TimeoutMs)*time.Millisecond)
 	res, err := r.opts.Query(cctx, qreq)
 	cancel()
 	if err != nil {
@@ -383,6 +398,10 @@ func (r *Routes) runBizra(req *Request, userID string, start time.Time) (bizraAn
 }
 
 func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, start time.Time) {
+	if req.Stream {
+		r.bizraStream(ctx, req, userID, start)
+		return
+	}
 	a, err := r.runBizra(req, userID, start)
 	if err != nil {
 		r.observe(kindBizra, req.Stream, r.writeError(ctx, err), start)
@@ -394,14 +413,21 @@ func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, st
 	text, u, ext := a.text, a.usage, a.ext
 	id := "chatcmpl-" + a.res.QueryID
 	created := r.opts.Now().Unix()
-	if !req.Stream {
-		writeJSON(ctx, fasthttp.StatusOK, Completion{ID: id, Object: "chat.completion", Created: created, Model: ModelID,
-			Choices: []choice{{Message: assistantMessage{Role: "assistant", Content: text}, FinishReason: a.finish}},
-			Usage:   u, Bizra: ext})
-		r.observe(kindBizra, false, fasthttp.StatusOK, start)
-		return
+	writeJSON(ctx, fasthttp.StatusOK, Completion{ID: id, Object: "chat.completion", Created: created, Model: ModelID,
+		Choices: []choice{{Message: assistantMessage{Role: "assistant", Content: text}, FinishReason: a.finish}},
+		Usage:   u, Bizra: ext})
+	r.observe(kindBizra, false, fasthttp.StatusOK, start)
+}
+
+// streamWhole streams an answer that exists in full (a cache hit, the embedded
+// engine's, or one that could not be streamed as it came) as a few chunks, each flushed.
+func (r *Routes) streamWhole(ctx *fasthttp.RequestCtx, req *Request, a bizraAnswer, start time.Time) {
+	if a.res.ReceiptID != "" {
+		ctx.Response.Header.Set("X-Bizra-Receipt", a.res.ReceiptID)
 	}
-	// The answer exists in full: stream it as a few chunks, each flushed.
+	text, u, ext := a.text, a.usage, a.ext
+	id := "chatcmpl-" + a.res.QueryID
+	created := r.opts.Now().Unix()
 	mk := func(d delta, finish *string) Chunk {
 		return Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: ModelID,
 			Choices: []chunkChoice{{Delta: d, FinishReason: finish}}}
