@@ -150,8 +150,8 @@ func queryIDOf(ctx *fasthttp.RequestCtx) string {
 // streamShaper applies stop and max_tokens to an answer streamed piece by piece, as
 // shape does to a whole one: text stops before the first stop sequence (finish
 // "stop"), or at the word end within max_tokens (four bytes per token, finish
-// "length"). The tail that could start a stop sequence or end inside a word at the
-// budget is held back until the next piece or flush.
+// "length"). The tail that could start a stop sequence, and trailing white space, are
+// held back until the next piece or flush.
 type streamShaper struct {
 	req     *Request
 	held    string
@@ -182,6 +182,11 @@ func (s *streamShaper) feed(piece string) string {
 			}
 		}
 		buf, s.held = buf[:len(buf)-keep], buf[len(buf)-keep:]
+		if keep == 0 {
+			// trailing white space waits for more text (a cut or the end drops it)
+			t := strings.TrimRightFunc(buf, unicode.IsSpace)
+			buf, s.held = t, buf[len(t):]
+		}
 	}
 	if s.req.MaxTokens > 0 {
 		budget := s.req.MaxTokens*4 - s.sent
@@ -203,7 +208,7 @@ func (s *streamShaper) feed(piece string) string {
 
 // flush returns the held-back tail once the answer is complete.
 func (s *streamShaper) flush() string {
-	if s.stopped != "" || s.held == "" {
+	if s.stopped != "" || strings.TrimSpace(s.held) == "" {
 		return ""
 	}
 	t := s.held

@@ -50,6 +50,12 @@ type fakeCore struct {
 	// (Detail.Usage), and cached marks its results as cache hits.
 	usage  atomic.Pointer[inference.Usage]
 	cached atomic.Bool
+	// pieces, when set, are handed to req.OnDelta one every pieceDelay (as a
+	// streaming backend would) before the result; failAfter then fails the query
+	// after them.
+	pieces     atomic.Pointer[[]string]
+	pieceDelay time.Duration
+	failAfter  atomic.Pointer[error]
 }
 
 func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
@@ -61,10 +67,24 @@ func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 	if err := query.Validate(&req); err != nil {
 		return query.Result{}, err
 	}
+	var streamed string
+	if p := c.pieces.Load(); p != nil && req.OnDelta != nil {
+		for _, s := range *p {
+			time.Sleep(c.pieceDelay)
+			req.OnDelta(s)
+			streamed += s
+		}
+		if e := c.failAfter.Load(); e != nil {
+			return query.Result{}, *e
+		}
+	}
 	snr, ihsan := 0.91, 0.97
 	ev := []query.Evidence{{Source: "docs/sky.md", Excerpt: "Rayleigh scattering makes the sky blue.", Score: 0.9},
 		{Source: "docs/light.md", Excerpt: "Blue light scatters more.", Score: 0.7}}
 	answer := "Rayleigh scattering makes the sky blue [docs/sky.md]. Blue light scatters more than red light [docs/light.md]."
+	if streamed != "" {
+		answer = streamed
+	}
 	res := query.Result{QueryID: query.NewQueryID(time.Now()), Success: true, Response: answer,
 		ReasoningUsed: true, ReasoningDepth: 2, SNRScore: &snr, IhsanScore: &ihsan, SNROK: true,
 		Validated: true, ValidationPassed: true, ModelUsed: "embedded-extractive", Verdict: query.VerdictApproved,
