@@ -116,6 +116,22 @@ func (s *Service) candidates(ctx context.Context, model string) ([]candidate, er
 	return nil, fmt.Errorf("model %q: %w", model, ErrModelNotFound)
 }
 
+// ToolModel is the model of the first backend, in fallback order, that takes tools
+// and response_format (BackendConfig.Tools, an OpenAI-compatible backend whose model
+// is configured or discovered) and whose circuit is not open; false when there is
+// none. The bizra model hands its tools to that model (gateway/openai).
+func (s *Service) ToolModel() (string, bool) {
+	for _, b := range s.backends {
+		if !b.cfg.Tools || b.cfg.Kind != KindOpenAI || b.breaker.State() == gobreaker.StateOpen {
+			continue
+		}
+		if m := b.currentModel(); m != "" {
+			return m, true
+		}
+	}
+	return "", false
+}
+
 // Models lists the models of the external backends in fallback order (a model listed
 // by several backends appears once, under the first). Lists come from the health
 // probes; a backend not yet listed is asked now (bounded by ctx and ProbeTimeout).

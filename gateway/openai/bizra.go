@@ -278,11 +278,22 @@ func shape(text string, req *Request) (string, string) {
 	return text, "stop"
 }
 
-// refuseBizra is the 400 of a parameter the bizra model cannot honour.
-func refuseBizra(req *Request) error {
-	if req.Unsupported != "" {
+// toolsServed says whether req's only unsupported parameters are tool ones that a
+// tool-capable backend takes (bizraTools).
+func (r *Routes) toolsServed(req *Request) bool {
+	if !toolParams[req.Unsupported] {
+		return false
+	}
+	_, ok := r.toolModel()
+	return ok
+}
+
+// refuseBizra is the 400 of a parameter the bizra model cannot honour; tools says
+// that tools, tool_choice, functions and response_format go to a tool-capable backend.
+func refuseBizra(req *Request, tools bool) error {
+	if req.Unsupported != "" && !(tools && toolParams[req.Unsupported]) {
 		return &RequestError{Param: req.Unsupported, Code: "unsupported_parameter",
-			Message: fmt.Sprintf("Unsupported parameter: '%s' is not supported by the %s model (it answers with text from local evidence); use a model served by a backend.", req.Unsupported, ModelID)}
+			Message: fmt.Sprintf("Unsupported parameter: '%s' is not supported by the %s model (it answers with text from local evidence, and no tool-capable backend is configured); use a model served by a backend.", req.Unsupported, ModelID)}
 	}
 	if req.N > 1 {
 		return &RequestError{Param: "n", Code: "unsupported_value",
@@ -358,7 +369,7 @@ func (r *Routes) checkBizra(req *Request) error {
 	if r.opts.Query == nil {
 		return errModelUnavailable
 	}
-	if err := refuseBizra(req); err != nil {
+	if err := refuseBizra(req, r.toolsServed(req)); err != nil {
 		return err
 	}
 	if strings.TrimSpace(req.LastUserMessage()) == "" {

@@ -125,6 +125,8 @@ type envOpts struct {
 	forward Forwarder
 	// extraBackends follow the mock's backend "llm" in the fallback order.
 	extraBackends []inference.BackendConfig
+	// tools marks backend "llm" tool-capable (BackendConfig.Tools).
+	tools bool
 }
 
 type env struct {
@@ -179,7 +181,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		o.maxInFlight = 64
 	}
 	inf, err := inference.New(inference.Options{System: sys, Metrics: e.set,
-		Config: inference.Config{Backends: append([]inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL()}},
+		Config: inference.Config{Backends: append([]inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL(), Tools: o.tools}},
 			o.extraBackends...)},
 		MaxInFlight: o.maxInFlight, ProbeInterval: cmp.Or(o.probeInterval, 200*time.Millisecond),
 		Retry: inference.Retry{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 2}})
