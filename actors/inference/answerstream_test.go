@@ -133,3 +133,27 @@ func TestThinkFilter(t *testing.T) {
 		})
 	}
 }
+
+// FuzzThinkFilter: the filter's output does not depend on where the text is cut into
+// pieces, never shows a think block's opening tag, and the stream-line parsers never
+// panic on any line.
+func FuzzThinkFilter(f *testing.F) {
+	for _, s := range []string{"<think>x</think>Yes", "a <thi", "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}", "{\"done\":true}", ""} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, s string, cut int) {
+		var whole, split thinkFilter
+		w := whole.feed(s)
+		cut = min(max(cut, 0), len(s))
+		p := split.feed(s[:cut]) + split.feed(s[cut:])
+		if w != p {
+			t.Fatalf("whole %q, split at %d %q", w, cut, p)
+		}
+		if strings.Contains(asciiLower(w), thinkOpen) {
+			t.Fatalf("output %q shows a think tag", w)
+		}
+		var res chatResult
+		_, _ = openAIStreamLine([]byte(s), &res, func(string) {})
+		_, _ = ollamaStreamLine([]byte(s), &res, func(string) {})
+	})
+}
