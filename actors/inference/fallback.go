@@ -215,7 +215,7 @@ func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(e
 			outcome = "timeout"
 		}
 		f.s.rt.countRequest(name, outcome)
-		logFailure(f.s.rt.log, name, cerr, decisionFinal, "", d)
+		logFailure(f.s.rt.log, b.cfg, cerr, decisionFinal, "", d)
 		return true, cerr
 	}
 	var be *backendError
@@ -227,14 +227,14 @@ func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(e
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rate_limited")
 		f.last = be.upstream
-		logFailure(f.s.rt.log, name, be, decision, next, d)
+		logFailure(f.s.rt.log, b.cfg, be, decision, next, d)
 	case be.upstream != nil && be.status >= 400 && be.status < 500:
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rejected")
-		logFailure(f.s.rt.log, name, be, decisionFinal, "", d)
+		logFailure(f.s.rt.log, b.cfg, be, decisionFinal, "", d)
 		return true, fmt.Errorf("backend %s answered %d: %w", name, be.status, be.upstream)
 	default:
-		logFailure(f.s.rt.log, name, be, decision, next, d)
+		logFailure(f.s.rt.log, b.cfg, be, decision, next, d)
 		done(errors.New(be.reason))
 		b.health.Store(healthFailing)
 		outcome := "error"

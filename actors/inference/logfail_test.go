@@ -84,7 +84,7 @@ func TestBackendFailuresLogged(t *testing.T) {
 			a.SetError(chat, mockllm.ErrorReply{Status: 429, Message: "slow", RetryAfter: "7"})
 		}, forwardChat, []string{"a 429 fell back b"}},
 		{"400 is final", func(a, b *mockllm.Server) {
-			a.SetError(chat, mockllm.ErrorReply{Status: 400, Message: "bad", Param: "tools"})
+			a.SetError(chat, mockllm.ErrorReply{Status: 400, Message: "bad key sk-live1234567890abcdef", Param: "tools"})
 		}, forwardChat, []string{"a 400 final"}},
 		{"both fail: the last one is final", func(a, b *mockllm.Server) {
 			a.SetError(chat, mockllm.ErrorReply{Status: 503, Message: "down"})
@@ -117,6 +117,9 @@ func TestBackendFailuresLogged(t *testing.T) {
 			_ = tc.run(t, s) // the outcome is the other tests'; the log is this one's
 			if got := sink.failures(t); !slices.Equal(got, tc.want) {
 				t.Fatalf("failure log lines\n got %q\nwant %q", got, tc.want)
+			}
+			if strings.Contains(sink.buf.String(), "sk-live") {
+				t.Fatalf("a secret from the backend's body reached the log: %s", sink.buf.String())
 			}
 		})
 	}

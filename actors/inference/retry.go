@@ -61,7 +61,7 @@ func (c *httpClient) withRetries(ctx context.Context, attempt func() error) erro
 		if !ok {
 			return err
 		}
-		logFailure(c.log, c.cfg.Name, err, decisionRetried, "", time.Since(start))
+		logFailure(c.log, c.cfg, err, decisionRetried, "", time.Since(start))
 		if werr := sleepCtx(ctx, wait); werr != nil {
 			return werr
 		}

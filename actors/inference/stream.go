@@ -294,7 +294,7 @@ func (st *ChatStream) Close() error {
 		st.done(errors.New(be.reason))
 		b.health.Store(healthFailing)
 		// a stream is never retried nor failed over once it answered 2xx
-		logFailure(st.s.rt.log, name, be, decisionFinal, "", time.Since(st.start))
+		logFailure(st.s.rt.log, b.cfg, be, decisionFinal, "", time.Since(st.start))
 		outcome := "error"
 		if errors.Is(be.sentinel, ErrBadResponse) {
 			outcome = "bad_response"
