@@ -89,3 +89,28 @@ func TestBizraStreamsAsItArrives(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStreamShaper: whatever the pieces, stop sequence and max_tokens, the shaped text
+// never contains the stop sequence, never exceeds the max_tokens budget (four bytes a
+// token), and the shaper never panics.
+func FuzzStreamShaper(f *testing.F) {
+	f.Add("The sky is bl", "ue. STOP more", "STOP", 3)
+	f.Add("Rayleigh ", "scattering", "", 2)
+	f.Fuzz(func(t *testing.T, a, b, stop string, maxTokens int) {
+		req := &Request{MaxTokens: min(max(maxTokens, 0), 64)}
+		if stop != "" && len(stop) <= MaxStopBytes {
+			req.Stop = []string{stop}
+		}
+		sh := streamShaper{req: req}
+		out := sh.feed(a) + sh.feed(b) + sh.flush()
+		if len(req.Stop) > 0 && strings.Contains(out, stop) {
+			t.Fatalf("%q contains the stop sequence %q", out, stop)
+		}
+		if req.MaxTokens > 0 && len(out) > req.MaxTokens*4 {
+			t.Fatalf("%d bytes for max_tokens %d", len(out), req.MaxTokens)
+		}
+		if f := sh.finish(); f != "stop" && f != "length" {
+			t.Fatalf("finish %q", f)
+		}
+	})
+}
