@@ -35,6 +35,7 @@ type backend struct {
 
 	model    atomic.Pointer[string]   // configured or discovered
 	models   atomic.Pointer[[]string] // the backend's listed models (nil until listed)
+	tools    atomic.Pointer[[]string] // of those, the ones listed as taking tools
 	health   atomic.Int32
 	inflight atomic.Int64 // calls in flight: actor calls and pass-through calls together
 	listedAt atomic.Int64 // unix ns of the last on-demand model listing (refreshModels)
@@ -333,8 +334,9 @@ func (a *backendActor) onProbeTick(ctx actor.Context) {
 		cctx, cancel := context.WithTimeout(pctx, timeout)
 		defer cancel()
 		start := time.Now()
-		ms, err := client.models(cctx)
-		d := &probeDone{OK: err == nil, Models: ms, Duration: time.Since(start)}
+		l, err := client.listing(cctx)
+		ms := l.ids
+		d := &probeDone{OK: err == nil, Models: ms, ToolModels: l.tools, Duration: time.Since(start)}
 		if len(ms) > 0 {
 			d.Model = ms[0]
 		}
@@ -364,8 +366,9 @@ func (a *backendActor) onProbeDone(m *probeDone) {
 		a.b.model.Store(&model)
 	}
 	if m.OK {
-		ms := m.Models
+		ms, ts := m.Models, m.ToolModels
 		a.b.models.Store(&ms)
+		a.b.tools.Store(&ts)
 	}
 	var perr error
 	if m.OK {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,18 +177,30 @@ func (c *httpClient) chatBody(model string, msgs []chatMessage, maxTokens int, t
 
 // models lists the backend's models (GET {base}/models or /api/tags), one attempt.
 func (c *httpClient) models(ctx context.Context) ([]string, error) {
+	l, err := c.listing(ctx)
+	return l.ids, err
+}
+
+// modelList is a backend's model listing: every model, and those it lists as taking
+// tools (an OpenAI-style entry's "capabilities" with "tool_use", "tools" or
+// "function_calling", as LM Studio lists them, or "supported_parameters" with "tools").
+type modelList struct{ ids, tools []string }
+
+// listing lists the backend's models with their tool capability, one attempt.
+func (c *httpClient) listing(ctx context.Context) (modelList, error) {
 	path := "/models"
 	if c.cfg.Kind == KindOllama {
 		path = "/api/tags"
 	}
 	b, err := c.do(ctx, http.MethodGet, path, nil)
 	if err != nil {
-		return nil, err
+		return modelList{}, err
 	}
 	if c.cfg.Kind == KindOllama {
-		return decodeOllamaTags(b)
+		ids, err := decodeOllamaTags(b)
+		return modelList{ids: ids}, err
 	}
-	return decodeOpenAIModels(b)
+	return decodeOpenAIListing(b)
 }
 
 func ctxFailure(ctx context.Context) *backendError {
@@ -357,19 +370,32 @@ func decodeReply(b []byte, v any, errField *json.RawMessage) error {
 }
 
 func decodeOpenAIModels(b []byte) ([]string, error) {
+	l, err := decodeOpenAIListing(b)
+	return l.ids, err
+}
+
+func decodeOpenAIListing(b []byte) (modelList, error) {
 	var r struct {
 		Data []struct {
-			ID string `json:"id"`
+			ID           string   `json:"id"`
+			Capabilities []string `json:"capabilities"`
+			Supported    []string `json:"supported_parameters"`
 		} `json:"data"`
 		Error json.RawMessage `json:"error"`
 	}
 	if err := decodeReply(b, &r, &r.Error); err != nil {
-		return nil, err
+		return modelList{}, err
 	}
-	var out []string
+	var out modelList
 	for _, m := range r.Data {
-		if id := strings.TrimSpace(m.ID); id != "" && len(out) < maxModels {
-			out = append(out, id)
+		id := strings.TrimSpace(m.ID)
+		if id == "" || len(out.ids) >= maxModels {
+			continue
+		}
+		out.ids = append(out.ids, id)
+		if slices.ContainsFunc(m.Capabilities, func(c string) bool { return c == "tool_use" || c == "tools" || c == "function_calling" }) ||
+			slices.Contains(m.Supported, "tools") {
+			out.tools = append(out.tools, id)
 		}
 	}
 	return out, nil

@@ -100,7 +100,9 @@
 //
 // # Tools
 //
-// A backend with BackendConfig.Tools takes tools and response_format:
+// A backend takes tools and response_format when configured so (BackendConfig.Tools)
+// or when its model listing marks the model so ("capabilities" with "tool_use",
+// "tools" or "function_calling", or "supported_parameters" with "tools"):
 // Service.ToolModel names the first such backend's model (circuit not open), to which
 // the OpenAI front hands the bizra model's tool parameters.
 //

@@ -68,8 +68,9 @@ func (s *Service) refreshModels(ctx context.Context, b *backend) {
 	}
 	lctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
 	defer cancel()
-	if ms, err := b.client.models(lctx); err == nil {
-		b.models.Store(&ms)
+	if l, err := b.client.listing(lctx); err == nil {
+		b.models.Store(&l.ids)
+		b.tools.Store(&l.tools)
 	}
 	b.listedAt.Store(time.Now().UnixNano())
 }
@@ -116,17 +117,29 @@ func (s *Service) candidates(ctx context.Context, model string) ([]candidate, er
 	return nil, fmt.Errorf("model %q: %w", model, ErrModelNotFound)
 }
 
-// ToolModel is the model of the first backend, in fallback order, that takes tools
-// and response_format (BackendConfig.Tools, an OpenAI-compatible backend whose model
-// is configured or discovered) and whose circuit is not open; false when there is
-// none. The bizra model hands its tools to that model (gateway/openai).
+// ToolModel is the model of the first OpenAI-compatible backend, in fallback order,
+// whose circuit is not open and that takes tools and response_format: one configured
+// so (BackendConfig.Tools; its configured or discovered model), or one whose model
+// listing marks the model as taking tools (its configured model, or the first such
+// listed model when none is configured). False when there is none. The bizra model
+// hands its tool parameters to that model (gateway/openai).
 func (s *Service) ToolModel() (string, bool) {
 	for _, b := range s.backends {
-		if !b.cfg.Tools || b.cfg.Kind != KindOpenAI || b.breaker.State() == gobreaker.StateOpen {
+		if b.cfg.Kind != KindOpenAI || b.breaker.State() == gobreaker.StateOpen {
 			continue
 		}
-		if m := b.currentModel(); m != "" {
+		if m := b.currentModel(); b.cfg.Tools && m != "" {
 			return m, true
+		}
+		p := b.tools.Load()
+		if p == nil || len(*p) == 0 {
+			continue
+		}
+		switch {
+		case b.cfg.Model == "":
+			return (*p)[0], true
+		case slices.Contains(*p, b.cfg.Model):
+			return b.cfg.Model, true
 		}
 	}
 	return "", false

@@ -112,14 +112,16 @@ type probeTick struct{}
 
 // probeDone is sent by a probe goroutine to its backend actor.
 type probeDone struct {
-	OK       bool
-	Model    string   // first listed model
-	Models   []string // every listed model
-	Reason   string
-	Detail   string
-	Excluded bool
-	Status   int // the HTTP status of a failed listing (0 when none)
-	Duration time.Duration
+	OK     bool
+	Model  string   // first listed model
+	Models []string // every listed model
+	// ToolModels are the listed models that take tools.
+	ToolModels []string
+	Reason     string
+	Detail     string
+	Excluded   bool
+	Status     int // the HTTP status of a failed listing (0 when none)
+	Duration   time.Duration
 }
 
 // embeddedDone is sent by an embedded-engine goroutine to the router.

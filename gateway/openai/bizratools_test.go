@@ -20,32 +20,43 @@ func TestBizraToolsThroughCapableBackend(t *testing.T) {
 	cases := []struct {
 		name      string
 		tools     bool
+		listed    bool // the backend lists its models as taking tools instead
 		body      string
 		wantParam string // a 400 naming it; "" for an answer
 		check     func(t *testing.T, msg map[string]any)
 	}{
-		{"tool call", true, `"messages":[{"role":"user","content":"What is the weather in Paris?"}],` + weatherTool, "",
+		{"tool call", true, false, `"messages":[{"role":"user","content":"What is the weather in Paris?"}],` + weatherTool, "",
 			func(t *testing.T, msg map[string]any) {
 				calls, _ := msg["tool_calls"].([]any)
 				if len(calls) != 1 || !strings.Contains(mustJSON(t, calls[0]), `"get_weather"`) || !strings.Contains(mustJSON(t, calls[0]), `Paris`) {
 					t.Fatalf("tool calls %s", mustJSON(t, msg))
 				}
 			}},
-		{"structured output", true, `"messages":[{"role":"user","content":"Weather in Paris as an object"}],"response_format":{"type":"json_schema","json_schema":{"name":"weather","schema":{"type":"object","properties":{"city":{"type":"string"},"temperature_c":{"type":"number"}},"required":["city","temperature_c"]}}}`, "",
+		{"structured output", true, false, `"messages":[{"role":"user","content":"Weather in Paris as an object"}],"response_format":{"type":"json_schema","json_schema":{"name":"weather","schema":{"type":"object","properties":{"city":{"type":"string"},"temperature_c":{"type":"number"}},"required":["city","temperature_c"]}}}`, "",
 			func(t *testing.T, msg map[string]any) {
 				var obj map[string]any
 				if err := json.Unmarshal([]byte(msg["content"].(string)), &obj); err != nil || obj["city"] != "Paris" {
 					t.Fatalf("content %v (%v)", msg["content"], err)
 				}
 			}},
-		{"no capable backend: refused", false, `"messages":[{"role":"user","content":"What is the weather?"}],` + weatherTool, "tools", nil},
-		{"logprobs stay refused", true, `"messages":[{"role":"user","content":"What is the weather?"}],"logprobs":true,` + weatherTool, "logprobs", nil},
+		{"capability from the model listing", false, true, `"messages":[{"role":"user","content":"What is the weather in Paris?"}],` + weatherTool, "",
+			func(t *testing.T, msg map[string]any) {
+				if calls, _ := msg["tool_calls"].([]any); len(calls) != 1 {
+					t.Fatalf("tool calls %s", mustJSON(t, msg))
+				}
+			}},
+		{"no capable backend: refused", false, false, `"messages":[{"role":"user","content":"What is the weather?"}],` + weatherTool, "tools", nil},
+		{"logprobs stay refused", true, false, `"messages":[{"role":"user","content":"What is the weather?"}],"logprobs":true,` + weatherTool, "logprobs", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, envOpts{tools: tc.tools, mock: mockllm.Options{ToolArguments: map[string]string{"get_weather": `{"city":"Paris"}`},
-				Structured: `{"city":"Paris","temperature_c":21}`}})
-			if tc.tools {
+			mo := mockllm.Options{ToolArguments: map[string]string{"get_weather": `{"city":"Paris"}`},
+				Structured: `{"city":"Paris","temperature_c":21}`}
+			if tc.listed {
+				mo.ToolModels = []string{"mock-small", "mock-large"}
+			}
+			e := newEnv(t, envOpts{tools: tc.tools, mock: mo})
+			if tc.tools || tc.listed {
 				waitFor(t, "tool model discovered", 5*time.Second, func() bool { _, ok := e.inf.ToolModel(); return ok })
 			}
 			resp, b := e.post(t, client(t), `{"model":"bizra",`+tc.body+`}`, "")
