@@ -150,8 +150,19 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("%s: no successful request (%d sent, first error %q)", r.Name, r.Requests, r.FirstError)
 		}
 	}
-	if len(rep.Goals) != 7 {
+	if len(rep.Goals) != 8 {
 		t.Fatalf("goals: %d", len(rep.Goals))
+	}
+	// the pass-through: both client counts and the constant rate, each with its
+	// process CPU per request
+	if n := len(rep.PassThrough.Cases); n != len(PassThroughClients)+1 {
+		t.Fatalf("pass-through cases: %d", n)
+	}
+	for _, c := range rep.PassThrough.Cases {
+		if c.Via.OK == 0 || c.Direct.OK == 0 || c.ViaCPUus <= 0 || c.DirectCPUus <= 0 {
+			t.Errorf("pass-through %s: via %d ok (%.0f µs CPU), direct %d ok (%.0f µs CPU); first errors %q %q", c.Name(),
+				c.Via.OK, c.ViaCPUus, c.Direct.OK, c.DirectCPUus, c.Via.FirstError, c.Direct.FirstError)
+		}
 	}
 	for _, g := range rep.Goals {
 		switch g.Status {
@@ -161,7 +172,7 @@ func TestRunTiny(t *testing.T) {
 		}
 	}
 	md := rep.Markdown()
-	for _, want := range []string{"### Goals (issues 12 and 21)", "bare fasthttp", "### Closed loop, 64 connections", "overhead = via − direct×2", "### Ratios"} {
+	for _, want := range []string{"### Goals (issues 12 and 21)", "bare fasthttp", "### Closed loop, 64 connections", "overhead = via − direct×2", "added by the pass-through, 1000/s", "### Ratios"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}

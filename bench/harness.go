@@ -127,7 +127,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
 
 	pr.begin("start runtime")
-	st, err := StartStack(ctx, StackOptions{MockLatency: p.missDelay})
+	st, err := StartStack(ctx, StackOptions{MockLatency: p.missDelay, FastMockLatency: time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			{"POST /v1/query miss via runtime", "cpu-miss.prof", func() {
 				attack(ctx, "profile", tVia, loadOptions{rate: p.missRate, duration: p.profileDur})
 			}},
-			{"OpenAI pass-through, 16 clients", "cpu-pass-through.prof", func() {
+			{"OpenAI pass-through", "cpu-pass-through.prof", func() {
 				passThrough(ctx, st, 1, p.profileDur, func(string) {})
 			}},
 			{"bridge ping + receipt", "cpu-bridge.prof", func() {
@@ -531,8 +531,8 @@ func passLine(p PassThrough) string {
 	}
 	var parts []string
 	for _, c := range p.Cases {
-		parts = append(parts, fmt.Sprintf("%d clients: added p50 %s p99 %s, %.2f× throughput, %d errors", c.Clients,
-			fmtDur(c.Added.P50), fmtDur(c.Added.P99), c.ThroughputRatio, c.Via.Errors))
+		parts = append(parts, fmt.Sprintf("%s: added p50 %s p99 %s, %.2f× throughput, +%.0f CPU µs/request, %d errors", c.Name(),
+			fmtDur(c.Added.P50), fmtDur(c.Added.P99), c.ThroughputRatio, c.AddedCPUus, c.Via.Errors))
 	}
 	return strings.Join(parts, "; ")
 }

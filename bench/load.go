@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -51,6 +52,9 @@ type LoadRun struct {
 	Latency    Latency `json:"latency"`
 	Errors     int     `json:"errors"`
 	Slices     int     `json:"slices,omitempty"` // interleaved slices merged into this run
+	// CPU is the process's CPU time (user + system, every goroutine: load generator,
+	// server and mocks alike) during the run.
+	CPU time.Duration `json:"process_cpu_ns"`
 
 	lat        []time.Duration // every latency, sorted (for merging slices)
 	FirstError string          `json:"first_error,omitempty"`
@@ -129,6 +133,7 @@ func attack(ctx context.Context, name string, t target, o loadOptions) LoadRun {
 	lat := make([]time.Duration, 0, int(float64(o.rate)*o.duration.Seconds())+16)
 	run := LoadRun{Name: name, Rate: o.rate, Seconds: o.duration.Seconds()}
 	var first, last time.Time
+	cpu0 := processCPU()
 	for res := range a.Attack(tr, pace, o.duration, name) {
 		run.Requests++
 		if first.IsZero() || res.Timestamp.Before(first) {
@@ -156,9 +161,27 @@ func attack(ctx context.Context, name string, t target, o loadOptions) LoadRun {
 	if el := last.Sub(first).Seconds(); el > 0 {
 		run.Throughput = float64(run.OK) / el
 	}
+	run.CPU = processCPU() - cpu0
 	run.Latency = percentiles(lat)
 	run.lat = lat
 	return run
+}
+
+// CPUPerRequest is the process CPU time per request sent, in µs (0 without requests).
+func (r LoadRun) CPUPerRequest() float64 {
+	if r.Requests == 0 {
+		return 0
+	}
+	return float64(r.CPU.Microseconds()) / float64(r.Requests)
+}
+
+// processCPU is this process's user + system CPU time (0 where getrusage fails).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func resultErr(res *vegeta.Result, check func([]byte) error) error {
@@ -194,6 +217,7 @@ func merge(name string, parts []LoadRun) LoadRun {
 		out.Requests += p.Requests
 		out.OK += p.OK
 		out.Errors += p.Errors
+		out.CPU += p.CPU
 		if out.FirstError == "" {
 			out.FirstError = p.FirstError
 		}

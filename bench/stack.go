@@ -38,7 +38,14 @@ type StackOptions struct {
 	// AccessLog, when set, receives the node's JSON log with the API and bridge access
 	// lines on (as `bizra run` writes them to stderr); nil logs nothing.
 	AccessLog io.Writer
+	// FastMockLatency, when > 0 (and a backend runs), starts a second mock backend
+	// with this delay serving model FastModel only (backend "fast", after "llm"): the
+	// pass-through's constant-rate phase.
+	FastMockLatency time.Duration
 }
+
+// FastModel is the model of the Stack's second mock backend (StackOptions.FastMockLatency).
+const FastModel = "mock-fast"
 
 // Stack is the whole runtime built by the node builder `bizra run` uses
 // (supervision/node), in process on 127.0.0.1:0: the core with a seeded data lake and a
@@ -49,6 +56,7 @@ type Stack struct {
 	Gateway     *gateway.Server
 	Bridge      *bridge.Bridge
 	Mock        *mockllm.Server
+	FastMock    *mockllm.Server // nil unless StackOptions.FastMockLatency > 0
 	BridgeToken string
 	Metrics     *metrics.Set
 
@@ -56,6 +64,7 @@ type Stack struct {
 	dir         string
 	ownsDir     bool
 	mockLatency time.Duration
+	fastLatency time.Duration
 }
 
 // discardSystem is an actor system whose protoactor logger is silenced.
@@ -67,7 +76,7 @@ func discardSystem() *actor.ActorSystem {
 
 // StartStack builds and starts a Stack. On error everything started is stopped.
 func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
-	s = &Stack{dir: o.Dir, Metrics: metrics.NewSet(), mockLatency: o.MockLatency}
+	s = &Stack{dir: o.Dir, Metrics: metrics.NewSet(), mockLatency: o.MockLatency, fastLatency: o.FastMockLatency}
 	if s.dir == "" {
 		d, err := os.MkdirTemp("", "bizra-bench-")
 		if err != nil {
@@ -98,6 +107,14 @@ func StartStack(ctx context.Context, o StackOptions) (s *Stack, err error) {
 			return s, fmt.Errorf("bench stack: mock backend: %w", err)
 		}
 		inf.Backends = []inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: s.Mock.URL(), Model: "mock-small"}}
+		if o.FastMockLatency > 0 {
+			s.FastMock = mockllm.New(mockllm.Options{Latency: o.FastMockLatency, Models: []string{FastModel}, RecordLimit: 1})
+			if _, err := s.FastMock.Start(ctx); err != nil {
+				return s, fmt.Errorf("bench stack: fast mock backend: %w", err)
+			}
+			inf.Backends = append(inf.Backends, inference.BackendConfig{Name: "fast", Kind: inference.KindOpenAI,
+				URL: s.FastMock.URL(), Model: FastModel})
+		}
 	}
 	var tok [32]byte
 	_, _ = rand.Read(tok[:])
@@ -135,6 +152,9 @@ func (s *Stack) Shutdown(ctx context.Context) error {
 	}
 	if s.Mock != nil {
 		errs = append(errs, s.Mock.Shutdown(ctx))
+	}
+	if s.FastMock != nil {
+		errs = append(errs, s.FastMock.Shutdown(ctx))
 	}
 	if s.ownsDir {
 		errs = append(errs, os.RemoveAll(s.dir))

@@ -37,6 +37,7 @@ type backend struct {
 
 	model    atomic.Pointer[string]   // configured or discovered
 	models   atomic.Pointer[[]string] // the backend's listed models (nil until listed)
+	tools    atomic.Pointer[[]string] // of those, the ones listed as taking tools
 	health   atomic.Int32
 	inflight atomic.Int64 // calls in flight: actor calls and pass-through calls together
 	listedAt atomic.Int64 // unix ns of the last on-demand model listing (refreshModels)
@@ -232,11 +233,15 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		if err == nil {
 			msgs := answerMessages(req)
 			maxTokens, temp := req.MaxTokens, req.Temperature
-			if decompose {
+			switch {
+			case decompose:
 				msgs = decomposeMessages(req.Query, req.MaxTokens)
-				maxTokens, temp = 0, nil
+				d.Result, err = client.chat(cctx, model, msgs, 0, nil)
+			case req.OnDelta != nil:
+				d.Result, d.Streamed, err = client.chatStreamed(cctx, model, msgs, maxTokens, temp, req.OnDelta)
+			default:
+				d.Result, err = client.chat(cctx, model, msgs, maxTokens, temp)
 			}
-			d.Result, err = client.chat(cctx, model, msgs, maxTokens, temp)
 		}
 		d.Model, d.Duration, d.ReachedNet = model, time.Since(start), true
 		if err != nil {
@@ -248,6 +253,7 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 				d.Code, d.Reason = be.sentinel.Code(), be.reason
 				d.Excluded = be.excluded || (be.status >= 400 && be.status < 500)
 				d.Rejected = requestInvalid(be.status)
+				d.Status = be.status
 			}
 		}
 		sl.release() // before the result: a caller that gets it may call again at once
@@ -288,8 +294,9 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 			outcome = "bad_response"
 		}
 		a.rt.countRequest(name, outcome)
-		a.rt.log.Debug("inference backend call failed", "backend", name, "reason", m.Reason, "err", m.Detail)
-		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected})
+		// the router logs the failure with its decision (fallback or final)
+		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected,
+			Status: m.Status, Detail: m.Detail, Duration: m.Duration, Streamed: m.Streamed})
 		return
 	}
 	p.done(nil)
@@ -329,8 +336,10 @@ func (a *backendActor) onProbeTick(ctx actor.Context) {
 	a.rt.wg.Go(func() {
 		cctx, cancel := context.WithTimeout(pctx, timeout)
 		defer cancel()
-		ms, err := client.models(cctx)
-		d := &probeDone{OK: err == nil, Models: ms}
+		start := time.Now()
+		l, err := client.listing(cctx)
+		ms := l.ids
+		d := &probeDone{OK: err == nil, Models: ms, ToolModels: l.tools, Duration: time.Since(start)}
 		if len(ms) > 0 {
 			d.Model = ms[0]
 		}
@@ -338,7 +347,7 @@ func (a *backendActor) onProbeTick(ctx actor.Context) {
 			d.Reason, d.Detail = "probe failed", err.Error()
 			var be *backendError
 			if errors.As(err, &be) {
-				d.Reason = be.reason
+				d.Reason, d.Status = be.reason, be.status
 				d.Excluded = be.excluded && errors.Is(be.err, context.Canceled)
 			}
 		}
@@ -360,16 +369,19 @@ func (a *backendActor) onProbeDone(m *probeDone) {
 		a.b.model.Store(&model)
 	}
 	if m.OK {
-		ms := m.Models
+		ms, ts := m.Models, m.ToolModels
 		a.b.models.Store(&ms)
+		a.b.tools.Store(&ts)
 	}
 	var perr error
 	if m.OK {
 		a.b.health.Store(healthOK)
 	} else {
-		a.b.health.Store(healthFailing)
+		// logged at WARN when the backend turns failing, not at every probe after
+		was := a.b.health.Swap(healthFailing)
 		perr = errors.New(m.Reason)
-		a.rt.log.Debug("inference backend probe failed", "backend", a.b.cfg.Name, "reason", m.Reason, "err", m.Detail)
+		a.rt.log.Log(context.Background(), probeLevel(was), "inference backend probe failed", "backend", a.b.cfg.Name,
+			"status", m.Status, "reason", m.Reason, "duration_ms", durationMs(m.Duration), "err", m.Detail)
 	}
 	switch a.b.breaker.State() {
 	case gobreaker.StateHalfOpen:
@@ -383,6 +395,15 @@ func (a *backendActor) onProbeDone(m *probeDone) {
 			}
 		}
 	}
+}
+
+// probeLevel is the level of a failed probe's log line: WARN when the backend was not
+// already failing.
+func probeLevel(was int32) slog.Level {
+	if was == healthFailing {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 // logStateChange logs circuit transitions (called by gobreaker under its lock).

@@ -122,7 +122,7 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 	}
 	f := &fallback{s: s, model: req.Model}
 	var waited time.Duration
-	for _, c := range cands {
+	for i, c := range cands {
 		sl, done, ok := f.admit(c.b)
 		if !ok {
 			continue
@@ -149,7 +149,7 @@ func (s *Service) Chat(ctx context.Context, req ChatRequest) (ChatResponse, erro
 			res.Backend, res.Duration = c.b.cfg.Name, waited
 			return res, nil
 		}
-		if stop, serr := f.failed(cctx, c.b, sl, done, err); stop {
+		if stop, serr := f.failed(cctx, c.b, sl, done, err, nextName(cands, i), d); stop {
 			return ChatResponse{}, serr
 		}
 	}

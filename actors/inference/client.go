@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/bizra/bizra/internal/catalog"
 	"github.com/bizra/bizra/internal/tracing"
@@ -63,69 +66,58 @@ type chatResult struct {
 	UsageReported    bool
 }
 
-// httpClient speaks one backend's wire format over net/http. net/http, not the fasthttp
-// client: every call must be cancelled when its deadline passes or its caller goes away,
-// and net/http aborts the request (closing the connection, so the backend sees the
-// cancel) on context cancellation, while fasthttp's DoDeadline returns at the deadline but
-// leaves the request running. Backend latency (ms to s) dwarfs the client's own cost.
+// httpClient speaks one backend's wire format. Non-streamed exchanges (chat, model
+// listings, Forward) go through pool, a pooled fasthttp client that runs on the
+// caller's goroutine and aborts its request when the context ends (fastclient.go);
+// streams through hc (net/http), whose response body a stream reads as it arrives
+// and abandons on Close (stream.go).
 type httpClient struct {
 	cfg            BackendConfig
 	hc             *http.Client
+	pool           *connPool
 	retry          Retry
 	attemptTimeout time.Duration
+	log            *slog.Logger
 }
 
-func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeout time.Duration) *httpClient {
+func newHTTPClient(cfg BackendConfig, maxInFlight int, retry Retry, attemptTimeout time.Duration, log *slog.Logger) (*httpClient, error) {
+	base, err := parseBase(cfg.URL, "", "")
+	if err != nil {
+		return nil, err
+	}
+	pool, err := newConnPool(base, maxInFlight+2)
+	if err != nil {
+		return nil, err
+	}
 	tr := &http.Transport{
 		Proxy:                 nil, // local backends: never route through an environment proxy
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          maxInFlight + 2,
 		MaxIdleConnsPerHost:   maxInFlight + 2,
-		MaxConnsPerHost:       maxInFlight + 2, // requests + one probe + one discovery
+		MaxConnsPerHost:       maxInFlight + 2, // streams + one probe + one discovery
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	return &httpClient{cfg: cfg, hc: &http.Client{Transport: tr}, retry: retry, attemptTimeout: attemptTimeout}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &httpClient{cfg: cfg, hc: &http.Client{Transport: tr}, pool: pool, retry: retry, attemptTimeout: attemptTimeout, log: log}, nil
 }
 
-func (c *httpClient) close() { c.hc.CloseIdleConnections() }
+// close closes both clients' connections (an exchange still in flight fails).
+func (c *httpClient) close() {
+	c.pool.close()
+	c.hc.CloseIdleConnections()
+}
 
 // chat asks for one completion, with the retry policy of withRetries (connection
 // failures and 5xx; a bad 200 answer is not retried).
 func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage, maxTokens int, temp *float64) (chatResult, error) {
-	var body []byte
-	var path string
-	var err error
-	switch c.cfg.Kind {
-	case KindOllama:
-		path = "/api/chat"
-		opts := map[string]any{}
-		if maxTokens > 0 {
-			opts["num_predict"] = maxTokens
-		}
-		if temp != nil {
-			opts["temperature"] = *temp
-		}
-		req := map[string]any{"model": model, "messages": msgs, "stream": false, "keep_alive": ollamaKeepAlive}
-		if len(opts) > 0 {
-			req["options"] = opts
-		}
-		body, err = json.Marshal(req)
-	default:
-		path = "/chat/completions"
-		req := map[string]any{"model": model, "messages": msgs, "stream": false}
-		if maxTokens > 0 {
-			req["max_tokens"] = maxTokens
-		}
-		if temp != nil {
-			req["temperature"] = *temp
-		}
-		body, err = json.Marshal(req)
-	}
+	path, body, err := c.chatBody(model, msgs, maxTokens, temp, false)
 	if err != nil {
-		return chatResult{}, failure(ErrInvalidRequest, "unencodable request", err)
+		return chatResult{}, err
 	}
 	var res chatResult
 	err = c.withRetries(ctx, func() error {
@@ -143,20 +135,73 @@ func (c *httpClient) chat(ctx context.Context, model string, msgs []chatMessage,
 	return res, err
 }
 
+// chatBody is the path and body of a pipeline chat request in the backend's format;
+// stream asks for a streamed answer (with the usage at its end).
+func (c *httpClient) chatBody(model string, msgs []chatMessage, maxTokens int, temp *float64, stream bool) (string, []byte, error) {
+	var body []byte
+	var path string
+	var err error
+	switch c.cfg.Kind {
+	case KindOllama:
+		path = "/api/chat"
+		opts := map[string]any{}
+		if maxTokens > 0 {
+			opts["num_predict"] = maxTokens
+		}
+		if temp != nil {
+			opts["temperature"] = *temp
+		}
+		req := map[string]any{"model": model, "messages": msgs, "stream": stream, "keep_alive": ollamaKeepAlive}
+		if len(opts) > 0 {
+			req["options"] = opts
+		}
+		body, err = json.Marshal(req)
+	default:
+		path = "/chat/completions"
+		req := map[string]any{"model": model, "messages": msgs, "stream": stream}
+		if stream {
+			req["stream_options"] = map[string]any{"include_usage": true}
+		}
+		if maxTokens > 0 {
+			req["max_tokens"] = maxTokens
+		}
+		if temp != nil {
+			req["temperature"] = *temp
+		}
+		body, err = json.Marshal(req)
+	}
+	if err != nil {
+		return "", nil, failure(ErrInvalidRequest, "unencodable request", err)
+	}
+	return path, body, nil
+}
+
 // models lists the backend's models (GET {base}/models or /api/tags), one attempt.
 func (c *httpClient) models(ctx context.Context) ([]string, error) {
+	l, err := c.listing(ctx)
+	return l.ids, err
+}
+
+// modelList is a backend's model listing: every model, and those it lists as taking
+// tools (an OpenAI-style entry's "capabilities" with "tool_use", "tools" or
+// "function_calling", as LM Studio lists them, or "supported_parameters" with "tools").
+type modelList struct{ ids, tools []string }
+
+// listing lists the backend's models with their tool capability, one attempt.
+func (c *httpClient) listing(ctx context.Context) (modelList, error) {
 	path := "/models"
 	if c.cfg.Kind == KindOllama {
 		path = "/api/tags"
 	}
 	b, err := c.do(ctx, http.MethodGet, path, nil)
 	if err != nil {
-		return nil, err
+		return modelList{}, err
 	}
 	if c.cfg.Kind == KindOllama {
-		return decodeOllamaTags(b)
+		ids, err := decodeOllamaTags(b)
+		return modelList{ids: ids}, err
 	}
-	return decodeOpenAIModels(b)
+	return decodeOpenAIListing(b)
 }
 
 func ctxFailure(ctx context.Context) *backendError {
@@ -180,70 +225,66 @@ type reply struct {
 }
 
 // exchange runs one HTTP exchange with the forwarded headers hdr (already validated)
-// and returns the 2xx answer. Any other status is a *backendError carrying the
-// upstream's error (newUpstreamError).
+// and returns the 2xx answer (its body the caller's own copy). Any other status is a
+// *backendError carrying the upstream's error (newUpstreamError). The context ends
+// the attempt (its deadline or cancel: the pool aborts the request), and so does the
+// attempt timeout when it comes first (the connection's deadline).
 func (c *httpClient) exchange(ctx context.Context, method, path string, body []byte, hdr map[string]string) (reply, error) {
-	actx := ctx
-	if dl, ok := ctx.Deadline(); c.attemptTimeout > 0 && (!ok || time.Until(dl) > c.attemptTimeout) {
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeout(ctx, c.attemptTimeout)
-		defer cancel()
+	var attemptDL time.Time
+	if c.attemptTimeout > 0 {
+		attemptDL = time.Now().Add(c.attemptTimeout)
+		if dl, ok := ctx.Deadline(); ok && !dl.After(attemptDL) {
+			attemptDL = time.Time{} // the context's deadline comes first
+		}
 	}
-	var rd io.Reader
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(c.cfg.URL + path)
+	req.Header.SetMethod(method)
+	req.Header.SetUserAgent("bizra")
 	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(actx, method, c.cfg.URL+path, rd)
-	if err != nil {
-		return reply{}, failure(ErrBackend, "bad request URL", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.SetContentType("application/json")
+		req.SetBodyRaw(body)
 	}
 	req.Header.Set("Accept", "application/json")
-	if p, ok := tracing.FromContext(ctx); ok {
-		// The pipeline's trace (a forwarded client traceparent in hdr takes precedence).
-		req.Header.Set("traceparent", p.String())
-	}
-	c.setHeaders(req, hdr)
-	resp, err := c.hc.Do(req)
+	c.eachHeader(ctx, hdr, req.Header.Set)
+	err := c.pool.do(ctx, req, resp, attemptDL, maxResponseBytes)
 	if err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return reply{}, ctxFailure(ctx)
-		}
-		if actx.Err() != nil {
+		case errors.Is(err, fasthttp.ErrBodyTooLarge):
+			return reply{}, failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
+		case !attemptDL.IsZero() && !time.Now().Before(attemptDL):
 			return reply{}, failure(ErrBackend, "timeout", err)
 		}
 		return reply{}, connFailure(err)
 	}
-	defer resp.Body.Close()
-	limit := int64(maxResponseBytes)
-	if resp.StatusCode/100 != 2 {
-		limit = maxErrorBodyBytes
-	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return reply{}, ctxFailure(ctx)
+	st := resp.StatusCode()
+	if st/100 != 2 {
+		b := resp.Body()
+		if len(b) > maxErrorBodyBytes {
+			b = b[:maxErrorBodyBytes+1]
 		}
-		return reply{}, connFailure(err)
+		return reply{}, c.statusFailure(method, path, st, string(resp.Header.Peek("Retry-After")), b)
 	}
-	if resp.StatusCode/100 != 2 {
-		return reply{}, c.statusFailure(method, path, resp, b)
-	}
-	if len(b) > maxResponseBytes {
-		return reply{}, failure(ErrBadResponse, "oversized response", fmt.Errorf("body over %d bytes", maxResponseBytes))
-	}
-	return reply{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b}, nil
+	return reply{status: st, ctype: string(resp.Header.ContentType()), body: bytes.Clone(resp.Body())}, nil
 }
 
-// setHeaders sets the auth header and the forwarded ones.
-func (c *httpClient) setHeaders(req *http.Request, hdr map[string]string) {
+// eachHeader hands set the outgoing headers of every backend request besides the
+// content headers: the auth header and the forwarded ones (hdr, already validated).
+// Both clients (exchange, open) set their headers here.
+func (c *httpClient) eachHeader(ctx context.Context, hdr map[string]string, set func(k, v string)) {
 	if c.cfg.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.cfg.APIKey)
+		set("Authorization", "Bearer "+c.cfg.APIKey)
+	}
+	if p, ok := tracing.FromContext(ctx); ok {
+		// The pipeline's trace (a forwarded client traceparent in hdr takes precedence).
+		set("traceparent", p.String())
 	}
 	for k, v := range hdr {
-		req.Header.Set(k, v)
+		set(k, v)
 	}
 }
 
@@ -257,13 +298,11 @@ func connFailure(err error) *backendError {
 // statusFailure classifies a non-2xx answer: 5xx is retryable (against the same
 // backend, then the next one), 429 is not retried against the same backend (the
 // fallback moves on), any other 4xx is final. The upstream error is kept for the
-// client (UpstreamError, secrets redacted).
-func (c *httpClient) statusFailure(method, path string, resp *http.Response, b []byte) *backendError {
-	st := resp.StatusCode
+// client (UpstreamError, secrets redacted); ra is the Retry-After header.
+func (c *httpClient) statusFailure(method, path string, st int, ra string, b []byte) *backendError {
 	be := failure(ErrBackend, "HTTP "+strconv.Itoa(st), fmt.Errorf("%s %s: status %d: %.200q", method, path, st, b))
 	be.status = st
 	be.retryable = st >= 500
-	ra := resp.Header.Get("Retry-After")
 	if s, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && s >= 0 {
 		be.retryAfter = time.Duration(min(s, 3600)) * time.Second
 	}
@@ -336,19 +375,32 @@ func decodeReply(b []byte, v any, errField *json.RawMessage) error {
 }
 
 func decodeOpenAIModels(b []byte) ([]string, error) {
+	l, err := decodeOpenAIListing(b)
+	return l.ids, err
+}
+
+func decodeOpenAIListing(b []byte) (modelList, error) {
 	var r struct {
 		Data []struct {
-			ID string `json:"id"`
+			ID           string   `json:"id"`
+			Capabilities []string `json:"capabilities"`
+			Supported    []string `json:"supported_parameters"`
 		} `json:"data"`
 		Error json.RawMessage `json:"error"`
 	}
 	if err := decodeReply(b, &r, &r.Error); err != nil {
-		return nil, err
+		return modelList{}, err
 	}
-	var out []string
+	var out modelList
 	for _, m := range r.Data {
-		if id := strings.TrimSpace(m.ID); id != "" && len(out) < maxModels {
-			out = append(out, id)
+		id := strings.TrimSpace(m.ID)
+		if id == "" || len(out.ids) >= maxModels {
+			continue
+		}
+		out.ids = append(out.ids, id)
+		if slices.ContainsFunc(m.Capabilities, func(c string) bool { return c == "tool_use" || c == "tools" || c == "function_calling" }) ||
+			slices.Contains(m.Supported, "tools") {
+			out.tools = append(out.tools, id)
 		}
 	}
 	return out, nil

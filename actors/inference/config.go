@@ -30,6 +30,10 @@ type BackendConfig struct {
 	Model string
 	// APIKey is sent as "Authorization: Bearer <key>" when not empty.
 	APIKey string
+	// Tools says that this backend's model takes tools, tool_choice, functions and
+	// response_format (OpenAI-compatible backends only): the bizra model then hands
+	// them to it instead of refusing them (Service.ToolModel). false: it may not.
+	Tools bool
 }
 
 // Config lists the external backends in fallback order. Empty: the embedded engine is
@@ -51,6 +55,8 @@ const (
 //     "http://".
 //   - BIZRA_LLM_MODEL: the model for every backend (else each discovers its first listed
 //     model); BIZRA_LLM_API_KEY: bearer key for the BIZRA_LLM_URL backends.
+//   - BIZRA_LLM_TOOLS: a boolean (1/true/yes/on, 0/false/no/off): the BIZRA_LLM_URL
+//     backends take tools and response_format (BackendConfig.Tools).
 //   - LMSTUDIO_URL, or LMSTUDIO_HOST (+ LMSTUDIO_PORT, default 1234): LM Studio through the
 //     OpenAI-compatible client (name "lmstudio"), key LM_API_TOKEN.
 //   - OLLAMA_URL or OLLAMA_HOST (with or without scheme, default port 11434; a bind
@@ -75,6 +81,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		cfg.Backends = append(cfg.Backends, b)
 	}
 
+	tools := false
+	if v := get("BIZRA_LLM_TOOLS"); v != "" {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes", "on":
+			tools = true
+		case "0", "false", "no", "off":
+		default:
+			return Config{}, fmt.Errorf("BIZRA_LLM_TOOLS %q: not a boolean (1/true/yes/on, 0/false/no/off): %w", v, ErrInvalidConfig)
+		}
+	}
 	if v := get("BIZRA_LLM_URL"); v != "" {
 		key := get("BIZRA_LLM_API_KEY")
 		n := 0
@@ -92,7 +108,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			if n > 1 {
 				name = "llm-" + strconv.Itoa(n)
 			}
-			add(BackendConfig{Name: name, Kind: KindOpenAI, URL: base, Model: model, APIKey: key})
+			add(BackendConfig{Name: name, Kind: KindOpenAI, URL: base, Model: model, APIKey: key, Tools: tools})
 		}
 	}
 

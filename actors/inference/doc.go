@@ -39,6 +39,9 @@
 // the HTTP call on a goroutine owned by the service, under a context with the request's
 // deadline, and the goroutine Sends the result back to the actor, which replies. A call
 // whose deadline passes is cancelled (its HTTP request aborted), never left running.
+// An Ask whose Request has OnDelta is a streamed backend call (answerstream.go): each
+// visible piece of the answer goes to OnDelta as it arrives, and once one did, a
+// failure is final (no fallback: the pieces cannot be taken back).
 // The MaxInFlight slot a call takes is owned by the call (slot), not by the actor: the
 // call's goroutine releases it exactly once when the exchange ends, so a restart of the
 // backend actor (whose Restarting handler cancels and answers every call in flight, so
@@ -76,6 +79,32 @@
 // stream is forwarded event by event (no buffering), retried and failed over only until
 // a backend answers 2xx; Close cancels the backend request. Shutdown waits for
 // pass-through calls and streams like for actor calls.
+//
+// # HTTP clients
+//
+// Non-streamed exchanges (pipeline chat, model listings, probes, Forward, Chat) go
+// through a pooled fasthttp client per backend (fastclient.go) that runs on the
+// caller's goroutine and aborts on context cancel (context.AfterFunc moves the
+// connection's deadline into the past; the connection is closed, so the backend sees
+// the cancel); a request that fails on a reused connection before any byte came back
+// is sent once more on a fresh one. Streams use net/http, whose body a stream reads as
+// it arrives and abandons on Close. Every outgoing header besides the content ones is
+// set in one place, httpClient.eachHeader.
+//
+// # Logs
+//
+// Every failed backend exchange is logged once at WARN, "inference backend failed",
+// with backend, status (0 when none came back), reason, decision ("retried", "fell
+// back" with next, or "final") and duration_ms; a caller that went away or a stopping
+// service logs at DEBUG. A failing probe warns once, when the backend turns failing.
+//
+// # Tools
+//
+// A backend takes tools and response_format when configured so (BackendConfig.Tools)
+// or when its model listing marks the model so ("capabilities" with "tool_use",
+// "tools" or "function_calling", or "supported_parameters" with "tools"):
+// Service.ToolModel names the first such backend's model (circuit not open), to which
+// the OpenAI front hands the bizra model's tool parameters.
 //
 // # Metrics
 //

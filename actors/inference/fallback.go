@@ -68,8 +68,9 @@ func (s *Service) refreshModels(ctx context.Context, b *backend) {
 	}
 	lctx, cancel := context.WithTimeout(ctx, s.opts.ProbeTimeout)
 	defer cancel()
-	if ms, err := b.client.models(lctx); err == nil {
-		b.models.Store(&ms)
+	if l, err := b.client.listing(lctx); err == nil {
+		b.models.Store(&l.ids)
+		b.tools.Store(&l.tools)
 	}
 	b.listedAt.Store(time.Now().UnixNano())
 }
@@ -114,6 +115,34 @@ func (s *Service) candidates(ctx context.Context, model string) ([]candidate, er
 		}
 	}
 	return nil, fmt.Errorf("model %q: %w", model, ErrModelNotFound)
+}
+
+// ToolModel is the model of the first OpenAI-compatible backend, in fallback order,
+// whose circuit is not open and that takes tools and response_format: one configured
+// so (BackendConfig.Tools; its configured or discovered model), or one whose model
+// listing marks the model as taking tools (its configured model, or the first such
+// listed model when none is configured). False when there is none. The bizra model
+// hands its tool parameters to that model (gateway/openai).
+func (s *Service) ToolModel() (string, bool) {
+	for _, b := range s.backends {
+		if b.cfg.Kind != KindOpenAI || b.breaker.State() == gobreaker.StateOpen {
+			continue
+		}
+		if m := b.currentModel(); b.cfg.Tools && m != "" {
+			return m, true
+		}
+		p := b.tools.Load()
+		if p == nil || len(*p) == 0 {
+			continue
+		}
+		switch {
+		case b.cfg.Model == "":
+			return (*p)[0], true
+		case slices.Contains(*p, b.cfg.Model):
+			return b.cfg.Model, true
+		}
+	}
+	return "", false
 }
 
 // Models lists the models of the external backends in fallback order (a model listed
@@ -181,9 +210,16 @@ func (f *fallback) admit(b *backend) (*slot, func(error), bool) {
 //   - another 4xx: stop with the UpstreamError (the request's fault: no circuit count);
 //   - a 5xx, a connection failure, an unusable answer: next backend, counted against
 //     the circuit.
-func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(error), err error) (bool, error) {
+//
+// next names the candidate that follows ("" when b was the last one), d is how long
+// the attempt took: the failure is logged once, with the decision (logFailure).
+func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(error), err error, next string, d time.Duration) (bool, error) {
 	sl.release()
 	name := b.cfg.Name
+	decision := decisionFellBack
+	if next == "" {
+		decision = decisionFinal
+	}
 	if ctx.Err() != nil {
 		done(errExcluded)
 		cerr := ctxFailure(ctx)
@@ -192,23 +228,26 @@ func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(e
 			outcome = "timeout"
 		}
 		f.s.rt.countRequest(name, outcome)
+		logFailure(f.s.rt.log, b.cfg, cerr, decisionFinal, "", d)
 		return true, cerr
 	}
 	var be *backendError
 	if !errors.As(err, &be) {
 		be = failure(ErrBackend, "backend error", err)
 	}
-	f.s.rt.log.Debug("inference pass-through failed", "backend", name, "reason", be.reason, "err", err)
 	switch {
 	case be.upstream != nil && be.status == http.StatusTooManyRequests:
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rate_limited")
 		f.last = be.upstream
+		logFailure(f.s.rt.log, b.cfg, be, decision, next, d)
 	case be.upstream != nil && be.status >= 400 && be.status < 500:
 		done(errExcluded)
 		f.s.rt.countRequest(name, "rejected")
+		logFailure(f.s.rt.log, b.cfg, be, decisionFinal, "", d)
 		return true, fmt.Errorf("backend %s answered %d: %w", name, be.status, be.upstream)
 	default:
+		logFailure(f.s.rt.log, b.cfg, be, decision, next, d)
 		done(errors.New(be.reason))
 		b.health.Store(healthFailing)
 		outcome := "error"
@@ -222,6 +261,14 @@ func (f *fallback) failed(ctx context.Context, b *backend, sl *slot, done func(e
 	}
 	f.reasons = append(f.reasons, name+": "+be.reason)
 	return false, nil
+}
+
+// nextName is the name of the candidate after cands[i], "" when it is the last.
+func nextName(cands []candidate, i int) string {
+	if i+1 < len(cands) {
+		return cands[i+1].b.cfg.Name
+	}
+	return ""
 }
 
 // exhausted is the error once every candidate failed or refused: the last upstream

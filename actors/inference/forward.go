@@ -98,7 +98,7 @@ func (s *Service) Forward(ctx context.Context, req ForwardRequest) (ForwardRespo
 		return ForwardResponse{}, err
 	}
 	f := &fallback{s: s, model: req.Model}
-	for _, c := range cands {
+	for i, c := range cands {
 		sl, done, ok := f.admit(c.b)
 		if !ok {
 			continue
@@ -113,7 +113,8 @@ func (s *Service) Forward(ctx context.Context, req ForwardRequest) (ForwardRespo
 				return err
 			})
 		}
-		c.b.mDuration.Update(time.Since(start).Seconds())
+		d := time.Since(start)
+		c.b.mDuration.Update(d.Seconds())
 		if err == nil {
 			u, _ := parseUsage(r.body)
 			f.succeeded(c.b, sl, done, req.Model, u)
@@ -122,7 +123,7 @@ func (s *Service) Forward(ctx context.Context, req ForwardRequest) (ForwardRespo
 			}
 			return ForwardResponse{Status: r.status, ContentType: r.ctype, Body: r.body, Backend: c.b.cfg.Name, Usage: u}, nil
 		}
-		if stop, serr := f.failed(cctx, c.b, sl, done, err); stop {
+		if stop, serr := f.failed(cctx, c.b, sl, done, err, nextName(cands, i), d); stop {
 			return ForwardResponse{}, serr
 		}
 	}

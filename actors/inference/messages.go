@@ -85,6 +85,14 @@ type callResult struct {
 	// Rejected: the backend answered 400, 413 or 422, so the request itself is
 	// invalid and no other external backend is asked (the fallback policy).
 	Rejected bool
+	// Failure details for the router's log: the HTTP status (0 when none), the
+	// internal error text and how long the call took.
+	Status   int
+	Detail   string
+	Duration time.Duration
+	// Streamed: pieces of this answer already went to Request.OnDelta, so a failure
+	// is final (no fallback).
+	Streamed bool
 }
 
 // callDone is sent by a call's goroutine to its backend actor.
@@ -99,6 +107,8 @@ type callDone struct {
 	Excluded   bool   // not the backend's fault: does not count against the circuit
 	ReachedNet bool   // an HTTP exchange happened (observe its duration)
 	Rejected   bool   // 400, 413 or 422: the request itself is invalid (callResult.Rejected)
+	Status     int    // the HTTP status of a failed call (0 when none)
+	Streamed   bool   // pieces went to Request.OnDelta (callResult.Streamed)
 }
 
 // probeTick starts a health probe (ignored while one runs).
@@ -106,12 +116,16 @@ type probeTick struct{}
 
 // probeDone is sent by a probe goroutine to its backend actor.
 type probeDone struct {
-	OK       bool
-	Model    string   // first listed model
-	Models   []string // every listed model
-	Reason   string
-	Detail   string
-	Excluded bool
+	OK     bool
+	Model  string   // first listed model
+	Models []string // every listed model
+	// ToolModels are the listed models that take tools.
+	ToolModels []string
+	Reason     string
+	Detail     string
+	Excluded   bool
+	Status     int // the HTTP status of a failed listing (0 when none)
+	Duration   time.Duration
 }
 
 // embeddedDone is sent by an embedded-engine goroutine to the router.

@@ -47,16 +47,22 @@ func (r Retry) backoff(n int) time.Duration {
 // (pipeline and pass-through): connection failures and 5xx are retried against the same
 // backend with jittered exponential backoff (a Retry-After is honoured up to Max) while
 // the context's deadline leaves room for the wait; a 429 or any other 4xx is not
-// retried (the fallback decides what follows); neither is a bad 2xx answer.
+// retried (the fallback decides what follows); neither is a bad 2xx answer. Each
+// retried failure is logged here (decision "retried"); the last one is the caller's
+// to log, with its decision (fell back or final).
 func (c *httpClient) withRetries(ctx context.Context, attempt func() error) error {
 	for n := 0; ; n++ {
+		start := time.Now()
 		err := attempt()
 		if err == nil {
 			return nil
 		}
-		if wait, ok := c.retryWait(ctx, err, n); !ok {
+		wait, ok := c.retryWait(ctx, err, n)
+		if !ok {
 			return err
-		} else if werr := sleepCtx(ctx, wait); werr != nil {
+		}
+		logFailure(c.log, c.cfg, err, decisionRetried, "", time.Since(start))
+		if werr := sleepCtx(ctx, wait); werr != nil {
 			return werr
 		}
 	}

@@ -162,9 +162,21 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 			}
 			return
 		}
+		detail := cr.Detail
+		if detail == "" {
+			detail = cr.Reason
+		}
 		switch cr.Code {
 		case ErrTimeout.Code(), ErrCanceled.Code(), ErrStopped.Code():
 			// the caller's deadline passed (or the service stops): no time for fallback
+			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, cr.Code != ErrTimeout.Code())
+			r.fail(ctx, p, cr.Code, cr.Reason)
+			return
+		}
+		if cr.Streamed {
+			// part of the answer already reached the caller: no other backend may
+			// continue it, nor the embedded engine replace it
+			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, false)
 			r.fail(ctx, p, cr.Code, cr.Reason)
 			return
 		}
@@ -174,6 +186,15 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 			// the request itself is invalid (400, 413, 422): every external backend
 			// would refuse it too, so none is asked; the embedded engine answers
 			p.idx = len(r.backends)
+		}
+		switch {
+		case p.idx < len(r.backends):
+			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFellBack, r.backends[p.idx].cfg.Name, cr.Duration, false)
+		case p.decompose:
+			// the caller splits the query itself
+			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, false)
+		default:
+			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFellBack, "embedded", cr.Duration, false)
 		}
 		if p.idx < len(r.backends) {
 			r.dispatch(ctx, p)

@@ -175,8 +175,13 @@ func New(opts Options) (*Service, error) {
 		tokens:     newTokenCounter(opts.Metrics, maxTokenModels)}
 	s := &Service{opts: opts, rt: rt, cancel: cancel, cancelP: cancelP, stopped: make(chan struct{})}
 	for _, cfg := range opts.Config.Backends {
-		b := &backend{cfg: cfg, maxInFlight: opts.MaxInFlight,
-			client: newHTTPClient(cfg, opts.MaxInFlight, opts.Retry, opts.HTTPTimeout),
+		client, err := newHTTPClient(cfg, opts.MaxInFlight, opts.Retry, opts.HTTPTimeout, opts.Logger)
+		if err != nil {
+			cancelP()
+			cancel()
+			return nil, fmt.Errorf("backend %q: url %q: %v: %w", cfg.Name, cfg.URL, err, ErrInvalidConfig)
+		}
+		b := &backend{cfg: cfg, maxInFlight: opts.MaxInFlight, client: client,
 			mDuration: opts.Metrics.GetOrCreatePrometheusHistogramExt(
 				`sovereign_inference_duration_seconds{backend="`+cfg.Name+`"}`, genAIBuckets),
 			mTTFT: opts.Metrics.GetOrCreatePrometheusHistogramExt(

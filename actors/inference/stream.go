@@ -82,7 +82,7 @@ func (s *Service) OpenChatStream(ctx context.Context, req ChatRequest) (*ChatStr
 func (s *Service) openStream(cctx context.Context, finish func(), cands []candidate, model string, hdr map[string]string,
 	wire func(candidate) (string, []byte, error), init func(*ChatStream)) (*ChatStream, error) {
 	f := &fallback{s: s, model: model}
-	for _, c := range cands {
+	for i, c := range cands {
 		sl, done, ok := f.admit(c.b)
 		if !ok {
 			continue
@@ -105,8 +105,9 @@ func (s *Service) openStream(cctx context.Context, finish func(), cands []candid
 			init(st)
 			return st, nil
 		}
-		c.b.mDuration.Update(time.Since(start).Seconds())
-		if stop, serr := f.failed(cctx, c.b, sl, done, err); stop {
+		d := time.Since(start)
+		c.b.mDuration.Update(d.Seconds())
+		if stop, serr := f.failed(cctx, c.b, sl, done, err, nextName(cands, i), d); stop {
 			finish()
 			return nil, serr
 		}
@@ -292,6 +293,8 @@ func (st *ChatStream) Close() error {
 	case st.failErr != nil && errors.As(st.failErr, &be) && !be.excluded:
 		st.done(errors.New(be.reason))
 		b.health.Store(healthFailing)
+		// a stream is never retried nor failed over once it answered 2xx
+		logFailure(st.s.rt.log, b.cfg, be, decisionFinal, "", time.Since(st.start))
 		outcome := "error"
 		if errors.Is(be.sentinel, ErrBadResponse) {
 			outcome = "bad_response"
@@ -350,7 +353,7 @@ func (c *httpClient) open(ctx context.Context, path string, body []byte, hdr map
 	} else {
 		req.Header.Set("Accept", "text/event-stream")
 	}
-	c.setHeaders(req, hdr)
+	c.eachHeader(ctx, hdr, req.Header.Set)
 	var timer *time.Timer
 	if c.attemptTimeout > 0 {
 		timer = time.AfterFunc(c.attemptTimeout, cancel)
@@ -375,7 +378,7 @@ func (c *httpClient) open(ctx context.Context, path string, body []byte, hdr map
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBodyBytes))
 		_ = resp.Body.Close()
 		cancel()
-		return nil, nil, c.statusFailure(http.MethodPost, path, resp, b)
+		return nil, nil, c.statusFailure(http.MethodPost, path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
 	}
 	return resp, cancel, nil
 }

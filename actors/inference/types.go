@@ -17,7 +17,7 @@ type Evidence struct {
 
 // Request is what the pipeline hands to inference: the query, the reasoning's
 // sub-questions and conclusion, and the evidence (with sources) the answer must rest on.
-// It is plain data.
+// It is plain data but for OnDelta.
 type Request struct {
 	QueryID      string
 	Query        string
@@ -36,6 +36,14 @@ type Request struct {
 	// inference span, or the client's traceparent when tracing is off); the zero value
 	// sends none.
 	TraceParent tracing.Parent
+	// OnDelta, when set, asks an external backend for a streamed answer and receives
+	// each visible piece of its text as it arrives (<think> blocks left out), called
+	// from the call's goroutine (never from inside an actor's Receive); it must not
+	// block for long. Once a piece was handed over, a failure of that backend is
+	// final (Answered.Code BACKEND_ERROR): the router does not fall back, since the
+	// pieces cannot be taken back. The embedded engine never calls it (its answer
+	// exists at once). nil: the answer comes whole.
+	OnDelta func(text string)
 }
 
 // Sentence is one sentence of an answer and the source it came from ("" when the model

@@ -17,6 +17,12 @@ type Request struct {
 	UserID            string         `json:"user_id"`
 	// Method names the front door for receipts ("POST /v1/query", "sovereign_query").
 	Method string `json:"-"`
+	// OnDelta, when set, receives the answer's text piece by piece as an external
+	// backend streams it (inference.Request.OnDelta), before the answer is scored.
+	// Not called for a cache hit, the embedded engine, or when EnforceIhsan is on (an
+	// answer may then be withheld, so none of it may leave early). Not part of the
+	// cache key or the receipt.
+	OnDelta func(text string) `json:"-"`
 }
 
 // Defaults of the optional request fields (api.md).

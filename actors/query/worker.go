@@ -381,6 +381,9 @@ func (w *worker) infer(ctx actor.Context, j *job) {
 	}
 	ir := inference.Request{QueryID: j.run.QueryID, Query: req.Query, SubQuestions: j.outcome.SubQuestions,
 		Conclusion: j.outcome.Conclusion, Evidence: ev, Deadline: j.deadline}
+	if !w.opts.EnforceIhsan {
+		ir.OnDelta = req.OnDelta // an answer that may be withheld must not leave early
+	}
 	if v, ok := req.Context["max_tokens"]; ok {
 		if n, ok := asInt(v); ok && n > 0 && n <= 1<<20 {
 			ir.MaxTokens = n

@@ -279,11 +279,22 @@ func shape(text string, req *Request) (string, string) {
 	return text, "stop"
 }
 
-// refuseBizra is the 400 of a parameter the bizra model cannot honour.
-func refuseBizra(req *Request) error {
-	if req.Unsupported != "" {
+// toolsServed says whether req's only unsupported parameters are tool ones that a
+// tool-capable backend takes (bizraTools).
+func (r *Routes) toolsServed(req *Request) bool {
+	if !toolParams[req.Unsupported] {
+		return false
+	}
+	_, ok := r.toolModel()
+	return ok
+}
+
+// refuseBizra is the 400 of a parameter the bizra model cannot honour; tools says
+// that tools, tool_choice, functions and response_format go to a tool-capable backend.
+func refuseBizra(req *Request, tools bool) error {
+	if req.Unsupported != "" && !(tools && toolParams[req.Unsupported]) {
 		return &RequestError{Param: req.Unsupported, Code: "unsupported_parameter",
-			Message: fmt.Sprintf("Unsupported parameter: '%s' is not supported by the %s model (it answers with text from local evidence); use a model served by a backend.", req.Unsupported, ModelID)}
+			Message: fmt.Sprintf("Unsupported parameter: '%s' is not supported by the %s model (it answers with text from local evidence, and no tool-capable backend is configured); use a model served by a backend.", req.Unsupported, ModelID)}
 	}
 	if req.N > 1 {
 		return &RequestError{Param: "n", Code: "unsupported_value",
@@ -349,17 +360,32 @@ type bizraAnswer struct {
 // pipeline. start is the request's start (for the overhead metric); the client's
 // traceparent, when valid, goes to the pipeline in the query's context.
 func (r *Routes) runBizra(req *Request, userID string, start time.Time, trace tracing.Parent) (bizraAnswer, error) {
-	if r.opts.Query == nil {
-		return bizraAnswer{}, errModelUnavailable
-	}
-	if err := refuseBizra(req); err != nil {
+	if err := r.checkBizra(req); err != nil {
 		return bizraAnswer{}, err
 	}
-	if strings.TrimSpace(req.LastUserMessage()) == "" {
-		return bizraAnswer{}, errNoUserMessage
+	return r.queryBizra(tracing.WithParent(context.Background(), trace), req, userID, start, nil)
+}
+
+// checkBizra refuses what the bizra model cannot do before the pipeline runs.
+func (r *Routes) checkBizra(req *Request) error {
+	if r.opts.Query == nil {
+		return errModelUnavailable
 	}
+	if err := refuseBizra(req, r.toolsServed(req)); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.LastUserMessage()) == "" {
+		return errNoUserMessage
+	}
+	return nil
+}
+
+// queryBizra runs the pipeline for a checked request (checkBizra); onDelta, when set,
+// receives the answer's text as a backend streams it (query.Request.OnDelta).
+func (r *Routes) queryBizra(ctx context.Context, req *Request, userID string, start time.Time, onDelta func(string)) (bizraAnswer, error) {
 	qreq := r.queryRequest(req, userID)
-	cctx, cancel := context.WithTimeout(tracing.WithParent(context.Background(), trace), time.Duration(qreq.TimeoutMs)*time.Millisecond)
+	qreq.OnDelta = onDelta
+	cctx, cancel := context.WithTimeout(ctx, time.Duration(qreq.TimeoutMs)*time.Millisecond)
 	res, err := r.opts.Query(cctx, qreq)
 	cancel()
 	if err != nil {
@@ -392,6 +418,10 @@ func clientTrace(ctx *fasthttp.RequestCtx) tracing.Parent {
 }
 
 func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, start time.Time) {
+	if req.Stream {
+		r.bizraStream(ctx, req, userID, start)
+		return
+	}
 	a, err := r.runBizra(req, userID, start, clientTrace(ctx))
 	if err != nil {
 		r.observe(kindBizra, req.Stream, r.writeError(ctx, err), start)
@@ -403,14 +433,21 @@ func (r *Routes) bizra(ctx *fasthttp.RequestCtx, req *Request, userID string, st
 	text, u, ext := a.text, a.usage, a.ext
 	id := "chatcmpl-" + a.res.QueryID
 	created := r.opts.Now().Unix()
-	if !req.Stream {
-		writeJSON(ctx, fasthttp.StatusOK, Completion{ID: id, Object: "chat.completion", Created: created, Model: ModelID,
-			Choices: []choice{{Message: assistantMessage{Role: "assistant", Content: text}, FinishReason: a.finish}},
-			Usage:   u, Bizra: ext})
-		r.observe(kindBizra, false, fasthttp.StatusOK, start)
-		return
+	writeJSON(ctx, fasthttp.StatusOK, Completion{ID: id, Object: "chat.completion", Created: created, Model: ModelID,
+		Choices: []choice{{Message: assistantMessage{Role: "assistant", Content: text}, FinishReason: a.finish}},
+		Usage:   u, Bizra: ext})
+	r.observe(kindBizra, false, fasthttp.StatusOK, start)
+}
+
+// streamWhole streams an answer that exists in full (a cache hit, the embedded
+// engine's, or one that could not be streamed as it came) as a few chunks, each flushed.
+func (r *Routes) streamWhole(ctx *fasthttp.RequestCtx, req *Request, a bizraAnswer, start time.Time) {
+	if a.res.ReceiptID != "" {
+		ctx.Response.Header.Set("X-Bizra-Receipt", a.res.ReceiptID)
 	}
-	// The answer exists in full: stream it as a few chunks, each flushed.
+	text, u, ext := a.text, a.usage, a.ext
+	id := "chatcmpl-" + a.res.QueryID
+	created := r.opts.Now().Unix()
 	mk := func(d delta, finish *string) Chunk {
 		return Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: ModelID,
 			Choices: []chunkChoice{{Delta: d, FinishReason: finish}}}

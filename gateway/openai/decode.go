@@ -44,9 +44,14 @@ type Request struct {
 	// ContentBytes is the size of all message texts together.
 	ContentBytes int
 	// Unsupported names the first parameter given that the bizra model cannot honour
-	// (tools, tool_choice, functions, response_format other than text, logprobs,
-	// top_logprobs); "" when there is none. Pass-through forwards them all.
+	// (logprobs, top_logprobs first, then tools, tool_choice, functions,
+	// response_format other than text); "" when there is none. Pass-through forwards
+	// them all.
 	Unsupported string
+	// Tools: one of tools, tool_choice, functions or response_format (other than
+	// text) is given. The bizra model hands them to a tool-capable backend when one is
+	// configured (bizraTools), else refuses them.
+	Tools bool
 }
 
 // Message is one message with its text content (text parts joined by newlines; other
@@ -230,12 +235,25 @@ func decode(body []byte, maxContent int) (Request, error) {
 		r.N = int(*w.N)
 	}
 	r.ContentBytes = total
-	r.Unsupported = unsupported(&w)
+	r.Unsupported, r.Tools = unsupported(&w)
 	return r, nil
 }
 
 // unsupported names the first parameter the bizra model cannot honour.
-func unsupported(w *wire) string {
+func unsupported(w *wire) (string, bool) {
+	tool := toolParam(w)
+	if w.Logprobs != nil && *w.Logprobs {
+		return "logprobs", tool != ""
+	}
+	if len(bytes.TrimSpace(w.TopLogprobs)) > 0 && string(bytes.TrimSpace(w.TopLogprobs)) != "null" {
+		return "top_logprobs", tool != ""
+	}
+	return tool, tool != ""
+}
+
+// toolParam names the first of tools, tool_choice, functions and response_format
+// (other than text) that w gives; "" when none.
+func toolParam(w *wire) string {
 	given := func(raw json.RawMessage) bool {
 		raw = bytes.TrimSpace(raw)
 		return len(raw) > 0 && string(raw) != "null" && string(raw) != "[]"
@@ -254,12 +272,6 @@ func unsupported(w *wire) string {
 		if json.Unmarshal(w.ResponseFormat, &rf) != nil || rf.Type != "text" {
 			return "response_format"
 		}
-	}
-	if w.Logprobs != nil && *w.Logprobs {
-		return "logprobs"
-	}
-	if len(bytes.TrimSpace(w.TopLogprobs)) > 0 && string(bytes.TrimSpace(w.TopLogprobs)) != "null" {
-		return "top_logprobs"
 	}
 	return ""
 }

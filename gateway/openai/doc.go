@@ -16,9 +16,17 @@
 //     never inside a word, with finish_reason "length"; stop cuts before the first
 //     stop sequence (finish_reason "stop"). temperature is accepted and passed to an
 //     external backend when the pipeline uses one; the embedded extractive engine is
-//     deterministic and ignores it. What the model cannot do is refused with 400
-//     invalid_request_error naming the field: tools, tool_choice (other than "none"),
-//     functions, response_format other than text, n > 1, logprobs, top_logprobs. When
+//     deterministic and ignores it. tools, tool_choice (other than "none"),
+//     functions and response_format other than text go to a tool-capable backend
+//     (inference BackendConfig.Tools, Service.ToolModel) when one is configured
+//     (bizratools.go): the pipeline runs first, then the client's request is sent to
+//     that backend with one system message put first carrying the evidence the
+//     pipeline found; its answer (tool calls, structured content) is returned with
+//     "model": "bizra", the extension (whose receipt is the pipeline's), usage summed
+//     over every upstream call, and X-Bizra-Receipt over the bytes sent. What the
+//     model cannot do is refused with 400 invalid_request_error naming the field: the
+//     tool parameters when no tool-capable backend is configured, n > 1, logprobs,
+//     top_logprobs. When
 //     external backends answered, its usage is what the pipeline's calls (decomposition
 //     and answer) really sent to and received from them (query.Detail.Usage;
 //     usage_estimated false when every backend reported its counts); for the embedded
@@ -44,9 +52,14 @@
 // backend request. Its receipt is issued when the stream ends and announced in an SSE
 // comment line ": bizra {"receipt":{...}}" just before "data: [DONE]" (comments are
 // ignored by SSE clients). A backend that breaks off mid-stream yields a final
-// "data: {"error":{...}}" event and no [DONE]. The bizra model streams its finished
-// answer as a few chunks, the last carrying the extension (the pipeline does not
-// stream, so neither does the bizra model's backend text).
+// "data: {"error":{...}}" event and no [DONE]. The bizra model streams an external
+// backend's answer as it arrives (bizrastream.go: query.Request.OnDelta; stop and
+// max_tokens applied on the fly), the last chunk carrying finish_reason and the
+// extension once the pipeline has scored the answer and issued its receipt; an error
+// before the first piece keeps its HTTP status, one after it ends the stream with an
+// error event and no [DONE]. An answer that exists whole (a cache hit, the embedded
+// engine, or any answer while --enforce-ihsan is on, since a withheld answer must not
+// leave early) is streamed as a few chunks.
 //
 // # Pass-through (Options.Forward)
 //
@@ -104,6 +117,8 @@
 //
 // Routes is safe for concurrent use: the handlers run on the gateway's goroutines and
 // copy everything they need out of fasthttp's RequestCtx (the body is cloned for the
-// backend call) before any other goroutine sees it. Routes owns no goroutine; a
-// stream's body writer is fasthttp's, and it ends when the stream ends.
+// backend call) before any other goroutine sees it. A streamed bizra-model answer
+// runs the pipeline on one goroutine per request, which its handler, or the body
+// writer it hands over to, always waits for; otherwise Routes owns no goroutine, and
+// a stream's body writer is fasthttp's, ending when the stream ends.
 package openai

@@ -43,7 +43,7 @@ func (e *env) do(t testing.TB, c *http.Client, method, path, body string, hdr ma
 // frontEnv is clientEnv (the real inference service over HTTP to the mocks) and the
 // log of what the backends were asked.
 func frontEnv(t *testing.T) (*env, backendLog) {
-	e, native := clientEnv(t)
+	e, native := clientEnv(t, false)
 	return e, backendLog{e.mock, native}
 }
 

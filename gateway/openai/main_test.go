@@ -53,6 +53,12 @@ type fakeCore struct {
 	cached atomic.Bool
 	// trace is the traceparent the last query's context carried ("" none).
 	trace atomic.Pointer[string]
+	// pieces, when set, are handed to req.OnDelta one every pieceDelay (as a
+	// streaming backend would) before the result; failAfter then fails the query
+	// after them.
+	pieces     atomic.Pointer[[]string]
+	pieceDelay time.Duration
+	failAfter  atomic.Pointer[error]
 }
 
 func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
@@ -67,10 +73,24 @@ func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 	if err := query.Validate(&req); err != nil {
 		return query.Result{}, err
 	}
+	var streamed string
+	if p := c.pieces.Load(); p != nil && req.OnDelta != nil {
+		for _, s := range *p {
+			time.Sleep(c.pieceDelay)
+			req.OnDelta(s)
+			streamed += s
+		}
+		if e := c.failAfter.Load(); e != nil {
+			return query.Result{}, *e
+		}
+	}
 	snr, ihsan := 0.91, 0.97
 	ev := []query.Evidence{{Source: "docs/sky.md", Excerpt: "Rayleigh scattering makes the sky blue.", Score: 0.9},
 		{Source: "docs/light.md", Excerpt: "Blue light scatters more.", Score: 0.7}}
 	answer := "Rayleigh scattering makes the sky blue [docs/sky.md]. Blue light scatters more than red light [docs/light.md]."
+	if streamed != "" {
+		answer = streamed
+	}
 	res := query.Result{QueryID: query.NewQueryID(time.Now()), Success: true, Response: answer,
 		ReasoningUsed: true, ReasoningDepth: 2, SNRScore: &snr, IhsanScore: &ihsan, SNROK: true,
 		Validated: true, ValidationPassed: true, ModelUsed: "embedded-extractive", Verdict: query.VerdictApproved,
@@ -111,6 +131,8 @@ type envOpts struct {
 	forward Forwarder
 	// extraBackends follow the mock's backend "llm" in the fallback order.
 	extraBackends []inference.BackendConfig
+	// tools marks backend "llm" tool-capable (BackendConfig.Tools).
+	tools bool
 }
 
 type env struct {
@@ -165,7 +187,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 		o.maxInFlight = 64
 	}
 	inf, err := inference.New(inference.Options{System: sys, Metrics: e.set,
-		Config: inference.Config{Backends: append([]inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL()}},
+		Config: inference.Config{Backends: append([]inference.BackendConfig{{Name: "llm", Kind: inference.KindOpenAI, URL: e.mock.URL(), Tools: o.tools}},
 			o.extraBackends...)},
 		MaxInFlight: o.maxInFlight, ProbeInterval: cmp.Or(o.probeInterval, 200*time.Millisecond),
 		Retry: inference.Retry{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 2}})

@@ -42,14 +42,14 @@ const structured = `{"city":"Paris","temperature_c":21}`
 // /v1/responses is 404 there, so the Responses API is translated to chat completions.
 // A second mock (backend "native", returned) serves the model "native", whose
 // /v1/responses it answers itself ("native answer"). The bizra model is the stand-in
-// pipeline (fakeCore).
-func clientEnv(t *testing.T) (*env, *mockllm.Server) {
+// pipeline (fakeCore); tools marks backend "llm" tool-capable.
+func clientEnv(t *testing.T, tools bool) (*env, *mockllm.Server) {
 	native := mockllm.New(mockllm.Options{Models: []string{"native"}, Answer: "native answer", RecordLimit: 4096})
 	if _, err := native.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = native.Shutdown(context.Background()) })
-	e := newEnv(t, envOpts{apiKeys: []string{"k-test"}, extraBackends: []inference.BackendConfig{
+	e := newEnv(t, envOpts{apiKeys: []string{"k-test"}, tools: tools, extraBackends: []inference.BackendConfig{
 		{Name: "native", Kind: inference.KindOpenAI, URL: native.URL()}}, mock: mockllm.Options{
 		Models:        []string{"mock-small", "mock-large", "emb", "bad-tools", "limited"},
 		Answer:        weatherAnswer,
@@ -70,37 +70,11 @@ func clientEnv(t *testing.T) (*env, *mockllm.Server) {
 // @ai-sdk/openai against clientEnv: the real front, the real inference service and a
 // mock backend over HTTP. Under CI a missing node or package fails.
 func TestNodeClients(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missingTool(t, "node is not installed: the client tests cannot run")
-	}
-	e, _ := clientEnv(t)
-	emb, _ := json.Marshal([][]float64{mockllm.Embed("a"), mockllm.Embed("b")})
+	node := nodeTool(t)
+	e, _ := clientEnv(t, false)
 	for _, s := range nodeClientScripts {
 		t.Run(s.script, func(t *testing.T) {
-			probe := exec.Command(node, "--input-type=module", "-e", fmt.Sprintf("await import(%q)", s.pkg))
-			probe.Dir = "testdata/node"
-			if out, err := probe.CombinedOutput(); err != nil {
-				missingTool(t, "the npm package %s is not installed in gateway/openai/testdata/node (run npm ci there, as .ci/run does): %s", s.pkg, out)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, node, s.script)
-			cmd.Dir = "testdata/node"
-			cmd.Env = append(cmd.Environ(), "BIZRA_BASE_URL="+e.base+"/v1", "BIZRA_API_KEY=k-test",
-				"BIZRA_EXPECT_EMBEDDINGS="+string(emb))
-			out, err := cmd.CombinedOutput()
-			t.Logf("node %s:\n%s", s.script, out)
-			if err != nil {
-				var ee *exec.ExitError
-				if errors.As(err, &ee) {
-					t.Fatalf("%s failed (exit %d)", s.script, ee.ExitCode())
-				}
-				t.Fatal(err)
-			}
-			if !regexp.MustCompile(fmt.Sprintf(`(?m)^ok %d of %d$`, s.checks, s.checks)).Match(out) {
-				t.Fatalf("%s did not report all %d checks", s.script, s.checks)
-			}
+			runNodeScript(t, node, e, s.script, s.pkg, s.checks)
 			if s.pkg == "@ai-sdk/openai" {
 				// the default provider asked /v1/responses, which the backend lacks, then
 				// got its answers through chat completions
@@ -115,5 +89,52 @@ func TestNodeClients(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestNodeClientsBizraTools runs bizra_tools.test.mjs (LangChain bindTools and
+// withStructuredOutput, the AI SDK's generateObject, the official client) on the
+// bizra model against clientEnv with backend "llm" tool-capable.
+func TestNodeClientsBizraTools(t *testing.T) {
+	node := nodeTool(t)
+	e, _ := clientEnv(t, true)
+	waitFor(t, "tool model discovered", 5*time.Second, func() bool { _, ok := e.inf.ToolModel(); return ok })
+	runNodeScript(t, node, e, "bizra_tools.test.mjs", "@ai-sdk/openai", 4)
+}
+
+func nodeTool(t *testing.T) string {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missingTool(t, "node is not installed: the client tests cannot run")
+	}
+	return node
+}
+
+// runNodeScript runs one client script against e, which must report all its checks.
+func runNodeScript(t *testing.T, node string, e *env, script, pkg string, checks int) {
+	t.Helper()
+	emb, _ := json.Marshal([][]float64{mockllm.Embed("a"), mockllm.Embed("b")})
+	probe := exec.Command(node, "--input-type=module", "-e", fmt.Sprintf("await import(%q)", pkg))
+	probe.Dir = "testdata/node"
+	if out, err := probe.CombinedOutput(); err != nil {
+		missingTool(t, "the npm package %s is not installed in gateway/openai/testdata/node (run npm ci there, as .ci/run does): %s", pkg, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = "testdata/node"
+	cmd.Env = append(cmd.Environ(), "BIZRA_BASE_URL="+e.base+"/v1", "BIZRA_API_KEY=k-test",
+		"BIZRA_EXPECT_EMBEDDINGS="+string(emb))
+	out, err := cmd.CombinedOutput()
+	t.Logf("node %s:\n%s", script, out)
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("%s failed (exit %d)", script, ee.ExitCode())
+		}
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^ok %d of %d$`, checks, checks)).Match(out) {
+		t.Fatalf("%s did not report all %d checks", script, checks)
 	}
 }

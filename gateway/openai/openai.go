@@ -168,6 +168,12 @@ func (r *Routes) ChatCompletions(ctx *fasthttp.RequestCtx, userID string) {
 		return
 	}
 	if req.Model == ModelID {
+		if req.Tools && toolParams[req.Unsupported] {
+			if m, ok := r.toolModel(); ok {
+				r.bizraTools(ctx, &req, body, m, userID, start)
+				return
+			}
+		}
 		r.bizra(ctx, &req, userID, start)
 		return
 	}

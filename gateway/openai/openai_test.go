@@ -440,7 +440,7 @@ func TestManyStreams(t *testing.T) {
 			defer resp.Body.Close()
 			b, err := io.ReadAll(resp.Body)
 			if err != nil || resp.StatusCode != 200 || !strings.HasSuffix(string(b), "data: [DONE]\n\n") {
-				errs <- fmt.Errorf("status %d, err %v, body %.200s", resp.StatusCode, err, b)
+				errs <- fmt.Errorf("status %d, err %v, body tail %s", resp.StatusCode, err, b[max(0, len(b)-300):])
 			}
 		})
 	}

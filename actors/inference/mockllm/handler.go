@@ -48,7 +48,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.total.Add(1)
 
 	s.mu.Lock()
-	key, models, down := s.opts.APIKey, slices.Clone(s.opts.Models), s.down
+	key, models, down, toolModels := s.opts.APIKey, slices.Clone(s.opts.Models), s.down, slices.Clone(s.opts.ToolModels)
 	s.mu.Unlock()
 	if key != "" && r.Header.Get("Authorization") != "Bearer "+key {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{"message": "invalid api key", "type": "invalid_request_error"}})
@@ -72,7 +72,11 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/v1/models" && r.Method == http.MethodGet:
 		data := []map[string]any{}
 		for _, m := range models {
-			data = append(data, map[string]any{"id": m, "object": "model", "created": 1700000000, "owned_by": "mockllm"})
+			e := map[string]any{"id": m, "object": "model", "created": 1700000000, "owned_by": "mockllm"}
+			if slices.Contains(toolModels, m) {
+				e["capabilities"] = []string{"tool_use"}
+			}
+			data = append(data, e)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data})
 	case r.URL.Path == "/api/tags" && r.Method == http.MethodGet:

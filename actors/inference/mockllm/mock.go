@@ -23,6 +23,9 @@ type Options struct {
 	// Models are the models listed and accepted; a request for another model gets 404.
 	// nil → {"mock-small", "mock-large"}.
 	Models []string
+	// ToolModels are listed (GET /v1/models) with "capabilities": ["tool_use"], as LM
+	// Studio lists models that take tools.
+	ToolModels []string
 	// Latency delays every chat answer (not the model listings).
 	Latency time.Duration
 	// TokenDelay is the pause before each streamed token after the first (a slow
