@@ -90,7 +90,7 @@ type Server struct {
 	srv     *fasthttp.Server
 	routes  *router
 	keys    apiKeys
-	limiter *limiter
+	limiter atomic.Pointer[limiter] // nil: off; SetRateLimit swaps it (SIGHUP)
 	cors    map[string]bool
 	corsAny bool
 	console *console.Console
@@ -155,10 +155,10 @@ func New(opts Options) (*Server, error) {
 		log:       log.With("component", "gateway"),
 		set:       set,
 		keys:      newAPIKeys(opts.APIKeys),
-		limiter:   newLimiter(opts.RatePerSec, opts.Burst),
 		cors:      map[string]bool{},
 		reqPrefix: hex.EncodeToString(rnd[:]) + "-",
 	}
+	s.limiter.Store(newLimiter(opts.RatePerSec, opts.Burst))
 	if s.console, err = console.New(); err != nil {
 		return nil, err
 	}
@@ -301,4 +301,15 @@ func saneToken(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// SetRateLimit replaces the per-key (or per-IP) token bucket at run time (SIGHUP): 0
+// switches it off; every key starts over with a full bucket. Negative values are
+// refused.
+func (s *Server) SetRateLimit(perSec float64, burst int) error {
+	if perSec < 0 || burst < 0 {
+		return errors.New("gateway: rate limit values must not be negative")
+	}
+	s.limiter.Store(newLimiter(perSec, burst))
+	return nil
 }
