@@ -298,12 +298,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.fail(rc, ErrInvalidUTF8)
 		return
 	}
-	if s.limiter != nil {
+	if lim := s.limiter.Load(); lim != nil {
 		k := rc.userID
 		if k == "" {
 			k = ctx.RemoteIP().String()
 		}
-		if wait, ok := s.limiter.allow(k, time.Now()); !ok {
+		if wait, ok := lim.allow(k, time.Now()); !ok {
 			ctx.Response.Header.Set("Retry-After", retryAfter(wait))
 			s.fail(rc, ErrRateLimited)
 			return

@@ -95,7 +95,7 @@ type Server struct {
 	srv     *fasthttp.Server
 	routes  *router
 	keys    apiKeys
-	limiter *limiter
+	limiter atomic.Pointer[limiter] // nil: off; SetRateLimit swaps it (SIGHUP)
 	cors    map[string]bool
 	corsAny bool
 	console *console.Console
@@ -160,13 +160,13 @@ func New(opts Options) (*Server, error) {
 		log:       log.With("component", "gateway"),
 		set:       set,
 		keys:      newAPIKeys(opts.APIKeys),
-		limiter:   newLimiter(opts.RatePerSec, opts.Burst),
 		cors:      map[string]bool{},
 		reqPrefix: hex.EncodeToString(rnd[:]) + "-",
 	}
 	if opts.AccessLog {
 		s.access = log.With("component", "access")
 	}
+	s.limiter.Store(newLimiter(opts.RatePerSec, opts.Burst))
 	if s.console, err = console.New(); err != nil {
 		return nil, err
 	}
@@ -309,4 +309,15 @@ func saneToken(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// SetRateLimit replaces the per-key (or per-IP) token bucket at run time (SIGHUP): 0
+// switches it off; every key starts over with a full bucket. Negative values are
+// refused.
+func (s *Server) SetRateLimit(perSec float64, burst int) error {
+	if perSec < 0 || burst < 0 {
+		return errors.New("gateway: rate limit values must not be negative")
+	}
+	s.limiter.Store(newLimiter(perSec, burst))
+	return nil
 }

@@ -109,8 +109,9 @@ type Options struct {
 type IndexOptions struct {
 	// NoCache neither loads nor saves <state>/index: every start reads the whole lake.
 	NoCache bool
-	// ReadOnly loads the saved index but never writes it (a one-shot query beside a
-	// running node, which owns the file).
+	// ReadOnly loads the saved index but never writes it (a reader beside the
+	// process that owns the file; `bizra query` holds the state folder alone, through
+	// the ledger's lock, and saves).
 	ReadOnly bool
 	// NoWatch starts no watcher and no periodic rescan (a one-shot query).
 	NoWatch bool

@@ -234,7 +234,11 @@ func serve(ctx context.Context, a *app, args []string, mode serveMode) int {
 		return 1
 	}
 	defer n.Close()
-	defer reloadOnHUP(a, mode.name, args, cfg, log, n.Runtime)()
+	var setRate func(float64, int) error
+	if mode.api {
+		setRate = n.SetAPIRateLimit
+	}
+	defer reloadOnHUP(a, mode.name, args, cfg, log, n.Runtime, setRate)()
 	if skip != "" {
 		log.Warn("desktop bridge not started: "+skip, "hint", "run `bizra init` or export the variables; `bizra run --no-bridge` silences this")
 		n.Runtime.SetBridgeStats(func() core.BridgeStats { return core.BridgeStats{} })

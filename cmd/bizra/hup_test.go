@@ -15,10 +15,9 @@ import (
 
 // TestFaultSIGHUPMidRequest builds bizra and runs `bizra run` with a slow model
 // backend; a SIGHUP sent while a query is in flight lets the query complete, keeps the
-// process up, applies a log level changed in <state>/.env, and rescans the data lake
-// (a file added with no periodic rescan is answerable after the next SIGHUP even
-// without events). A configuration that no longer loads is reported and the node
-// keeps running.
+// process up, applies a log level changed in <state>/.env, and rescans the data lake.
+// A configuration that no longer loads is reported and the node keeps running; a
+// changed API rate limit applies at once.
 func TestFaultSIGHUPMidRequest(t *testing.T) {
 	leakCheck(t)
 	root := repoRoot(t)
@@ -135,5 +134,31 @@ func TestFaultSIGHUPMidRequest(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("health after SIGHUPs: %d", resp.StatusCode)
+	}
+
+	// The API rate limit changes at run time: burst 2, then 429.
+	if err := os.WriteFile(envFile, append(dot, []byte("BIZRA_API_RATE_PER_S=0.001\nBIZRA_API_BURST=2\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(`"msg":"SIGHUP: API rate limit changed","rate_per_s":0.001,"burst":2`)
+	var codes []int
+	for range 3 {
+		resp, err := c.Get(n.base + "/v1/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 {
+		t.Fatalf("after the rate limit change: %v, want 200 200 429", codes)
+	}
+	select {
+	case <-n.exited:
+		t.Fatalf("the node exited:\n%s", tail(logPath))
+	default:
 	}
 }

@@ -14,10 +14,14 @@ import (
 // reloadOnHUP handles SIGHUP for a running node until the returned stop is called
 // (stop waits for the handler). SIGHUP never stops the node: it re-reads the
 // configuration (flags as given, the environment, <state>/.env), applies what can
-// change at run time — the log level (--log-level, BIZRA_LOG_LEVEL) — names every
+// change at run time — the log level (--log-level, BIZRA_LOG_LEVEL) and the API rate
+// limit (--api-rate, --api-burst, BIZRA_API_RATE_PER_S, BIZRA_API_BURST) — names every
 // other setting that changed (they apply at the next start), and rescans the data
 // lake. A configuration that no longer parses is reported and the current one kept.
-func reloadOnHUP(a *app, name string, args []string, cfg *config, log *slog.Logger, rt *core.Runtime) (stop func()) {
+// setRate, when the node has an API, applies a changed API rate limit (--api-rate,
+// --api-burst, BIZRA_API_RATE_PER_S, BIZRA_API_BURST).
+func reloadOnHUP(a *app, name string, args []string, cfg *config, log *slog.Logger, rt *core.Runtime,
+	setRate func(perSec float64, burst int) error) (stop func()) {
 	if a.hup == nil {
 		return func() {}
 	}
@@ -30,7 +34,7 @@ func reloadOnHUP(a *app, name string, args []string, cfg *config, log *slog.Logg
 			case <-done:
 				return
 			case <-a.hup:
-				reload(a, name, args, &cur, log, rt)
+				reload(a, name, args, &cur, log, rt, setRate)
 			}
 		}
 	})
@@ -43,7 +47,6 @@ func reloadOnHUP(a *app, name string, args []string, cfg *config, log *slog.Logg
 // restartOnly are the settings a SIGHUP reports, not applies, when they changed.
 func restartOnly(c *config) map[string]string {
 	return map[string]string{
-		"--api-rate": fmt.Sprint(c.APIRate), "--api-burst": fmt.Sprint(c.APIBurst),
 		"--bridge-rate": fmt.Sprint(c.BridgeRate), "--bridge-burst": fmt.Sprint(c.BridgeBurst),
 		"--api-key": fmt.Sprint(len(c.APIKeys)), "--cache-entries": fmt.Sprint(c.CacheEntries),
 		"--cache-ttl": c.CacheTTL.String(), "--queue": fmt.Sprint(c.Queue), "--data-lake": c.DataLake,
@@ -54,7 +57,8 @@ func restartOnly(c *config) map[string]string {
 	}
 }
 
-func reload(a *app, name string, args []string, cur *config, log *slog.Logger, rt *core.Runtime) {
+func reload(a *app, name string, args []string, cur *config, log *slog.Logger, rt *core.Runtime,
+	setRate func(perSec float64, burst int) error) {
 	log.Info("SIGHUP: re-reading the configuration and rescanning the data lake")
 	defer rt.RescanIndex()
 	env, state, err := newEnv(args, a.getenv)
@@ -78,6 +82,15 @@ func reload(a *app, name string, args []string, cur *config, log *slog.Logger, r
 		cur.logLevel.Set(lvl)
 		log.Info("SIGHUP: log level changed", "from", cur.LogLevel, "to", nc.LogLevel)
 		cur.LogLevel = nc.LogLevel
+	}
+	if setRate != nil && (nc.APIRate != cur.APIRate || nc.APIBurst != cur.APIBurst) {
+		if err := setRate(nc.APIRate, nc.APIBurst); err != nil {
+			log.Warn("SIGHUP: the API rate limit was not changed", "err", err)
+		} else {
+			log.Info("SIGHUP: API rate limit changed", "rate_per_s", nc.APIRate, "burst", nc.APIBurst,
+				"was_rate_per_s", cur.APIRate, "was_burst", cur.APIBurst)
+			cur.APIRate, cur.APIBurst = nc.APIRate, nc.APIBurst
+		}
 	}
 	was, now := restartOnly(cur), restartOnly(nc)
 	var changed []string

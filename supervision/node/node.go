@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -66,6 +67,7 @@ type Node struct {
 
 	log     *slog.Logger
 	api     *APIOptions
+	apiMu   sync.Mutex // guards API for SetAPIRateLimit (a signal handler's goroutine)
 	comps   []launcher.Component
 	started []launcher.Component
 }
@@ -192,8 +194,22 @@ func (n *Node) startAPI(ctx context.Context) error {
 	if n.api.Built != nil {
 		n.api.Built()
 	}
+	n.apiMu.Lock()
 	n.API = srv
+	n.apiMu.Unlock()
 	return srv.Start(ctx)
+}
+
+// SetAPIRateLimit changes the API's per-key token bucket at run time (0 switches it
+// off). Before the API is built, or without one, it does nothing.
+func (n *Node) SetAPIRateLimit(perSec float64, burst int) error {
+	n.apiMu.Lock()
+	srv := n.API
+	n.apiMu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	return srv.SetRateLimit(perSec, burst)
 }
 
 func (n *Node) stopAPI(ctx context.Context) error {
