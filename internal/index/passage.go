@@ -49,7 +49,7 @@ func splitDocument(rel, text string, k kind, target, max int) []passage {
 		}
 		src += ":L" + strconv.Itoa(first.Line)
 		h := strings.TrimSpace(title + " " + first.Head)
-		out = append(out, passage{source: src, doc: rel, head: h, text: text[first.off : last.off+len(last.Text)]})
+		out = append(out, passage{source: src, doc: rel, head: h, text: text[first.Offset : last.Offset+len(last.Text)]})
 		group = group[:0]
 	}
 	for _, u := range Units(text, k == kindMarkdown, max) {
@@ -63,7 +63,7 @@ func splitDocument(rel, text string, k kind, target, max int) []passage {
 		}
 		if len(group) > 0 {
 			first := group[0]
-			span := u.off + len(u.Text) - first.off
+			span := u.Offset + len(u.Text) - first.Offset
 			if u.Head != first.Head || span > target || span > max {
 				flush()
 			}

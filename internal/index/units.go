@@ -32,7 +32,7 @@ type Unit struct {
 	EndLine int      // last line
 	Kind    UnitKind // prose, entry, code or heading
 	Head    string   // the heading the unit stands under, "" for none
-	off     int      // byte offset of Text in the text given to Units
+	Offset  int      // byte offset of Text in the text given to Units
 }
 
 type docLine struct {
@@ -97,7 +97,7 @@ func Units(text string, markdown bool, maxBytes int) []Unit {
 		if ls[a].blank {
 			return
 		}
-		u := Unit{Text: text[ls[a].start:ls[b].end], Line: a + 1, EndLine: b + 1, Kind: k, Head: head, off: ls[a].start}
+		u := Unit{Text: text[ls[a].start:ls[b].end], Line: a + 1, EndLine: b + 1, Kind: k, Head: head, Offset: ls[a].start}
 		if maxBytes > 0 && len(u.Text) > maxBytes {
 			out = append(out, cutUnit(text, ls, a, b, k, head, maxBytes)...)
 			return
@@ -336,7 +336,7 @@ func cutUnit(text string, ls []docLine, a, b int, k UnitKind, head string, max i
 		if ls[x].blank {
 			return
 		}
-		out = append(out, Unit{Text: text[ls[x].start:ls[y].end], Line: x + 1, EndLine: y + 1, Kind: k, Head: h, off: ls[x].start})
+		out = append(out, Unit{Text: text[ls[x].start:ls[y].end], Line: x + 1, EndLine: y + 1, Kind: k, Head: h, Offset: ls[x].start})
 		h = sub
 	}
 	var split func(x, y int, byBlank bool)
@@ -358,7 +358,7 @@ func cutUnit(text string, ls []docLine, a, b int, k UnitKind, head string, max i
 				if t := strings.TrimSpace(p); t != "" {
 					lead := strings.Index(p, t)
 					out = append(out, Unit{Text: text[off+lead : off+lead+len(t)], Line: x + 1, EndLine: x + 1, Kind: k, Head: h,
-						off: off + lead})
+						Offset: off + lead})
 					h = sub
 				}
 				off += len(p)

@@ -155,7 +155,7 @@ func FuzzUnits(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, md bool, max int) {
 		max = (max%512+512)%512 + 16
 		for _, u := range Units(s, md, max) {
-			if u.Text == "" || !strings.HasPrefix(s[u.off:], u.Text) || u.Line < 1 || u.EndLine < u.Line {
+			if u.Text == "" || !strings.HasPrefix(s[u.Offset:], u.Text) || u.Line < 1 || u.EndLine < u.Line {
 				t.Fatalf("unit %+v", u)
 			}
 			if len(u.Text) > max {
@@ -164,7 +164,7 @@ func FuzzUnits(f *testing.F) {
 			if utf8.ValidString(s) && !utf8.ValidString(u.Text) {
 				t.Fatalf("unit cut inside a rune: %q", u.Text)
 			}
-			if got := strings.Count(s[:u.off], "\n") + 1; got != u.Line {
+			if got := strings.Count(s[:u.Offset], "\n") + 1; got != u.Line {
 				t.Fatalf("unit at line %d says %d", got, u.Line)
 			}
 		}
