@@ -110,6 +110,7 @@ type job struct {
 	outcome      reasoning.Outcome
 	reasoned     bool
 	evidence     []Evidence
+	weights      map[string]float64 // idf of the query's content terms, from the index
 	answer       inference.Answer
 	result       Result
 	completion   Completion
@@ -225,6 +226,7 @@ type reasoned struct {
 	graph    *reasoning.Graph
 	outcome  reasoning.Outcome
 	evidence []Evidence
+	weights  map[string]float64
 	action   ledger.Action
 	err      error
 }
@@ -265,6 +267,7 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 			root.Send(self, m)
 		}()
 		t0 := time.Now()
+		m.weights = termWeights(idx, req.Query)
 		if req.RequireReasoning {
 			if len(subs) > 0 {
 				opts.Decomposer = staticDecomposer(subs)
@@ -292,7 +295,7 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 			return
 		}
 		for _, h := range idx.Search(req.Query, topK) {
-			m.evidence = append(m.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
+			m.evidence = append(m.evidence, Evidence{Source: h.Source, Excerpt: h.Text, Score: h.Norm})
 		}
 		m.action = ledger.Action{Type: "retrieval",
 			Description: fmt.Sprintf("retrieval: %d passages", len(m.evidence)), Success: true,
@@ -309,7 +312,7 @@ func (w *worker) reasoned(ctx actor.Context, j *job, m *reasoned) {
 	if j.run.Request.RequireReasoning {
 		j.graph, j.outcome, j.reasoned = m.graph, m.outcome, true
 	}
-	j.evidence = m.evidence
+	j.evidence, j.weights = m.evidence, m.weights
 	j.actions = append(j.actions, m.action)
 	w.infer(ctx, j)
 }
@@ -322,6 +325,24 @@ func FailureReply(msg any) any {
 		return &Done{Failure: ErrWorkerRestarted}
 	}
 	return nil
+}
+
+// termWeights returns the index's idf of each content term of q, nil when the index
+// does not weigh terms.
+func termWeights(idx Searcher, q string) map[string]float64 {
+	tw, ok := idx.(reasoning.TermWeigher)
+	if !ok {
+		return nil
+	}
+	terms := index.ContentTerms(q)
+	if len(terms) > 64 {
+		terms = terms[:64]
+	}
+	w := make(map[string]float64, len(terms))
+	for _, t := range terms {
+		w[t] = tw.TermWeight(t)
+	}
+	return w
 }
 
 func excerpt(s string) string {
@@ -348,7 +369,7 @@ func (w *worker) infer(ctx actor.Context, j *job) {
 		ev[i] = inference.Evidence(e)
 	}
 	ir := inference.Request{QueryID: j.run.QueryID, Query: req.Query, SubQuestions: j.outcome.SubQuestions,
-		Conclusion: j.outcome.Conclusion, Evidence: ev, Deadline: j.deadline}
+		Conclusion: j.outcome.Conclusion, Evidence: ev, TermWeights: j.weights, Deadline: j.deadline}
 	if v, ok := req.Context["max_tokens"]; ok {
 		if n, ok := asInt(v); ok && n > 0 && n <= 1<<20 {
 			ir.MaxTokens = n
@@ -521,6 +542,7 @@ func (w *worker) score(ctx actor.Context, j *job) {
 	r.Verdict = sc.Verdict
 	r.Detail.Components = sc.Components
 	r.Response = j.answer.Text
+	r.Detail.Citations = j.answer.Citations
 	r.Success = true
 	if req.RequireValidation {
 		r.Validated = true
