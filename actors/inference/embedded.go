@@ -156,55 +156,6 @@ func structural(line string) bool {
 	return i > 0 && i+1 < len(t) && (t[i] == '.' || t[i] == ')') && t[i+1] == ' '
 }
 
-// stopwords are dropped from term sets (question words and the commonest function
-// words; words of two letters or fewer are dropped anyway).
-var stopwords = map[string]bool{
-	"the": true, "and": true, "for": true, "are": true, "was": true, "were": true, "what": true,
-	"which": true, "who": true, "whom": true, "how": true, "why": true, "when": true, "where": true,
-	"does": true, "did": true, "with": true, "that": true, "this": true, "these": true, "those": true,
-	"from": true, "about": true, "into": true, "have": true, "has": true, "had": true, "can": true,
-	"you": true, "your": true, "please": true, "tell": true, "explain": true, "describe": true,
-	"there": true, "their": true, "they": true, "them": true, "its": true, "not": true, "but": true,
-	"all": true, "any": true, "some": true, "will": true, "would": true, "should": true, "could": true,
-	"been": true, "being": true, "also": true, "than": true, "then": true, "such": true, "our": true,
-	"more": true, "most": true, "other": true, "only": true, "very": true, "each": true,
-}
-
-// termSet returns the content terms of s: lower-cased letter/digit runs longer than two
-// characters, stop words removed, a plural "s" dropped and cut to six characters (a
-// crude stem, so "computer" and "computation" meet).
-func termSet(s string) map[string]bool {
-	out := map[string]bool{}
-	for w := range strings.FieldsFuncSeq(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}) {
-		if utf8.RuneCountInString(w) <= 2 || stopwords[w] {
-			continue
-		}
-		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
-			w = w[:len(w)-1]
-		}
-		if utf8.RuneCountInString(w) > 6 {
-			w = string([]rune(w)[:6])
-		}
-		out[w] = true
-	}
-	return out
-}
-
 func normText(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
-}
-
-func jaccard(a, b map[string]bool) float64 {
-	if len(a) == 0 && len(b) == 0 {
-		return 1
-	}
-	inter := 0
-	for t := range a {
-		if b[t] {
-			inter++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
 }

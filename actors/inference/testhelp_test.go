@@ -15,7 +15,6 @@ func assertExtractive(t *testing.T, ans Answer, evidence []Evidence) {
 	if len(ans.Sentences) == 0 {
 		t.Fatalf("no sentences in %+v", ans)
 	}
-	var texts []string
 	for _, s := range ans.Sentences {
 		found := false
 		for _, ev := range evidence {
@@ -26,7 +25,6 @@ func assertExtractive(t *testing.T, ans Answer, evidence []Evidence) {
 		if !found {
 			t.Fatalf("sentence %q (source %q) is not verbatim in its source", s.Text, s.Source)
 		}
-		texts = append(texts, s.Text)
 	}
 	if len(ans.Citations) != len(ans.Sentences) {
 		t.Fatalf("%d citations for %d sentences", len(ans.Citations), len(ans.Sentences))

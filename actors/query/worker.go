@@ -345,18 +345,6 @@ func termWeights(idx Searcher, q string) map[string]float64 {
 	return w
 }
 
-func excerpt(s string) string {
-	const max = 600
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
 func (w *worker) infer(ctx actor.Context, j *job) {
 	remaining := time.Until(j.deadline)
 	if remaining <= 0 {
@@ -531,10 +519,11 @@ func (w *worker) score(ctx actor.Context, j *job) {
 	subs := j.outcome.SubQuestions
 	depth, maxDepth := j.outcome.Depth, req.MaxDepth
 	if !j.reasoned {
-		depth = 0
+		depth, maxDepth = 0, 0 // no graph of thought: no depth term
 	}
 	m := scoring.Measure(scoring.Inputs{Query: req.Query, SubQuestions: subs, Answer: j.answer.Text,
 		AnswerSentences: sentences, Evidence: j.evidence, Depth: depth, MaxDepth: maxDepth, Source: src,
+		Rounds: j.outcome.Rounds, Improving: j.outcome.Improving, TermWeights: j.weights,
 		PolicyHits: w.opts.Safety.Hits(j.answer.Text), Elapsed: time.Since(j.start), Deadline: j.deadline.Sub(j.start)})
 	sc := w.opts.Policy.Score(m)
 	snr, ihsan := sc.SNR, sc.Ihsan
