@@ -21,6 +21,8 @@ run: build ## init the state folder (idempotent) and start the whole runtime on 
 test: vet lint ## vet, staticcheck, go mod tidy check, gofmt check and the full test suite with the race detector
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) test -race -count=1 -timeout 9m $(PKGS)
+	@# alloc-budgets: testing.AllocsPerRun budgets run without -race, whose sync.Pool drops objects at random
+	$(GO) test -count=1 -run 'AllocBudget' $(PKGS)
 
 faults: ## the fault matrix alone: every TestFault* test (also part of make test)
 	$(GO) test -race -count=1 -timeout 5m -run '^TestFault' $(PKGS)

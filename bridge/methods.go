@@ -97,24 +97,18 @@ func queryRequest(params json.RawMessage) (query.Request, error) {
 	if err != nil {
 		return query.Request{}, err
 	}
-	q, err := requiredStr(m, "query", 0)
+	q, ok, err := str(m, "query", 0)
 	if err != nil {
 		return query.Request{}, err
 	}
-	if utf8.RuneCountInString(strings.TrimSpace(q)) > query.MaxQueryChars {
-		return query.Request{}, badParam("query", fmt.Sprintf("at most %d characters", query.MaxQueryChars))
+	if !ok {
+		return query.Request{}, badParam("query", "required")
 	}
 	req := query.NewRequest(q)
 	req.Method = methodNames[mQuery]
-	ctxMap, raw, err := object(m, "context")
+	ctxMap, _, err := object(m, "context")
 	if err != nil {
 		return req, err
-	}
-	if len(ctxMap) > query.MaxContextKeys {
-		return req, badParam("context", fmt.Sprintf("at most %d keys", query.MaxContextKeys))
-	}
-	if len(raw) > query.MaxContextBytes {
-		return req, badParam("context", fmt.Sprintf("at most %d bytes encoded", query.MaxContextBytes))
 	}
 	req.Context = ctxMap
 	if req.RequireReasoning, err = boolean(m, "require_reasoning", true); err != nil {
@@ -123,13 +117,22 @@ func queryRequest(params json.RawMessage) (query.Request, error) {
 	if req.RequireValidation, err = boolean(m, "require_validation", true); err != nil {
 		return req, err
 	}
-	if req.MaxDepth, err = integer(m, "max_depth", query.DefaultMaxDepth, query.MinMaxDepth, query.MaxMaxDepth); err != nil {
+	if req.MaxDepth, err = integer(m, "max_depth", query.DefaultMaxDepth, math.MinInt32, math.MaxInt32); err != nil {
 		return req, err
 	}
-	if req.TimeoutMs, err = integer(m, "timeout_ms", query.DefaultTimeoutMs, query.MinTimeoutMs, query.MaxTimeoutMs); err != nil {
+	if req.TimeoutMs, err = integer(m, "timeout_ms", query.DefaultTimeoutMs, math.MinInt32, math.MaxInt32); err != nil {
 		return req, err
 	}
-	if req.UserID, _, err = str(m, "user_id", query.MaxUserIDChars); err != nil {
+	if req.UserID, _, err = str(m, "user_id", 0); err != nil {
+		return req, err
+	}
+	// Ranges and sizes are the core's rules (query.Validate), the same for every
+	// front door; the field it names becomes data.member.
+	if err := query.Validate(&req); err != nil {
+		var fe *query.FieldError
+		if errors.As(err, &fe) {
+			return req, badParam(fe.Field, fe.Rule)
+		}
 		return req, err
 	}
 	return req, nil

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -53,21 +53,12 @@ func DecodeQuery(body []byte) (query.Request, error) {
 		return req, err
 	}
 	req.Query = strings.TrimSpace(req.Query)
-	if n := utf8.RuneCountInString(req.Query); n == 0 || n > query.MaxQueryChars {
-		return req, withDetail(ErrInvalidQuery, fmt.Sprintf("query: must be 1..%d characters after trimming", query.MaxQueryChars))
-	}
 	if len(qb.Context) > 0 && string(qb.Context) != "null" {
-		if len(qb.Context) > query.MaxContextBytes {
-			return req, withDetail(ErrInvalidQuery, fmt.Sprintf("context: at most %d bytes encoded", query.MaxContextBytes))
-		}
 		var m map[string]any
 		dec := json.NewDecoder(bytes.NewReader(qb.Context))
 		dec.UseNumber()
 		if err := dec.Decode(&m); err != nil || m == nil {
 			return req, withDetail(ErrInvalidQuery, "context: must be an object")
-		}
-		if len(m) > query.MaxContextKeys {
-			return req, withDetail(ErrInvalidQuery, fmt.Sprintf("context: at most %d keys", query.MaxContextKeys))
 		}
 		req.Context = m
 	}
@@ -77,19 +68,17 @@ func DecodeQuery(body []byte) (query.Request, error) {
 	if req.RequireValidation, err = decodeBool(qb.RequireValidation, "require_validation", true); err != nil {
 		return req, err
 	}
-	if req.MaxDepth, err = decodeInt(qb.MaxDepth, "max_depth", query.DefaultMaxDepth, query.MinMaxDepth, query.MaxMaxDepth); err != nil {
+	if req.MaxDepth, err = decodeInt(qb.MaxDepth, "max_depth", query.DefaultMaxDepth); err != nil {
 		return req, err
 	}
-	if req.TimeoutMs, err = decodeInt(qb.TimeoutMs, "timeout_ms", query.DefaultTimeoutMs, query.MinTimeoutMs, query.MaxTimeoutMs); err != nil {
+	if req.TimeoutMs, err = decodeInt(qb.TimeoutMs, "timeout_ms", query.DefaultTimeoutMs); err != nil {
 		return req, err
 	}
 	if req.UserID, err = decodeString(qb.UserID, "user_id", false); err != nil {
 		return req, err
 	}
-	if utf8.RuneCountInString(req.UserID) > query.MaxUserIDChars {
-		return req, withDetail(ErrInvalidQuery, fmt.Sprintf("user_id: at most %d characters", query.MaxUserIDChars))
-	}
-	return req, nil
+	// Ranges and sizes are the core's rules, checked in one place for every front door.
+	return req, query.Validate(&req)
 }
 
 func decodeString(raw json.RawMessage, field string, required bool) (string, error) {
@@ -119,16 +108,16 @@ func decodeBool(raw json.RawMessage, field string, def bool) (bool, error) {
 	return def, withDetail(ErrInvalidQuery, field+": must be a boolean")
 }
 
-func decodeInt(raw json.RawMessage, field string, def, lo, hi int) (int, error) {
+// decodeInt reads an integral JSON number (3, 3.0, 1e3). Its range is query.Validate's
+// to judge; numbers beyond ±2^31 are not integers any field accepts, and refusing
+// them here keeps the conversion exact.
+func decodeInt(raw json.RawMessage, field string, def int) (int, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return def, nil
 	}
 	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil || f != float64(int64(f)) {
+	if err := json.Unmarshal(raw, &f); err != nil || f != float64(int64(f)) || f < math.MinInt32 || f > math.MaxInt32 {
 		return def, withDetail(ErrInvalidQuery, field+": must be an integer")
-	}
-	if f < float64(lo) || f > float64(hi) {
-		return def, withDetail(ErrInvalidQuery, fmt.Sprintf("%s: must be %d..%d", field, lo, hi))
 	}
 	return int(f), nil
 }

@@ -12,8 +12,13 @@
 // text to a client: errors go through the catalog (internal/catalog) and are logged with
 // the request id.
 //
+// The operator console (gateway/console) is served at "/" with its assets under
+// /console/: static files built in with go:embed, open with API keys on (they hold no
+// node data; the page sends the key it asks for on every API call).
+//
 // Cross-cutting rules applied to every route, in this order: request id, CORS
-// preflight, API key when keys are on (every route except /v1/health, checked before
+// preflight, API key when keys are on (every route except /v1/health and the
+// console's static files, checked before
 // 404, 405 or 413 tell anything about the path, method or body), body limit (413
 // PAYLOAD_TOO_LARGE; MaxBodyBytes, 1 MiB, and MaxPassBodyBytes, 8 MiB, on the OpenAI
 // paths; bodies up to the sum of both are read and refused cleanly, larger ones are

@@ -22,12 +22,15 @@ import (
 	"github.com/bizra/bizra/actors/query"
 )
 
-// documentedRoutes are the route patterns of api.md. TestFaultRoutesDocumented checks
-// the router serves exactly these, so the matrices below cover every route.
+// documentedRoutes are the route patterns of api.md and the console's two (the page
+// and its assets, gateway/console). TestFaultRoutesDocumented checks the router serves
+// exactly these, so the matrices below cover every route.
 var documentedRoutes = []struct {
 	pattern, sample string // sample: the pattern with its parameter filled in
 	methods         []string
 }{
+	{"/", "/", []string{"GET", "HEAD"}},
+	{"/console/{file}", "/console/app.js", []string{"GET", "HEAD"}},
 	{"/v1/health", "/v1/health", []string{"GET", "HEAD"}},
 	{"/v1/status", "/v1/status", []string{"GET", "HEAD"}},
 	{"/v1/metrics", "/v1/metrics", []string{"GET", "HEAD"}},
@@ -384,6 +387,14 @@ var matrixMethods = []string{"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "O
 func matrixPaths() []string {
 	var paths []string
 	for _, r := range documentedRoutes {
+		if !strings.HasPrefix(r.sample, "/v1/") {
+			// the console's page and assets: the same variants at the root
+			paths = append(paths, r.pattern, r.sample, r.sample+"/", "/."+r.sample, "/"+r.sample)
+			if len(r.sample) > 1 {
+				paths = append(paths, "/%"+fmt.Sprintf("%02x", r.sample[1])+r.sample[2:])
+			}
+			continue
+		}
 		paths = append(paths, r.pattern, r.sample, r.sample+"/", "/v1/."+strings.TrimPrefix(r.sample, "/v1"),
 			strings.Replace(r.sample, "/v1/", "/v1//", 1), "/v1/%"+fmt.Sprintf("%02x", r.sample[4])+r.sample[5:])
 	}
@@ -616,6 +627,14 @@ func TestFaultAuthBeforeReveal(t *testing.T) {
 		{"router oddity", "GET", "/v1/skills/invoke", nil, nil, 401, 404},
 		{"health open", "GET", "/v1/health", nil, nil, 200, 200},
 		{"health wrong method", "POST", "/v1/health", nil, []byte(`{}`), 405, 405},
+		// The console's static page and assets are open; its data comes through the
+		// keyed routes.
+		{"console page open", "GET", "/", nil, nil, 200, 200},
+		{"console asset open", "GET", "/console/app.js", nil, nil, 200, 200},
+		{"console unknown asset", "GET", "/console/nope.js", nil, nil, 404, 404},
+		{"console wrong method", "POST", "/", nil, []byte(`{}`), 405, 405},
+		{"not the console", "GET", "/favicon.ico", nil, nil, 401, 404},
+		{"console folder itself", "GET", "/console/", nil, nil, 401, 404},
 		{"preflight", "OPTIONS", "/v1/query", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}, nil, 204, 204},
 		{"preflight unknown path", "OPTIONS", "/v1/nope", map[string]string{"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}, nil, 204, 204},
 	}

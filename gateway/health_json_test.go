@@ -47,6 +47,7 @@ func TestAppendHealthMatchesEncodingJSON(t *testing.T) {
 // (booleans, strings and null checks, as the runtime reports); a change that
 // allocates fails here (make test runs it).
 func TestAppendHealthAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	h := healthSamples()[2]
 	buf := make([]byte, 0, 4096)
 	got := testing.AllocsPerRun(200, func() {
@@ -68,6 +69,7 @@ const budgetHandleHealth = 3
 // TestHandleHealthAllocBudget: the whole gateway path of GET /v1/health (routing, CORS,
 // request id, handler, metrics) within its allocation budget.
 func TestHandleHealthAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	h := healthSamples()[2]
 	s := newTestServer(t, Options{Core: &stubCore{health: h}})
 	var ctx fasthttp.RequestCtx

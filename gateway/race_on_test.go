@@ -2,6 +2,15 @@
 
 package gateway
 
-// raceSlack is the extra allocation the race detector adds to a request through
-// handle (measured: one).
-const raceSlack = 1
+import "testing"
+
+// raceSlack is kept for the budgets' messages; under -race the budgets are skipped.
+const raceSlack = 0
+
+// skipAllocBudgetUnderRace skips an allocation budget under the race detector, whose
+// sync.Pool drops pooled objects at random (so a budget would flake). make test runs
+// the budgets a second time without -race (the alloc-budgets step), where they hold.
+func skipAllocBudgetUnderRace(t *testing.T) {
+	t.Helper()
+	t.Skip("allocation budgets are checked without -race (make test's alloc-budgets step)")
+}

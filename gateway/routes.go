@@ -111,6 +111,10 @@ type routeDef struct {
 }
 
 var routeTable = []routeDef{
+	// The operator console (gateway/console): static, open with keys on; its data
+	// comes through the keyed routes below.
+	{"/", true, false, map[string]handlerFunc{"GET": (*Server).handleConsole}},
+	{"/console/{file}", true, false, map[string]handlerFunc{"GET": (*Server).handleConsoleAsset}},
 	{"/v1/health", true, false, map[string]handlerFunc{"GET": (*Server).handleHealth}},
 	{"/v1/status", false, false, map[string]handlerFunc{"GET": (*Server).handleStatus}},
 	{"/v1/metrics", false, false, map[string]handlerFunc{"GET": (*Server).handleMetrics}},

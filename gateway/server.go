@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/bizra/bizra/actors/query"
+	"github.com/bizra/bizra/gateway/console"
 )
 
 // Core is what the gateway needs from the runtime. Every method is safe for
@@ -58,7 +59,8 @@ type Options struct {
 	// Routes adds the optional routes (artifacts, ledger, receipts, genesis, skills,
 	// OpenAI-compatible front); nil entries are answered 503 UNAVAILABLE.
 	Routes Extra
-	// APIKeys, when non-empty, are required on every route except /v1/health.
+	// APIKeys, when non-empty, are required on every route except /v1/health and the
+	// console's static files ("/" and /console/...).
 	APIKeys []string
 	// RatePerSec and Burst configure the per-key (or per-IP) token bucket; 0 is off.
 	RatePerSec float64
@@ -91,6 +93,7 @@ type Server struct {
 	limiter *limiter
 	cors    map[string]bool
 	corsAny bool
+	console *console.Console
 
 	reqPrefix string
 	reqSeq    atomic.Uint64
@@ -146,6 +149,7 @@ func New(opts Options) (*Server, error) {
 	}
 	var rnd [4]byte
 	_, _ = rand.Read(rnd[:])
+	var err error
 	s := &Server{
 		opts:      opts,
 		log:       log.With("component", "gateway"),
@@ -154,6 +158,9 @@ func New(opts Options) (*Server, error) {
 		limiter:   newLimiter(opts.RatePerSec, opts.Burst),
 		cors:      map[string]bool{},
 		reqPrefix: hex.EncodeToString(rnd[:]) + "-",
+	}
+	if s.console, err = console.New(); err != nil {
+		return nil, err
 	}
 	for _, o := range opts.CORSOrigins {
 		if o == "*" {

@@ -7,6 +7,7 @@ import "testing"
 // room, each sample may allocate at most its budget; a change that allocates more
 // fails here (make test runs it, with -race as well).
 func TestAppendViewAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	samples := viewSamples()
 	budgets := []float64{0, 1, 0} // sample 1 sorts its detail components' keys
 	if len(budgets) != len(samples) {
@@ -25,6 +26,7 @@ func TestAppendViewAllocBudget(t *testing.T) {
 // TestAppendHitViewAllocBudget: a cache hit's response from its kept parts allocates
 // nothing (the detail components were sorted when the parts were built).
 func TestAppendHitViewAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	for i, r := range viewSamples() {
 		p := newViewParts(&r)
 		buf := make([]byte, 0, 64<<10)

@@ -57,6 +57,7 @@ type Store[V any] struct {
 	disabled bool
 	capacity int
 	size     atomic.Int64
+	gen      atomic.Uint64 // generation: Purge increments it
 }
 
 // New builds a Store.
@@ -173,6 +174,41 @@ func (s *Store[V]) Put(k Key, r V) (evicted bool) {
 	sh.pushFrontLocked(e)
 	s.size.Add(1)
 	return evicted
+}
+
+// Generation returns the store's generation; Purge increments it. A caller that
+// computes a value after a miss takes the generation at the miss and stores with
+// PutIn, so a value computed from data that changed meanwhile is never stored.
+func (s *Store[V]) Generation() uint64 { return s.gen.Load() }
+
+// Purge removes every entry and starts a new generation (the data-lake index
+// changed: answers computed from the old one must not be served). It returns how many
+// entries it removed.
+func (s *Store[V]) Purge() int {
+	s.gen.Add(1)
+	return s.Trim(0)
+}
+
+// PutIn stores r under k as Put does, unless the store was purged since generation
+// gen (then nothing is stored). It reports whether r was stored.
+func (s *Store[V]) PutIn(gen uint64, k Key, r V) bool {
+	if s.disabled || s.gen.Load() != gen {
+		return false
+	}
+	s.Put(k, r)
+	// Purge bumps the generation before it clears the shards: an entry put before the
+	// bump is cleared by it; one put after is removed here.
+	if s.gen.Load() != gen {
+		sh := s.shardOf(k)
+		sh.mu.Lock()
+		if e, ok := sh.items[k]; ok {
+			sh.removeLocked(e)
+			s.size.Add(-1)
+		}
+		sh.mu.Unlock()
+		return false
+	}
+	return true
 }
 
 // Sweep removes expired entries and returns how many it removed.

@@ -103,3 +103,44 @@ func TestConcurrentAccess(t *testing.T) {
 		t.Fatalf("len %d exceeds capacity 100", s.Len())
 	}
 }
+
+// TestPurgeGenerations: Purge empties the store, and a value computed before a purge
+// (PutIn with the older generation) is never stored, even racing the purge.
+func TestPurgeGenerations(t *testing.T) {
+	s, err := New[result](Options{Capacity: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0 := s.Generation()
+	if !s.PutIn(g0, key(t, "a"), result{Response: "A"}) || s.Len() != 1 {
+		t.Fatal("PutIn in the current generation did not store")
+	}
+	if n := s.Purge(); n != 1 || s.Len() != 0 {
+		t.Fatalf("Purge removed %d, %d left", n, s.Len())
+	}
+	if _, ok := s.Get(key(t, "a")); ok {
+		t.Fatal("purged entry served")
+	}
+	if s.PutIn(g0, key(t, "b"), result{Response: "B"}) || s.Len() != 0 {
+		t.Fatal("a value of the old generation was stored after the purge")
+	}
+	// Racing: every PutIn that reports true was stored in a generation no Purge has
+	// ended yet; after the last Purge, nothing of an older generation remains.
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 2000 {
+				s.PutIn(s.Generation(), key(t, fmt.Sprint(w, i)), result{})
+			}
+		})
+	}
+	for range 50 {
+		s.Purge()
+	}
+	wg.Wait()
+	last := s.Generation()
+	s.Purge()
+	if s.Len() != 0 || s.PutIn(last, key(t, "late"), result{}) {
+		t.Fatalf("%d entries after the final purge", s.Len())
+	}
+}

@@ -95,6 +95,7 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.cacheRef.Store(r.cache)
 	r.set.GetOrCreateGauge("sovereign_cache_entries", func() float64 { return float64(r.cache.Len()) })
 	r.set.GetOrCreateGauge(`sovereign_build_info{version="`+r.opts.Version+`",goversion="`+runtime.Version()+`"}`,
 		func() float64 { return 1 })
@@ -110,7 +111,7 @@ func (r *Runtime) startActors(ctx context.Context) error {
 	r.onStop("reasoning pool", func(context.Context) error { r.pool.Stop(); return nil })
 
 	wopts := query.WorkerOptions{Logger: r.log.With("component", "query"),
-		Index:           func() query.Searcher { return r.idx.Load() },
+		Index:           func() query.Searcher { return r.searcher() },
 		Inference:       r.infer.PID(),
 		ModelDecomposes: len(r.opts.Inference.Backends) > 0,
 		Ledger:          r.ledger.PID(), Artifacts: r.artifacts, Policy: r.policy,

@@ -9,6 +9,7 @@ import (
 	"github.com/bizra/bizra/actors/maintenance"
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
+	"github.com/bizra/bizra/internal/index"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
@@ -54,12 +55,20 @@ func (r *Runtime) Health() Health {
 	h.Checks["genesis"] = r.genesisOK.Load()
 	receiptsOK := r.receiptsCheck()
 	h.Checks["receipts"] = receiptsOK
+	// "ready" once the first scan since start completed; "loading", "indexing" (the
+	// API serves meanwhile: degraded, not down) or "failed" (the last scan failed; the
+	// last good index is served).
+	idx := index.StateIndexing
+	if r.lake != nil {
+		idx = r.lake.State()
+	}
+	h.Checks["index"] = idx
 	switch {
 	case !r.genesisOK.Load():
 		h.Status = "unhealthy"
 	case !ledgerOK || inf != inference.StatusReady || bridge != true || r.escalated.Load():
 		h.Status = "degraded"
-	case !receiptsOK:
+	case !receiptsOK || idx != index.StateReady:
 		h.Status = "degraded"
 	default:
 		h.Status = "healthy"
@@ -100,6 +109,13 @@ func roundTo(x float64, digits int) float64 {
 		p *= 10
 	}
 	return float64(int64(x*p+0.5)) / p
+}
+
+// indexStatus is /v1/status "index": the served index's statistics and the lake's
+// progress (state, files done of total, unreadable files, the saved index).
+type indexStatus struct {
+	index.Stats
+	index.Progress
 }
 
 // Status is the /v1/status document (api.md).
@@ -182,7 +198,7 @@ func (r *Runtime) Status(context.Context) map[string]any {
 		actors[kind] = a
 	}
 	doc["actors"] = actors
-	doc["index"] = r.indexInfo
+	doc["index"] = indexStatus{Stats: r.searcher().Stats(), Progress: r.IndexProgress()}
 	var ms maintenance.Stats
 	if r.maint != nil {
 		ms = r.maint.Stats()

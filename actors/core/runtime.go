@@ -48,6 +48,8 @@ type Options struct {
 	// is created empty (every query answers NO_EVIDENCE); an unreadable one fails the
 	// start.
 	DataLake string
+	// Index configures how the data-lake index is saved and follows the lake.
+	Index IndexOptions
 	// Role is node (default) or node0.
 	Role string
 	// GenesisPublicKey pins Node0's genesis identity key (role node0): a genesis signed
@@ -95,6 +97,29 @@ type Options struct {
 	FaultInjection supervision.FaultInjection
 }
 
+// IndexOptions configure the data-lake index (internal/index.Lake). Zero values: the
+// index is saved in <state>/index and reloaded at start, the lake is watched and
+// rescanned every minute, Start waits up to 2 s for the first index, and a query
+// waits up to 10 s for it.
+type IndexOptions struct {
+	// NoCache neither loads nor saves <state>/index: every start reads the whole lake.
+	NoCache bool
+	// ReadOnly loads the saved index but never writes it (a one-shot query beside a
+	// running node, which owns the file).
+	ReadOnly bool
+	// NoWatch starts no watcher and no periodic rescan (a one-shot query).
+	NoWatch bool
+	// RescanInterval is the period of the full rescan (0 → 1 min; negative: none).
+	RescanInterval time.Duration
+	// StartWait is how long Start waits for the first index before going on with
+	// indexing in the background (0 → 2 s; negative: no wait). A small lake is then
+	// indexed when the node is ready; a large one is served as soon as it is.
+	StartWait time.Duration
+	// QueryWait is how long a query waits for the first index before it is answered
+	// 503 INDEX_NOT_READY (0 → 10 s, within the query's own deadline).
+	QueryWait time.Duration
+}
+
 // Runtime is the assembled core.
 type Runtime struct {
 	opts  Options
@@ -105,8 +130,7 @@ type Runtime struct {
 
 	state atomic.Int32 // stateStarting, stateRunning, stateStopping, stateStopped
 
-	idx       atomic.Pointer[index.Index]
-	indexInfo index.Stats
+	lake      *index.Lake
 	cache     *cache.Store[query.Result]
 	ledger    *ledger.Ledger
 	receipts  *receipt.Service
@@ -118,7 +142,8 @@ type Runtime struct {
 	recorder  *reasoning.Recorder
 	qmetrics  *query.Metrics
 	engine    *query.Engine
-	engineRef atomic.Pointer[query.Engine] // engine, for the core supervisor's goroutine
+	engineRef atomic.Pointer[query.Engine]              // engine, for the core supervisor's goroutine
+	cacheRef  atomic.Pointer[cache.Store[query.Result]] // cache, for the index's goroutine
 	pool      *query.Pool
 	load      *query.Load
 	policy    scoring.Policy
@@ -258,7 +283,7 @@ func (r *Runtime) Start(ctx context.Context) (err error) {
 	}
 	r.state.Store(stateRunning)
 	r.log.Info("runtime started", "role", string(r.role), "state_dir", r.opts.StateDir,
-		"data_lake", r.opts.DataLake, "passages", r.indexInfo.Passages, "backends", len(r.opts.Inference.Backends),
+		"data_lake", r.opts.DataLake, "passages", r.searcher().Stats().Passages, "index", r.lake.Progress().State, "backends", len(r.opts.Inference.Backends),
 		"workers", r.opts.Workers)
 	return nil
 }
@@ -351,7 +376,8 @@ func (r *Runtime) startState(context.Context) error {
 func (r *Runtime) startLedger(ctx context.Context) error {
 	l, err := ledger.Open(ledger.Options{System: r.opts.System, Logger: r.log,
 		Metrics: r.set, Dir: filepath.Join(r.opts.StateDir, "sel"), MaxEpisodes: r.opts.SELMaxEpisodes,
-		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault})
+		Spawner: r.spawner, AcceptLoss: r.opts.AcceptLedgerLoss, Fault: r.opts.LedgerFault,
+		MailboxStats: r.mailboxes.of(KindLedger)})
 	if err != nil {
 		return err
 	}
@@ -384,7 +410,7 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 			Metrics: set, Dir: filepath.Join(r.opts.StateDir, dir), Secret: r.opts.ReceiptSecret,
 			Mode: r.opts.ReceiptMode, BatchInterval: r.opts.ReceiptBatch, BatchMax: r.opts.ReceiptBatchMax,
 			NodeID: r.NodeID(), Origin: r.originMap, PolicyDigest: func() string { return r.policyDig },
-			Spawner: r.spawner})
+			Spawner: r.spawner, MailboxStats: r.mailboxes.of(KindSealer)})
 		if err != nil {
 			return nil, err
 		}
@@ -407,21 +433,103 @@ func (r *Runtime) startReceipts(ctx context.Context) error {
 func (r *Runtime) startIndex(ctx context.Context) error {
 	if _, err := os.Stat(r.opts.DataLake); errors.Is(err, os.ErrNotExist) {
 		// An empty lake is a valid lake: every query answers NO_EVIDENCE until documents
-		// are added and the node restarts (`bizra init` seeds one).
+		// are added (the lake is watched).
 		if err := os.MkdirAll(r.opts.DataLake, 0o755); err != nil {
 			return fmt.Errorf("create data lake %s: %w", r.opts.DataLake, err)
 		}
-		r.log.Warn("data lake missing; created it empty: every query answers NO_EVIDENCE until documents are added and the node restarts",
+		r.log.Warn("data lake missing; created it empty: every query answers NO_EVIDENCE until documents are added",
 			"data_lake", r.opts.DataLake)
 	}
-	idx, err := index.Build(ctx, r.opts.DataLake, index.Options{Logger: r.log, StateDir: r.opts.StateDir})
+	io := r.opts.Index
+	lo := index.LakeOptions{Root: r.opts.DataLake, Index: index.Options{Logger: r.log, StateDir: r.opts.StateDir},
+		ReadOnly: io.ReadOnly, Watch: !io.NoWatch, RescanInterval: io.RescanInterval, OnSwap: r.onIndexSwap}
+	if !io.NoCache {
+		lo.SaveDir = filepath.Join(r.opts.StateDir, "index")
+	}
+	if io.NoWatch {
+		lo.RescanInterval = -1
+	}
+	lake, err := index.NewLake(lo)
 	if err != nil {
 		return err
 	}
-	r.idx.Store(idx)
-	r.indexInfo = idx.Stats()
-	r.set.GetOrCreateGauge("sovereign_index_passages", func() float64 { return float64(r.idx.Load().Stats().Passages) })
+	if err := lake.Start(ctx); err != nil {
+		return err
+	}
+	r.lake = lake
+	r.onStop("data-lake index", lake.Shutdown)
+	wait := io.StartWait
+	if wait == 0 {
+		wait = 2 * time.Second
+	}
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-lake.Scanned():
+		case <-t.C:
+			r.log.Info("data-lake index still being built; serving meanwhile (GET /v1/health says indexing)",
+				"data_lake", r.opts.DataLake)
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
+	r.set.GetOrCreateGauge("sovereign_index_passages", func() float64 { return float64(r.searcher().Stats().Passages) })
+	r.set.GetOrCreateGauge("sovereign_index_files", func() float64 { return float64(r.searcher().Stats().Files) })
+	r.set.GetOrCreateGauge("sovereign_index_indexing", func() float64 {
+		if p := r.lake.Progress(); p.State == index.StateIndexing || p.State == index.StateLoading {
+			return 1
+		}
+		return 0
+	})
+	r.set.GetOrCreateGauge("sovereign_index_scan_files_done", func() float64 { return float64(r.lake.Progress().FilesDone) })
+	r.set.GetOrCreateGauge("sovereign_index_scan_files_total", func() float64 { return float64(r.lake.Progress().FilesTotal) })
+	r.set.GetOrCreateGauge("sovereign_index_unreadable_files", func() float64 { return float64(r.lake.Progress().Unreadable) })
 	return nil
+}
+
+// searcher is the index served now (an empty one before the first is ready).
+func (r *Runtime) searcher() *index.Index {
+	if r.lake == nil {
+		return index.Empty()
+	}
+	return r.lake.Index()
+}
+
+// onIndexSwap drops the answers cached from the previous index (the lake's goroutine
+// calls it after each swap; the cache may not exist yet at the first).
+func (r *Runtime) onIndexSwap(*index.Index) {
+	if c := r.cacheRef.Load(); c != nil {
+		c.Purge()
+	}
+}
+
+// RescanIndex asks the data-lake index for a rescan now (SIGHUP). It never blocks.
+func (r *Runtime) RescanIndex() {
+	if r.lake != nil {
+		r.lake.Rescan()
+	}
+}
+
+// WaitIndex waits until the first scan since start completed (the index reflects the
+// lake as it is) or ctx ends. A one-shot query waits so.
+func (r *Runtime) WaitIndex(ctx context.Context) error {
+	if r.lake == nil {
+		return ErrNotRunning
+	}
+	select {
+	case <-r.lake.Scanned():
+		return r.lake.WaitReady(ctx)
+	case <-ctx.Done():
+		return fmt.Errorf("%w (%w)", index.ErrNotReady, ctx.Err())
+	}
+}
+
+// IndexProgress is the data-lake index's state (status, health, the console).
+func (r *Runtime) IndexProgress() index.Progress {
+	if r.lake == nil {
+		return index.Progress{State: index.StateIndexing}
+	}
+	return r.lake.Progress()
 }
 
 func (r *Runtime) startInference(ctx context.Context) error {
@@ -462,7 +570,28 @@ func (r *Runtime) Query(ctx context.Context, req query.Request) (query.Result, e
 	if r.state.Load() != stateRunning || r.engine == nil {
 		return query.Result{}, ErrNotRunning
 	}
+	if err := r.waitFirstIndex(ctx); err != nil {
+		return query.Result{}, err
+	}
 	return r.engine.Query(ctx, req)
+}
+
+// waitFirstIndex holds a query that arrives before the first index is served, up
+// to Options.Index.QueryWait: answering it NO_EVIDENCE would be a false "nothing
+// found".
+func (r *Runtime) waitFirstIndex(ctx context.Context) error {
+	select {
+	case <-r.lake.Ready():
+		return nil
+	default:
+	}
+	wait := r.opts.Index.QueryWait
+	if wait <= 0 {
+		wait = 10 * time.Second
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return r.lake.WaitReady(wctx)
 }
 
 // WriteMetrics writes the process's Prometheus exposition: the metrics set with HELP

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -222,5 +223,46 @@ func TestFaultReceiptsForgedLineHealth(t *testing.T) {
 	got, err := r2.Receipts().Get(res.ReceiptID)
 	if err != nil || string(got) != string(genuine) {
 		t.Fatalf("GET after the forgery: %v %s", err, got)
+	}
+}
+
+// TestStatusMailboxDepths: every actor kind that owns a mailbox reports its depth as a
+// number in /v1/status (not null), and it falls back to 0 once the work is done.
+func TestStatusMailboxDepths(t *testing.T) {
+	r, err := newRuntime(t, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(t, r) })
+	for i := range 3 {
+		if _, err := r.Query(context.Background(), query.NewRequest(fmt.Sprintf("mailbox depth question %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	actors := r.Status(context.Background())["actors"].(map[string]any)
+	for _, kind := range []string{KindWorker, KindLedger, KindSealer} {
+		a, ok := actors[kind].(map[string]any)
+		if !ok {
+			t.Fatalf("no %s entry in status actors: %v", kind, actors)
+		}
+		var depth int64 = -1
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			d, ok := a["mailbox"].(int64)
+			if !ok {
+				t.Fatalf("%s mailbox = %#v; want a depth", kind, a["mailbox"])
+			}
+			if depth = d; depth == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+			a = r.Status(context.Background())["actors"].(map[string]any)[kind].(map[string]any)
+		}
+		if depth != 0 {
+			t.Fatalf("%s mailbox depth %d after the work finished; want 0", kind, depth)
+		}
 	}
 }

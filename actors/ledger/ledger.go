@@ -57,6 +57,9 @@ type Options struct {
 	// Props, when set, adjusts the ledger actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
+	// MailboxStats, when set, observes the ledger actor's mailbox (the runtime's
+	// mailbox depth in /v1/status); nil observes nothing.
+	MailboxStats actor.MailboxMiddleware
 	// Spawner spawns the ledger actor (a supervisor's spawner, so it supervises it and
 	// answers an Append lost in a crash through FailureReply); nil → System's root.
 	Spawner actor.SpawnerContext
@@ -296,7 +299,7 @@ func (l *Ledger) Start(ctx context.Context) error {
 	l.wg.Go(l.flushLoop)
 	l.wg.Go(l.maintainLoop)
 	props := actor.PropsFromProducer(func() actor.Actor { return &ledgerActor{l: l} },
-		actor.WithMailbox(actor.Bounded(l.opts.QueueSize)))
+		actor.WithMailbox(actor.Bounded(l.opts.QueueSize, mailboxStats(l.opts.MailboxStats)...)))
 	if l.opts.Props != nil {
 		props = l.opts.Props(props)
 	}
@@ -693,3 +696,11 @@ func (l *Ledger) Stats() Stats {
 
 // Damage is what was found lost or altered when the folder was opened (nil: nothing).
 func (l *Ledger) Damage() *Damage { return l.damage }
+
+// mailboxStats is the mailbox middleware list of one optional observer.
+func mailboxStats(m actor.MailboxMiddleware) []actor.MailboxMiddleware {
+	if m == nil {
+		return nil
+	}
+	return []actor.MailboxMiddleware{m}
+}

@@ -191,8 +191,10 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 		return res, nil
 	}
 	var key cache.Key
+	var gen uint64 // the cache's generation at the miss: a purge meanwhile (index swap) keeps this answer out
 	consult := e.opts.Cache != nil && e.opts.Cache.Enabled()
 	if consult {
+		gen = e.opts.Cache.Generation()
 		k, err := CacheKey(&req)
 		if err != nil {
 			return Result{}, fmt.Errorf("query %s: %w", qid, err)
@@ -253,7 +255,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (Result, error) {
 	// Cached only once its receipt is durable: a query whose receipt failed leaves no
 	// success behind. The cached copy is the worker's result, before finish stamped it.
 	if run.UseCache && e.opts.Cache != nil && done.Result.Success && !done.Result.Degraded {
-		e.opts.Cache.Put(key, withHitForm(done.Result))
+		e.opts.Cache.PutIn(gen, key, withHitForm(done.Result))
 	}
 	return res, nil
 }

@@ -16,39 +16,59 @@ const (
 	GateSafety = "safety"
 )
 
-// Validate checks the schema and size rules of api.md on a request built by either
-// front door. The error wraps ErrInvalidQuery with a detail naming the field.
+// FieldError is a request that breaks one schema rule of api.md: Field names the
+// member and Rule says what it must be. It wraps ErrInvalidQuery. Validate returns it
+// with the public detail "field: rule", so every front door (the gateway, the bridge
+// and the OpenAI front, which reaches it through the engine) reports the same rule in
+// the same words; the bridge puts Field into data.member.
+type FieldError struct {
+	Field string
+	Rule  string
+}
+
+func (e *FieldError) Error() string { return "query: invalid " + e.Field + ": " + e.Rule }
+
+// Unwrap makes errors.Is(err, ErrInvalidQuery) hold.
+func (e *FieldError) Unwrap() error { return ErrInvalidQuery }
+
+func fieldError(field, format string, args ...any) error {
+	rule := fmt.Sprintf(format, args...)
+	return catalog.WithDetail(&FieldError{Field: field, Rule: rule}, field+": "+rule)
+}
+
+// Validate checks the schema and size rules of api.md on a request built by any
+// front door: the one place those rules live. The front doors decode types (a
+// string, a boolean, an integer) and leave every range and size to Validate. The
+// error is a *FieldError (errors.As) wrapped with its public detail, and
+// errors.Is(err, ErrInvalidQuery) holds.
 func Validate(r *Request) error {
-	bad := func(format string, args ...any) error {
-		return catalog.WithDetail(ErrInvalidQuery, fmt.Sprintf(format, args...))
-	}
 	q := strings.TrimSpace(r.Query)
 	if n := utf8.RuneCountInString(q); n == 0 || n > MaxQueryChars {
-		return bad("query: must be 1..%d characters after trimming", MaxQueryChars)
+		return fieldError("query", "must be 1..%d characters after trimming", MaxQueryChars)
 	}
 	if !utf8.ValidString(r.Query) {
-		return bad("query: must be valid UTF-8")
+		return fieldError("query", "must be valid UTF-8")
 	}
 	if len(r.Context) > MaxContextKeys {
-		return bad("context: at most %d keys", MaxContextKeys)
+		return fieldError("context", "at most %d keys", MaxContextKeys)
 	}
 	if len(r.Context) > 0 {
 		b, err := json.Marshal(r.Context)
 		if err != nil {
-			return bad("context: must be a JSON object")
+			return fieldError("context", "must be a JSON object")
 		}
 		if len(b) > MaxContextBytes {
-			return bad("context: at most %d bytes encoded", MaxContextBytes)
+			return fieldError("context", "at most %d bytes encoded", MaxContextBytes)
 		}
 	}
 	if r.MaxDepth < MinMaxDepth || r.MaxDepth > MaxMaxDepth {
-		return bad("max_depth: must be %d..%d", MinMaxDepth, MaxMaxDepth)
+		return fieldError("max_depth", "must be %d..%d", MinMaxDepth, MaxMaxDepth)
 	}
 	if r.TimeoutMs < MinTimeoutMs || r.TimeoutMs > MaxTimeoutMs {
-		return bad("timeout_ms: must be %d..%d", MinTimeoutMs, MaxTimeoutMs)
+		return fieldError("timeout_ms", "must be %d..%d", MinTimeoutMs, MaxTimeoutMs)
 	}
 	if utf8.RuneCountInString(r.UserID) > MaxUserIDChars {
-		return bad("user_id: at most %d characters", MaxUserIDChars)
+		return fieldError("user_id", "at most %d characters", MaxUserIDChars)
 	}
 	return nil
 }

@@ -32,6 +32,7 @@ const (
 
 // TestHitDigestAllocBudget: a hit's payload digest from its precomputed form.
 func TestHitDigestAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	h := asHit(withHitForm(sampleResults()[1]), "q-1733300000000-0123456789abcdef", 0.214)
 	got := testing.AllocsPerRun(200, func() {
 		if _, ok := h.hitDigest(); !ok {
@@ -46,6 +47,7 @@ func TestHitDigestAllocBudget(t *testing.T) {
 // TestEngineHitAllocBudget: Engine.Query answering from the cache (gates, cache key,
 // copy, digest, metrics), with a receipt service that allocates nothing.
 func TestEngineHitAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}))

@@ -22,6 +22,7 @@ type Metrics struct {
 	cycles, decisions, actions      *metrics.Counter
 	degraded, timeouts, overloaded  *metrics.Counter
 	duration, overhead              *metrics.PrometheusHistogram
+	snrDist, ihsanDist              *metrics.PrometheusHistogram
 
 	ready func() bool
 
@@ -44,6 +45,9 @@ type Metrics struct {
 // Latency buckets: query durations from 1 ms to 10 min; runtime overhead from 5 µs.
 var (
 	durationBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320, 600}
+	// scoreBuckets split the scores of the scored queries finer where the thresholds
+	// are (SNR 0.85, Ihsan 0.95 by default), for the console's distribution chart.
+	scoreBuckets    = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 1}
 	overheadBuckets = []float64{5e-6, 1e-5, 2e-5, 4e-5, 8e-5, 1.6e-4, 3.2e-4, 6.4e-4, 1.28e-3, 2.56e-3, 5.12e-3, 1.024e-2, 2.048e-2, 4.096e-2, 8.192e-2, 0.25, 1}
 )
 
@@ -68,6 +72,8 @@ func NewMetrics(set *metrics.Set, ready func() bool) *Metrics {
 	m.overloaded = set.GetOrCreateCounter("sovereign_query_overloaded_total")
 	m.duration = set.GetOrCreatePrometheusHistogramExt("sovereign_query_duration_seconds", durationBuckets)
 	m.overhead = set.GetOrCreatePrometheusHistogramExt("sovereign_query_overhead_seconds", overheadBuckets)
+	m.snrDist = set.GetOrCreatePrometheusHistogramExt("sovereign_query_snr", scoreBuckets)
+	m.ihsanDist = set.GetOrCreatePrometheusHistogramExt("sovereign_query_ihsan", scoreBuckets)
 	set.GetOrCreateGauge("sovereign_query_success_rate", func() float64 { return m.Snapshot().SuccessRate })
 	set.GetOrCreateGauge("sovereign_snr_score", func() float64 { return m.Snapshot().SNR })
 	set.GetOrCreateGauge("sovereign_ihsan_score", func() float64 { return m.Snapshot().Ihsan })
@@ -114,6 +120,10 @@ func (m *Metrics) Record(c Completion) {
 	m.duration.Update(c.Duration.Seconds())
 	if !c.Cached {
 		m.overhead.Update(c.Overhead.Seconds())
+	}
+	if c.SNR != nil && c.Ihsan != nil {
+		m.snrDist.Update(*c.SNR)
+		m.ihsanDist.Update(*c.Ihsan)
 	}
 	m.mu.Lock()
 	m.processed++

@@ -79,3 +79,31 @@ func TestMetricsWindowAndNotReady(t *testing.T) {
 		t.Fatalf("unscored query moved the SNR mean to %v", s.SNR)
 	}
 }
+
+// TestScoreDistributions: each scored completion lands in the sovereign_query_snr and
+// sovereign_query_ihsan buckets of its score (cumulative, le inclusive); an unscored
+// one (NO_EVIDENCE) is in neither.
+func TestScoreDistributions(t *testing.T) {
+	set := metrics.NewSet()
+	m := NewMetrics(set, nil)
+	for _, c := range []struct{ snr, ihsan *float64 }{
+		{f(0.83), f(0.99)}, {f(0.85), f(0.96)}, {f(0.97), f(1)}, {f(0.05), f(0.5)}, {nil, nil},
+	} {
+		m.Record(Completion{Success: true, SNR: c.snr, Ihsan: c.ihsan})
+	}
+	var buf bytes.Buffer
+	set.WritePrometheus(&buf)
+	for _, want := range []string{
+		`sovereign_query_snr_bucket{le="0.1"} 1`, `sovereign_query_snr_bucket{le="0.8"} 1`,
+		`sovereign_query_snr_bucket{le="0.85"} 3`, `sovereign_query_snr_bucket{le="0.97"} 4`,
+		`sovereign_query_snr_bucket{le="+Inf"} 4`, `sovereign_query_snr_count 4`,
+		`sovereign_query_ihsan_bucket{le="0.4"} 0`, `sovereign_query_ihsan_bucket{le="0.5"} 1`,
+		`sovereign_query_ihsan_bucket{le="0.95"} 1`, `sovereign_query_ihsan_bucket{le="0.97"} 2`,
+		`sovereign_query_ihsan_bucket{le="0.99"} 3`, `sovereign_query_ihsan_bucket{le="1"} 4`,
+		`sovereign_query_ihsan_count 4`,
+	} {
+		if !strings.Contains(buf.String(), want+"\n") {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+}

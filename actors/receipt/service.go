@@ -85,6 +85,9 @@ type Options struct {
 	// Props, when set, adjusts the sealer actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
+	// MailboxStats, when set, observes the sealer's mailbox (the runtime's mailbox
+	// depth in /v1/status); nil observes nothing.
+	MailboxStats actor.MailboxMiddleware
 	// Spawner spawns the sealer (a supervisor's spawner, so it supervises it, restarts
 	// it from a fresh producer and answers a Flush lost in a crash through
 	// FailureReply); nil → System's root.
@@ -315,6 +318,9 @@ func (s *Service) Start(ctx context.Context) error {
 		return &sealer{signer: s.signer, book: s.book, single: s.opts.Mode == ModeSingle,
 			interval: s.opts.BatchInterval, max: s.opts.BatchMax, out: s.w, now: s.now}
 	})
+	if s.opts.MailboxStats != nil {
+		props.Configure(actor.WithMailbox(actor.Unbounded(s.opts.MailboxStats)))
+	}
 	if s.opts.Props != nil {
 		props = s.opts.Props(props)
 	}

@@ -108,6 +108,9 @@ type doctorGenesis struct {
 	Required bool   `json:"required"`
 	Valid    bool   `json:"valid"`
 	Reason   string `json:"reason"`
+	// TrustAnchor says which key the identity had to match: the pin, the recorded
+	// key, or "" when neither exists (the files were checked on their own).
+	TrustAnchor string `json:"trust_anchor,omitempty"`
 }
 
 type doctorVar struct {
@@ -246,8 +249,16 @@ func collectDoctor(ctx context.Context, in doctorInputs) doctorReport {
 		rep.Ledger.Result = &v
 	}
 	role := in.env.str("BIZRA_NODE_ROLE", "node")
-	ok, reason := genesis.Validate(in.state)
-	rep.Genesis = doctorGenesis{Dir: in.state, Role: role, Required: role == string(genesis.RoleNode0), Valid: ok, Reason: reason}
+	// The same trust anchor bizra run uses: the pin, else the recorded key.
+	var ok bool
+	var reason string
+	key, anchor, aerr := genesisAnchor(in.state, in.env.str("BIZRA_GENESIS_PUBLIC_KEY", ""))
+	if aerr != nil {
+		reason = aerr.Error()
+	} else {
+		ok, reason = genesis.ValidateWith(in.state, genesis.Policy{TrustedPublicKey: key})
+	}
+	rep.Genesis = doctorGenesis{Dir: in.state, Role: role, Required: role == string(genesis.RoleNode0), Valid: ok, Reason: reason, TrustAnchor: anchor}
 	rep.Config = doctorConfig(in.env, in.envErr)
 	if in.stateFlag {
 		for i := range rep.Config {

@@ -60,7 +60,8 @@ func cmdGenesisVerify(_ context.Context, a *app, args []string) int {
 	const cmd = "genesis verify"
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	state := stateDirFlag(fs, a)
-	trusted := fs.String("trusted-public-key", "", "hex Ed25519 public key the identity must have (an out-of-band pin)")
+	trusted := fs.String("trusted-public-key", envOr(a, "BIZRA_GENESIS_PUBLIC_KEY", ""),
+		"hex Ed25519 public key the identity must have (an out-of-band pin; BIZRA_GENESIS_PUBLIC_KEY). Unset, the key recorded in <state>/"+genesis.TrustFile+" by the first validated start is required when that file exists")
 	allowMissingKey := fs.Bool("allow-missing-key", false, "pass without node0_identity.key (checking a copy of the files away from the home-base device)")
 	pos, code := toolFlags(a, fs, args, "bizra genesis verify [--state-dir DIR] [--trusted-public-key HEX] [--allow-missing-key]")
 	if code >= 0 {
@@ -71,17 +72,25 @@ func cmdGenesisVerify(_ context.Context, a *app, args []string) int {
 	}
 	var p genesis.Policy
 	p.AllowMissingKey = *allowMissingKey
-	if *trusted != "" {
-		k, err := hex.DecodeString(*trusted)
-		if err != nil || len(k) != ed25519.PublicKeySize {
+	key, source, err := genesisAnchor(*state, *trusted)
+	if err != nil {
+		if errors.Is(err, errBadPin) {
 			return toolUsage(a, cmd, "invalid --trusted-public-key: want %d hex characters", 2*ed25519.PublicKeySize)
 		}
-		p.TrustedPublicKey = ed25519.PublicKey(k)
+		fmt.Fprintf(a.stdout, "invalid: %v\n", err)
+		return 1
 	}
+	p.TrustedPublicKey = key
 	ok, reason := genesis.ValidateWith(*state, p)
 	if !ok {
 		fmt.Fprintf(a.stdout, "invalid: %s\n", reason)
+		if source != "" {
+			fmt.Fprintf(a.stdout, "trust anchor: %s\n", source)
+		}
 		return 1
+	}
+	if source != "" {
+		fmt.Fprintf(a.stdout, "trust anchor: %s (key id %s)\n", source, genesis.KeyID(key))
 	}
 	fmt.Fprintln(a.stdout, genesis.ReasonOK)
 	return 0
@@ -137,4 +146,29 @@ func cmdGenesisShow(_ context.Context, a *app, args []string) int {
 		fmt.Fprintf(w, "valid:        false (%s)\n", s.Reason)
 	}
 	return 0
+}
+
+// errBadPin is a --trusted-public-key that is not a hex Ed25519 public key.
+var errBadPin = errors.New("invalid trusted public key")
+
+// genesisAnchor is the key a genesis must be signed with, as bizra run decides it: the
+// pin (flag or BIZRA_GENESIS_PUBLIC_KEY) when set, otherwise the key recorded in the
+// state folder's trust file by the first validated start (trust on first use), and
+// none when neither exists. source names where the key came from ("" for none).
+func genesisAnchor(state, pin string) (ed25519.PublicKey, string, error) {
+	if strings.TrimSpace(pin) != "" {
+		k, err := hex.DecodeString(strings.TrimSpace(pin))
+		if err != nil || len(k) != ed25519.PublicKeySize {
+			return nil, "", errBadPin
+		}
+		return ed25519.PublicKey(k), "pinned key (--trusted-public-key / BIZRA_GENESIS_PUBLIC_KEY)", nil
+	}
+	k, err := genesis.ReadTrustFile(state)
+	if err != nil {
+		return nil, "", err
+	}
+	if k == nil {
+		return nil, "", nil
+	}
+	return k, "recorded key (" + genesis.TrustFile + ", written by the first validated start)", nil
 }

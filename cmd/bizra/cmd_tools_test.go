@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -228,6 +229,38 @@ func TestGenesisCommands(t *testing.T) {
 	r = runCLI(t, env, "genesis", "verify", "--trusted-public-key", "zz")
 	wantCode(t, r, 2, "bad pin")
 	wantOneLine(t, r.stderr, "--trusted-public-key")
+
+	// The pin from the environment, as bizra run reads it.
+	pinEnv := map[string]string{"BIZRA_STATE_DIR": state, "BIZRA_GENESIS_PUBLIC_KEY": strings.Repeat("ab", 32)}
+	r = runCLI(t, pinEnv, "genesis", "verify")
+	wantCode(t, r, 1, "verify with another pin in BIZRA_GENESIS_PUBLIC_KEY")
+	if !strings.Contains(r.stdout, genesis.ReasonTrustedKey) || !strings.Contains(r.stdout, "pinned key") {
+		t.Fatalf("env pin: %q", r.stdout)
+	}
+	// The key recorded by the first validated start (trust on first use) binds verify too.
+	other, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := genesis.WriteTrustFile(state, other); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, env, "genesis", "verify")
+	wantCode(t, r, 1, "verify against another recorded key")
+	if !strings.Contains(r.stdout, genesis.ReasonTrustedKey) || !strings.Contains(r.stdout, genesis.TrustFile) {
+		t.Fatalf("recorded key: %q", r.stdout)
+	}
+	if err := genesis.WriteTrustFile(state, ed25519.PublicKey(pub)); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, env, "genesis", "verify")
+	wantCode(t, r, 0, "verify against the recorded key")
+	if !strings.Contains(r.stdout, "recorded key") || !strings.HasSuffix(r.stdout, "ok\n") {
+		t.Fatalf("recorded key, valid: %q", r.stdout)
+	}
+	if err := os.Remove(filepath.Join(state, genesis.TrustFile)); err != nil {
+		t.Fatal(err)
+	}
 
 	r = runCLI(t, env, "genesis", "show", "--json")
 	wantCode(t, r, 0, "show --json")

@@ -27,6 +27,7 @@ import (
 	"github.com/bizra/bizra/docs"
 	"github.com/bizra/bizra/gateway"
 	"github.com/bizra/bizra/supervision"
+	"github.com/bizra/bizra/supervision/node"
 )
 
 // node is a real runtime and gateway on loopback with temporary state.
@@ -109,7 +110,7 @@ func startE2EB(t testing.TB, o e2eOpts) *e2eNode {
 	if err := rt.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	gc := gateway.RuntimeCore{RT: rt}
+	gc := node.GatewayCore{RT: rt}
 	srv, err := gateway.New(gateway.Options{Metrics: set, Addr: "127.0.0.1:0", Core: gc, Routes: gc.Routes()})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import "testing"
 // returns); that is their reason to exist over the generic path (encoding/json then a
 // JCS transform), which costs tens of allocations per value.
 func TestAppendAllocBudget(t *testing.T) {
+	skipAllocBudgetUnderRace(t)
 	tests := []struct {
 		name   string
 		budget float64

@@ -2,6 +2,15 @@
 
 package canon
 
-// raceSlack is the extra allocations the race detector's instrumentation adds to a
-// call that allocates at all (measured: one, in jcs.NumberToJSON).
-const raceSlack = 1
+import "testing"
+
+// raceSlack is kept for the budgets' messages; under -race the budgets are skipped.
+const raceSlack = 0
+
+// skipAllocBudgetUnderRace skips an allocation budget under the race detector, whose
+// sync.Pool drops pooled objects at random (so a budget would flake). make test runs
+// the budgets a second time without -race (the alloc-budgets step), where they hold.
+func skipAllocBudgetUnderRace(t *testing.T) {
+	t.Helper()
+	t.Skip("allocation budgets are checked without -race (make test's alloc-budgets step)")
+}

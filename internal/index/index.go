@@ -6,19 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math"
 	"os"
-	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
-
-	"github.com/bizra/bizra/internal/fsguard"
 )
 
 // Defaults of Options (zero values take these).
@@ -153,52 +148,7 @@ func (ix *Index) Stats() Stats { return ix.stats }
 // Len returns the number of passages.
 func (ix *Index) Len() int { return len(ix.texts) }
 
-type builder struct {
-	opts Options
-	ix   *Index
-}
-
-func newBuilder(opts Options) *builder {
-	return &builder{opts: opts, ix: &Index{postings: make(map[string][]posting)}}
-}
-
-func (bd *builder) add(rel, text string) {
-	k := kindText
-	switch strings.ToLower(path.Ext(rel)) {
-	case ".md", ".markdown", ".mdx":
-		k = kindMarkdown
-	}
-	ix := bd.ix
-	counts := make(map[string]uint32)
-	for _, p := range splitDocument(rel, text, k, bd.opts.PassageTarget, bd.opts.MaxPassageBytes) {
-		clear(counts)
-		n := uint32(0)
-		for _, s := range []string{p.head, p.text} {
-			forEachToken(s, func(tok string) {
-				if t, ok := contentTerm(tok); ok {
-					counts[t]++
-					n++
-				}
-			})
-		}
-		if n == 0 {
-			continue
-		}
-		id := uint32(len(ix.texts))
-		ix.sources = append(ix.sources, p.source)
-		ix.docs = append(ix.docs, p.doc)
-		ix.texts = append(ix.texts, p.text)
-		ix.lengths = append(ix.lengths, n)
-		for t, c := range counts {
-			ix.postings[t] = append(ix.postings[t], posting{doc: id, tf: c})
-		}
-	}
-	ix.stats.Files++
-	ix.stats.Bytes += int64(len(text))
-}
-
-func (bd *builder) finish(start time.Time) *Index {
-	ix := bd.ix
+func finishIndex(ix *Index, start time.Time) *Index {
 	var total float64
 	for _, l := range ix.lengths {
 		total += float64(l)
@@ -214,6 +164,10 @@ func (bd *builder) finish(start time.Time) *Index {
 	return ix
 }
 
+// Empty returns an index with no passages (what a node serves before its first index
+// is ready).
+func Empty() *Index { return finishIndex(&Index{postings: map[string][]posting{}}, time.Now()) }
+
 // FromDocuments indexes in-memory documents (tests, benchmarks, skills that index
 // generated text). Documents are subject to the same size and budget limits as files.
 func FromDocuments(ctx context.Context, docs []Document, opts Options) (*Index, error) {
@@ -222,167 +176,44 @@ func FromDocuments(ctx context.Context, docs []Document, opts Options) (*Index, 
 	if err != nil {
 		return nil, err
 	}
-	bd := newBuilder(opts)
-	for i, d := range docs {
+	d := newDict()
+	files := make([]namedEntry, 0, len(docs))
+	for i, doc := range docs {
 		if i%256 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("index documents: %w", ctx.Err())
 		}
-		bd.consider(d.Path, []byte(d.Text))
+		files = append(files, namedEntry{doc.Path, classify(doc.Path, []byte(doc.Text), &opts, d)})
 	}
-	return bd.finish(start), nil
+	return assemble(files, d, &opts, Stats{}, start), nil
 }
 
-// consider applies the content checks and budgets to one file's bytes.
-func (bd *builder) consider(rel string, data []byte) {
-	st := &bd.ix.stats
-	switch {
-	case int64(len(data)) > bd.opts.MaxFileBytes:
-		st.SkippedHuge++
-	case bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data):
-		st.SkippedBinary++
-	case st.Files >= bd.opts.MaxFiles || st.Bytes+int64(len(data)) > bd.opts.MaxTotalBytes:
-		st.SkippedBudget++
-	default:
-		bd.add(rel, string(data))
-	}
-}
+// validText reports whether data is text: no NUL byte and valid UTF-8.
+func validText(data []byte) bool { return bytes.IndexByte(data, 0) < 0 && utf8.Valid(data) }
 
 // Build walks root and indexes every file whose extension is in opts.Extensions. All
 // access goes through os.Root, so nothing outside root is ever read: symbolic links to
 // directories are not followed, and a symbolic link to a file is read only when it
 // resolves inside root (else it counts as SkippedUnreadable). Binary files (a NUL byte
 // or invalid UTF-8), files over MaxFileBytes and unreadable files are skipped and
-// counted. Build stops with ctx's error when ctx ends.
+// counted. Build stops with ctx's error when ctx ends. Lake does the same work
+// incrementally, keeping what it read between scans.
 func Build(ctx context.Context, root string, opts Options) (*Index, error) {
-	start := time.Now()
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if root == "" {
-		return nil, fmt.Errorf("empty root: %w", ErrRoot)
-	}
-	state, err := fsguard.NewGuard(opts.StateDir)
+	lr, err := openLake(root, opts.StateDir)
 	if err != nil {
-		return nil, fmt.Errorf("state folder %q: %w", opts.StateDir, err)
+		return nil, err
 	}
-	absRoot, err := filepath.Abs(root)
+	ix, _, err := newScanner(lr, opts).scan(ctx, true, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("data lake %q: %w: %w", root, ErrRoot, err)
+		return nil, err
 	}
-	resolvedRoot, err := fsguard.Resolve(absRoot)
-	if err != nil {
-		return nil, fmt.Errorf("data lake %q: %w: %w", root, ErrRoot, err)
-	}
-	if state.Contains(absRoot) {
-		return nil, fmt.Errorf("data lake %q is inside the state folder %q: %w", root, state.Dir(), ErrStateDir)
-	}
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return nil, fmt.Errorf("open data lake %q: %w: %w", root, ErrRoot, err)
-	}
-	defer r.Close()
-	// inState reports whether the walk's path p (slash-separated, relative to root)
-	// is the state folder or inside it; d is its entry.
-	inState := func(p string, d fs.DirEntry) bool {
-		if state.Dir() == "" {
-			return false
-		}
-		fp := filepath.FromSlash(p)
-		if d.Type()&fs.ModeSymlink != 0 {
-			return state.Contains(filepath.Join(absRoot, fp))
-		}
-		if !d.IsDir() {
-			return false
-		}
-		if state.ContainsLexically(filepath.Join(absRoot, fp)) || state.ContainsLexically(filepath.Join(resolvedRoot, fp)) {
-			return true
-		}
-		fi, err := d.Info()
-		return err == nil && state.SameDir(fi)
-	}
-	exts := make(map[string]struct{}, len(opts.Extensions))
-	for _, e := range opts.Extensions {
-		exts[strings.ToLower(e)] = struct{}{}
-	}
-	bd := newBuilder(opts)
-	st := &bd.ix.stats
-	walkErr := fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
-		}
-		if err != nil {
-			if p == "." {
-				return err
-			}
-			st.SkippedUnreadable++
-			opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
-			if d != nil && d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if p != "." && inState(p, d) {
-			st.SkippedState++
-			opts.Logger.Warn("index: skipped the state folder found inside the data lake", "path", p,
-				"state_dir", state.Dir())
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		if _, ok := exts[strings.ToLower(path.Ext(p))]; !ok {
-			st.SkippedType++
-			return nil
-		}
-		if d.Type()&fs.ModeSymlink != 0 {
-			fi, err := r.Stat(p) // follows the link, refusing to leave root
-			if err != nil {
-				st.SkippedUnreadable++
-				opts.Logger.Debug("index: skip symlink", "path", p, "err", err)
-				return nil
-			}
-			if !fi.Mode().IsRegular() {
-				st.SkippedType++
-				return nil
-			}
-		} else if !d.Type().IsRegular() {
-			st.SkippedType++
-			return nil
-		}
-		// A hard link of a state-folder file (.env, the identity key) has a lake path
-		// that no path check catches; its device and inode give it away.
-		if fi, err := r.Stat(p); err == nil && state.HoldsFile(fi) {
-			st.SkippedState++
-			opts.Logger.Warn("index: skipped a hard link of a state-folder file found in the data lake", "path", p,
-				"state_dir", state.Dir())
-			return nil
-		}
-		data, err := readLimited(r, p, opts.MaxFileBytes)
-		switch {
-		case errors.Is(err, errTooLarge):
-			st.SkippedHuge++
-		case err != nil:
-			st.SkippedUnreadable++
-			opts.Logger.Debug("index: skip unreadable", "path", p, "err", err)
-		default:
-			bd.consider(p, data)
-		}
-		return nil
-	})
-	if walkErr != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("index %q: %w", root, ctx.Err())
-		}
-		return nil, fmt.Errorf("walk data lake %q: %w: %w", root, ErrRoot, walkErr)
-	}
-	ix := bd.finish(start)
+	st := ix.stats
 	opts.Logger.Info("index: built", "files", st.Files, "passages", st.Passages,
 		"skipped_binary", st.SkippedBinary, "skipped_huge", st.SkippedHuge,
-		"skipped_unreadable", st.SkippedUnreadable, "duration", st.Duration)
+		"skipped_unreadable", st.SkippedUnreadable, "duration_ms", float64(st.Duration.Microseconds())/1000)
 	return ix, nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/bridge"
 	"github.com/bizra/bizra/supervision/genesis"
+	"github.com/bizra/bizra/supervision/node"
 )
 
 // authLine builds a raw request line with the given headers object (nil: no headers
@@ -165,7 +166,7 @@ func checkReceiptSignerStrict(ctx context.Context, g *harness, p *probe) {
 	if port, perr := freePort(); perr == nil {
 		sec, _ := g.newSecrets()
 		b, err := bridge.New(bridge.Options{Logger: discardLogger(), Host: "127.0.0.1", Port: port, Token: sec.token, Role: "node",
-			Core: bridge.RuntimeCore{}, Receipts: bridge.RuntimeReceipts{}})
+			Core: node.BridgeCore{}, Receipts: node.BridgeReceipts{}})
 		if err == nil {
 			err = b.Start(ctx)
 			if err == nil {
@@ -367,7 +368,7 @@ func checkNode0Genesis(ctx context.Context, g *harness, p *probe) {
 	if port, perr := freePort(); perr == nil {
 		b, err := bridge.New(bridge.Options{Logger: discardLogger(), Host: "127.0.0.1", Port: port, Token: n.sec.token,
 			SecretHex: n.sec.keyHex, Role: "node0", StateDir: dir, GenesisCheck: func() (bool, string) { return genesis.Validate(dir) },
-			Core: bridge.RuntimeCore{}, Receipts: bridge.RuntimeReceipts{}})
+			Core: node.BridgeCore{}, Receipts: node.BridgeReceipts{}})
 		if err == nil {
 			if err = b.Start(ctx); err == nil {
 				_ = b.Shutdown(ctx)
@@ -536,7 +537,7 @@ func checkLocalhostDefaults(ctx context.Context, g *harness, p *probe) {
 			continue
 		}
 		b, err := bridge.New(bridge.Options{Logger: discardLogger(), Host: host, Port: port, Token: sec.token,
-			SecretHex: sec.keyHex, Role: "node", Core: bridge.RuntimeCore{}, Receipts: bridge.RuntimeReceipts{}})
+			SecretHex: sec.keyHex, Role: "node", Core: node.BridgeCore{}, Receipts: node.BridgeReceipts{}})
 		if err == nil {
 			if err = b.Start(ctx); err == nil {
 				_ = b.Shutdown(ctx)

@@ -108,14 +108,14 @@ func New(o Options) (*Node, error) {
 // NewBridge builds a bridge over rt: o's Core, Receipts and GenesisCheck are set to the
 // runtime's (the guard is the pin or recorded key, and swaps seen by maintenance).
 func NewBridge(o bridge.Options, rt *core.Runtime) (*bridge.Bridge, error) {
-	o.Core, o.Receipts, o.GenesisCheck = bridge.RuntimeCore{RT: rt}, bridge.RuntimeReceipts{RT: rt}, rt.GenesisStatus
+	o.Core, o.Receipts, o.GenesisCheck = BridgeCore{RT: rt}, BridgeReceipts{RT: rt}, rt.GenesisStatus
 	return bridge.New(o)
 }
 
 // NewAPI builds the HTTP gateway over a started runtime, with the OpenAI-compatible
 // front; o's Core and Routes are set here.
 func NewAPI(o gateway.Options, rt *core.Runtime) (*gateway.Server, error) {
-	gc := gateway.RuntimeCore{RT: rt}
+	gc := GatewayCore{RT: rt}
 	routes := gc.Routes()
 	oa, err := openai.New(openai.Options{Logger: o.Logger, Metrics: o.Metrics, Inference: rt.Inference(),
 		Query: rt.Query, Receipts: rt.Receipts()})

@@ -1,4 +1,9 @@
-package gateway
+package node
+
+// The adapters from the assembled runtime (actors/core) to the narrow interfaces the
+// front doors declare (gateway.Core and its routes, bridge.Core and bridge.Receipts).
+// They live here, in the node builder, so that neither front door imports the
+// runtime or the origin guard: each knows only the interface it serves.
 
 import (
 	"context"
@@ -12,30 +17,32 @@ import (
 	"github.com/bizra/bizra/actors/query"
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/actors/skills"
+	"github.com/bizra/bizra/bridge"
+	"github.com/bizra/bizra/gateway"
 	"github.com/bizra/bizra/supervision/genesis"
 )
 
-// RuntimeCore adapts the assembled runtime (actors/core) to Core and to the optional
-// routes (Routes). The runtime's components exist once it has started; every method
+// GatewayCore adapts the assembled runtime (actors/core) to gateway.Core and to the
+// optional routes (Routes). The runtime's components exist once it has started; every method
 // looks them up at call time.
-type RuntimeCore struct{ RT *core.Runtime }
+type GatewayCore struct{ RT *core.Runtime }
 
-func (g RuntimeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
+func (g GatewayCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
 	return g.RT.Query(ctx, req)
 }
 
-func (g RuntimeCore) Health() Health {
+func (g GatewayCore) Health() gateway.Health {
 	h := g.RT.Health()
-	return Health{Status: h.Status, Version: h.Version, UptimeS: h.UptimeS, Checks: h.Checks}
+	return gateway.Health{Status: h.Status, Version: h.Version, UptimeS: h.UptimeS, Checks: h.Checks}
 }
 
-func (g RuntimeCore) Status(ctx context.Context) any { return g.RT.Status(ctx) }
-func (g RuntimeCore) WriteMetrics(w io.Writer)       { g.RT.WriteMetrics(w) }
+func (g GatewayCore) Status(ctx context.Context) any { return g.RT.Status(ctx) }
+func (g GatewayCore) WriteMetrics(w io.Writer)       { g.RT.WriteMetrics(w) }
 
 // Routes returns the artifact, ledger, receipt, genesis and skill routes over the
 // runtime (the OpenAI front is added by the caller).
-func (g RuntimeCore) Routes() Extra {
-	return Extra{
+func (g GatewayCore) Routes() gateway.Extra {
+	return gateway.Extra{
 		Artifacts: func(id string) ([]byte, bool) {
 			a, ok := g.RT.Artifact(id)
 			if !ok {
@@ -182,4 +189,70 @@ func issueSkillReceipt(rs *receipt.Service, method, name string, inputs map[stri
 	return rs.Issue(receipt.Input{Kind: receipt.KindSkill, Status: status, Method: method,
 		Params: map[string]any{"skill": name, "inputs": inputs}, Payload: payload, GatePassed: true,
 		Reason: reason, Duration: d})
+}
+
+// BridgeCore adapts the assembled runtime (actors/core) to bridge.Core.
+type BridgeCore struct{ RT *core.Runtime }
+
+func (b BridgeCore) Query(ctx context.Context, req query.Request) (query.Result, error) {
+	return b.RT.Query(ctx, req)
+}
+
+func (b BridgeCore) Status(context.Context) bridge.StatusInfo {
+	h := b.RT.Health()
+	info := bridge.StatusInfo{Role: b.RT.Role(), Origin: b.RT.OriginMap(),
+		Health: bridge.HealthInfo{Status: h.Status, Score: b.RT.HealthScore()}}
+	if inf := b.RT.Inference(); inf != nil {
+		be, model, status := inf.Primary()
+		info.Inference = bridge.InferenceInfo{Available: inf.Available(), Backend: be, Model: model, Status: status}
+	}
+	return info
+}
+
+func (b BridgeCore) ListSkills(ctx context.Context, filter string) ([]bridge.SkillInfo, error) {
+	list, err := b.RT.Skills().List(ctx, filter)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bridge.SkillInfo, len(list))
+	for i, s := range list {
+		out[i] = bridge.SkillInfo{Name: s.Name, Description: s.Description, Status: s.Status, Agent: s.Agent, Tags: s.Tags}
+	}
+	return out, nil
+}
+
+func (b BridgeCore) InvokeSkill(ctx context.Context, name string, inputs map[string]any) (bridge.SkillResult, error) {
+	inv, err := b.RT.Skills().Invoke(ctx, name, inputs)
+	if err != nil {
+		return bridge.SkillResult{}, skills.WithPublicDetail(err)
+	}
+	return bridge.SkillResult{Success: inv.Success, SkillName: inv.SkillName, Output: inv.Output, Error: inv.Error,
+		DurationMs: inv.DurationMs, ExecutionID: inv.ExecutionID, StartedAt: inv.StartedAt, CompletedAt: inv.CompletedAt}, nil
+}
+
+// BridgeReceipts adapts the runtime's bridge receipt service to bridge.Receipts. It holds
+// the runtime, not the service: the bridge is built before the runtime starts, and the
+// service exists only once it has.
+type BridgeReceipts struct{ RT *core.Runtime }
+
+func (b BridgeReceipts) Issue(in bridge.ReceiptInput) (bridge.ReceiptRef, error) {
+	s := b.RT.BridgeReceipts()
+	if s == nil {
+		return bridge.ReceiptRef{}, core.ErrNotRunning
+	}
+	ref, err := s.Issue(receipt.Input{Kind: receipt.KindBridge, Status: in.Status, Method: in.Method,
+		Params: in.Params, Payload: in.Payload, GatePassed: in.Status == receipt.StatusAccepted,
+		Reason: in.Reason, Duration: in.Duration})
+	if err != nil {
+		return bridge.ReceiptRef{}, err
+	}
+	return bridge.ReceiptRef{ReceiptID: ref.ReceiptID, Status: ref.Status, LeafHash: ref.LeafHash}, nil
+}
+
+func (b BridgeReceipts) Get(id string) (json.RawMessage, error) {
+	s := b.RT.BridgeReceipts()
+	if s == nil {
+		return nil, core.ErrNotRunning
+	}
+	return s.Get(id)
 }
