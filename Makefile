@@ -6,7 +6,7 @@ FUZZTIME ?= 20s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build run test lint faults smoke bench bench-profile fuzz vet fmt
+.PHONY: help build run test lint faults smoke bench bench-profile eval fuzz vet fmt
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ smoke: build ## start a node on free ports, run the runbook's checks against it,
 
 bench: ## the latency and throughput suite (BENCH_QUICK=1 for the 60 s version)
 	$(GO) run ./bench/cmd/bizra-bench
+
+eval: ## answer-quality evaluation over generated Go docs and man pages, side by side with SQLite FTS5 (docs/eval.md)
+	$(GO) run ./bench/cmd/bizra-eval
 
 bench-profile: ## CPU and allocation profiles of the query path (cache hit and miss) into .proof-forge/bench/
 	mkdir -p .proof-forge/bench

@@ -455,6 +455,7 @@ func (r *Report) Markdown() string {
 	if r.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", r.Command)
 	}
+	b.WriteString("Answer quality (hit@1, answer-contains-fact, APPROVED precision, latency on a 20,000-passage lake) is `make eval`'s report: [docs/eval.md](docs/eval.md).\n\n")
 
 	b.WriteString("### Latency at a constant rate (vegeta, exact percentiles)\n\n")
 	b.WriteString("| scenario | rate | ok/sent | p50 | p90 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|---|\n")

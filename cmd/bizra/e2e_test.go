@@ -26,6 +26,7 @@ import (
 	"github.com/bizra/bizra/actors/receipt"
 	"github.com/bizra/bizra/docs"
 	"github.com/bizra/bizra/gateway"
+	"github.com/bizra/bizra/internal/index"
 	"github.com/bizra/bizra/supervision"
 	"github.com/bizra/bizra/supervision/node"
 )
@@ -191,8 +192,10 @@ func TestRunbookHealthChecks(t *testing.T) {
 	if !v.Success || v.Answer == "" || len(v.Evidence) == 0 {
 		t.Fatalf("query not answered from evidence: %+v", v)
 	}
-	if !strings.Contains(v.Evidence[0].Source, "RUNBOOK.md") {
-		t.Fatalf("best evidence %q is not the runbook", v.Evidence[0].Source)
+	// Which seeded file ranks first is not asserted (issue 16: the demo query must not be
+	// tuned to the seeded docs); the evidence must be one of them.
+	if _, err := fs.Stat(docs.FS, index.DocOf(v.Evidence[0].Source)); err != nil {
+		t.Fatalf("best evidence %q is not a seeded doc: %v", v.Evidence[0].Source, err)
 	}
 	if v.Quality.SNR == nil || v.Quality.Ihsan == nil || *v.Quality.SNR <= 0 || len(v.Quality.Components) == 0 {
 		t.Fatalf("scores not computed: %+v", v.Quality)
