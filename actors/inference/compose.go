@@ -25,6 +25,12 @@ const (
 	// composeKeepShare: a further unit is quoted only when it covers at least this
 	// share of what the best unit covers and adds a question term not yet shown.
 	composeKeepShare = 0.6
+	// composeCloseShare: a further unit that shows no new question term is still
+	// quoted when it covers this share of what the best covers (a close alternative).
+	composeCloseShare = 0.85
+	// composeAddress: and a further unit must address the question (scoring's
+	// AddressShare: half its weighted terms).
+	composeAddress = 0.5
 	// composeSideShare: or when it covers at least this share of the sub-questions'
 	// terms (and shows one not yet shown).
 	composeSideShare = 0.5
@@ -196,7 +202,8 @@ func compose(req Request) (units []quoteUnit, err error) {
 					addsSide++
 				}
 			}
-			onQuestion := addsQ && c.cover >= composeKeepShare*best.cover
+			onQuestion := c.cover >= composeAddress && c.cover >= composeKeepShare*best.cover &&
+				(addsQ || c.cover >= composeCloseShare*best.cover)
 			onSub := len(side) > 0 && c.side >= composeSideShare && addsSide > 0
 			if !(onQuestion || onSub) || used+len(c.text) > budget {
 				continue

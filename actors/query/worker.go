@@ -339,8 +339,14 @@ func termWeights(idx Searcher, q string) map[string]float64 {
 		terms = terms[:64]
 	}
 	w := make(map[string]float64, len(terms))
+	absent := tw.TermWeight("") // no posting: the largest weight
 	for _, t := range terms {
 		w[t] = tw.TermWeight(t)
+		if w[t] == absent && strings.ContainsAny(t, "0123456789") {
+			// a literal the lake cannot hold verbatim ("1h15m30s", "v2.3.1"), not a
+			// topic it lacks: weigh it as the commonest term, not the rarest
+			w[t] = 1
+		}
 	}
 	return w
 }
