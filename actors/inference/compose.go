@@ -31,6 +31,8 @@ const (
 	// composeAddress: and a further unit must address the question (scoring's
 	// AddressShare: half its weighted terms).
 	composeAddress = 0.5
+	// composeLeadShare: the weight of the unit's lead in its fit.
+	composeLeadShare = 0.5
 	// composeSideShare: or when it covers at least this share of the sub-questions'
 	// terms (and shows one not yet shown).
 	composeSideShare = 0.5
@@ -47,6 +49,7 @@ type quoteUnit struct {
 	kind       index.UnitKind
 	terms      map[string]struct{}
 	cover      float64 // idf-weighted share of the question's terms in the unit (with its source's name)
+	lead       float64 // the same share in the unit's lead (index.Lead: head line and first sentence)
 	side       float64 // share of the sub-questions' and conclusion's terms
 	density    float64
 	evScore    float64
@@ -98,12 +101,17 @@ func compose(req Request) (units []quoteUnit, err error) {
 			if len(terms) == 0 {
 				return
 			}
-			var got, sideHits float64
+			lead := index.ContentTermSet(index.Lead(text))
+			var got, gotLead, sideHits float64
 			for _, t := range q {
 				_, in := terms[t]
+				_, inLead := lead[t]
 				_, inName := name[t]
 				if in || inName {
 					got += weight(t)
+				}
+				if inLead || inName {
+					gotLead += weight(t)
 				}
 			}
 			for t := range side {
@@ -115,6 +123,7 @@ func compose(req Request) (units []quoteUnit, err error) {
 				ev: ei, from: from}
 			if total > 0 {
 				c.cover = got / total
+				c.lead = gotLead / total
 			}
 			if len(side) > 0 {
 				c.side = sideHits / float64(len(side))
@@ -163,7 +172,7 @@ func compose(req Request) (units []quoteUnit, err error) {
 		return cmp.Or(cmp.Compare(b.rank(), a.rank()), cmp.Compare(b.density, a.density), cmp.Compare(a.order, b.order))
 	})
 	best := cands[0]
-	if best.cover < composeMinCoverage {
+	if best.fit() < composeMinCoverage {
 		return nil, ErrNoEvidence
 	}
 	budget := embeddedDefaultChars
@@ -202,8 +211,8 @@ func compose(req Request) (units []quoteUnit, err error) {
 					addsSide++
 				}
 			}
-			onQuestion := c.cover >= composeAddress && c.cover >= composeKeepShare*best.cover &&
-				(addsQ || c.cover >= composeCloseShare*best.cover)
+			onQuestion := c.fit() >= composeAddress && c.fit() >= composeKeepShare*best.fit() &&
+				(addsQ || c.fit() >= composeCloseShare*best.fit())
 			onSub := len(side) > 0 && c.side >= composeSideShare && addsSide > 0
 			if !(onQuestion || onSub) || used+len(c.text) > budget {
 				continue
@@ -222,7 +231,13 @@ func compose(req Request) (units []quoteUnit, err error) {
 // rank orders candidates: the question's coverage first, the sub-questions' next,
 // the retrieval score as a small tie-breaker.
 func (c quoteUnit) rank() float64 {
-	return math.Round((c.cover+0.25*c.side+0.05*c.evScore)*1e6) / 1e6
+	return math.Round((c.fit()+0.25*c.side+0.05*c.evScore)*1e6) / 1e6
+}
+
+// fit is how much the unit is about the question: its coverage of the question's
+// terms, half in the whole unit and half in its lead (scoring.Fit, the same rule).
+func (c quoteUnit) fit() float64 {
+	return composeLeadShare*c.lead + (1-composeLeadShare)*c.cover
 }
 
 // render writes the chosen units as the answer text, each followed by its marker, and

@@ -417,3 +417,36 @@ func cutUnit(text string, ls []docLine, a, b int, k UnitKind, head string, max i
 	split(a, b, hasBlank)
 	return out
 }
+
+// Lead returns the part of a unit that says what it is about: its first line and the
+// first sentence after it (a declaration and the first sentence of its doc comment; an
+// option and the first sentence of its description), or the first sentence of a
+// paragraph. Inference ranks quoted units and scoring judges them by it as well as by
+// the whole unit, so that a long unit which mentions every word of a question in
+// passing does not pass for one that is about it.
+func Lead(unit string) string {
+	t := strings.TrimSpace(unit)
+	first, rest, _ := strings.Cut(t, "\n")
+	if end := sentenceEnd(first); end < len(first) || rest == "" {
+		return first[:end]
+	}
+	rest = strings.TrimSpace(rest)
+	if end := sentenceEnd(rest); end > 0 {
+		rest = rest[:end]
+	}
+	return first + "\n" + rest
+}
+
+// sentenceEnd returns the end of the first sentence of s: after the first '.', '!' or
+// '?' followed by white space (or the end of s); len(s) when none.
+func sentenceEnd(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '.', '!', '?':
+			if i+1 == len(s) || s[i+1] == ' ' || s[i+1] == '\n' || s[i+1] == '\t' {
+				return i + 1
+			}
+		}
+	}
+	return len(s)
+}

@@ -170,3 +170,17 @@ func FuzzUnits(f *testing.F) {
 		}
 	})
 }
+
+func TestLead(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"func Fields(s string) []string\n    Fields splits the string s. Every element is non-empty.", "func Fields(s string) []string\nFields splits the string s."},
+		{"       -i, --ignore-case\n              Ignore case distinctions in patterns and\n              input data.  More here.", "-i, --ignore-case\nIgnore case distinctions in patterns and\n              input data."},
+		{"One sentence. Another one.", "One sentence."},
+		{"A wrapped first\nsentence here. Then more.", "A wrapped first\nsentence here."},
+		{"single line", "single line"},
+	} {
+		if got := Lead(tc.in); got != tc.want {
+			t.Errorf("Lead(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

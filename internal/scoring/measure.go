@@ -25,6 +25,9 @@ const (
 	// least this idf-weighted share of the distinct content terms of the query or of
 	// one sub-question (its citation's document name counts as shown).
 	AddressShare = 0.5
+	// LeadShare: the weight of a unit's lead (index.Lead: its head line and first
+	// sentence) in its fit to the question; the rest is the whole unit's.
+	LeadShare = 0.5
 )
 
 // Sentence is one sentence of an answer and the evidence source it cites ("" for none).
@@ -92,17 +95,19 @@ func Measure(in Inputs) Measures {
 	type sent struct {
 		terms  map[string]struct{}
 		shown  map[string]struct{} // terms plus its citation's document name
+		lead   map[string]struct{} // the terms of its lead (index.Lead) plus the document name
 		source string
 	}
 	var ss []sent
 	for _, s := range sents {
 		if t := index.ContentTermSet(s.Text); len(t) > 0 {
 			src := strings.TrimSpace(s.Source)
-			shown := t
+			shown, name := t, ""
 			if src != "" {
-				shown = index.ContentTermSet(s.Text + " " + docName(src))
+				name = docName(src)
+				shown = index.ContentTermSet(s.Text + " " + name)
 			}
-			ss = append(ss, sent{t, shown, src})
+			ss = append(ss, sent{t, shown, index.ContentTermSet(index.Lead(s.Text) + " " + name), src})
 		}
 	}
 	wmax := 1.0
@@ -189,13 +194,33 @@ func Measure(in Inputs) Measures {
 
 	// C: what the answer shows (its sentences and their citations' document names).
 	qterms := index.ContentTermSet(in.Query)
-	shownTerms := map[string]struct{}{}
-	for _, s := range ss {
-		for t := range s.shown {
-			shownTerms[t] = struct{}{}
+	// fit is how much one quoted unit is about a: its weighted coverage of a's terms,
+	// LeadShare of it in the unit's lead, the rest in the whole unit.
+	fit := func(a map[string]struct{}, s sent) float64 {
+		return LeadShare*wcov(a, s.lead) + (1-LeadShare)*wcov(a, s.shown)
+	}
+	var subs []map[string]struct{}
+	for _, q := range in.SubQuestions {
+		if st := index.ContentTermSet(q); len(st) > 0 {
+			subs = append(subs, st)
 		}
 	}
-	m.Coverage = wcov(qterms, shownTerms)
+	var bestQ float64
+	bestSub := make([]float64, len(subs))
+	for _, s := range ss {
+		bestQ = max(bestQ, fit(qterms, s))
+		for i, a := range subs {
+			bestSub[i] = max(bestSub[i], fit(a, s))
+		}
+	}
+	m.Coverage = bestQ
+	if len(subs) > 1 {
+		var sum float64
+		for _, f := range bestSub {
+			sum += f
+		}
+		m.Coverage = max(bestQ, sum/float64(len(subs))) // each clause answered by its own unit
+	}
 
 	// G, A, Rd, U.
 	related := index.ContentTermSet(in.Query)
@@ -209,11 +234,11 @@ func Measure(in Inputs) Measures {
 	}
 	// addresses returns how much of the question (or of its best-covered
 	// sub-question) a sentence shows, and whether that is at least AddressShare.
-	addresses := func(terms map[string]struct{}) (float64, bool) {
+	addresses := func(s sent) (float64, bool) {
 		best := 0.0
 		for _, a := range asks {
 			if len(a) > 0 {
-				best = max(best, wcov(a, terms))
+				best = max(best, fit(a, s))
 			}
 		}
 		return best, best+1e-9 >= AddressShare
@@ -237,7 +262,7 @@ func Measure(in Inputs) Measures {
 				break
 			}
 		}
-		cov, addr := addresses(s.shown)
+		cov, addr := addresses(s)
 		if !addr {
 			offTopic++
 		}
