@@ -327,6 +327,32 @@ func FailureReply(msg any) any {
 	return nil
 }
 
+// citedFirst orders evidence so that the passages the answer quotes come first, in
+// the order of their markers, then the rest in retrieval order. It returns a new
+// slice when it reorders (the job's evidence is not changed).
+func citedFirst(ev []Evidence, cites []Citation) []Evidence {
+	if len(cites) == 0 || len(ev) < 2 {
+		return ev
+	}
+	out := make([]Evidence, 0, len(ev))
+	taken := make([]bool, len(ev))
+	for _, c := range cites {
+		for i, e := range ev {
+			if !taken[i] && e.Source == c.Source {
+				taken[i] = true
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	for i, e := range ev {
+		if !taken[i] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // termWeights returns the index's idf of each content term of q, nil when the index
 // does not weigh terms.
 func termWeights(idx Searcher, q string) map[string]float64 {
@@ -538,6 +564,7 @@ func (w *worker) score(ctx actor.Context, j *job) {
 	r.Detail.Components = sc.Components
 	r.Response = j.answer.Text
 	r.Detail.Citations = j.answer.Citations
+	r.Evidence = citedFirst(r.Evidence, j.answer.Citations)
 	r.Success = true
 	if req.RequireValidation {
 		r.Validated = true
