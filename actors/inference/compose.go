@@ -78,7 +78,9 @@ func compose(req Request) (units []quoteUnit, err error) {
 		total += weight(t)
 	}
 	side := map[string]struct{}{}
-	for _, s := range append(slices.Clone(req.SubQuestions), req.Conclusion) {
+	// The sub-questions' own terms (not the conclusion's: it quotes the best passage,
+	// so its words are the evidence's, not the question's).
+	for _, s := range req.SubQuestions {
 		for _, t := range index.ContentTerms(s) {
 			side[t] = struct{}{}
 		}
