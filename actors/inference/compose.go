@@ -32,7 +32,7 @@ const (
 	// AddressShare: half its weighted terms).
 	composeAddress = 0.5
 	// composeLeadShare: the weight of the unit's lead in its fit.
-	composeLeadShare = 0.5
+	composeLeadShare = 0.3
 	// composeSideShare: or when it covers at least this share of the sub-questions'
 	// terms (and shows one not yet shown).
 	composeSideShare = 0.5

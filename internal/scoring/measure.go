@@ -27,7 +27,7 @@ const (
 	AddressShare = 0.5
 	// LeadShare: the weight of a unit's lead (index.Lead: its head line and first
 	// sentence) in its fit to the question; the rest is the whole unit's.
-	LeadShare = 0.5
+	LeadShare = 0.8
 )
 
 // Sentence is one sentence of an answer and the evidence source it cites ("" for none).
