@@ -300,12 +300,20 @@ func Measure(in Inputs) Measures {
 	return m
 }
 
-// docName is the document name of a citation source, as words ("man/grep.1.txt:L4"
-// → "grep"): the answer shows it with the citation.
+// docName is the document name and section anchor of a citation source, as words
+// ("man/grep.1.txt:L4" → "grep"; "RUNBOOK.md#33-bridge-health:L82" → "RUNBOOK
+// 33-bridge-health"): the answer shows them with the citation.
 func docName(source string) string {
 	base := path.Base(index.DocOf(source))
 	if i := strings.IndexByte(base, '.'); i > 0 {
 		base = base[:i]
+	}
+	s := source
+	if i := strings.LastIndex(s, ":L"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '#'); i >= 0 {
+		base += " " + s[i+1:]
 	}
 	return base
 }
