@@ -33,6 +33,9 @@ const (
 	composeAddress = 0.5
 	// composeLeadShare: the weight of the unit's lead in its fit.
 	composeLeadShare = 0.3
+	// composeLocalShare: the weight, in ranking, of the fit with question terms
+	// weighted also by their rarity among the candidate units.
+	composeLocalShare = 0.5
 	// composeSideShare: or when it covers at least this share of the sub-questions'
 	// terms (and shows one not yet shown).
 	composeSideShare = 0.5
@@ -50,6 +53,9 @@ type quoteUnit struct {
 	terms      map[string]struct{}
 	cover      float64 // idf-weighted share of the question's terms in the unit (with its source's name)
 	lead       float64 // the same share in the unit's lead (index.Lead: head line and first sentence)
+	inAll      uint64  // bit i: question term i shown by the unit (or its source's name)
+	inLead     uint64  // bit i: question term i in its lead (or its source's name)
+	rankFit    float64 // fit with terms weighted also by their rarity among the candidates
 	side       float64 // share of the sub-questions' and conclusion's terms
 	density    float64
 	evScore    float64
@@ -105,15 +111,22 @@ func compose(req Request) (units []quoteUnit, err error) {
 			}
 			lead := index.ContentTermSet(index.Lead(text))
 			var got, gotLead, sideHits float64
-			for _, t := range q {
+			var inAll, inLd uint64
+			for i, t := range q {
 				_, in := terms[t]
 				_, inLead := lead[t]
 				_, inName := name[t]
 				if in || inName {
 					got += weight(t)
+					if i < 64 {
+						inAll |= 1 << i
+					}
 				}
 				if inLead || inName {
 					gotLead += weight(t)
+					if i < 64 {
+						inLd |= 1 << i
+					}
 				}
 			}
 			for t := range side {
@@ -122,7 +135,7 @@ func compose(req Request) (units []quoteUnit, err error) {
 				}
 			}
 			c := quoteUnit{text: text, source: ev.Source, kind: kind, terms: terms, evScore: evScore, order: order,
-				ev: ei, from: from}
+				ev: ei, from: from, inAll: inAll, inLead: inLd}
 			if total > 0 {
 				c.cover = got / total
 				c.lead = gotLead / total
@@ -169,6 +182,42 @@ func compose(req Request) (units []quoteUnit, err error) {
 	}
 	if len(cands) == 0 {
 		return nil, ErrNoEvidence
+	}
+	// Ranking weighs each question term also by its rarity among the candidates: a
+	// term every candidate shows (the document's name, its common words) tells them
+	// apart less than one few show.
+	if len(q) <= 64 && len(cands) > 1 {
+		local := make([]float64, len(q))
+		var ltotal float64
+		for i, t := range q {
+			df := 0
+			for _, c := range cands {
+				if c.inAll&(1<<i) != 0 {
+					df++
+				}
+			}
+			local[i] = weight(t) * math.Log(1+float64(len(cands))/float64(max(df, 1))) / math.Log(1+float64(len(cands)))
+			ltotal += local[i]
+		}
+		for k := range cands {
+			c := &cands[k]
+			var a, l float64
+			for i := range q {
+				if c.inAll&(1<<i) != 0 {
+					a += local[i]
+				}
+				if c.inLead&(1<<i) != 0 {
+					l += local[i]
+				}
+			}
+			if ltotal > 0 {
+				c.rankFit = composeLeadShare*l/ltotal + (1-composeLeadShare)*a/ltotal
+			}
+		}
+	} else {
+		for k := range cands {
+			cands[k].rankFit = cands[k].fit()
+		}
 	}
 	slices.SortStableFunc(cands, func(a, b quoteUnit) int {
 		return cmp.Or(cmp.Compare(b.rank(), a.rank()), cmp.Compare(b.density, a.density), cmp.Compare(a.order, b.order))
@@ -233,7 +282,7 @@ func compose(req Request) (units []quoteUnit, err error) {
 // rank orders candidates: the question's coverage first, the sub-questions' next,
 // the retrieval score as a small tie-breaker.
 func (c quoteUnit) rank() float64 {
-	return math.Round((c.fit()+0.25*c.side+0.05*c.evScore)*1e6) / 1e6
+	return math.Round((composeLocalShare*c.rankFit+(1-composeLocalShare)*c.fit()+0.25*c.side+0.05*c.evScore)*1e6) / 1e6
 }
 
 // fit is how much the unit is about the question: its coverage of the question's
