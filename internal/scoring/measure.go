@@ -28,6 +28,10 @@ const (
 	// LeadShare: the weight of a unit's lead (index.Lead: its head line and first
 	// sentence) in its fit to the question; the rest is the whole unit's.
 	LeadShare = 0.8
+	// ContextDilution: how much a term of a unit that fits the question fully, but is
+	// not a question term, counts as unrelated in U (a word of an off-topic unit
+	// counts 1): the shorter the quoted unit, the less it dilutes.
+	ContextDilution = 0.25
 )
 
 // Sentence is one sentence of an answer and the evidence source it cites ("" for none).
@@ -284,7 +288,10 @@ func Measure(in Inputs) Measures {
 			if _, rel := related[t]; rel {
 				continue
 			}
-			unrelated += 1 - contextTerms[t] // context of a sentence that shows all the question is related
+			// the context of a unit that is about the question is a quarter as noisy
+			// as a word of a unit that is not (ContextDilution), in proportion to its fit
+			f := contextTerms[t]
+			unrelated += (1 - f) + f*ContextDilution
 		}
 		m.Dilution = unrelated / float64(len(answerTerms))
 	}
