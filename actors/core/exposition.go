@@ -47,7 +47,7 @@ var help = map[string]string{
 	"sovereign_index_files":                   "Files in the data-lake index.",
 	"sovereign_index_indexing":                "1 while the first scan of the data lake since start runs (loading or indexing), else 0.",
 	"sovereign_index_scan_files_done":         "Files done by the running (or last) scan of the data lake.",
-	"sovereign_index_scan_files_total":        "Files found by the running (or last) scan of the data lake.",
+	"sovereign_index_scan_files":              "Files found by the running (or last) scan of the data lake.",
 	"sovereign_index_unreadable_files":        "Data-lake files the last scan could not read (named in /v1/status index.unreadable_files).",
 	"sovereign_security_events_total":         "Security events detected at run time, by kind (genesis_swapped, genesis_invalid).",
 	"sovereign_actor_restarts_total":          "Actor restarts by the supervisor, by actor kind.",

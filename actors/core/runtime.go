@@ -482,7 +482,7 @@ func (r *Runtime) startIndex(ctx context.Context) error {
 		return 0
 	})
 	r.set.GetOrCreateGauge("sovereign_index_scan_files_done", func() float64 { return float64(r.lake.Progress().FilesDone) })
-	r.set.GetOrCreateGauge("sovereign_index_scan_files_total", func() float64 { return float64(r.lake.Progress().FilesTotal) })
+	r.set.GetOrCreateGauge("sovereign_index_scan_files", func() float64 { return float64(r.lake.Progress().FilesTotal) })
 	r.set.GetOrCreateGauge("sovereign_index_unreadable_files", func() float64 { return float64(r.lake.Progress().Unreadable) })
 	return nil
 }

@@ -66,8 +66,11 @@ func (c *Corpus) Bytes() int {
 	return n
 }
 
+// maxListEntries bounds a corpus list.
+const maxListEntries = 1000
+
 // ReadList reads a corpus list: one id a line, blank lines and #-comments ignored.
-// Duplicates and an empty list are errors.
+// Duplicates, an empty list and more than maxListEntries ids are errors.
 func ReadList(path string) ([]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -88,7 +91,9 @@ func ReadList(path string) ([]string, error) {
 			return nil, fmt.Errorf("%w: %s:%d: %q listed twice", ErrCorpusList, path, n, line)
 		}
 		seen[line] = true
-		ids = append(ids, line)
+		if ids = append(ids, line); len(ids) > maxListEntries {
+			return nil, fmt.Errorf("%w: %s lists more than %d documents", ErrCorpusList, path, maxListEntries)
+		}
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("%w: %s lists nothing", ErrCorpusList, path)

@@ -12,6 +12,7 @@ const (
 	verdictApproved = "APPROVED"
 	verdictRejected = "REJECTED"
 	codeNoEvidence  = "NO_EVIDENCE"
+	verdictError    = "ERROR" // the harness's mark of a query the runtime refused
 )
 
 // Answer is what bizra returned for one question, reduced to what the metrics read.
@@ -109,6 +110,9 @@ type Summary struct {
 
 	FTSHit1, FTSHit5, FTSFact int
 
+	// Errors counts the queries the runtime refused with an error (Verdict "ERROR").
+	Errors int
+
 	// Precision = ApprovedFact / Approved (NaN when nothing was APPROVED); Recall =
 	// ApprovedFact / Answerable.
 	Precision, Recall float64
@@ -128,6 +132,9 @@ func Summarize(gs []Graded) Summary {
 		a := g.Answer
 		lat = append(lat, a.Latency)
 		approved := a.Verdict == verdictApproved
+		if a.Verdict == verdictError {
+			s.Errors++
+		}
 		if approved {
 			s.Approved++
 		}

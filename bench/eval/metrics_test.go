@@ -95,6 +95,9 @@ func TestSummarize(t *testing.T) {
 	if math.Abs(s.Precision-1.0/3) > 1e-12 || math.Abs(s.Recall-0.25) > 1e-12 {
 		t.Fatalf("precision %v recall %v, want 1/3 and 1/4", s.Precision, s.Recall)
 	}
+	if s.Errors != 0 {
+		t.Fatalf("errors %d", s.Errors)
+	}
 	if s.P50 != 4*ms || s.P99 != 100*ms {
 		t.Fatalf("p50 %v p99 %v", s.P50, s.P99)
 	}
@@ -112,7 +115,12 @@ func TestSummarize(t *testing.T) {
 
 func TestSummarizeNothingApproved(t *testing.T) {
 	q := mustQ(t, "a", "ls.1", "x")
-	s := Summarize([]Graded{Grade(KindMan, q, Answer{Verdict: "REJECTED"}, Ranked{})})
+	u := mustQ(t, "u", "")
+	s := Summarize([]Graded{Grade(KindMan, q, Answer{Verdict: "REJECTED"}, Ranked{}),
+		Grade(KindMan, u, Answer{Verdict: verdictError, ErrorCode: verdictError, Err: "overloaded"}, Ranked{})})
+	if s.Errors != 1 || s.UnansNotApproved != 1 || s.UnansNoEvidence != 0 || s.UnansRejected != 0 {
+		t.Fatalf("a refused query: %+v", s)
+	}
 	if !math.IsNaN(s.Precision) || s.Recall != 0 {
 		t.Fatalf("precision %v (want NaN: undefined), recall %v", s.Precision, s.Recall)
 	}
@@ -218,6 +226,73 @@ func TestSanity(t *testing.T) {
 			tc.break_(r)
 			if err := Sanity(r); err == nil {
 				t.Fatal("a broken run passed the sanity check")
+			}
+		})
+	}
+}
+
+// TestSummarizeCases: one behaviour per case, each from hand-made results.
+func TestSummarizeCases(t *testing.T) {
+	src := func(n int, doc string) []string {
+		var s []string
+		for i := 1; i < n; i++ {
+			s = append(s, "man/other.1.txt:L1")
+		}
+		return append(s, "man/"+doc+".txt:L1")
+	}
+	type ans struct {
+		doc     string // "" for an unanswerable question
+		rank    int    // position of the right document among the sources (0: absent)
+		fact    bool
+		verdict string
+		code    string
+	}
+	tests := []struct {
+		name                  string
+		in                    []ans
+		hit1, hit5, fact      int
+		approved, approvedOK  int
+		notApproved, noEv, rj int
+		precision, recall     float64
+	}{
+		{"rank five is a hit@5, six is not", []ans{{"ls.1", 5, false, "REJECTED", ""}, {"ls.1", 6, false, "REJECTED", ""}},
+			0, 1, 0, 0, 0, 0, 0, 0, math.NaN(), 0},
+		{"every answer right and approved", []ans{{"ls.1", 1, true, "APPROVED", ""}, {"cp.1", 1, true, "APPROVED", ""}},
+			2, 2, 2, 2, 2, 0, 0, 0, 1, 1},
+		{"an approved unanswerable question lowers precision", []ans{{"ls.1", 1, true, "APPROVED", ""}, {"", 0, false, "APPROVED", ""}},
+			1, 1, 1, 2, 1, 0, 0, 0, 0.5, 1},
+		{"a fact without approval is not recall", []ans{{"ls.1", 2, true, "QUARANTINED", ""}},
+			0, 1, 1, 0, 0, 0, 0, 0, math.NaN(), 0},
+		{"unanswerable verdicts are told apart", []ans{{"", 0, false, "REJECTED", "NO_EVIDENCE"}, {"", 0, false, "REJECTED", ""},
+			{"", 0, false, "QUARANTINED", ""}, {"ls.1", 1, false, "APPROVED", ""}},
+			1, 1, 0, 1, 0, 3, 1, 1, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var gs []Graded
+			for i, a := range tc.in {
+				q := mustQ(t, string(rune('a'+i)), a.doc, "the-fact")
+				if a.doc == "" {
+					q = mustQ(t, string(rune('a'+i)), "")
+				}
+				text := "nothing"
+				if a.fact {
+					text = "… the-fact …"
+				}
+				var sources []string
+				if a.rank > 0 {
+					sources = src(a.rank, a.doc)
+				}
+				gs = append(gs, Grade(KindMan, q, Answer{Sources: sources, Text: text, Verdict: a.verdict, ErrorCode: a.code}, Ranked{}))
+			}
+			s := Summarize(gs)
+			if s.Hit1 != tc.hit1 || s.Hit5 != tc.hit5 || s.Fact != tc.fact || s.Approved != tc.approved || s.ApprovedFact != tc.approvedOK ||
+				s.UnansNotApproved != tc.notApproved || s.UnansNoEvidence != tc.noEv || s.UnansRejected != tc.rj {
+				t.Fatalf("got %+v", s)
+			}
+			same := func(a, b float64) bool { return math.IsNaN(a) && math.IsNaN(b) || math.Abs(a-b) < 1e-12 }
+			if !same(s.Precision, tc.precision) || !same(s.Recall, tc.recall) {
+				t.Fatalf("precision %v recall %v, want %v %v", s.Precision, s.Recall, tc.precision, tc.recall)
 			}
 		})
 	}

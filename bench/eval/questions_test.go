@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,7 +159,11 @@ func TestReadList(t *testing.T) {
 	if err != nil || !slices.Equal(ids, []string{"tar.1", "ls.1"}) {
 		t.Fatalf("%v %v", ids, err)
 	}
-	for _, bad := range []string{"", "# only\n", "a\na\n", "two words\n", "../etc\n", "/abs\n"} {
+	var many strings.Builder
+	for i := range maxListEntries + 1 {
+		fmt.Fprintf(&many, "p%d.1\n", i)
+	}
+	for _, bad := range []string{"", "# only\n", "a\na\n", "two words\n", "../etc\n", "/abs\n", many.String()} {
 		if _, err := ReadList(write(bad)); !errors.Is(err, ErrCorpusList) {
 			t.Errorf("%q: err %v", bad, err)
 		}

@@ -58,6 +58,9 @@ func (cr *CorpusReport) Table() string {
 	fmt.Fprintf(&b, "| unanswerable questions not APPROVED | %s: NO_EVIDENCE %d, REJECTED %d, other %d | — |\n",
 		frac(s.UnansNotApproved, s.Unanswerable), s.UnansNoEvidence, s.UnansRejected, s.UnansNotApproved-s.UnansNoEvidence-s.UnansRejected)
 	fmt.Fprintf(&b, "| query latency p50 / p99 (%d queries, in process) | %s / %s | — |\n", s.Questions, Dur(s.P50), Dur(s.P99))
+	if s.Errors > 0 {
+		fmt.Fprintf(&b, "| queries refused with an error (counted as not APPROVED, no fact) | %d of %d | — |\n", s.Errors, s.Questions)
+	}
 	return b.String()
 }
 

@@ -44,7 +44,8 @@ type Options struct {
 	BigPassages int
 	// BigRounds is how many times every question is asked on the latency lake; 0 → 3.
 	BigRounds int
-	// QueryTimeout bounds one query; 0 → the API's default (30 s).
+	// QueryTimeout bounds one query; 0 → the request's timeout_ms default (30 s), as
+	// the gateway bounds it.
 	QueryTimeout time.Duration
 	// Progress receives one line per phase; nil discards.
 	Progress io.Writer
@@ -381,14 +382,14 @@ func askOne(ctx context.Context, rt *core.Runtime, question string, timeout time
 	qctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	t0 := time.Now()
-	res, err := rt.Query(qctx, req)
+	res, err := node.GatewayCore{RT: rt}.Query(qctx, req) // what the gateway's POST /v1/query calls
 	lat := time.Since(t0)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Answer{}, ctx.Err()
 		}
 		// A refused query is an answer like any other (not APPROVED, no fact).
-		return Answer{Verdict: "ERROR", ErrorCode: "ERROR", Text: "", Err: err.Error(), Latency: lat}, nil
+		return Answer{Verdict: verdictError, ErrorCode: verdictError, Err: err.Error(), Latency: lat}, nil
 	}
 	a := Answer{Text: res.Response, Verdict: res.Verdict, Success: res.Success, SNR: res.SNRScore,
 		Ihsan: res.IhsanScore, Components: res.Detail.Components, ErrorCode: res.Detail.ErrorCode, Latency: lat}

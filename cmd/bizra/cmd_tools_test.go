@@ -85,7 +85,11 @@ func leakCheck(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() {
 		http.DefaultClient.CloseIdleConnections()
-		goleak.VerifyNone(t, ignore)
+		// protoactor's dead-letter throttle runs one timer goroutine per burst of dead
+		// letters and ends it on its own after the throttle period (seen outliving
+		// goleak's retries on a loaded machine); it is not ours to stop.
+		goleak.VerifyNone(t, ignore,
+			goleak.IgnoreAnyFunction("github.com/asynkron/protoactor-go/actor.NewDeadLetter.NewThrottle.func4.1"))
 	})
 }
 

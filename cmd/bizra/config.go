@@ -183,7 +183,7 @@ func bindRuntimeFlags(fs *flag.FlagSet, env *envSource, state string, server boo
 			// open would fail open.
 			must(&configError{"invalid BIZRA_API_KEYS: it holds no key (only commas or blanks); list the keys, or unset it to run without API keys"})
 		}
-		fs.Var((*apiKeyList)(&c.APIKeys), "api-key", "API key required on every route but /v1/health (repeatable; BIZRA_API_KEYS, comma-separated)")
+		fs.Var((*apiKeyList)(&c.APIKeys), "api-key", "API key required on every route but /v1/health and the console's static page and assets (/, /console/…; its data comes through the keyed API) (repeatable; BIZRA_API_KEYS, comma-separated)")
 		c.CORSOrigins = splitList(env.str("BIZRA_CORS_ORIGINS", ""))
 		rate, e := env.float("BIZRA_API_RATE_PER_S", 0, 0, 1e7)
 		must(e)

@@ -67,9 +67,9 @@ func repoRoot(t *testing.T) string {
 }
 
 // startNode starts a real node (supervision/node: runtime, API with the OpenAI front)
-// on 127.0.0.1:0 with API keys on, over a data lake holding the project's runbook and
-// receipt docs. It returns the API base URL and the node.
-func startNode(t *testing.T) (string, *node.Node) {
+// on 127.0.0.1:0 with keys (none: keys off), over a data lake holding the project's
+// runbook and receipt docs. It returns the API base URL and the node.
+func startNode(t *testing.T, keys ...string) (string, *node.Node) {
 	t.Helper()
 	secret, err := receipt.GenerateSecret()
 	if err != nil {
@@ -91,7 +91,7 @@ func startNode(t *testing.T) (string, *node.Node) {
 	}
 	n, err := node.New(node.Options{
 		Runtime: core.Options{Version: "test", StateDir: filepath.Join(dir, "state"), DataLake: lake, ReceiptSecret: secret},
-		API:     &node.APIOptions{Gateway: gateway.Options{Addr: "127.0.0.1:0", APIKeys: []string{apiKey}}},
+		API:     &node.APIOptions{Gateway: gateway.Options{Addr: "127.0.0.1:0", APIKeys: keys}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +145,7 @@ func call(t *testing.T, method, url string, hdr map[string]string, body []byte) 
 // (no node data in it); the data routes it calls still answer 401 without the key; a
 // path beside the console is not opened by it.
 func TestConsoleServedWithKeys(t *testing.T) {
-	base, n := startNode(t)
+	base, n := startNode(t, apiKey)
 	c, err := console.New()
 	if err != nil {
 		t.Fatal(err)
@@ -231,16 +231,11 @@ func TestConsoleServedWithKeys(t *testing.T) {
 	}
 }
 
-// TestBrowserConsole drives Debian's chromium (headless, through playwright-core from
-// testdata/browser) through the console of a real node with API keys on: the login
-// prompt without a key, a refused key, the key kept in sessionStorage, the health
-// checks and actors, a query with its receipt id and a cited (or evidence) source, the
-// receipt verified through /v1/verify/receipt, the charts filled from successive
-// scrapes, the ledger with the chain verified, the genesis, and no request leaving the
-// node's origin. Screenshots go to .proof-forge/console/. Under CI a missing chromium,
-// node or playwright-core fails the test.
-func TestBrowserConsole(t *testing.T) {
-	chromium := "/usr/bin/chromium"
+// browserTools returns node and chromium, or skips (fails under CI) when either, or
+// playwright-core in testdata/browser, is missing.
+func browserTools(t *testing.T) (nodeBin, chromium string) {
+	t.Helper()
+	chromium = "/usr/bin/chromium"
 	if _, err := os.Stat(chromium); err != nil {
 		missingTool(t, "chromium is not installed at %s (Debian package chromium; .ci/run installs it)", chromium)
 	}
@@ -251,30 +246,59 @@ func TestBrowserConsole(t *testing.T) {
 	if _, err := os.Stat("testdata/browser/node_modules/playwright-core/package.json"); err != nil {
 		missingTool(t, "playwright-core is not installed in gateway/console/testdata/browser (run npm ci there, as .ci/run does)")
 	}
-	base, _ := startNode(t)
-	shots := filepath.Join(repoRoot(t), ".proof-forge", "console")
-	queries := []string{"how do I check bridge health?", "how are receipts sealed and verified?",
-		"what does the experience ledger store?", "how do I check bridge health?"}
-	qs, _ := json.Marshal(queries)
+	return nodeBin, chromium
+}
+
+// runScript runs a browser script of testdata/browser with env and returns its
+// output once it reported all its checks.
+func runScript(t *testing.T, nodeBin, script string, env ...string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "console.test.mjs")
+	cmd := exec.CommandContext(ctx, nodeBin, script)
 	cmd.Dir = "testdata/browser"
-	cmd.Env = append(cmd.Environ(), "BIZRA_URL="+base, "BIZRA_API_KEY="+apiKey, "BIZRA_SHOTS="+shots,
-		"BIZRA_QUERIES="+string(qs), "CHROMIUM="+chromium)
+	cmd.Env = append(cmd.Environ(), env...)
 	out, err := cmd.CombinedOutput()
-	t.Logf("node console.test.mjs:\n%s", out)
+	t.Logf("node %s:\n%s", script, out)
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
-			t.Fatalf("the browser run failed (exit %d)", ee.ExitCode())
+			t.Fatalf("%s failed (exit %d)", script, ee.ExitCode())
 		}
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?m)^ok (\d+) of (\d+)$`).FindSubmatch(out)
 	if m == nil || string(m[1]) != string(m[2]) {
-		t.Fatalf("the browser run did not report all its checks")
+		t.Fatalf("%s did not report all its checks", script)
 	}
+	return out
+}
+
+// TestBrowserConsoleKeysOff: on a node without API keys the console shows its data at
+// once, with no login prompt.
+func TestBrowserConsoleKeysOff(t *testing.T) {
+	nodeBin, chromium := browserTools(t)
+	base, _ := startNode(t)
+	runScript(t, nodeBin, "console_open.test.mjs", "BIZRA_URL="+base, "CHROMIUM="+chromium)
+}
+
+// TestBrowserConsole drives Debian's chromium (headless, through playwright-core from
+// testdata/browser) through the console of a real node with API keys on: the login
+// prompt without a key, a refused key, the key kept in sessionStorage, the health
+// checks and actors, a query with its receipt id and a cited (or evidence) source, the
+// receipt verified through /v1/verify/receipt, the charts filled from successive
+// scrapes, the ledger with the chain verified, the genesis, and no request leaving the
+// node's origin. Screenshots go to .proof-forge/console/. Under CI a missing chromium,
+// node or playwright-core fails the test.
+func TestBrowserConsole(t *testing.T) {
+	nodeBin, chromium := browserTools(t)
+	base, _ := startNode(t, apiKey)
+	shots := filepath.Join(repoRoot(t), ".proof-forge", "console")
+	queries := []string{"how do I check bridge health?", "how are receipts sealed and verified?",
+		"what does the experience ledger store?", "how do I check bridge health?"}
+	qs, _ := json.Marshal(queries)
+	out := runScript(t, nodeBin, "console.test.mjs", "BIZRA_URL="+base, "BIZRA_API_KEY="+apiKey, "BIZRA_SHOTS="+shots,
+		"BIZRA_QUERIES="+string(qs), "CHROMIUM="+chromium)
 	// What the page showed is what the node holds: the receipt id it displayed is a
 	// stored receipt of this node, and the source it cited is one the node answered
 	// with.
@@ -320,17 +344,5 @@ func TestPromParser(t *testing.T) {
 	if err != nil {
 		missingTool(t, "node is not installed: the parser test cannot run")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "prom.test.mjs")
-	cmd.Dir = "testdata/browser"
-	out, err := cmd.CombinedOutput()
-	t.Logf("node prom.test.mjs:\n%s", out)
-	if err != nil {
-		t.Fatalf("prom.test.mjs failed: %v", err)
-	}
-	m := regexp.MustCompile(`(?m)^ok (\d+) of (\d+)$`).FindSubmatch(out)
-	if m == nil || string(m[1]) != string(m[2]) {
-		t.Fatal("prom.test.mjs did not report all its checks")
-	}
+	runScript(t, nodeBin, "prom.test.mjs")
 }

@@ -460,9 +460,8 @@ func TestManyStreams(t *testing.T) {
 	if peak < n/4 {
 		t.Fatalf("the streams did not overlap: peak %d backend requests", peak)
 	}
-	if elapsed > 20*time.Second {
-		t.Fatalf("%d streams took %v", n, elapsed)
-	}
+	// No bound on elapsed: overlap (peak above) is the property; how fast is a benchmark's
+	// question (bench's pass-through phases), and a wall-clock bound flakes on a loaded box.
 	waitFor(t, "backend idle", 5*time.Second, func() bool { return e.mock.Active() == 0 })
 }
 

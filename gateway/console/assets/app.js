@@ -12,6 +12,7 @@
   var st = {
     key: sessionStorage.getItem(KEY) || "",
     running: false,
+    gen: 0,
     timer: null,
     prev: null,
     series: { rate: [], p50: [], p99: [], hit: [] },
@@ -49,12 +50,24 @@
     }
     if (typeof v === "boolean") return v ? "yes" : "no";
     if (Array.isArray(v)) {
-      var shown = v.slice(0, 8).map(function (x) { return typeof x === "object" ? JSON.stringify(x) : String(x); });
+      // a list of records shows their ids (agents, members), anything else as JSON
+      var shown = v.slice(0, 8).map(function (x) {
+        if (x === null || typeof x !== "object") return String(x);
+        var id = x.agent_id || x.id || x.name;
+        return id ? String(id) + (x.role ? " (" + x.role + ")" : "") : JSON.stringify(x);
+      });
       return shown.join(", ") + (v.length > 8 ? " … (" + v.length + ")" : "");
     }
-    if (typeof v === "object") return JSON.stringify(v);
-    return String(v);
+    if (typeof v === "object") {
+      // a flat record reads as "key value, key value"; a nested one as JSON
+      var ks = Object.keys(v), flat = ks.every(function (k) { return v[k] === null || typeof v[k] !== "object"; });
+      return flat ? ks.map(function (k) { return k.replace(/_/g, " ") + " " + fmt(v[k]); }).join(", ") : JSON.stringify(v);
+    }
+    return v === "" ? "—" : String(v);
   }
+
+  // score shows a score with three decimals, 1 as 1.000 like 0.973
+  function score(v) { return typeof v === "number" ? v.toFixed(3) : fmt(v); }
 
   function short(h) { return typeof h === "string" && h.length > 16 ? h.slice(0, 12) + "…" : fmt(h); }
 
@@ -159,32 +172,43 @@
       $("logout").hidden = false;
       onStatus(r.json);
       start();
-    }, function (e) { if (e.status !== 401) banner("sign-in check failed: " + e); });
+    }, function (e) { if (e.status !== 401) login("Could not check the key: " + e); });
   }
 
   // ---- polling -----------------------------------------------------------------
 
+  // start begins a scrape loop; each loop carries its generation, so a scrape still in
+  // flight when the loop is stopped (a 401, "Forget key") never schedules another.
   function start() {
     if (st.running) return;
     st.running = true;
-    tick();
+    st.gen++;
+    tick(st.gen);
     showView();
   }
 
   function stop() {
     st.running = false;
+    st.gen++;
     if (st.timer) clearTimeout(st.timer);
     st.timer = null;
   }
 
-  function tick() {
-    if (!st.running) return;
+  function tick(gen) {
+    if (!st.running || gen !== st.gen) return;
+    var next = function () { if (st.running && gen === st.gen) st.timer = setTimeout(function () { tick(gen); }, POLL_MS); };
+    if (document.hidden) {
+      // a background tab costs the node nothing; the next scrape's deltas span the gap
+      next();
+      return;
+    }
     var t = Date.now();
     Promise.all([
       api("/v1/health", { accept: [503] }),
       api("/v1/status"),
       api("/v1/metrics"),
     ]).then(function (rs) {
+      if (gen !== st.gen) return; // stopped meanwhile (signed out)
       onHealth(rs[0].json);
       onStatus(rs[1].json);
       onMetrics(rs[2].text, t);
@@ -192,9 +216,7 @@
       $("scrape-state").textContent = "updated " + new Date(t).toLocaleTimeString("en-GB");
     }, function (e) {
       if (e.status !== 401) banner("scrape failed: " + e);
-    }).then(function () {
-      if (st.running) st.timer = setTimeout(tick, POLL_MS);
-    });
+    }).then(next);
   }
 
   // ---- overview ----------------------------------------------------------------
@@ -236,6 +258,13 @@
         if (v === null) return "no bridge on this node";
         if (!s.bridge) return "";
         return s.bridge.listening ? "listening on " + s.bridge.address + ", " + s.bridge.connections + " connection(s)" : "not listening";
+      case "index": {
+        var ix = s.index;
+        if (!ix) return "";
+        if (ix.scanning && ix.files_total) return "scanning: " + fmt(ix.files_done) + " of " + fmt(ix.files_total) + " files; the API answers meanwhile";
+        if (ix.last_error) return "last scan failed: " + ix.last_error;
+        return fmt(ix.passages) + " passages from " + fmt(ix.files) + " files" + (ix.unreadable > 0 ? ", " + ix.unreadable + " unreadable" : "");
+      }
       case "genesis": {
         var g = st.genesis;
         if (v === true) return s.identity && s.identity.origin ? "origin " + s.identity.origin.designation : "";
@@ -273,7 +302,7 @@
       ["processed", q.processed],
       ["succeeded / failed", fmt(q.succeeded) + " / " + fmt(q.failed), q.failed > 0 ? "warn" : ""],
       ["mean time", q.avg_time_ms !== undefined ? fmt(q.avg_time_ms, 1) + " ms" : null],
-      ["mean SNR / Ihsan", fmt(quality.snr_score) + " / " + fmt(quality.ihsan_score)],
+      ["mean SNR / Ihsan", quality.window === 0 ? "— (nothing scored yet)" : fmt(quality.snr_score) + " / " + fmt(quality.ihsan_score)],
       ["health score", s.health ? s.health.score : null],
     ]);
     var actors = s.actors || {};
@@ -283,21 +312,7 @@
         el("td", { class: a.restarts > 0 ? "warn" : "" }, [fmt(a.restarts)]),
         el("td", { class: a.escalations > 0 ? "bad" : "" }, [fmt(a.escalations)]), el("td", null, [fmt(a.mailbox)])]);
     }));
-    var ix = s.index || {};
-    var skipped = 0, irows = [];
-    Object.keys(ix).forEach(function (k) {
-      var v = ix[k];
-      if (k === "duration_ns") { irows.push(["build time", fmt(v / 1e6, 1) + " ms"]); return; }
-      if (/^skipped_/.test(k) && typeof v === "number") {
-        // only the reasons that skipped something: an unreadable file is named here
-        if (v > 0) irows.push([k.replace(/_/g, " "), v, "warn"]);
-        skipped += v;
-        return;
-      }
-      irows.push([k.replace(/_/g, " "), v, /unreadable|error/.test(k) && v && (!Array.isArray(v) || v.length) ? "warn" : ""]);
-    });
-    if (skipped === 0 && Object.keys(ix).length) irows.push(["skipped", "none"]);
-    kv($("index"), irows);
+    renderIndex(s.index || {});
     var inf = s.inference || {};
     var rows = [["backend", inf.backend], ["model", inf.model], ["status", inf.status, kindOf(inf.status)]];
     (inf.backends || []).forEach(function (b) {
@@ -307,6 +322,51 @@
     renderCluster();
     renderNode();
     renderChecks();
+  }
+
+  // renderIndex shows the served index and the lake's scan: progress while indexing,
+  // the last scan, the saved copy, and the unreadable files by name.
+  function renderIndex(ix) {
+    var rows = [], skipped = [];
+    if (ix.state !== undefined) {
+      var st8 = ix.state + (ix.scanning && ix.files_total ? ": " + fmt(ix.files_done) + " of " + fmt(ix.files_total) + " files, " +
+        fmt(ix.passages_done) + " passages, " + fmt(Math.round(ix.files_per_s || 0)) + " files/s" : "");
+      rows.push(["state", st8, kindOf(ix.state === "ready" ? true : ix.state === "failed" ? false : ix.state)]);
+    }
+    rows.push(["served", fmt(ix.files) + " files, " + fmt(ix.passages) + " passages, " + fmt(ix.terms) + " terms, " + bytes(ix.bytes)]);
+    if (ix.last_scan_at) rows.push(["last scan", fmt(ix.last_scan_read) + " file(s) read in " + fmt(ix.last_scan_ms, 1) + " ms, " +
+      new Date(ix.last_scan_at).toLocaleTimeString("en-GB") + " (scan " + fmt(ix.scans) + ")"]);
+    else if (ix.duration_ns !== undefined) rows.push(["build time", fmt(ix.duration_ns / 1e6, 1) + " ms"]);
+    var sv = ix.saved;
+    if (sv && sv.enabled) {
+      // "missing" is a first start, not a fault; any other discard reason is (a corrupt
+      // or foreign saved index, rebuilt)
+      var atStart = sv.loaded ? "reused at start (" + fmt(sv.load_ms, 1) + " ms)" : sv.discarded === "missing" ? "none at start"
+        : sv.discarded ? "discarded at start: " + sv.discarded : "";
+      var savedAt = sv.saved_at && new Date(sv.saved_at).getUTCFullYear() > 1 ? "saved " + new Date(sv.saved_at).toLocaleTimeString("en-GB") + ", " + bytes(sv.bytes)
+        : sv.pending_save ? "save pending" : "not saved yet";
+      rows.push(["saved", sv.save_error ? "save failed: " + sv.save_error : [atStart, savedAt, sv.read_only ? "read-only" : ""].filter(Boolean).join("; "),
+        sv.save_error || (sv.discarded && sv.discarded !== "missing") ? "warn" : ""]);
+    }
+    if (ix.watching !== undefined) rows.push(["watching", ix.watching ? fmt(ix.watched_dirs) + " folder(s), plus periodic rescans" : "no (periodic rescans only)"]);
+    if (ix.last_error) rows.push(["last error", ix.last_error, "bad"]);
+    Object.keys(ix).forEach(function (k) {
+      if (/^skipped_/.test(k) && ix[k] > 0) skipped.push(k.slice(8) + " " + ix[k]);
+    });
+    rows.push(["skipped", skipped.length ? skipped.join(", ") : "none", skipped.length ? "warn" : ""]);
+    if (ix.unreadable > 0) {
+      var names = (ix.unreadable_files || []).map(function (u) { return u.path + (u.error ? " (" + u.error + ")" : ""); });
+      rows.push(["unreadable", fmt(ix.unreadable) + (names.length ? ": " + names.slice(0, 5).join(", ") + (ix.unreadable > 5 ? " …" : "") : ""), "warn"]);
+    }
+    kv($("index"), rows);
+  }
+
+  function bytes(n) {
+    if (typeof n !== "number") return "—";
+    if (n < 1024) return n + " B";
+    if (n < 1 << 20) return (n / 1024).toFixed(1) + " KiB";
+    if (n < 1 << 30) return (n / (1 << 20)).toFixed(1) + " MiB";
+    return (n / (1 << 30)).toFixed(2) + " GiB";
   }
 
   function dur(sec) {
@@ -352,7 +412,7 @@
       ihsan: P.perBucket(P.buckets(m, "sovereign_query_ihsan")),
       snrMean: P.value(m, "sovereign_snr_score"),
       ihsanMean: P.value(m, "sovereign_ihsan_score"),
-      hitRate: P.value(m, "sovereign_cache_hit_rate"),
+      hitRate: cur.hits + cur.misses > 0 ? P.value(m, "sovereign_cache_hit_rate") : null, // 0 before any lookup
     };
     drawCharts();
   }
@@ -366,17 +426,21 @@
     if ($("view-overview").hidden) return;
     var s = st.series;
     $("v-rate").textContent = last(s.rate) === null ? "" : fmt(last(s.rate), 2) + " /s";
-    line($("c-rate"), [{ points: s.rate, color: "#2b6cb0", name: "queries/s" }], { fmt: function (v) { return v.toFixed(v < 10 ? 1 : 0); } });
+    line($("c-rate"), [{ points: s.rate, color: "#2b6cb0", name: "queries/s" }], { fmt: tick3 });
     $("v-lat").textContent = last(s.p50) === null ? "" : last(s.p50).toFixed(1) + " / " + last(s.p99).toFixed(1) + " ms";
     line($("c-lat"), [{ points: s.p50, color: "#2f855a", name: "p50 ms" }, { points: s.p99, color: "#c05621", name: "p99 ms" }],
-      { fmt: function (v) { return v < 10 ? v.toFixed(1) : v.toFixed(0); } });
+      { fmt: tick3 });
     var hr = st.dist ? st.dist.hitRate : null;
-    $("v-hit").textContent = last(s.hit) === null ? (hr === null ? "" : "overall " + pct(hr)) : pct(last(s.hit)) + (hr === null ? "" : " · overall " + pct(hr));
-    line($("c-hit"), [{ points: s.hit, color: "#6b46c1", name: "hit rate" }], { max: 1, fmt: pct });
+    $("v-hit").textContent = last(s.hit) === null ? "" : pct(last(s.hit));
+    line($("c-hit"), [{ points: s.hit, color: "#6b46c1", name: "per interval" + (hr === null ? "" : " · since start " + pct(hr)) }], { max: 1, fmt: pct });
     var d = st.dist || {};
-    $("v-dist").textContent = d.snrMean === null || d.snrMean === undefined ? "" : "mean " + fmt(d.snrMean, 2) + " / " + fmt(d.ihsanMean, 2);
+    var scored = d.snr ? d.snr.reduce(function (a, b) { return a + b.count; }, 0) : 0;
+    $("v-dist").textContent = !scored || d.snrMean === null || d.snrMean === undefined ? "" : "mean " + d.snrMean.toFixed(2) + " / " + d.ihsanMean.toFixed(2);
     bars($("c-dist"), [{ buckets: d.snr, color: "#2b6cb0", name: "SNR" }, { buckets: d.ihsan, color: "#d69e2e", name: "Ihsan" }]);
   }
+
+  // tick3 labels an axis tick with the digits it needs (0.25, 2.5, 250).
+  function tick3(v) { return v === 0 ? "0" : v < 1 ? v.toFixed(2) : v < 10 ? v.toFixed(1) : v.toFixed(0); }
 
   function pct(v) { return (v * 100).toFixed(v === 1 || v === 0 ? 0 : 1) + "%"; }
 
@@ -411,10 +475,12 @@
     if (!opts.max) lines.forEach(function (l) { l.points.forEach(function (p) { if (p.v !== null && p.v > max) max = p.v; }); });
     max = opts.max || niceMax(max);
     g.strokeStyle = "#e2e8f0"; g.fillStyle = "#718096"; g.lineWidth = 1;
-    for (var i = 0; i <= 4; i++) {
-      var y = T + H - (H * i) / 4;
+    // round ticks: a maximum of 1, 5 or 10 (times a power of ten) in fifths, 2 in quarters
+    var steps = Math.round(max / Math.pow(10, Math.floor(Math.log10(max)))) === 2 ? 4 : 5;
+    for (var i = 0; i <= steps; i++) {
+      var y = T + H - (H * i) / steps;
       g.beginPath(); g.moveTo(L, y); g.lineTo(L + W, y); g.stroke();
-      g.fillText(opts.fmt((max * i) / 4), 2, y + 4);
+      g.fillText(opts.fmt((max * i) / steps), 2, y + 4);
     }
     g.fillText("-" + Math.round(span / 60000) + " min", L, k.h - 3);
     g.fillText("now", L + W - 20, k.h - 3);
@@ -454,12 +520,16 @@
     }
     var max = 0;
     sets.forEach(function (s) { (s.buckets || []).forEach(function (b) { if (b.count > max) max = b.count; }); });
-    max = niceMax(max);
+    if (max === 0) {
+      g.fillStyle = "#a0aec0";
+      g.fillText("no scored query yet", L + W / 2 - 50, T + H / 2);
+    }
+    max = Math.max(2, niceMax(max));
     g.strokeStyle = "#e2e8f0"; g.fillStyle = "#718096";
     for (var i = 0; i <= 2; i++) {
       var y = T + H - (H * i) / 2;
       g.beginPath(); g.moveTo(L, y); g.lineTo(L + W, y); g.stroke();
-      g.fillText(String(Math.round((max * i) / 2)), 2, y + 4);
+      g.fillText(tick3((max * i) / 2), 2, y + 4);
     }
     var gw = W / ref.length, bw = Math.max(1, (gw - 4) / sets.length);
     ref.forEach(function (b, bi) {
@@ -508,16 +578,25 @@
     $("result").hidden = false;
     var q = res.quality || {};
     pill($("r-verdict"), q.verdict || (res.success ? "no score" : "failed"), kindOf(q.verdict || (res.success ? null : false)));
-    $("r-answer").textContent = res.success ? res.answer : (res.error || "no answer") + (res.error_code ? " (" + res.error_code + ")" : "");
+    var ans = clear($("r-answer")), hasCites = !!(res.citations && res.citations.length);
+    if (!res.success) ans.textContent = (res.error || "no answer") + (res.error_code ? " (" + res.error_code + ")" : "");
+    else if (!hasCites) ans.textContent = res.answer;
+    else {
+      // the [n] markers stand out, as text nodes (never HTML)
+      String(res.answer).split(/(\[\d+\])/).forEach(function (part) {
+        ans.appendChild(/^\[\d+\]$/.test(part) ? el("span", { class: "marker" }, [part]) : document.createTextNode(part));
+      });
+    }
     var meta = [res.model_used, res.cached ? "cache hit" : null, res.degraded ? "degraded: " + res.degraded_reason : null,
       res.timing ? fmt(res.timing.total_ms, 1) + " ms" : null,
-      q.snr !== undefined && q.snr !== null ? "SNR " + fmt(q.snr) + (q.snr_ok ? " ✓" : " ✗") : null,
-      q.ihsan !== undefined && q.ihsan !== null ? "Ihsan " + fmt(q.ihsan) : null,
+      q.snr !== undefined && q.snr !== null ? "SNR " + score(q.snr) + (q.snr_ok ? " ✓" : " ✗") : null,
+      q.ihsan !== undefined && q.ihsan !== null ? "Ihsan " + score(q.ihsan) : null,
       res.answered_by ? "answered by " + res.answered_by : null];
     $("r-meta").textContent = meta.filter(Boolean).join(" · ");
 
     var cites = $("r-citations"), ev = res.evidence || [];
     clear(cites);
+    cites.className = hasCites ? "cites marked" : "cites";
     $("r-citations-heading").textContent = res.citations && res.citations.length ? "Citations" : "Sources (from the evidence)";
     if (res.citations && res.citations.length) {
       res.citations.forEach(function (c) {
@@ -548,7 +627,7 @@
     var comps = q.components || {}, box = clear($("r-components"));
     Object.keys(comps).sort().forEach(function (k) {
       var v = comps[k], ratio = typeof v === "number" && !COUNTS[k] && v >= 0 && v <= 1;
-      var bar = el("span", { class: "barcell" });
+      var bar = el("span", { class: ratio ? "barcell" : "barcell none" });
       if (ratio) {
         var b = el("span", { class: "bar" });
         b.style.width = (v * 100).toFixed(1) + "%";
@@ -561,7 +640,7 @@
 
     var evl = clear($("r-evidence"));
     ev.forEach(function (e) {
-      evl.appendChild(el("li", { class: "cite" }, [el("span", { class: "source mono" }, [e.source]), el("span", { class: "muted" }, [" score " + fmt(e.score)]),
+      evl.appendChild(el("li", { class: "cite" }, [el("span", { class: "source mono" }, [e.source]), el("span", { class: "muted" }, [" score " + score(e.score)]),
         el("div", { class: "excerpt" }, [e.excerpt])]));
     });
     if (ev.length === 0) evl.appendChild(el("li", { class: "muted" }, ["none"]));
@@ -614,7 +693,7 @@
       $("ep-older").disabled = st.epOffset + PAGE >= st.epTotal;
       grid($("episodes"), ["#", "time", "context", "SNR", "Ihsan", "actions", "episode hash", "chain hash"], eps.map(function (e) {
         var tr = el("tr", { class: "click" }, [el("td", null, [String(e.sequence)]), el("td", null, [new Date(e.timestamp * 1000).toLocaleString("en-GB")]),
-          el("td", { class: "ctx" }, [e.context]), el("td", { class: "num" }, [fmt(e.snr)]), el("td", { class: "num" }, [fmt(e.ihsan)]),
+          el("td", { class: "ctx" }, [e.context]), el("td", { class: "num" }, [score(e.snr)]), el("td", { class: "num" }, [score(e.ihsan)]),
           el("td", { class: "num" }, [String((e.actions || []).length)]), el("td", { class: "mono" }, [short(e.episode_hash)]), el("td", { class: "mono" }, [short(e.chain_hash)])]);
         tr.addEventListener("click", function () {
           var d = $("episode-detail");
@@ -658,7 +737,9 @@
     if (g) {
       pill($("genesis-pill"), g.valid ? "valid" : "not valid", g.valid ? "ok" : g.role === "node0" ? "bad" : "off");
       rows.push(["valid", g.valid, kindOf(g.valid)], ["reason", g.reason || "—"], ["role", g.role]);
-      if (g.genesis && typeof g.genesis === "object") Object.keys(g.genesis).forEach(function (k) { rows.push([k.replace(/_/g, " "), g.genesis[k]]); });
+      if (g.genesis && typeof g.genesis === "object") Object.keys(g.genesis).forEach(function (k) {
+        if (["valid", "reason", "role", "origin"].indexOf(k) < 0) rows.push([k.replace(/_/g, " "), g.genesis[k]]);
+      });
     }
     Object.keys(o).forEach(function (k) { rows.push(["origin " + k.replace(/_/g, " "), o[k]]); });
     kv($("genesis"), rows);
@@ -691,7 +772,10 @@
     var members = Array.isArray(c.members) ? c.members : [];
     var info = Object.keys(c).filter(function (k) { return k !== "members"; }).map(function (k) { return [k.replace(/_/g, " "), c[k]]; });
     var t1 = el("table", { class: "kv" });
-    kv(t1, info.concat([["members", members.length]]));
+    var by = {};
+    members.forEach(function (m) { var k = (m && (m.status || m.state)) || "?"; by[k] = (by[k] || 0) + 1; });
+    var states = Object.keys(by).map(function (k) { return by[k] + " " + k; }).join(", ");
+    kv(t1, info.concat([["members", members.length + (states ? " (" + states + ")" : ""), by.suspect || by.dead || by.down ? "warn" : ""]]));
     brief.appendChild(t1);
     var t2 = el("table", { class: "kv" });
     kv(t2, info);
@@ -727,7 +811,8 @@
     window.addEventListener("error", function (e) { banner("console error: " + e.message); });
     $("login-form").addEventListener("submit", onLogin);
     $("login").addEventListener("cancel", function (e) { e.preventDefault(); });
-    $("logout").addEventListener("click", function () { login(""); });
+    // Forgetting the key starts the page over: nothing of the node stays on screen.
+    $("logout").addEventListener("click", function () { sessionStorage.removeItem(KEY); location.reload(); });
     $("query-form").addEventListener("submit", onQuery);
     $("query-text").addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("query-form").requestSubmit(); }

@@ -159,7 +159,9 @@ try {
   await page.route("**/v1/status", async (r) => {
     const real = await r.fetch();
     const doc = await real.json();
-    await r.fulfill({ response: real, body: JSON.stringify(Object.assign(doc, cluster)) });
+    doc.cluster = cluster.cluster;
+    doc.index = Object.assign(doc.index || {}, cluster.index);
+    await r.fulfill({ response: real, body: JSON.stringify(doc) });
   });
   await page.click('nav a[data-view="query"]');
   await page.fill("#query-text", "fixture: an answer with citations");
@@ -183,6 +185,13 @@ try {
   const members = await page.$$eval("#cluster table.grid tr", (r) => r.slice(1).map((e) => e.firstChild.textContent));
   check(members.join(",") === "node_fixture_member_a,node_fixture_member_b,node_fixture_member_c", "cluster members are listed: " + members.join(","));
   await page.screenshot({ path: join(shots, "7-cluster.png") });
+  // unreadable lake files are counted and named on the overview (the fixture adds two)
+  await page.click('nav a[data-view="overview"]');
+  await page.waitForFunction(() => /notes\/locked\.md \(permission denied\)/.test(document.getElementById("index").textContent));
+  check(/unreadable2: notes\/locked\.md \(permission denied\), old\/broken\.txt/.test(await page.textContent("#index")), "unreadable lake files are counted and named");
+  check(/stateindexing: 1,234 of 20,000 files, 2,468 passages, 2,500 files\/s/.test(await page.textContent("#index")), "indexing progress is shown");
+  check(/scanning: 1,234 of 20,000 files; the API answers meanwhile/.test(await page.textContent("#checks")), "the index check says it is scanning");
+  await page.screenshot({ path: join(shots, "8-index-fixture.png") });
   await page.unroute("**/v1/query");
   await page.unroute("**/v1/status");
 
