@@ -17,20 +17,17 @@ type Citation = index.Citation
 // Answer composition of the embedded engine (compose.go).
 const (
 	// embeddedMaxUnits bounds the units an answer quotes.
-	embeddedMaxUnits = 3
+	embeddedMaxUnits = 4
 	// composeMinCoverage: the best unit must cover at least this idf-weighted share of
 	// the question's content terms, else the engine answers NO_EVIDENCE: nothing local
 	// addresses the question.
 	composeMinCoverage = 0.34
 	// composeKeepShare: a further unit is quoted only when it covers at least this
 	// share of what the best unit covers and adds a question term not yet shown.
-	composeKeepShare = 0.6
+	composeKeepShare = 0.5
 	// composeCloseShare: a further unit that shows no new question term is still
 	// quoted when it covers this share of what the best covers (a close alternative).
-	composeCloseShare = 0.85
-	// composeAddress: and a further unit must address the question (scoring's
-	// AddressShare: half its weighted terms).
-	composeAddress = 0.5
+	composeCloseShare = 0.7
 	// composeLeadShare: the weight of the unit's lead in its fit.
 	composeLeadShare = 0.3
 	// composeLocalShare: the weight, in ranking, of the fit with question terms
@@ -262,8 +259,7 @@ func compose(req Request) (units []quoteUnit, err error) {
 					addsSide++
 				}
 			}
-			onQuestion := c.fit() >= composeAddress && c.fit() >= composeKeepShare*best.fit() &&
-				(addsQ || c.fit() >= composeCloseShare*best.fit())
+			onQuestion := c.fit() >= composeKeepShare*best.fit() && (addsQ || c.fit() >= composeCloseShare*best.fit())
 			onSub := len(side) > 0 && c.side >= composeSideShare && addsSide > 0
 			if !(onQuestion || onSub) || used+len(c.text) > budget {
 				continue
