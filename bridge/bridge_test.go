@@ -292,9 +292,16 @@ func TestSovereignQuery(t *testing.T) {
 		if r.Error != nil || ep["sequence"] != float64(7) || ep["hash"] != strings.Repeat("ab", 32) {
 			t.Fatalf("query = %s; want episode {7, ab…}", r.raw)
 		}
+		cites, _ := r.Result["citations"].([]any)
+		if len(cites) != 1 || !strings.Contains(string(r.raw), `"citations":[{"marker":1,"source":"RUNBOOK.md#x:L3","lines":[3,4],"line_start":3,"line_end":4,"excerpt":"recorded"}]`) {
+			t.Fatalf("query = %s; want its citation", r.raw)
+		}
 		r = c.call(req("sovereign_query", map[string]any{"query": "what is bizra?"}, nil))
 		if v, ok := r.Result["episode"]; !ok || v != nil {
 			t.Fatalf("query without an episode = %s; want \"episode\":null", r.raw)
+		}
+		if v, ok := r.Result["citations"].([]any); !ok || len(v) != 0 {
+			t.Fatalf("query without citations = %s; want \"citations\":[]", r.raw)
 		}
 	})
 	t.Run("storage unavailable", func(t *testing.T) {

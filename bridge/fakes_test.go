@@ -51,7 +51,9 @@ func (f *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 		return query.Result{}, fmt.Errorf("commit: %w", ledger.ErrStorageUnavailable)
 	case "committed":
 		return query.Result{QueryID: "q-2", Success: true, SNROK: true, Response: "recorded",
-			Detail: query.Detail{Episode: &query.EpisodeRef{Sequence: 7, Hash: strings.Repeat("ab", 32)}}}, nil
+			Detail: query.Detail{Episode: &query.EpisodeRef{Sequence: 7, Hash: strings.Repeat("ab", 32)},
+				Citations: []query.Citation{{Marker: 1, Source: "RUNBOOK.md#x:L3", Lines: [2]int{3, 4}, LineStart: 3, LineEnd: 4,
+					Excerpt: "recorded"}}}}, nil
 	case "panic":
 		panic("fake core: query panicked")
 	case "block":

@@ -144,6 +144,8 @@ func queryRequest(params json.RawMessage) (query.Request, error) {
 type queryResult struct {
 	*query.Result
 	Episode *query.EpisodeRef `json:"episode"`
+	// Citations carry the source of each "[n]" marker in response (api.md).
+	Citations []query.Citation `json:"citations"`
 }
 
 func (b *Bridge) handleQuery(ctx context.Context, params json.RawMessage) (handlerOut, error) {
@@ -157,7 +159,11 @@ func (b *Bridge) handleQuery(ctx context.Context, params json.RawMessage) (handl
 	if err != nil {
 		return handlerOut{}, fmt.Errorf("sovereign_query: %w", err)
 	}
-	out, err := marshalOut(queryResult{Result: &res, Episode: res.Detail.Episode})
+	cites := res.Detail.Citations
+	if cites == nil {
+		cites = []query.Citation{}
+	}
+	out, err := marshalOut(queryResult{Result: &res, Episode: res.Detail.Episode, Citations: cites})
 	if err == nil && !res.Success {
 		out.rejectReason = res.Detail.ErrorCode
 		if out.rejectReason == "" {

@@ -27,6 +27,7 @@ type QueryView struct {
 	DegradedReason *string         `json:"degraded_reason"`
 	Cached         bool            `json:"cached"`
 	GraphHash      string          `json:"graph_hash"`
+	Citations      []citationView  `json:"citations"` // the source of each "[n]" marker in Answer
 	Receipt        *receiptRefView `json:"receipt"`
 	// Episode is the ledger episode this answer committed, null when none was
 	// (rejected, not snr_ok, or a cache hit: a hit commits nothing of its own).
@@ -60,6 +61,8 @@ type reasoningView struct {
 
 type evidenceView = query.Evidence
 
+type citationView = query.Citation
+
 type timingView struct {
 	TotalMs    float64 `json:"total_ms"`
 	OverheadMs float64 `json:"overhead_ms"`
@@ -91,6 +94,9 @@ func ViewOf(r *query.Result) QueryView {
 	}
 	if v.Evidence == nil {
 		v.Evidence = []query.Evidence{}
+	}
+	if v.Citations = r.Detail.Citations; v.Citations == nil {
+		v.Citations = []query.Citation{}
 	}
 	if r.Detail.ErrorCode != "" {
 		c := r.Detail.ErrorCode

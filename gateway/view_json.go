@@ -203,11 +203,33 @@ func appendViewB(dst []byte, r *query.Result) []byte {
 	return append(dst, `,"cached":`...)
 }
 
-// appendViewC writes the graph_hash member and the receipt key.
+// appendViewC writes the graph_hash and citations members and the receipt key.
 func appendViewC(dst []byte, r *query.Result) []byte {
 	dst = append(dst, `,"graph_hash":`...)
 	dst = canon.AppendString(dst, r.GraphHash)
-	return append(dst, `,"receipt":`...)
+	dst = append(dst, `,"citations":[`...)
+	for i := range r.Detail.Citations {
+		c := &r.Detail.Citations[i]
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"marker":`...)
+		dst = strconv.AppendInt(dst, int64(c.Marker), 10)
+		dst = append(dst, `,"source":`...)
+		dst = canon.AppendString(dst, c.Source)
+		dst = append(dst, `,"lines":[`...)
+		dst = strconv.AppendInt(dst, int64(c.Lines[0]), 10)
+		dst = append(dst, ',')
+		dst = strconv.AppendInt(dst, int64(c.Lines[1]), 10)
+		dst = append(dst, `],"line_start":`...)
+		dst = strconv.AppendInt(dst, int64(c.LineStart), 10)
+		dst = append(dst, `,"line_end":`...)
+		dst = strconv.AppendInt(dst, int64(c.LineEnd), 10)
+		dst = append(dst, `,"excerpt":`...)
+		dst = canon.AppendString(dst, c.Excerpt)
+		dst = append(dst, '}')
+	}
+	return append(dst, `],"receipt":`...)
 }
 
 // appendViewRefs writes the receipt value, the episode member, answered_by (cluster

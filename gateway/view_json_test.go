@@ -20,7 +20,9 @@ func viewSamples() []query.Result {
 			Evidence: []query.Evidence{{Source: "s", Excerpt: "x\x01y", Score: 0.3}, {Score: 1e22}},
 			Detail: query.Detail{Components: map[string]float64{"b": 0.5, "a": 1, "tiny": 1e-9, "big": 123456789},
 				Nodes: 4, Edges: 5, TotalMs: 1.5, OverheadMs: 0.25, BackendMs: 1e-8, LeafHash: "lh",
-				ReceiptStatus: "accepted", ErrorCode: "NO_EVIDENCE"}},
+				ReceiptStatus: "accepted", ErrorCode: "NO_EVIDENCE",
+				Citations: []query.Citation{{Marker: 1, Source: "man/grep.1.txt:L54", Lines: [2]int{58, 60}, LineStart: 58,
+					LineEnd: 60, Excerpt: "  -i, --ignore-case\n\tIgnore \"case\" é"}, {Marker: 2}}}},
 		{QueryID: "q-2", Success: true, SNROK: true, Detail: query.Detail{
 			Episode: &query.EpisodeRef{Sequence: 1<<63 + 5, Hash: "ab\"12"}}},
 	}
@@ -52,7 +54,8 @@ func FuzzAppendView(f *testing.F) {
 	f.Add("answer", "src", 0.5, 3)
 	f.Fuzz(func(t *testing.T, s, src string, x float64, n int) {
 		r := query.Result{Response: s, ReasoningDepth: n, SNRScore: &x, Thoughts: []string{s},
-			Evidence: []query.Evidence{{Source: src, Excerpt: s, Score: x}}, Detail: query.Detail{Components: map[string]float64{src: x}}}
+			Evidence: []query.Evidence{{Source: src, Excerpt: s, Score: x}}, Detail: query.Detail{Components: map[string]float64{src: x},
+				Citations: []query.Citation{{Marker: n, Source: src, Lines: [2]int{n, n + 1}, LineStart: n, LineEnd: n + 1, Excerpt: s}}}}
 		want, err := json.Marshal(ViewOf(&r))
 		if err != nil {
 			return // NaN or Inf: cannot occur in a result

@@ -1,10 +1,8 @@
 package inference
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -50,112 +48,26 @@ func (r *Request) Validate() error {
 	return nil
 }
 
-// Embedded is the embedded engine: an extractive answer made of the evidence sentences
-// most relevant to the query and its sub-questions (and conclusion), deduplicated, best
-// first, each verbatim with its source. It never invents text: every Sentence.Text is a
-// substring of one Evidence.Excerpt. With no evidence sentence, or none sharing a content
-// term with the query, it returns ErrNoEvidence. Pure and safe for concurrent use.
+// Embedded is the embedded engine: an extractive answer that quotes the evidence units
+// covering the question best (compose.go) — whole option entries, declarations with
+// their doc comments, code blocks with their line breaks, list items, or whole
+// sentences of prose — each followed by its "[n]" marker, with one Citation per marker.
+// It never invents text: every Sentence.Text is a substring of one Evidence.Excerpt.
+// With no evidence, or no unit that covers enough of the question's terms, it returns
+// ErrNoEvidence. Pure and safe for concurrent use.
 func Embedded(req Request) (Answer, error) {
 	ans := Answer{Backend: EmbeddedBackend, Model: EmbeddedModel, TokensEstimated: true}
 	if err := req.Validate(); err != nil {
 		return ans, err
 	}
-	qTerms := termSet(req.Query)
-	side := map[string]bool{}
-	for _, s := range req.SubQuestions {
-		for t := range termSet(s) {
-			side[t] = true
-		}
+	if len(req.Evidence) == 0 {
+		return ans, fmt.Errorf("no evidence passages: %w", ErrNoEvidence)
 	}
-	for t := range termSet(req.Conclusion) {
-		side[t] = true
+	chosen, err := compose(req)
+	if err != nil {
+		return ans, fmt.Errorf("no evidence unit addresses the question: %w", err)
 	}
-
-	type cand struct {
-		text, source, norm string
-		terms              map[string]bool
-		score              float64
-		order              int
-	}
-	var cands []cand
-	for ei, ev := range req.Evidence {
-		evScore := ev.Score
-		if math.IsNaN(evScore) || evScore < 0 {
-			evScore = 0
-		}
-		if evScore > 1 {
-			evScore = 1
-		}
-		for si, s := range splitSentences(ev.Excerpt) {
-			terms := termSet(s)
-			if len(terms) == 0 {
-				continue
-			}
-			var hits float64
-			for t := range terms {
-				if qTerms[t] {
-					hits++
-				} else if side[t] {
-					hits += 0.5
-				}
-			}
-			if hits == 0 && (len(qTerms) > 0 || len(side) > 0) {
-				continue // shares nothing with the question: never part of the answer
-			}
-			score := hits/math.Sqrt(float64(len(terms))) + 0.1*evScore
-			cands = append(cands, cand{text: s, source: ev.Source, terms: terms,
-				score: score, order: ei<<16 | min(si, 1<<16-1)})
-		}
-	}
-	if len(cands) == 0 {
-		if len(req.Evidence) == 0 {
-			return ans, fmt.Errorf("no evidence passages: %w", ErrNoEvidence)
-		}
-		return ans, fmt.Errorf("no evidence sentence shares a term with the query: %w", ErrNoEvidence)
-	}
-	slices.SortStableFunc(cands, func(a, b cand) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.order, b.order)
-	})
-
-	budget := embeddedDefaultChars
-	if req.MaxTokens > 0 {
-		budget = req.MaxTokens * charsPerToken
-	}
-	var chosen []cand
-	used := 0
-	for _, c := range cands {
-		if len(chosen) == embeddedMaxSentences {
-			break
-		}
-		c.norm = normText(c.text)
-		dup := false
-		for _, p := range chosen {
-			if p.norm == c.norm || jaccard(p.terms, c.terms) >= 0.9 {
-				dup = true
-				break
-			}
-		}
-		if dup {
-			continue
-		}
-		if len(chosen) > 0 && used+len(c.text) > budget {
-			continue
-		}
-		chosen = append(chosen, c)
-		used += len(c.text) + 1
-	}
-	var b strings.Builder
-	for i, c := range chosen {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(strings.Join(strings.Fields(c.text), " "))
-		ans.Sentences = append(ans.Sentences, Sentence{Text: c.text, Source: c.source})
-	}
-	ans.Text = b.String()
+	ans.Text, ans.Sentences, ans.Citations = render(chosen)
 	ans.TokensUsed = estimateTokens(len(ans.Text))
 	return ans, nil
 }
@@ -244,55 +156,6 @@ func structural(line string) bool {
 	return i > 0 && i+1 < len(t) && (t[i] == '.' || t[i] == ')') && t[i+1] == ' '
 }
 
-// stopwords are dropped from term sets (question words and the commonest function
-// words; words of two letters or fewer are dropped anyway).
-var stopwords = map[string]bool{
-	"the": true, "and": true, "for": true, "are": true, "was": true, "were": true, "what": true,
-	"which": true, "who": true, "whom": true, "how": true, "why": true, "when": true, "where": true,
-	"does": true, "did": true, "with": true, "that": true, "this": true, "these": true, "those": true,
-	"from": true, "about": true, "into": true, "have": true, "has": true, "had": true, "can": true,
-	"you": true, "your": true, "please": true, "tell": true, "explain": true, "describe": true,
-	"there": true, "their": true, "they": true, "them": true, "its": true, "not": true, "but": true,
-	"all": true, "any": true, "some": true, "will": true, "would": true, "should": true, "could": true,
-	"been": true, "being": true, "also": true, "than": true, "then": true, "such": true, "our": true,
-	"more": true, "most": true, "other": true, "only": true, "very": true, "each": true,
-}
-
-// termSet returns the content terms of s: lower-cased letter/digit runs longer than two
-// characters, stop words removed, a plural "s" dropped and cut to six characters (a
-// crude stem, so "computer" and "computation" meet).
-func termSet(s string) map[string]bool {
-	out := map[string]bool{}
-	for w := range strings.FieldsFuncSeq(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	}) {
-		if utf8.RuneCountInString(w) <= 2 || stopwords[w] {
-			continue
-		}
-		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
-			w = w[:len(w)-1]
-		}
-		if utf8.RuneCountInString(w) > 6 {
-			w = string([]rune(w)[:6])
-		}
-		out[w] = true
-	}
-	return out
-}
-
 func normText(s string) string {
 	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
-}
-
-func jaccard(a, b map[string]bool) float64 {
-	if len(a) == 0 && len(b) == 0 {
-		return 1
-	}
-	inter := 0
-	for t := range a {
-		if b[t] {
-			inter++
-		}
-	}
-	return float64(inter) / float64(len(a)+len(b)-inter)
 }

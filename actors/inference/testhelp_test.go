@@ -15,7 +15,6 @@ func assertExtractive(t *testing.T, ans Answer, evidence []Evidence) {
 	if len(ans.Sentences) == 0 {
 		t.Fatalf("no sentences in %+v", ans)
 	}
-	var texts []string
 	for _, s := range ans.Sentences {
 		found := false
 		for _, ev := range evidence {
@@ -26,10 +25,21 @@ func assertExtractive(t *testing.T, ans Answer, evidence []Evidence) {
 		if !found {
 			t.Fatalf("sentence %q (source %q) is not verbatim in its source", s.Text, s.Source)
 		}
-		texts = append(texts, s.Text)
 	}
-	if ans.Text != strings.Join(texts, " ") {
-		t.Fatalf("text %q is not the sentences joined", ans.Text)
+	if len(ans.Citations) != len(ans.Sentences) {
+		t.Fatalf("%d citations for %d sentences", len(ans.Citations), len(ans.Sentences))
+	}
+	flat := strings.Join(strings.Fields(ans.Text), " ")
+	for i, s := range ans.Sentences {
+		c := ans.Citations[i]
+		marker := fmt.Sprintf("[%d]", i+1)
+		if c.Marker != i+1 || c.Source != s.Source || c.Excerpt != s.Text || c.Lines != [2]int{c.LineStart, c.LineEnd} ||
+			c.LineEnd-c.LineStart != strings.Count(s.Text, "\n") || c.LineStart < 1 {
+			t.Fatalf("citation %d %+v for sentence %+v", i, c, s)
+		}
+		if !strings.Contains(flat, strings.Join(strings.Fields(s.Text), " ")+" "+marker) {
+			t.Fatalf("text %q does not show %q with its marker %s", ans.Text, s.Text, marker)
+		}
 	}
 }
 

@@ -24,6 +24,10 @@ type Request struct {
 	SubQuestions []string
 	Conclusion   string
 	Evidence     []Evidence
+	// TermWeights optionally gives the rarity (the index's idf) of the query's content
+	// terms; the embedded engine weighs its coverage of the question by it. Terms
+	// missing from it weigh as the rarest. nil: every term weighs the same.
+	TermWeights map[string]float64
 	// MaxTokens bounds the answer (0: the backend's default). Forwarded as max_tokens
 	// (OpenAI-compatible) or options.num_predict (Ollama).
 	MaxTokens int
@@ -62,6 +66,9 @@ type Answer struct {
 	// source; for model answers, the answer split into sentences with the bracketed
 	// citation ([source]) removed and recorded in Source when it names an evidence source.
 	Sentences []Sentence
+	// Citations: for the embedded engine, one per "[n]" marker of Text (source, lines
+	// and the quoted unit); nil for model answers.
+	Citations []Citation
 	Model     string
 	Backend   string
 	// TokensUsed is prompt+completion tokens as reported by the backend, or an estimate

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -172,5 +173,30 @@ func TestEngineWorkerStoppedAnswersQueuedRuns(t *testing.T) {
 	}
 	if load.Queued() != 0 || e.InFlight() != 0 {
 		t.Fatalf("queued %d in flight %d", load.Queued(), e.InFlight())
+	}
+}
+
+func TestCitedFirst(t *testing.T) {
+	ev := []Evidence{{Source: "a:L1"}, {Source: "b:L2"}, {Source: "c:L3"}}
+	for _, tc := range []struct {
+		name  string
+		cites []Citation
+		want  string
+	}{
+		{"no citations keeps retrieval order", nil, "a:L1 b:L2 c:L3"},
+		{"quoted passages first, by marker", []Citation{{Marker: 1, Source: "c:L3"}, {Marker: 2, Source: "a:L1"}}, "c:L3 a:L1 b:L2"},
+		{"a passage quoted twice appears once", []Citation{{Marker: 1, Source: "b:L2"}, {Marker: 2, Source: "b:L2"}}, "b:L2 a:L1 c:L3"},
+		{"a citation of no evidence changes nothing", []Citation{{Marker: 1, Source: "zz"}}, "a:L1 b:L2 c:L3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := citedFirst(ev, tc.cites)
+			var s []string
+			for _, e := range got {
+				s = append(s, e.Source)
+			}
+			if strings.Join(s, " ") != tc.want || ev[0].Source != "a:L1" {
+				t.Errorf("got %v, want %s (input %v)", s, tc.want, ev)
+			}
+		})
 	}
 }

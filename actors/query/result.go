@@ -50,6 +50,10 @@ func NewRequest(q string) Request {
 // scoring (which this package imports) can use it too.
 type Evidence = index.Evidence
 
+// Citation is the source of one "[n]" marker of an answer: {marker, source, lines,
+// line_start, line_end, excerpt}, declared in internal/index beside Evidence.
+type Citation = index.Citation
+
 // Verdicts (core.md, Scoring).
 const (
 	VerdictApproved    = "APPROVED"
@@ -110,6 +114,10 @@ type Detail struct {
 	// the reply); nil when none was: rejected, not snr_ok, no ledger, or a cache hit
 	// (which commits nothing new; the engine clears the original's episode).
 	Episode *EpisodeRef
+
+	// Citations are the sources of the "[n]" markers of Response (api.md: citations):
+	// one per quoted unit of the embedded engine; empty for a model answer or no answer.
+	Citations []Citation
 
 	// Usage is what the pipeline's calls to external backends (decomposition and
 	// answer) really sent and received, summed; zero when none was called (the

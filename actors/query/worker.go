@@ -117,6 +117,7 @@ type job struct {
 	outcome      reasoning.Outcome
 	reasoned     bool
 	evidence     []Evidence
+	weights      map[string]float64 // idf of the query's content terms, from the index
 	answer       inference.Answer
 	result       Result
 	completion   Completion
@@ -248,6 +249,7 @@ type reasoned struct {
 	graph    *reasoning.Graph
 	outcome  reasoning.Outcome
 	evidence []Evidence
+	weights  map[string]float64
 	action   ledger.Action
 	err      error
 }
@@ -297,6 +299,7 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 			root.Send(self, m)
 		}()
 		t0 := time.Now()
+		m.weights = termWeights(idx, req.Query)
 		if req.RequireReasoning {
 			if len(subs) > 0 {
 				opts.Decomposer = staticDecomposer(subs)
@@ -324,7 +327,7 @@ func (w *worker) reasonTask(j *job, self *actor.PID, root *actor.RootContext) fu
 			return
 		}
 		for _, h := range idx.Search(req.Query, topK) {
-			m.evidence = append(m.evidence, Evidence{Source: h.Source, Excerpt: excerpt(h.Text), Score: h.Norm})
+			m.evidence = append(m.evidence, Evidence{Source: h.Source, Excerpt: h.Text, Score: h.Norm})
 		}
 		m.action = ledger.Action{Type: "retrieval",
 			Description: fmt.Sprintf("retrieval: %d passages", len(m.evidence)), Success: true,
@@ -341,7 +344,7 @@ func (w *worker) reasoned(ctx actor.Context, j *job, m *reasoned) {
 	if j.run.Request.RequireReasoning {
 		j.graph, j.outcome, j.reasoned = m.graph, m.outcome, true
 	}
-	j.evidence = m.evidence
+	j.evidence, j.weights = m.evidence, m.weights
 	j.actions = append(j.actions, m.action)
 	w.infer(ctx, j)
 }
@@ -356,16 +359,54 @@ func FailureReply(msg any) any {
 	return nil
 }
 
-func excerpt(s string) string {
-	const max = 600
-	if len(s) <= max {
-		return s
+// citedFirst orders evidence so that the passages the answer quotes come first, in
+// the order of their markers, then the rest in retrieval order. It returns a new
+// slice when it reorders (the job's evidence is not changed).
+func citedFirst(ev []Evidence, cites []Citation) []Evidence {
+	if len(cites) == 0 || len(ev) < 2 {
+		return ev
 	}
-	cut := max
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
+	out := make([]Evidence, 0, len(ev))
+	taken := make([]bool, len(ev))
+	for _, c := range cites {
+		for i, e := range ev {
+			if !taken[i] && e.Source == c.Source {
+				taken[i] = true
+				out = append(out, e)
+				break
+			}
+		}
 	}
-	return s[:cut] + "…"
+	for i, e := range ev {
+		if !taken[i] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// termWeights returns the index's idf of each content term of q, nil when the index
+// does not weigh terms.
+func termWeights(idx Searcher, q string) map[string]float64 {
+	tw, ok := idx.(reasoning.TermWeigher)
+	if !ok {
+		return nil
+	}
+	terms := index.ContentTerms(q)
+	if len(terms) > 64 {
+		terms = terms[:64]
+	}
+	w := make(map[string]float64, len(terms))
+	absent := tw.TermWeight("") // no posting: the largest weight
+	for _, t := range terms {
+		w[t] = tw.TermWeight(t)
+		if w[t] == absent && strings.ContainsAny(t, "0123456789") {
+			// a literal the lake cannot hold verbatim ("1h15m30s", "v2.3.1"), not a
+			// topic it lacks: weigh it as the commonest term, not the rarest
+			w[t] = 1
+		}
+	}
+	return w
 }
 
 func (w *worker) infer(ctx actor.Context, j *job) {
@@ -380,7 +421,7 @@ func (w *worker) infer(ctx actor.Context, j *job) {
 		ev[i] = inference.Evidence(e)
 	}
 	ir := inference.Request{QueryID: j.run.QueryID, Query: req.Query, SubQuestions: j.outcome.SubQuestions,
-		Conclusion: j.outcome.Conclusion, Evidence: ev, Deadline: j.deadline}
+		Conclusion: j.outcome.Conclusion, Evidence: ev, TermWeights: j.weights, Deadline: j.deadline}
 	if !w.opts.EnforceIhsan {
 		ir.OnDelta = req.OnDelta // an answer that may be withheld must not leave early
 	}
@@ -554,10 +595,11 @@ func (w *worker) score(ctx actor.Context, j *job) {
 	subs := j.outcome.SubQuestions
 	depth, maxDepth := j.outcome.Depth, req.MaxDepth
 	if !j.reasoned {
-		depth = 0
+		depth, maxDepth = 0, 0 // no graph of thought: no depth term
 	}
 	m := scoring.Measure(scoring.Inputs{Query: req.Query, SubQuestions: subs, Answer: j.answer.Text,
 		AnswerSentences: sentences, Evidence: j.evidence, Depth: depth, MaxDepth: maxDepth, Source: src,
+		Rounds: j.outcome.Rounds, Improving: j.outcome.Improving, TermWeights: j.weights,
 		PolicyHits: w.opts.Safety.Hits(j.answer.Text), Elapsed: time.Since(j.start), Deadline: j.deadline.Sub(j.start)})
 	sc := w.opts.Policy.Score(m)
 	snr, ihsan := sc.SNR, sc.Ihsan
@@ -565,6 +607,8 @@ func (w *worker) score(ctx actor.Context, j *job) {
 	r.Verdict = sc.Verdict
 	r.Detail.Components = sc.Components
 	r.Response = j.answer.Text
+	r.Detail.Citations = j.answer.Citations
+	r.Evidence = citedFirst(r.Evidence, j.answer.Citations)
 	r.Success = true
 	if req.RequireValidation {
 		r.Validated = true

@@ -197,6 +197,10 @@ func TestRunbookHealthChecks(t *testing.T) {
 	if _, err := fs.Stat(docs.FS, index.DocOf(v.Evidence[0].Source)); err != nil {
 		t.Fatalf("best evidence %q is not a seeded doc: %v", v.Evidence[0].Source, err)
 	}
+	if len(v.Citations) == 0 || !strings.Contains(v.Answer, "[1]") || v.Citations[0].Marker != 1 ||
+		v.Citations[0].Lines[0] < 1 || v.Citations[0].Source != v.Evidence[0].Source {
+		t.Fatalf("citations %+v for answer %q", v.Citations, v.Answer)
+	}
 	if v.Quality.SNR == nil || v.Quality.Ihsan == nil || *v.Quality.SNR <= 0 || len(v.Quality.Components) == 0 {
 		t.Fatalf("scores not computed: %+v", v.Quality)
 	}

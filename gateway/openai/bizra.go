@@ -33,6 +33,7 @@ type Extension struct {
 	Scores         Scores           `json:"scores"`
 	Sources        []string         `json:"sources"`
 	Evidence       []query.Evidence `json:"evidence"`
+	Citations      []query.Citation `json:"citations"` // the source of each "[n]" marker of the answer
 	Receipt        *ReceiptRef      `json:"receipt"`
 	Degraded       bool             `json:"degraded"`
 	DegradedReason *string          `json:"degraded_reason"`
@@ -317,6 +318,9 @@ func extensionOf(res *query.Result) *Extension {
 		UsageEstimated: true, Sources: []string{}}
 	if ext.Evidence == nil {
 		ext.Evidence = []query.Evidence{}
+	}
+	if ext.Citations = res.Detail.Citations; ext.Citations == nil {
+		ext.Citations = []query.Citation{}
 	}
 	if ext.Validation.Issues == nil {
 		ext.Validation.Issues = []string{}

@@ -94,7 +94,9 @@ func (c *fakeCore) Query(ctx context.Context, req query.Request) (query.Result, 
 	res := query.Result{QueryID: query.NewQueryID(time.Now()), Success: true, Response: answer,
 		ReasoningUsed: true, ReasoningDepth: 2, SNRScore: &snr, IhsanScore: &ihsan, SNROK: true,
 		Validated: true, ValidationPassed: true, ModelUsed: "embedded-extractive", Verdict: query.VerdictApproved,
-		Evidence: ev, UserID: req.UserID, GraphHash: strings.Repeat("ab", 32)}
+		Evidence: ev, UserID: req.UserID, GraphHash: strings.Repeat("ab", 32),
+		Detail: query.Detail{Citations: []query.Citation{{Marker: 1, Source: "docs/sky.md", Lines: [2]int{4, 4}, LineStart: 4,
+			LineEnd: 4, Excerpt: "Rayleigh scattering makes the sky blue."}}}}
 	ref, err := c.rcpt.Issue(receipt.Input{Kind: receipt.KindQuery, Status: receipt.StatusAccepted, Method: req.Method,
 		Params: req, Payload: map[string]any{"response": answer}, SNR: &snr, Ihsan: &ihsan, GatePassed: true, Reason: receipt.ReasonOK})
 	if err != nil {

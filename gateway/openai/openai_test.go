@@ -216,6 +216,10 @@ func TestBizraModel(t *testing.T) {
 		len(x.Evidence) != 2 || fmt.Sprint(x.Sources) != "[docs/sky.md docs/light.md]" || x.Receipt == nil || !x.UsageEstimated {
 		t.Fatalf("completion %s", b)
 	}
+	if len(x.Citations) != 1 || x.Citations[0].Source != "docs/sky.md" || x.Citations[0].Lines != [2]int{4, 4} ||
+		!strings.Contains(string(b), `"citations":[{"marker":1,"source":"docs/sky.md","lines":[4,4],"line_start":4,"line_end":4,`) {
+		t.Fatalf("citations of the bizra extension: %s", b)
+	}
 	if got.Choices[0].Message.Content == "" || got.Usage.CompletionTokens != estimateTokens(len(got.Choices[0].Message.Content)) ||
 		got.Usage.TotalTokens != got.Usage.PromptTokens+got.Usage.CompletionTokens {
 		t.Fatalf("choices/usage %s", b)

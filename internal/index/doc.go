@@ -14,18 +14,25 @@
 // MaxFiles / MaxTotalBytes budget (SkippedBudget). All file access goes through os.Root,
 // so nothing outside the root is read; directory links are not followed.
 //
-// Documents are split into passages: paragraphs (blank-line separated) grouped up to
-// Options.PassageTarget bytes (default 700), never longer than Options.MaxPassageBytes
-// (default 1500), and in markdown never across a heading (fenced code is not a
-// heading). A passage's Source is the relative path, then "#<heading-slug>" inside a
-// markdown section, then ":L<first line>", e.g. "ops/runbook.md#bridge-health:L212";
-// DocOf strips the anchors. The heading is indexed with each passage of its section.
+// Documents are split into passages that follow their structure (Units, units.go):
+// Markdown headings, paragraphs, list items, fenced code and tables; in plain text
+// (man pages, `go doc -all`) upper-case section headings, man subsection headings,
+// entries — an option such as "-i, --ignore-case" with the lines indented under it, a
+// declaration with its doc comment — and paragraphs. Units are grouped, in order, up
+// to Options.PassageTarget bytes (default 700), never across a heading and never cut;
+// a unit longer than Options.MaxPassageBytes (default 1500) is cut at its blank lines
+// first. A passage's text is the verbatim slice of the document from its first unit to
+// its last, so its lines are the document's from the one its Source names. A passage's
+// Source is the relative path, then "#<heading-slug>" inside a markdown section, then
+// ":L<first line>", e.g. "ops/runbook.md#bridge-health:L212"; DocOf strips the
+// anchors. The heading and the document's name are indexed with each passage.
 //
 // # Terms and scores
 //
 // ContentTerms is the one definition of a content term, shared with reasoning and
 // scoring: lower-cased runs of unicode letters and digits, at least two runes and at
-// most MaxTermBytes, English stop words removed, then Stem (a light plural stemmer).
+// most MaxTermBytes (a camel-case identifier also gives its parts), English stop words
+// removed, then Stem (plurals, Porter's step 1b and 5a).
 //
 // Search ranks passages by BM25 (k1 = 1.2, b = 0.75, Lucene's always-positive idf
 // ln(1 + (N − df + 0.5)/(df + 0.5))) over the query's distinct content terms. Hit.Norm

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"path"
 	"strconv"
 	"strings"
 	"unicode"
@@ -11,8 +12,8 @@ import (
 type passage struct {
 	source string // relative path, "#heading-slug" for markdown sections, ":L<line>"
 	doc    string // relative path
-	head   string // heading text, indexed with the passage but not part of Text
-	text   string
+	head   string // heading text (and the document's name), indexed with the passage but not part of Text
+	text   string // verbatim lines line..endLine of the document
 }
 
 // kind of a file, chosen by extension.
@@ -23,92 +24,64 @@ const (
 	kindMarkdown
 )
 
-// splitDocument cuts a document into passages: paragraphs (blank-line separated),
-// grouped up to target bytes, never longer than max bytes, and for markdown never across
-// a heading. Fenced code blocks are kept whole when they fit.
+// splitDocument cuts a document into passages that follow its structure: the
+// structural units of Units (paragraphs, list items, fenced code, tables, man-page
+// option entries, Go declarations with their doc comments) grouped, in order, up to
+// target bytes, never across a heading and never cutting a unit (a unit longer than
+// max is cut by Units, at its blank lines first). A passage's text is the verbatim
+// slice of the document from its first unit to its last, so its lines are the
+// document's lines from the one its Source names.
 func splitDocument(rel, text string, k kind, target, max int) []passage {
+	var out []passage
+	title := docTitle(rel)
 	var (
-		out       []passage
-		heading   string
-		slug      string
-		cur       strings.Builder
-		curLine   int
-		inFence   bool
-		lineNo    int
-		paraStart = -1
-		para      strings.Builder
+		group      []Unit
+		head, slug string
 	)
-	emit := func() {
-		t := strings.TrimSpace(cur.String())
-		cur.Reset()
-		if t == "" {
+	flush := func() {
+		if len(group) == 0 {
 			return
 		}
+		first, last := group[0], group[len(group)-1]
 		src := rel
 		if slug != "" {
 			src += "#" + slug
 		}
-		src += ":L" + strconv.Itoa(curLine)
-		out = append(out, passage{source: src, doc: rel, head: heading, text: t})
+		src += ":L" + strconv.Itoa(first.Line)
+		h := strings.TrimSpace(title + " " + first.Head)
+		out = append(out, passage{source: src, doc: rel, head: h, text: text[first.Offset : last.Offset+len(last.Text)]})
+		group = group[:0]
 	}
-	endPara := func() {
-		if paraStart < 0 {
-			return
-		}
-		p := strings.TrimSpace(para.String())
-		start := paraStart
-		para.Reset()
-		paraStart = -1
-		if p == "" {
-			return
-		}
-		for len(p) > 0 {
-			piece := p
-			if len(piece) > max {
-				piece = cutAt(p, max)
+	for _, u := range Units(text, k == kindMarkdown, max) {
+		if u.Kind == UnitHeading {
+			flush()
+			if k == kindMarkdown {
+				head = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(u.Text), "#"))
+				slug = slugify(head)
 			}
-			p = strings.TrimSpace(p[len(piece):])
-			if cur.Len() > 0 && cur.Len()+2+len(piece) > target {
-				emit()
-			}
-			if cur.Len() == 0 {
-				curLine = start
-			} else {
-				cur.WriteString("\n\n")
-			}
-			cur.WriteString(piece)
-		}
-	}
-	for line := range strings.Lines(text) {
-		lineNo++
-		trimmed := strings.TrimSpace(line)
-		if k == kindMarkdown {
-			if strings.HasPrefix(trimmed, "```") || strings.HasPrefix(trimmed, "~~~") {
-				inFence = !inFence
-			}
-			if !inFence && isHeading(trimmed) {
-				endPara()
-				emit()
-				heading = strings.TrimSpace(strings.TrimLeft(trimmed, "#"))
-				slug = slugify(heading)
-				continue
-			}
-		}
-		if trimmed == "" && !inFence {
-			endPara()
 			continue
 		}
-		if paraStart < 0 {
-			paraStart = lineNo
+		if len(group) > 0 {
+			first := group[0]
+			span := u.Offset + len(u.Text) - first.Offset
+			if u.Head != first.Head || span > target || span > max {
+				flush()
+			}
 		}
-		para.WriteString(line)
-		if para.Len() > 4*max { // a paragraph without blank lines (minified code, logs)
-			endPara()
-		}
+		group = append(group, u)
 	}
-	endPara()
-	emit()
+	flush()
 	return out
+}
+
+// docTitle is the document's name as words: the base name without its extensions
+// ("man/grep.1.txt" → "grep 1"), indexed with each of its passages.
+func docTitle(rel string) string {
+	base := path.Base(rel)
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	return base
 }
 
 // cutAt returns the longest prefix of s of at most n bytes that ends at a line break,

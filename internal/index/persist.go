@@ -25,7 +25,7 @@ const FormatVersion = 1
 // passages are cut or terms are made: the saved index carries it in its fingerprint,
 // so a node started with a new splitter discards the old index with one WARN and
 // rebuilds instead of serving passages the current code would not produce.
-const SplitterVersion = 1
+const SplitterVersion = 3 // 2: structural units (units.go), document name indexed with each passage; 3: camel-case parts, Porter 1b/5a stems
 
 // SavedIndexFile is the saved index's name inside its folder (<state>/index/).
 const SavedIndexFile = "index.bin"

@@ -62,16 +62,33 @@ func contentTerm(tok string) (string, bool) {
 }
 
 // forEachToken calls fn with every lower-case letter/digit run of text that has at
-// least two runes and at most MaxTermBytes bytes. Invalid UTF-8 separates tokens.
+// least two runes and at most MaxTermBytes bytes. Invalid UTF-8 separates tokens. A
+// camel-case identifier gives the whole token and then its parts ("ParseDuration" →
+// "parseduration", "parse", "duration"; "HTTPServer" → "httpserver", "http",
+// "server"), so a question's words meet the identifiers of code and API docs.
 func forEachToken(text string, fn func(string)) {
 	var b strings.Builder
 	runes := 0
+	var cuts []int // byte offsets in b where a camel-case part starts
+	var prev, prev2 rune
 	flush := func() {
 		if runes >= 2 && b.Len() <= MaxTermBytes {
-			fn(b.String())
+			tok := b.String()
+			fn(tok)
+			if len(cuts) > 0 {
+				start := 0
+				for _, c := range append(cuts, len(tok)) {
+					if part := tok[start:c]; utf8.RuneCountInString(part) >= 2 {
+						fn(part)
+					}
+					start = c
+				}
+			}
 		}
 		b.Reset()
 		runes = 0
+		cuts = cuts[:0]
+		prev, prev2 = 0, 0
 	}
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -81,11 +98,22 @@ func forEachToken(text string, fn func(string)) {
 			if !unicode.IsLetter(lr) && !unicode.IsDigit(lr) {
 				lr = r
 			}
+			if runes > 0 && b.Len() <= MaxTermBytes && r < utf8.RuneSelf && prev < utf8.RuneSelf {
+				switch {
+				case unicode.IsUpper(r) && unicode.IsLower(prev): // parseDuration
+					cuts = append(cuts, b.Len())
+				case unicode.IsLower(r) && unicode.IsUpper(prev) && unicode.IsUpper(prev2) && runes >= 2: // HTTPServer
+					if n := b.Len() - 1; n > 0 && (len(cuts) == 0 || cuts[len(cuts)-1] < n) {
+						cuts = append(cuts, n)
+					}
+				}
+			}
 			if b.Len() <= MaxTermBytes { // stop growing a token that will be dropped
 				b.WriteRune(lr)
 			} else {
 				b.WriteByte('x')
 			}
+			prev2, prev = prev, r
 			runes++
 			continue
 		}
@@ -94,11 +122,120 @@ func forEachToken(text string, fn func(string)) {
 	flush()
 }
 
-// Stem is a light English plural stemmer (Harman's S-stemmer): "-ies" → "-y",
-// "-es" → "-e", "-s" → "" with the usual exceptions ("-aies", "-eies", "-aes", "-ees",
-// "-oes", "-ss", "-us", "-is"). Words shorter than four runes are left alone. It
-// is idempotent: Stem(Stem(w)) == Stem(w).
+// Stem is a light English stemmer: Harman's S-stemmer for plurals (sStem), then, for
+// ASCII words of five letters or more, Porter's step 1b ("-ed", "-ing", "-eed") and
+// step 5a (a final "-e"), repeated until nothing changes, so that "canceled" and
+// "cancel", "created" and "create", "running" and "run", "parses" and "parse" meet.
+// Words shorter than four runes are left alone. It is idempotent: Stem(Stem(w)) ==
+// Stem(w) (a fixed point).
 func Stem(w string) string {
+	for range 6 {
+		s := sStem(w)
+		if len(s) >= 5 && isASCIILower(s) {
+			s = porter5a(porter1b(s))
+		}
+		if s == w {
+			return s
+		}
+		w = s
+	}
+	return w
+}
+
+func isASCIILower(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func isVowelAt(w string, i int) bool {
+	switch w[i] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return true
+	case 'y':
+		return i > 0 && !isVowelAt(w, i-1)
+	}
+	return false
+}
+
+// measure is Porter's m: the number of vowel-consonant sequences of w.
+func measure(w string) int {
+	m, inVowel := 0, false
+	for i := range len(w) {
+		v := isVowelAt(w, i)
+		if !v && inVowel {
+			m++
+		}
+		inVowel = v
+	}
+	return m
+}
+
+func hasVowel(w string) bool {
+	for i := range len(w) {
+		if isVowelAt(w, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// cvc: w ends consonant-vowel-consonant, the last not w, x or y.
+func cvc(w string) bool {
+	n := len(w)
+	if n < 3 || isVowelAt(w, n-1) || !isVowelAt(w, n-2) || isVowelAt(w, n-3) {
+		return false
+	}
+	c := w[n-1]
+	return c != 'w' && c != 'x' && c != 'y'
+}
+
+func porter1b(w string) string {
+	if strings.HasSuffix(w, "eed") {
+		if measure(w[:len(w)-3]) > 0 {
+			return w[:len(w)-1]
+		}
+		return w
+	}
+	var stem string
+	switch {
+	case strings.HasSuffix(w, "ed") && hasVowel(w[:len(w)-2]):
+		stem = w[:len(w)-2]
+	case strings.HasSuffix(w, "ing") && hasVowel(w[:len(w)-3]):
+		stem = w[:len(w)-3]
+	default:
+		return w
+	}
+	n := len(stem)
+	switch {
+	case strings.HasSuffix(stem, "at"), strings.HasSuffix(stem, "bl"), strings.HasSuffix(stem, "iz"):
+		return stem + "e"
+	case n >= 2 && stem[n-1] == stem[n-2] && !isVowelAt(stem, n-1) && !strings.ContainsRune("lsz", rune(stem[n-1])):
+		return stem[:n-1]
+	case measure(stem) == 1 && cvc(stem):
+		return stem + "e"
+	}
+	return stem
+}
+
+func porter5a(w string) string {
+	if !strings.HasSuffix(w, "e") {
+		return w
+	}
+	stem := w[:len(w)-1]
+	if m := measure(stem); m > 1 || (m == 1 && !cvc(stem)) {
+		return stem
+	}
+	return w
+}
+
+// sStem is Harman's S-stemmer: "-ies" → "-y", "-es" → "-e", "-s" → "" with the usual
+// exceptions ("-aies", "-eies", "-aes", "-ees", "-oes", "-ss", "-us", "-is"). Words
+// shorter than four runes are left alone.
+func sStem(w string) string {
 	if len(w) < 4 || w[len(w)-1] != 's' || utf8.RuneCountInString(w) < 4 {
 		return w
 	}

@@ -83,18 +83,23 @@ func (o RunOptions) withDefaults() (RunOptions, error) {
 
 // Outcome is what the pipeline takes from a run.
 type Outcome struct {
-	Depth         int              // depth reached: 1 + expansion rounds that added evidence
-	MaxDepth      int              // the bound it ran under
-	Thoughts      []string         // short human-readable steps
-	Nodes, Edges  int              // graph size
-	Pruned        int              // evidence nodes pruned below the threshold
-	Evidence      []index.Evidence // kept passages, best first, one per source, Score = snr
-	SubQuestions  []string         // the decomposition (depth 1)
-	Expansions    []string         // expanded queries that added evidence (depth ≥ 2)
-	Conclusion    string
-	Decomposition string // "clauses" or "model"
-	GraphHash     string
-	Duration      time.Duration
+	Depth    int // depth reached: 1 + expansion rounds that added evidence
+	MaxDepth int // the bound it ran under
+	// Rounds counts the expansion rounds run (depth ≥ 2), Improving those after which
+	// the kept evidence covered more of the original question's content terms,
+	// weighted by idf (TermWeigher), than before: scoring's depth term counts only
+	// rounds that helped the question asked, not rounds that drifted.
+	Rounds, Improving int
+	Thoughts          []string         // short human-readable steps
+	Nodes, Edges      int              // graph size
+	Pruned            int              // evidence nodes pruned below the threshold
+	Evidence          []index.Evidence // kept passages, best first, one per source, Score = snr
+	SubQuestions      []string         // the decomposition (depth 1)
+	Expansions        []string         // expanded queries that added evidence (depth ≥ 2)
+	Conclusion        string
+	Decomposition     string // "clauses" or "model"
+	GraphHash         string
+	Duration          time.Duration
 }
 
 // branch is one sub-question and what was found for it.
@@ -110,8 +115,9 @@ type branch struct {
 
 type run struct {
 	g        *Graph
-	bySource map[string]int // evidence source → node index
-	full     map[int]string // evidence node index → full passage text
+	bySource map[string]int              // evidence source → node index
+	full     map[int]string              // evidence node index → full passage text
+	termsOf  map[int]map[string]struct{} // evidence node index → its content terms, computed once
 	thr      float64
 	seq      int
 	weigh    func(string) float64
@@ -191,7 +197,7 @@ func Run(ctx context.Context, idx Searcher, q string, opts RunOptions) (*Graph, 
 	if len(qterms) == 0 {
 		return nil, Outcome{}, ErrNoContentTerms
 	}
-	r := &run{g: &Graph{MaxDepth: o.MaxDepth}, bySource: map[string]int{}, full: map[int]string{},
+	r := &run{g: &Graph{MaxDepth: o.MaxDepth}, bySource: map[string]int{}, full: map[int]string{}, termsOf: map[int]map[string]struct{}{},
 		thr: o.SNRThreshold, weigh: func(string) float64 { return 1 }}
 	if tw, ok := idx.(TermWeigher); ok {
 		r.weigh = tw.TermWeight
@@ -238,8 +244,9 @@ func Run(ctx context.Context, idx Searcher, q string, opts RunOptions) (*Graph, 
 	for _, b := range branches {
 		parent[b] = r.indexOf(b.qid)
 	}
+	covered := r.weightedCoverage(qterms, branches)
 	for d := 2; d <= o.MaxDepth; d++ {
-		added := false
+		added, ran := false, false
 		for _, b := range branches {
 			if b.done || len(b.frontier) == 0 || r.full_() {
 				b.done = true
@@ -253,6 +260,7 @@ func Run(ctx context.Context, idx Searcher, q string, opts RunOptions) (*Graph, 
 				b.done = true
 				continue
 			}
+			ran = true
 			b.terms = append(b.terms, newTerms...)
 			expanded := strings.Join(b.terms, " ")
 			ri := r.add(Node{Type: Refinement, Content: expanded, Depth: d, Confidence: r.g.Nodes[r.best(b.frontier)].SNR})
@@ -272,6 +280,13 @@ func Run(ctx context.Context, idx Searcher, q string, opts RunOptions) (*Graph, 
 			out.Expansions = append(out.Expansions, expanded)
 			thought("Depth %d: expanded %q with %s: %d new passage(s) kept", d, truncate(b.question, 60),
 				strings.Join(newTerms, ", "), len(b.frontier))
+		}
+		if ran {
+			out.Rounds++
+			if c := r.weightedCoverage(qterms, branches); c > covered+1e-9 {
+				out.Improving++
+				covered = c
+			}
 		}
 		if !added {
 			break
@@ -509,6 +524,36 @@ func isNumber(t string) bool {
 		}
 	}
 	return true
+}
+
+// weightedCoverage is the idf-weighted share of terms that the kept evidence of all
+// branches contains.
+func (r *run) weightedCoverage(terms []string, branches []*branch) float64 {
+	have := map[string]struct{}{}
+	for _, b := range branches {
+		for _, i := range r.kept(b.evidence) {
+			ts, ok := r.termsOf[i]
+			if !ok {
+				ts = index.ContentTermSet(r.full[i])
+				r.termsOf[i] = ts
+			}
+			for t := range ts {
+				have[t] = struct{}{}
+			}
+		}
+	}
+	var got, total float64
+	for _, t := range terms {
+		w := r.weigh(t)
+		total += w
+		if _, ok := have[t]; ok {
+			got += w
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return got / total
 }
 
 // termCoverage is the share of terms (distinct) that occur among text's content terms.

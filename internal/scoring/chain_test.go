@@ -61,8 +61,12 @@ func runChain(t testing.TB, ix *index.Index, q string, opts reasoning.RunOptions
 	for i, e := range o.Evidence {
 		ev[i] = inference.Evidence(e)
 	}
+	weights := map[string]float64{}
+	for _, t := range index.ContentTerms(q) {
+		weights[t] = ix.TermWeight(t)
+	}
 	ans, err := inference.Embedded(inference.Request{QueryID: "q", Query: q, SubQuestions: o.SubQuestions,
-		Conclusion: o.Conclusion, Evidence: ev, Deadline: start.Add(30 * time.Second)})
+		Conclusion: o.Conclusion, Evidence: ev, TermWeights: weights, Deadline: start.Add(30 * time.Second)})
 	r := chainResult{outcome: o, answer: ans}
 	if errors.Is(err, inference.ErrNoEvidence) {
 		r.noEvidence = true
@@ -74,7 +78,8 @@ func runChain(t testing.TB, ix *index.Index, q string, opts reasoning.RunOptions
 		sents[i] = Sentence{Text: s.Text, Source: s.Source}
 	}
 	r.m = Measure(Inputs{Query: q, SubQuestions: o.SubQuestions, Answer: ans.Text, AnswerSentences: sents,
-		Evidence: o.Evidence, Depth: o.Depth, MaxDepth: o.MaxDepth, Source: SourceLocal,
+		Evidence: o.Evidence, Depth: o.Depth, MaxDepth: o.MaxDepth, Rounds: o.Rounds, Improving: o.Improving,
+		TermWeights: weights, Source: SourceLocal,
 		Elapsed: time.Since(start), Deadline: 30 * time.Second})
 	r.s = Default().Score(r.m)
 	return r

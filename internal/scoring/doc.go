@@ -11,19 +11,17 @@
 //
 // # Tuning
 //
-// The weights are those of core.md. The definitions were tuned on the real chain
-// (index of the project's own docs in testdata/scoring/lake → reasoning → the embedded
-// engine of actors/inference → Measure → Score), see scoring_test.go. The one change
-// the measurements forced was the definition of dilution U: counting every answer term
-// that is not literally a query term gave U ≈ 0.8–0.95 for on-topic and off-topic
-// answers alike (an extractive sentence has many context words), so SNR sat at
-// 0.80–0.85 for everything. U now counts as related the context of sentences that
-// address the question (at least half of the query's or a sub-question's terms), which
-// brings good on-topic answers to U ≈ 0.2–0.6 and SNR ≈ 0.86–0.97, while an answer
-// that only brushes one query word keeps U ≈ 0.95. Figures on the 20 test queries:
-// "how do I check bridge health?" SNR 0.965 (APPROVED); random words → no evidence,
-// SNR 0.176; a query brushing one corpus word with pruning off, SNR 0.753 (REJECTED);
-// 17 distinct SNR and 15 distinct Ihsan values over the 20 queries.
+// The weights are those of core.md; policy bizra-scoring-2026.2 adds the off-topic
+// noise (0.3·O), user benefit C·(1−O) and efficiency against an expected latency
+// (250 ms local, 10 s model). The definitions were tuned on the Go corpus of `make eval`
+// (go doc -all of the standard library; the man-page corpus is held out): coverage is
+// the best quoted unit's idf-weighted fit to the question, 0.8 of it judged on the
+// unit's lead (head line and first sentence), so that a long unit that mentions the
+// question's words in passing no longer passes for an answer; depth counts only
+// expansion rounds that improved the coverage of the original question. docs/scoring.md
+// writes every formula out; scoring_test.go pins them with hand-computed cases and
+// runs the real chain (index → reasoning → the embedded engine → Measure → Score) over
+// the project's docs in testdata/scoring/lake.
 //
 // # Concurrency
 //

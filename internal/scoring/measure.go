@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"math"
+	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -20,10 +21,17 @@ const (
 	RepeatJaccard = 0.8
 	// CorroborationSources: K = min(distinct documents / this, 1).
 	CorroborationSources = 3
-	// AddressShare: a sentence addresses the question when it contains at least this
-	// share (rounded up, at least one) of the distinct content terms of the query or of
-	// one sub-question.
+	// AddressShare: a sentence (a quoted unit) addresses the question when it shows at
+	// least this idf-weighted share of the distinct content terms of the query or of
+	// one sub-question (its citation's document name counts as shown).
 	AddressShare = 0.5
+	// LeadShare: the weight of a unit's lead (index.Lead: its head line and first
+	// sentence) in its fit to the question; the rest is the whole unit's.
+	LeadShare = 0.8
+	// ContextDilution: how much a term of a unit that fits the question fully, but is
+	// not a question term, counts as unrelated in U (a word of an off-topic unit
+	// counts 1): the shorter the quoted unit, the less it dilutes.
+	ContextDilution = 0.25
 )
 
 // Sentence is one sentence of an answer and the evidence source it cites ("" for none).
@@ -40,25 +48,33 @@ type Inputs struct {
 	AnswerSentences []Sentence       // nil → SplitSentences(Answer)
 	Evidence        []index.Evidence // the evidence given to the backend; Score is the normalised retrieval score
 	Depth, MaxDepth int              // depth reached and the bound (0, 0 without reasoning)
-	Source          string           // SourceLocal, SourceModelWithEvidence, SourceModelWithoutEvidence
-	PolicyHits      int              // safety-policy matches in the answer
-	Elapsed         time.Duration    // time used so far
-	Deadline        time.Duration    // the query's whole budget (timeout_ms)
+	// Rounds and Improving are reasoning.Outcome's: expansion rounds run, and those
+	// that improved the evidence's coverage of the original question.
+	Rounds, Improving int
+	// TermWeights gives the rarity (the index's idf) of the query's content terms; a
+	// term missing from it weighs as the rarest given. nil: all weigh the same.
+	TermWeights map[string]float64
+	Source      string        // SourceLocal, SourceModelWithEvidence, SourceModelWithoutEvidence
+	PolicyHits  int           // safety-policy matches in the answer
+	Elapsed     time.Duration // time used so far
+	Deadline    time.Duration // the query's whole budget (timeout_ms)
 }
 
 // Measures are the scoring inputs measured on one query, each in [0,1] unless noted.
 type Measures struct {
 	Relevance     float64 // R: mean Score of the evidence used
-	Coverage      float64 // C: share of the query's distinct content terms found in the evidence used
+	Coverage      float64 // C: idf-weighted share of the query's distinct content terms shown by the answer's sentences and their citations
+	OffTopic      float64 // O: share of answer sentences (quoted units) that address neither the query nor a sub-question
 	Grounding     float64 // G: share of answer sentences mostly found in one evidence passage
 	Attribution   float64 // A: share of answer sentences citing a source that is in the evidence
 	Corroboration float64 // K: min(distinct documents of the evidence used / 3, 1)
 	Sources       int     // distinct documents of the evidence used (count)
-	Depth         float64 // D: depth reached / max depth
+	Depth         float64 // D: (1 + improving expansion rounds) / (1 + expansion rounds run); 0 without reasoning
 	Dilution      float64 // U: share of the answer's distinct content terms unrelated to the query and its sub-questions (see Measure)
 	Redundancy    float64 // Rd: share of answer sentences repeating an earlier one
 	PolicyHits    int     // count
 	TimeUsed      float64 // elapsed / deadline (0 when the deadline is unknown)
+	ElapsedMs     float64 // time used so far, for efficiency against the expected latency
 	Source        string
 	Sentences     int // answer sentences with at least one content term (count)
 	EvidenceUsed  int // count
@@ -82,13 +98,55 @@ func Measure(in Inputs) Measures {
 	}
 	type sent struct {
 		terms  map[string]struct{}
+		shown  map[string]struct{} // terms plus its citation's document name
+		lead   map[string]struct{} // the terms of its lead (index.Lead) plus the document name
 		source string
 	}
 	var ss []sent
 	for _, s := range sents {
 		if t := index.ContentTermSet(s.Text); len(t) > 0 {
-			ss = append(ss, sent{t, strings.TrimSpace(s.Source)})
+			src := strings.TrimSpace(s.Source)
+			shown, name := t, ""
+			if src != "" {
+				name = docName(src)
+				shown = index.ContentTermSet(s.Text + " " + name)
+			}
+			ss = append(ss, sent{t, shown, index.ContentTermSet(index.Lead(s.Text) + " " + name), src})
 		}
+	}
+	wmax := 1.0
+	if len(in.TermWeights) > 0 {
+		wmax = 0
+		for _, w := range in.TermWeights {
+			if w > wmax && !math.IsInf(w, 0) {
+				wmax = w
+			}
+		}
+		wmax = max(wmax, 1)
+	}
+	weight := func(t string) float64 {
+		if in.TermWeights == nil {
+			return 1
+		}
+		if w, ok := in.TermWeights[t]; ok && w > 0 && !math.IsNaN(w) && !math.IsInf(w, 0) {
+			return w
+		}
+		return wmax
+	}
+	// wcov is the idf-weighted share of the terms of a found in b.
+	wcov := func(a, b map[string]struct{}) float64 {
+		var got, total float64
+		for t := range a {
+			w := weight(t)
+			total += w
+			if _, ok := b[t]; ok {
+				got += w
+			}
+		}
+		if total == 0 {
+			return 0
+		}
+		return got / total
 	}
 	m.Sentences = len(ss)
 
@@ -127,14 +185,10 @@ func Measure(in Inputs) Measures {
 	}
 	m.EvidenceUsed = len(used)
 	docs := map[string]bool{}
-	usedTerms := map[string]struct{}{}
 	var rsum float64
 	for i := range used {
 		rsum += clamp01(in.Evidence[i].Score)
 		docs[index.DocOf(in.Evidence[i].Source)] = true
-		for t := range evTerms[i] {
-			usedTerms[t] = struct{}{}
-		}
 	}
 	if len(used) > 0 {
 		m.Relevance = rsum / float64(len(used))
@@ -142,16 +196,34 @@ func Measure(in Inputs) Measures {
 	m.Sources = len(docs)
 	m.Corroboration = min(float64(m.Sources)/CorroborationSources, 1)
 
-	// C.
+	// C: what the answer shows (its sentences and their citations' document names).
 	qterms := index.ContentTermSet(in.Query)
-	if len(qterms) > 0 {
-		n := 0
-		for t := range qterms {
-			if _, ok := usedTerms[t]; ok {
-				n++
-			}
+	// fit is how much one quoted unit is about a: its weighted coverage of a's terms,
+	// LeadShare of it in the unit's lead, the rest in the whole unit.
+	fit := func(a map[string]struct{}, s sent) float64 {
+		return LeadShare*wcov(a, s.lead) + (1-LeadShare)*wcov(a, s.shown)
+	}
+	var subs []map[string]struct{}
+	for _, q := range in.SubQuestions {
+		if st := index.ContentTermSet(q); len(st) > 0 {
+			subs = append(subs, st)
 		}
-		m.Coverage = float64(n) / float64(len(qterms))
+	}
+	var bestQ float64
+	bestSub := make([]float64, len(subs))
+	for _, s := range ss {
+		bestQ = max(bestQ, fit(qterms, s))
+		for i, a := range subs {
+			bestSub[i] = max(bestSub[i], fit(a, s))
+		}
+	}
+	m.Coverage = bestQ
+	if len(subs) > 1 {
+		var sum float64
+		for _, f := range bestSub {
+			sum += f
+		}
+		m.Coverage = max(bestQ, sum/float64(len(subs))) // each clause answered by its own unit
 	}
 
 	// G, A, Rd, U.
@@ -164,21 +236,20 @@ func Measure(in Inputs) Measures {
 			related[t] = struct{}{}
 		}
 	}
-	addresses := func(terms map[string]struct{}) bool {
+	// addresses returns how much of the question (or of its best-covered
+	// sub-question) a sentence shows, and whether that is at least AddressShare.
+	addresses := func(s sent) (float64, bool) {
+		best := 0.0
 		for _, a := range asks {
-			if len(a) == 0 {
-				continue
-			}
-			need := max(1, int(math.Ceil(AddressShare*float64(len(a))-1e-9)))
-			if have := share(a, terms) * float64(len(a)); have+1e-9 >= float64(need) {
-				return true
+			if len(a) > 0 {
+				best = max(best, fit(a, s))
 			}
 		}
-		return false
+		return best, best+1e-9 >= AddressShare
 	}
-	contextTerms := map[string]struct{}{}
+	contextTerms := map[string]float64{} // term → the best coverage of an addressing sentence holding it
 	answerTerms := map[string]struct{}{}
-	var grounded, attributed, repeated int
+	var grounded, attributed, repeated, offTopic int
 	for k, s := range ss {
 		for i := range in.Evidence {
 			if share(s.terms, evTerms[i]) >= GroundedShare {
@@ -195,37 +266,63 @@ func Measure(in Inputs) Measures {
 				break
 			}
 		}
-		addr := addresses(s.terms)
+		cov, addr := addresses(s)
+		if !addr {
+			offTopic++
+		}
 		for t := range s.terms {
 			answerTerms[t] = struct{}{}
 			if addr {
-				contextTerms[t] = struct{}{}
+				contextTerms[t] = max(contextTerms[t], cov)
 			}
 		}
 	}
 	if len(ss) > 0 {
 		n := float64(len(ss))
 		m.Grounding, m.Attribution, m.Redundancy = float64(grounded)/n, float64(attributed)/n, float64(repeated)/n
+		m.OffTopic = float64(offTopic) / n
 	}
 	if len(answerTerms) > 0 {
-		unrelated := 0
+		unrelated := 0.0
 		for t := range answerTerms {
-			_, rel := related[t]
-			_, ctx := contextTerms[t]
-			if !rel && !ctx {
-				unrelated++
+			if _, rel := related[t]; rel {
+				continue
 			}
+			// the context of a unit that is about the question is a quarter as noisy
+			// as a word of a unit that is not (ContextDilution), in proportion to its fit
+			f := contextTerms[t]
+			unrelated += (1 - f) + f*ContextDilution
 		}
-		m.Dilution = float64(unrelated) / float64(len(answerTerms))
+		m.Dilution = unrelated / float64(len(answerTerms))
 	}
 
 	if in.MaxDepth > 0 {
-		m.Depth = clamp01(float64(in.Depth) / float64(in.MaxDepth))
+		rounds, improving := max(in.Rounds, 0), min(max(in.Improving, 0), max(in.Rounds, 0))
+		m.Depth = clamp01(float64(1+improving) / float64(1+rounds))
 	}
 	if in.Deadline > 0 {
 		m.TimeUsed = clamp01(float64(in.Elapsed) / float64(in.Deadline))
 	}
+	m.ElapsedMs = max(0, float64(in.Elapsed.Microseconds())/1000)
 	return m
+}
+
+// docName is the document name and section anchor of a citation source, as words
+// ("man/grep.1.txt:L4" → "grep"; "RUNBOOK.md#33-bridge-health:L82" → "RUNBOOK
+// 33-bridge-health"): the answer shows them with the citation.
+func docName(source string) string {
+	base := path.Base(index.DocOf(source))
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	s := source
+	if i := strings.LastIndex(s, ":L"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '#'); i >= 0 {
+		base += " " + s[i+1:]
+	}
+	return base
 }
 
 // share is |a ∩ b| / |a|.
