@@ -248,9 +248,12 @@ func (ix *Index) idf(df int) float64 {
 	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
 }
 
-// TermWeight returns the idf of a content term (as ContentTerms produces it); terms
-// absent from the index get the largest weight.
-func (ix *Index) TermWeight(term string) float64 { return ix.idf(len(ix.postings[term])) }
+// TermWeight returns the idf of a content term (as ContentTerms produces it). A term
+// absent from the index weighs as the rarest term it holds (df 1): in a small lake
+// nearly every word is absent, so absence says little about a word ("use" in "which
+// port does the bridge use?" against one note), while in a large lake df 0 and df 1
+// weigh nearly alike.
+func (ix *Index) TermWeight(term string) float64 { return ix.idf(max(len(ix.postings[term]), 1)) }
 
 // IdealScore returns the BM25 score that a passage of average length containing each
 // distinct content term of q exactly once would get: Σ idf(t) over the query's
