@@ -21,7 +21,10 @@ type Report struct {
 	Fixed    []LoadRun `json:"fixed_rate"` // ceiling, /v1/health, cache hit at one rate
 	// Closed is the closed loop at ClosedConns connections: same-size bare handler,
 	// cache hit, bare health-sized handler, /v1/health (issue 21).
-	Closed      []LoadRun     `json:"closed_loop"`
+	Closed []LoadRun `json:"closed_loop"`
+	// ClosedTool names the closed loop's load generator (wrk in its own process when
+	// installed, else vegeta in process).
+	ClosedTool  string        `json:"closed_loop_tool"`
 	Miss        MissReport    `json:"query_miss"`
 	PassThrough PassThrough   `json:"openai_pass_through"`
 	Frontiers   []Frontier    `json:"frontiers"`
@@ -499,6 +502,9 @@ func (r *Report) Markdown() string {
 	}
 
 	fmt.Fprintf(&b, "\n### Closed loop, %d connections (interleaved; bare handlers answer the same number of bytes)\n\n", ClosedConns)
+	if r.ClosedTool != "" {
+		fmt.Fprintf(&b, "Load generator: %s.\n\n", r.ClosedTool)
+	}
 	b.WriteString("| scenario | req/s | ok/sent | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Closed {
 		fmt.Fprintf(&b, "| %s | %.0f | %d/%d | %s | %s | %s | %s |\n", x.Name, x.Throughput, x.OK, x.Requests,

@@ -80,8 +80,17 @@ type Options struct {
 	// IssueTimeout bounds how long Issue waits for its record to be durable (one group
 	// commit: a write and an fsync); past it Issue answers ErrStorage. 0 = 5 s.
 	IssueTimeout time.Duration
+	// NoPreallocate turns off spare segments: by default the background goroutine
+	// prepares the next segment ahead of time (header, then zeros up to SegmentBytes
+	// plus an eighth, at most 72 MiB, fsynced), so the group commit overwrites written
+	// blocks and its fdatasync flushes data only (no size or extent change to journal).
+	// With it set, segments grow by appending (each fdatasync then also commits the new
+	// size). Durability is the same either way.
+	NoPreallocate bool
 	// faults injects storage failures (tests of this package): see storeOptions.faults.
 	faults func(op string) error
+	// fullSync fsyncs instead of fdatasync (benchmarks of this package).
+	fullSync bool
 	// Props, when set, adjusts the sealer actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
@@ -284,7 +293,7 @@ func (s *Service) Start(ctx context.Context) error {
 	st, err := openStore(storeOptions{
 		dir: s.opts.Dir, segBytes: s.opts.SegmentBytes, segReceipts: segReceipts,
 		maxReceipts: max(s.opts.MaxReceipts, 0), maxSegments: s.opts.MaxSegments, logger: s.log,
-		macKey: s.macKey, faults: s.opts.faults,
+		macKey: s.macKey, faults: s.opts.faults, prealloc: preallocBytes(s.opts), fullSync: s.opts.fullSync,
 	})
 	if err != nil {
 		return err
@@ -342,6 +351,14 @@ func (s *Service) Start(ctx context.Context) error {
 			"rejected_records", st.rejected, "logged", min(st.rejected, maxLoggedRecords))
 	}
 	return nil
+}
+
+// preallocBytes is the size of a spare segment (0: none).
+func preallocBytes(o Options) int64 {
+	if o.NoPreallocate {
+		return 0
+	}
+	return min(o.SegmentBytes+o.SegmentBytes/8, 72<<20)
 }
 
 // Shutdown stops accepting receipts, seals everything received, waits until it is

@@ -40,6 +40,7 @@ type segment struct {
 	num        uint32
 	compressed bool
 	legacy     bool    // written before record MACs (no logHeader)
+	size       int64   // plain segments: bytes of records (a preallocated zero tail excluded)
 	keys       []idKey // ids stored in this segment, for retention
 }
 
@@ -58,6 +59,13 @@ type storeOptions struct {
 	maxSegments int
 	logger      *slog.Logger
 	macKey      []byte
+	// prealloc is the size of the spare segment the background goroutine prepares
+	// (header, then zeros, fsynced) before the active one fills, so appends overwrite
+	// written blocks and an fdatasync flushes data only; 0 = no spare: segments grow by
+	// appending.
+	prealloc int64
+	// fullSync fsyncs instead of fdatasync (the benchmarks' before case).
+	fullSync bool
 	// faults, when set (tests), is consulted before each write, fsync and truncate of
 	// the active segment; an error it returns is taken as that operation's failure.
 	faults func(op string) error
@@ -98,6 +106,14 @@ type store struct {
 	bgDone       chan struct{}
 	bgClosed     bool
 	retainQueued atomic.Bool
+
+	// spareMu guards the following fields: the spare segment prepared in the background
+	// (nil until it is ready) and the number being prepared (0: none; a rotation that
+	// finds no spare ready sets it to 0, and the preparation then discards its file).
+	spareMu   sync.Mutex
+	spare     *os.File
+	spareNum  uint32
+	spareWant uint32
 
 	// Set by openStore: what loading found.
 	rejected   int                // records refused (integrity, framing)
@@ -205,10 +221,15 @@ func openStore(o storeOptions) (_ *store, err error) {
 			f.Close()
 			return nil, fmt.Errorf("%w: %w", ErrStore, err)
 		}
-		st.active, st.activeSize, st.activeCount = f, fi.Size(), len(last.keys)
+		size := last.size
+		if size > fi.Size() {
+			size = fi.Size()
+		}
+		st.active, st.activeSize, st.activeCount = f, size, len(last.keys)
 	}
 	st.retain()
 	st.startBackground()
+	st.prepareNext(st.segs[len(st.segs)-1].num + 1)
 	for k := range st.unsealed {
 		if p, ok := st.index[k]; !ok || p.sealed {
 			delete(st.unsealed, k) // dropped by retention
@@ -242,6 +263,15 @@ func (st *store) load(seg *segment) error {
 			return fmt.Errorf("%w: decompress %s: %w", ErrStore, path, err)
 		}
 	}
+	// A preallocated segment ends in zeros, never part of a record (records are JSON
+	// lines); a zero inside a line fails that record's MAC like any other damage.
+	zeroTail := false
+	if !seg.compressed {
+		if n := len(bytes.TrimRight(data, "\x00")); n < len(data) {
+			data, zeroTail = data[:n], true
+		}
+	}
+	seg.size = int64(len(data))
 	var good int
 	switch {
 	case bytes.HasPrefix(data, []byte(logHeader)):
@@ -250,6 +280,7 @@ func (st *store) load(seg *segment) error {
 		// A segment created by this version whose header never reached the disk.
 		st.opts.logger.Warn("receipt segment header torn; rewritten", "segment", path, "cut_bytes", len(data))
 		st.cutBytes += int64(len(data))
+		seg.size = int64(len(logHeader))
 		return writeFileSync(path, []byte(logHeader))
 	default:
 		seg.legacy = true
@@ -269,8 +300,45 @@ func (st *store) load(seg *segment) error {
 	}
 	st.opts.logger.Warn("receipt log torn tail cut", "segment", path, "kept_bytes", good, "cut_bytes", len(data)-good)
 	st.cutBytes += int64(len(data) - good)
+	seg.size = int64(good)
+	if zeroTail { // keep the preallocation: zero the torn bytes instead of cutting the file
+		if err := zeroRange(path, int64(good), int64(len(data))); err != nil {
+			return fmt.Errorf("%w: cut torn tail of %s: %w", ErrStore, path, err)
+		}
+		return nil
+	}
 	if err := os.Truncate(path, int64(good)); err != nil {
 		return fmt.Errorf("%w: cut torn tail of %s: %w", ErrStore, path, err)
+	}
+	return nil
+}
+
+// zeroRange overwrites [off, end) of the file at path with zeros and fsyncs it.
+func zeroRange(path string, off, end int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := zeroFill(f, off, end); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// zeroFill writes zeros over [off, end) of f (no fsync).
+func zeroFill(f *os.File, off, end int64) error {
+	z := make([]byte, min(end-off, 1<<20))
+	for off < end {
+		n := min(int64(len(z)), end-off)
+		if _, err := f.WriteAt(z[:n], off); err != nil {
+			return err
+		}
+		off += n
 	}
 	return nil
 }
@@ -489,7 +557,11 @@ func (st *store) write(chunk []byte) error {
 func (st *store) sync(off int64) error {
 	err := st.fault("sync")
 	if err == nil {
-		err = st.active.Sync()
+		if st.opts.fullSync {
+			err = st.active.Sync()
+		} else {
+			err = datasync(st.active)
+		}
 	}
 	if err != nil {
 		st.activeSize = off
@@ -542,7 +614,7 @@ func (st *store) maybeRotate() error {
 	st.mu.RLock()
 	old := st.segs[len(st.segs)-1]
 	st.mu.RUnlock()
-	f, err := st.create(old.num + 1)
+	f, err := st.takeSpare(old.num + 1)
 	if err != nil {
 		return err
 	}
@@ -552,13 +624,93 @@ func (st *store) maybeRotate() error {
 	st.segs = append(st.segs, &segment{num: old.num + 1})
 	st.mu.Unlock()
 	st.activeSize, st.activeCount = int64(len(logHeader)), 0
+	st.prepareNext(old.num + 2)
 	st.background(bgReq{seg: old, f: oldFile, retain: true})
+	return nil
+}
+
+// prepareNext asks the background goroutine to prepare segment num as the spare.
+func (st *store) prepareNext(num uint32) {
+	if st.opts.prealloc <= 0 {
+		return
+	}
+	st.spareMu.Lock()
+	st.spareWant = num
+	st.spareMu.Unlock()
+	st.background(bgReq{prep: num})
+}
+
+// takeSpare returns segment num's file: the spare when it is ready, else a segment
+// created now (header only; the preparation under way is discarded).
+func (st *store) takeSpare(num uint32) (*os.File, error) {
+	st.spareMu.Lock()
+	f, n := st.spare, st.spareNum
+	st.spare, st.spareNum, st.spareWant = nil, 0, 0
+	st.spareMu.Unlock()
+	if f != nil {
+		tmp := f.Name()
+		if n == num {
+			final := segPath(st.opts.dir, num, false)
+			err := os.Rename(tmp, final)
+			if err == nil {
+				err = syncDir(st.opts.dir)
+				if err != nil {
+					_ = os.Remove(final)
+				}
+			}
+			if err == nil {
+				return f, nil
+			}
+			st.opts.logger.Warn("receipt spare segment not used", "segment", num, "err", err)
+		}
+		f.Close()
+		_ = os.Remove(tmp)
+	}
+	return st.create(num)
+}
+
+// prepare writes segment num's header and zeros up to prealloc bytes to
+// seg-NNNNNNNN.jsonl.tmp, fsyncs it and, unless a rotation gave up on it meanwhile,
+// keeps it open as the spare; the rotation renames it into place (and fsyncs the
+// folder). A crash leaves at most the .tmp file, which open removes.
+func (st *store) prepare(num uint32) error {
+	final := segPath(st.opts.dir, num, false)
+	tmp := final + ".tmp"
+	_ = os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.WriteAt([]byte(logHeader), 0); err != nil {
+		return fmt.Errorf("%w: write spare segment: %w", ErrStore, err)
+	}
+	if err := zeroFill(f, int64(len(logHeader)), st.opts.prealloc); err != nil {
+		return fmt.Errorf("%w: preallocate spare segment: %w", ErrStore, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%w: fsync spare segment: %w", ErrStore, err)
+	}
+	st.spareMu.Lock()
+	defer st.spareMu.Unlock()
+	if st.spareWant != num {
+		return nil // the rotation came first and created the segment itself
+	}
+	keep = true
+	st.spare, st.spareNum, st.spareWant = f, num, 0
 	return nil
 }
 
 // bgReq is work for the background goroutine: compress seg (then close f), apply
 // retention, and close done (a barrier) when everything before it is finished.
 type bgReq struct {
+	prep   uint32 // a spare segment to prepare first (0: none)
 	seg    *segment
 	f      *os.File
 	retain bool
@@ -593,6 +745,11 @@ func (st *store) background(r bgReq) {
 func (st *store) runBackground() {
 	defer close(st.bgDone)
 	for r := range st.bg {
+		if r.prep != 0 {
+			if err := st.prepare(r.prep); err != nil {
+				st.opts.logger.Warn("receipt spare segment not prepared; the next rotation creates it", "segment", r.prep, "err", err)
+			}
+		}
 		if r.seg != nil {
 			st.mu.RLock()
 			live := slices.Contains(st.segs, r.seg)
@@ -648,6 +805,7 @@ func (st *store) compress(seg *segment, f *os.File) error {
 	if err != nil {
 		return fmt.Errorf("%w: read %s: %w", ErrStore, plainPath, err)
 	}
+	data = bytes.TrimRight(data, "\x00") // the preallocated tail
 	zpath := segPath(st.opts.dir, seg.num, true)
 	tmp := zpath + ".tmp"
 	out := st.enc.EncodeAll(data, make([]byte, 0, len(data)/4))
@@ -826,6 +984,14 @@ func (st *store) close() error {
 		st.active = nil
 	}
 	st.mu.Unlock()
+	st.spareMu.Lock()
+	if st.spare != nil {
+		st.spare.Close()
+		_ = os.Remove(st.spare.Name())
+		st.spare = nil
+	}
+	st.spareWant = 0
+	st.spareMu.Unlock()
 	if st.enc != nil {
 		st.enc.Close()
 	}
