@@ -13,13 +13,16 @@ import (
 // record) followed by
 //
 //   - fsync-append: fsync of a growing file (the log before this change);
+//
 //   - fdatasync-append: fdatasync of a growing file (the size still changes);
+//
 //   - fdatasync-fallocated: fdatasync into space reserved by fallocate(2) (unwritten
 //     extents: the first write to each still converts it);
+//
 //   - fdatasync-zeroed: fdatasync into space written with zeros beforehand (what the
 //     log does now: no metadata changes on the commit path).
 //
-//	go test -run '^$' -bench SyncLevers ./actors/receipt
+//     go test -run '^$' -bench SyncLevers ./actors/receipt
 func BenchmarkSyncLevers(b *testing.B) {
 	rec := bytes.Repeat([]byte("x"), 2400)
 	const span = 64 << 20
@@ -64,4 +67,3 @@ func BenchmarkSyncLevers(b *testing.B) {
 		})
 	}
 }
-
