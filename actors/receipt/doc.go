@@ -52,14 +52,26 @@
 // # Durable log
 //
 // Segments seg-NNNNNNNN.jsonl start with the header line {"bizra_receipt_log":2}; each
-// further line is one record {"m":"<hex MAC>","t":"i"|"s","r":<raw>}: "i" an issued
-// record (raw = JCS(body)), "s" a sealed record (raw = the sealed receipt, exactly what
-// Get returns; proof.md's bytes are unchanged, the framing is not part of a receipt).
+// further line is one record {"m":"<hex MAC>","t":"i"|"c"|"s","r":<raw>}: "i" an issued
+// record (raw = JCS(body)), "c" a compact sealed record (raw =
+// {"leaf_hash":…,"receipt_id":…,"seal"|"signature":…}, what sealing adds; Get joins it
+// with the issued record's body, checking the leaf, into exactly the bytes proof.md
+// defines), "s" a full sealed record (raw = the sealed receipt; written by earlier
+// versions, still read). The body is written once: a damaged issued record loses its
+// receipt (counted and reported like any refused record; Get answers not found).
 // Integrity is a MAC per record, not a chain: HMAC-SHA256 with a key derived from the
 // receipt secret by HKDF-SHA256 (info "bizra-receipt-log-mac-v1", LogMACInfo) over the
 // record type, the segment number, the line's offset and raw, so each record is
 // checkable on its own and a record cannot be forged, edited or copied elsewhere
 // without the secret.
+//
+// The group commit syncs with fdatasync. The background goroutine prepares the next
+// segment ahead of time (seg-NNNNNNNN.jsonl.tmp: the header, then zeros up to
+// SegmentBytes plus an eighth, fsynced; renamed into place, and the folder fsynced, at
+// rotation), so appends overwrite written blocks and an fdatasync has no size or
+// extent change to commit (Options.NoPreallocate turns this off). Zeros after the last
+// record are that preallocated space, never a torn record; a torn record in it is
+// zeroed again at open, and a zero inside a record fails its MAC like any damage.
 //
 // A segment that reaches SegmentBytes (or MaxReceipts/4 sealed receipts) is closed and
 // a new one started; a background goroutine compresses the closed one to

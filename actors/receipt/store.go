@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +50,9 @@ type position struct {
 	off    uint32 // of raw (the receipt bytes), not of the line
 	n      uint32
 	sealed bool // false: only the issued record (Get answers ErrPending)
+	// A receipt sealed by a compact record: seg, off and n are its issued record (the
+	// body), cseg, coff and cn the compact record; cn is 0 for a full sealed record.
+	cseg, coff, cn uint32
 }
 
 type storeOptions struct {
@@ -72,10 +76,11 @@ type storeOptions struct {
 }
 
 type record struct {
-	key    idKey
-	off    int64 // offset of raw within the segment
-	n      int
-	sealed bool
+	key     idKey
+	off     int64 // offset of raw within the segment
+	n       int
+	sealed  bool
+	compact bool // a compact sealed record: completes the issued record's position
 }
 
 type store struct {
@@ -462,6 +467,10 @@ func (st *store) scanRecord(seg *segment, path string, line []byte, off int) {
 		st.unsealed[key] = &leafMsg{id: id, key: key, leaf: LeafHash(raw), body: bytes.Clone(raw)}
 		return
 	}
+	if t == recSeal {
+		st.scanCompact(seg, path, raw, off)
+		return
+	}
 	var sl scanLine
 	if json.Unmarshal(raw, &sl) != nil {
 		st.reject(path, off, "sealed record is not a receipt")
@@ -478,6 +487,36 @@ func (st *store) scanRecord(seg *segment, path string, line []byte, off int) {
 	}
 	st.noteSeal(&sl)
 	st.index[key] = pos
+	seg.keys = append(seg.keys, key)
+	delete(st.unsealed, key)
+}
+
+// scanCompact indexes a compact sealed record: it completes the issued record of its
+// receipt, whose body must hash to the record's leaf. A record whose issued record is
+// not indexed (its segment dropped by retention) is skipped.
+func (st *store) scanCompact(seg *segment, path string, raw []byte, off int) {
+	leafHex, id, _, _, ok := parseCompact(raw)
+	key, okID := parseIDKey(id)
+	var sl scanLine
+	if !ok || !okID || json.Unmarshal(raw, &sl) != nil || sl.ReceiptID != id {
+		st.reject(path, off, "malformed compact sealed record")
+		return
+	}
+	p, found := st.index[key]
+	if !found {
+		return
+	}
+	if p.sealed {
+		st.duplicate(path, off, id)
+		return
+	}
+	if m, ok := st.unsealed[key]; !ok || hex.EncodeToString(m.leaf[:]) != leafHex {
+		st.reject(path, off, "sealed record does not match its issued record")
+		return
+	}
+	st.noteSeal(&sl)
+	p.sealed, p.cseg, p.coff, p.cn = true, seg.num, uint32(off+frameHead), uint32(len(raw))
+	st.index[key] = p
 	seg.keys = append(seg.keys, key)
 	delete(st.unsealed, key)
 }
@@ -589,7 +628,16 @@ func (st *store) publish(recs []record) {
 	st.mu.Lock()
 	seg := st.segs[len(st.segs)-1]
 	for _, r := range recs {
-		st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n), sealed: r.sealed}
+		if r.compact {
+			p, ok := st.index[r.key]
+			if !ok { // not reachable: the issued record is published first, and retention never drops the active segment
+				continue
+			}
+			p.sealed, p.cseg, p.coff, p.cn = true, seg.num, uint32(r.off), uint32(r.n)
+			st.index[r.key] = p
+		} else {
+			st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n), sealed: r.sealed}
+		}
 		seg.keys = append(seg.keys, r.key)
 		if r.sealed {
 			st.activeCount++
@@ -879,21 +927,53 @@ func (st *store) retain() {
 }
 
 // get returns a copy of the stored receipt, ErrPending when only its issued record is
-// in the log, or ErrNotFound.
+// in the log, or ErrNotFound. A receipt sealed by a compact record is joined from its
+// issued record and its seal (the bytes a full sealed record held).
 func (st *store) get(key idKey) ([]byte, error) {
 	st.mu.RLock()
 	pos, ok := st.index[key]
+	st.mu.RUnlock()
 	if !ok {
-		st.mu.RUnlock()
 		return nil, ErrNotFound
 	}
 	if !pos.sealed {
-		st.mu.RUnlock()
 		return nil, ErrPending
 	}
+	raw, err := st.read(pos.seg, pos.off, pos.n)
+	if err != nil || pos.cn == 0 {
+		return raw, err
+	}
+	comp, err := st.read(pos.cseg, pos.coff, pos.cn)
+	if err != nil {
+		return nil, err
+	}
+	return joinCompact(raw, comp)
+}
+
+// joinCompact builds the sealed receipt from an issued record's body and a compact
+// sealed record, checking that the record's leaf is the body's.
+func joinCompact(body, comp []byte) ([]byte, error) {
+	leafHex, _, key, seal, ok := parseCompact(comp)
+	if !ok {
+		return nil, fmt.Errorf("%w: malformed compact sealed record", ErrStore)
+	}
+	leaf := LeafHash(body)
+	if hex.EncodeToString(leaf[:]) != leafHex {
+		return nil, fmt.Errorf("%w: sealed record does not match its issued record", ErrStore)
+	}
+	out, err := assemble(make([]byte, 0, len(body)+len(comp)+16), body, leafHex, key, seal)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	return out, nil
+}
+
+// read returns a copy of n bytes at off of segment num.
+func (st *store) read(num, off, n uint32) ([]byte, error) {
+	st.mu.RLock()
 	var seg *segment
 	for i := len(st.segs) - 1; i >= 0; i-- {
-		if st.segs[i].num == pos.seg {
+		if st.segs[i].num == num {
 			seg = st.segs[i]
 			break
 		}
@@ -904,7 +984,7 @@ func (st *store) get(key idKey) ([]byte, error) {
 	}
 	if !seg.compressed {
 		defer st.mu.RUnlock()
-		buf := make([]byte, pos.n)
+		buf := make([]byte, n)
 		f := st.active
 		if f == nil {
 			return nil, ErrClosed
@@ -916,7 +996,7 @@ func (st *store) get(key idKey) ([]byte, error) {
 			}
 			defer f.Close()
 		}
-		if _, err := f.ReadAt(buf, int64(pos.off)); err != nil {
+		if _, err := f.ReadAt(buf, int64(off)); err != nil {
 			return nil, fmt.Errorf("%w: read receipt: %w", ErrStore, err)
 		}
 		return buf, nil
@@ -929,11 +1009,11 @@ func (st *store) get(key idKey) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	end := uint64(pos.off) + uint64(pos.n)
+	end := uint64(off) + uint64(n)
 	if end > uint64(len(data)) {
 		return nil, fmt.Errorf("%w: index points past segment %d", ErrStore, seg.num)
 	}
-	return bytes.Clone(data[pos.off:end]), nil
+	return bytes.Clone(data[off:end]), nil
 }
 
 func (st *store) segmentData(num uint32) ([]byte, error) {

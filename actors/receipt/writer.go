@@ -259,15 +259,13 @@ func (w *writer) lines(j *job, seg uint32, base int64, buf []byte, recs []record
 			}
 			sealBuf = append(sealBuf, tail...)
 		}
+		// A compact sealed record: the body is in the issued record already, and Get
+		// joins the two (the same bytes assemble gave when the body was written twice).
 		start := len(buf)
-		buf = beginFrame(buf, recSealed)
-		nb, err := assemble(buf, it.body, string(leafHex[:]), key, sealBuf)
-		if err != nil {
-			return buf[:start], recs, err
-		}
-		buf = nb
-		recs = append(recs, record{key: it.key, off: base + int64(start+frameHead), n: len(buf) - start - frameHead, sealed: true})
-		buf = w.mac.finishFrame(buf, start, recSealed, seg, base+int64(start))
+		buf = beginFrame(buf, recSeal)
+		buf = appendCompact(buf, leafHex[:], it.id, key, sealBuf)
+		recs = append(recs, record{key: it.key, off: base + int64(start+frameHead), n: len(buf) - start - frameHead, sealed: true, compact: true})
+		buf = w.mac.finishFrame(buf, start, recSeal, seg, base+int64(start))
 	}
 	return buf, recs, nil
 }
