@@ -65,8 +65,8 @@
 // checkable on its own and a record cannot be forged, edited or copied elsewhere
 // without the secret.
 //
-// The group commit syncs with fdatasync. The background goroutine prepares the next
-// segment ahead of time (seg-NNNNNNNN.jsonl.tmp: the header, then zeros up to
+// The group commit syncs with fdatasync. Once the active segment is half full, the
+// background goroutine prepares the next one (seg-NNNNNNNN.jsonl.tmp: the header, then zeros up to
 // SegmentBytes plus an eighth, fsynced; renamed into place, and the folder fsynced, at
 // rotation), so appends overwrite written blocks and an fdatasync has no size or
 // extent change to commit (Options.NoPreallocate turns this off). Zeros after the last

@@ -81,7 +81,7 @@ type Options struct {
 	// commit: a write and an fsync); past it Issue answers ErrStorage. 0 = 5 s.
 	IssueTimeout time.Duration
 	// NoPreallocate turns off spare segments: by default the background goroutine
-	// prepares the next segment ahead of time (header, then zeros up to SegmentBytes
+	// prepares the next segment once the active one is half full (header, then zeros up to SegmentBytes
 	// plus an eighth, at most 72 MiB, fsynced), so the group commit overwrites written
 	// blocks and its fdatasync flushes data only (no size or extent change to journal).
 	// With it set, segments grow by appending (each fdatasync then also commits the new

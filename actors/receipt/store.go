@@ -103,6 +103,7 @@ type store struct {
 	// The writer goroutine alone uses the following fields.
 	activeSize  int64
 	activeCount int  // sealed records in the active segment
+	spareAsked  bool // the next segment's spare was asked for (at half the active one)
 	dirty       bool // a failed write could not be cut back: truncate before the next one
 
 	// The background goroutine (compression, retention); bgMu guards bg sends and bgClosed.
@@ -234,7 +235,6 @@ func openStore(o storeOptions) (_ *store, err error) {
 	}
 	st.retain()
 	st.startBackground()
-	st.prepareNext(st.segs[len(st.segs)-1].num + 1)
 	for k := range st.unsealed {
 		if p, ok := st.index[k]; !ok || p.sealed {
 			delete(st.unsealed, k) // dropped by retention
@@ -651,6 +651,11 @@ func (st *store) publish(recs []record) {
 // commit waits for a compression). Called by the writer after publish.
 func (st *store) maybeRotate() error {
 	if st.activeSize < st.opts.segBytes && st.activeCount < st.opts.segReceipts {
+		if !st.spareAsked && (st.activeSize >= st.opts.segBytes/2 || st.activeCount >= st.opts.segReceipts/2) {
+			// Half full: prepare the next segment now (a short-lived log never writes one).
+			st.spareAsked = true
+			st.prepareNext(st.activeNum() + 1)
+		}
 		st.mu.RLock()
 		over := st.opts.maxReceipts > 0 && len(st.index) > st.opts.maxReceipts && len(st.segs) > 1
 		st.mu.RUnlock()
@@ -671,8 +676,7 @@ func (st *store) maybeRotate() error {
 	st.active = f
 	st.segs = append(st.segs, &segment{num: old.num + 1})
 	st.mu.Unlock()
-	st.activeSize, st.activeCount = int64(len(logHeader)), 0
-	st.prepareNext(old.num + 2)
+	st.activeSize, st.activeCount, st.spareAsked = int64(len(logHeader)), 0, false
 	st.background(bgReq{seg: old, f: oldFile, retain: true})
 	return nil
 }
