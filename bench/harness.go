@@ -186,8 +186,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		// wrk in its own process; a hit counts only when the cache-hit counter moved.
 		hits := st.Metrics.GetOrCreateCounter("sovereign_cache_hits_total")
 		served := []func() uint64{nil, hits.Get, nil, nil}
+		rcp := st.Runtime.Receipts()
+		around := []func(bool){nil, func(start bool) { commitFrom(&rep.ClosedCommit, rcp.Stats(), start) }, nil, nil}
 		rep.ClosedTool = "wrk " + wrkVersion(wrk) + " (own process, 1 thread)"
-		rep.Closed = interleaveWrk(ctx, wrk, o.ProfileDir, closed, served, p.closedRounds, p.closedSlice, pr.step)
+		rep.Closed = interleaveWrk(ctx, wrk, o.ProfileDir, closed, served, around, p.closedRounds, p.closedSlice, pr.step)
 	} else {
 		rep.ClosedTool = "vegeta in process (wrk not installed)"
 		rep.Closed = interleave(ctx, closed, p.rounds, p.fixedDur/time.Duration(p.rounds), p.frontier.warm, pr.step)
@@ -247,10 +249,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer echo.Close()
 	pr.begin("bridge ping vs echo")
 	rep.Bridge.Echo = closedLoop(ctx, "NDJSON echo, 64 conns", echo.Addr(), st.BridgeToken, p.bridgeConns, p.bridgeDur, checkEcho)
+	brc := st.Runtime.BridgeReceipts()
+	commitFrom(&rep.Bridge.Commit, brc.Stats(), true)
 	rep.Bridge.Ping = closedLoop(ctx, "bridge ping + receipt, 64 conns", st.Bridge.Addr(), st.BridgeToken, p.bridgeConns, p.bridgeDur, checkBridgePing)
+	commitFrom(&rep.Bridge.Commit, brc.Stats(), false)
 	rep.Bridge.Conns = p.bridgeConns
-	pr.end(fmt.Sprintf("ping %.0f/s p99 %s, echo %.0f/s p99 %s", rep.Bridge.Ping.Throughput, fmtDur(rep.Bridge.Ping.Latency.P99),
-		rep.Bridge.Echo.Throughput, fmtDur(rep.Bridge.Echo.Latency.P99)))
+	pr.end(fmt.Sprintf("ping %.0f/s p99 %s, echo %.0f/s p99 %s; %s", rep.Bridge.Ping.Throughput, fmtDur(rep.Bridge.Ping.Latency.P99),
+		rep.Bridge.Echo.Throughput, fmtDur(rep.Bridge.Echo.Latency.P99), rep.Bridge.Commit))
 
 	// 8: micro-benchmarks.
 	pr.begin("micro-benchmarks")

@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bizra/bizra/actors/receipt"
 	"io"
 	"math"
 	"strings"
@@ -24,16 +25,19 @@ type Report struct {
 	Closed []LoadRun `json:"closed_loop"`
 	// ClosedTool names the closed loop's load generator (wrk in its own process when
 	// installed, else vegeta in process).
-	ClosedTool  string        `json:"closed_loop_tool"`
-	Miss        MissReport    `json:"query_miss"`
-	PassThrough PassThrough   `json:"openai_pass_through"`
-	Frontiers   []Frontier    `json:"frontiers"`
-	Bridge      BridgeReport  `json:"bridge"`
-	Micro       []MicroResult `json:"micro"`
-	Profiles    []Profile     `json:"profiles"`
-	Ratios      []Ratio       `json:"ratios"`
-	Goals       []Goal        `json:"goals"`
-	Notes       []string      `json:"notes"`
+	ClosedTool string `json:"closed_loop_tool"`
+	// ClosedCommit is the query receipt log's group commit during the closed-loop
+	// cache-hit runs.
+	ClosedCommit GroupCommit   `json:"closed_loop_hit_commit"`
+	Miss         MissReport    `json:"query_miss"`
+	PassThrough  PassThrough   `json:"openai_pass_through"`
+	Frontiers    []Frontier    `json:"frontiers"`
+	Bridge       BridgeReport  `json:"bridge"`
+	Micro        []MicroResult `json:"micro"`
+	Profiles     []Profile     `json:"profiles"`
+	Ratios       []Ratio       `json:"ratios"`
+	Goals        []Goal        `json:"goals"`
+	Notes        []string      `json:"notes"`
 }
 
 // MissReport is /v1/query on cache misses against the mock backend, calibrated by the
@@ -84,6 +88,40 @@ type BridgeReport struct {
 	Conns int     `json:"connections"`
 	Ping  LoadRun `json:"ping"`
 	Echo  LoadRun `json:"echo"`
+	// Commit is the bridge receipt log's group commit during the ping run.
+	Commit GroupCommit `json:"receipt_commit"`
+}
+
+// GroupCommit is a receipt log's group commit over one phase: fsyncs that wrote
+// issued records, and the records they wrote.
+type GroupCommit struct {
+	Fsyncs  uint64 `json:"fsyncs"`
+	Records uint64 `json:"records"`
+
+	baseFsyncs, baseRecords uint64 // at the start of the current slice
+}
+
+// commitFrom starts (start true) or ends a slice measured from a receipt Service's
+// Stats, adding the slice's commits.
+func commitFrom(g *GroupCommit, st receipt.Stats, start bool) {
+	if start {
+		g.baseFsyncs, g.baseRecords = st.Commits, st.CommitRecords
+		return
+	}
+	g.Fsyncs += st.Commits - g.baseFsyncs
+	g.Records += st.CommitRecords - g.baseRecords
+}
+
+// PerFsync is the mean batch (0 when nothing was committed).
+func (g GroupCommit) PerFsync() float64 {
+	if g.Fsyncs == 0 {
+		return 0
+	}
+	return float64(g.Records) / float64(g.Fsyncs)
+}
+
+func (g GroupCommit) String() string {
+	return fmt.Sprintf("%d receipts in %d fsyncs, %.1f per fsync", g.Records, g.Fsyncs, g.PerFsync())
 }
 
 // Ratio is one of the report's headline ratios.
@@ -503,7 +541,7 @@ func (r *Report) Markdown() string {
 
 	fmt.Fprintf(&b, "\n### Closed loop, %d connections (interleaved; bare handlers answer the same number of bytes)\n\n", ClosedConns)
 	if r.ClosedTool != "" {
-		fmt.Fprintf(&b, "Load generator: %s.\n\n", r.ClosedTool)
+		fmt.Fprintf(&b, "Load generator: %s. Receipt log group commit during the cache-hit runs: %s.\n\n", r.ClosedTool, r.ClosedCommit)
 	}
 	b.WriteString("| scenario | req/s | ok/sent | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Closed {

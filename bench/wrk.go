@@ -184,7 +184,10 @@ func wrkVersion(wrk string) string {
 // outside hits all of them alike) and merges each scenario's slices: counts summed,
 // throughput over the summed time, each percentile the worst slice's (wrk reports
 // percentiles, not every latency).
-func interleaveWrk(ctx context.Context, wrk, dir string, sc []scenario, served []func() uint64, rounds int, slice time.Duration, progress func(string)) []LoadRun {
+//
+// served[i] (nil: none) is scenario i's server-side count (see wrkAttack); around[i]
+// (nil: none) is called with true before and false after each of its slices.
+func interleaveWrk(ctx context.Context, wrk, dir string, sc []scenario, served []func() uint64, around []func(start bool), rounds int, slice time.Duration, progress func(string)) []LoadRun {
 	parts := make([][]LoadRun, len(sc))
 	for r := range rounds {
 		for i, s := range sc {
@@ -192,7 +195,13 @@ func interleaveWrk(ctx context.Context, wrk, dir string, sc []scenario, served [
 				break
 			}
 			progress(fmt.Sprintf("round %d/%d: %s (wrk)", r+1, rounds, s.name))
+			if around[i] != nil {
+				around[i](true)
+			}
 			parts[i] = append(parts[i], wrkAttack(ctx, wrk, dir, s.name, s.t, int(s.o.maxWorkers), slice, served[i]))
+			if around[i] != nil {
+				around[i](false)
+			}
 		}
 	}
 	out := make([]LoadRun, len(sc))

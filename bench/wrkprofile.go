@@ -23,6 +23,7 @@ type WrkProfileOptions struct {
 type WrkProfileResult struct {
 	Runs    []LoadRun // same-size bare handler, cache hit (profiled), health bare, health
 	Profile Profile
+	Commit  GroupCommit // the query receipt log's group commit during the cache-hit run
 }
 
 // WrkProfile starts the bench stack, fills the cache and drives cache-hit POST
@@ -70,11 +71,14 @@ func WrkProfile(ctx context.Context, o WrkProfileOptions) (*WrkProfileResult, er
 	res.Runs = append(res.Runs, wrkAttack(ctx, wrk, o.Dir, closedBareHit, tSame, ClosedConns, o.Duration, nil))
 	file := filepath.Join(o.Dir, "cpu-wrk-cache-hit.prof")
 	var hit LoadRun
+	rcp := st.Runtime.Receipts()
+	commitFrom(&res.Commit, rcp.Stats(), true)
 	if err := profiled(file, func() {
 		hit = wrkAttack(ctx, wrk, o.Dir, closedHit, tHit, ClosedConns, o.Duration, hits.Get)
 	}); err != nil {
 		return nil, fmt.Errorf("wrk profile: %w", err)
 	}
+	commitFrom(&res.Commit, rcp.Stats(), false)
 	res.Runs = append(res.Runs, hit,
 		wrkAttack(ctx, wrk, o.Dir, closedBare, tCeil, ClosedConns, o.Duration, nil),
 		wrkAttack(ctx, wrk, o.Dir, closedHealth, tHealth, ClosedConns, o.Duration, nil))

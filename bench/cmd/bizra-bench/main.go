@@ -141,6 +141,7 @@ func wrkProfile(out string, d time.Duration) int {
 		fmt.Printf("ratios: cache hit %.3f×, health %.3f×\n", res.Runs[1].Throughput/res.Runs[0].Throughput,
 			res.Runs[3].Throughput/res.Runs[2].Throughput)
 	}
+	fmt.Println("receipt log during the cache-hit run:", res.Commit)
 	fmt.Println("profile:", res.Profile.File)
 	fmt.Println(res.Profile.String())
 	return 0
