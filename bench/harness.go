@@ -94,7 +94,7 @@ func planFor(m Mode) plan {
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 32000, step: 400 * time.Millisecond,
 				bisect: 1, settle: 100 * time.Millisecond, warm: 200 * time.Millisecond}, frontierBudget: 6 * time.Second,
 			bridgeConns: 64, bridgeDur: 1500 * time.Millisecond, benchtime: 40 * time.Millisecond,
-			profileDur: time.Second, closedRounds: 2, closedSlice: time.Second}
+			profileDur: time.Second, closedRounds: 1, closedSlice: time.Second}
 	default:
 		return plan{fixedRate: 1000, fixedDur: 6 * time.Second, missDelay: 20 * time.Millisecond, missRate: 100,
 			missDur: 10 * time.Second, rounds: 5, passDur: 20 * time.Second,

@@ -559,6 +559,9 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, " %d |\n", len(f.Steps))
 	}
 	fmt.Fprintf(&b, "\n### Bridge (%d connections, closed loop, same client)\n\n", br.Conns)
+	if br.Commit.Fsyncs > 0 {
+		fmt.Fprintf(&b, "Each ping's receipt is group-committed in the bridge receipt log (its own folder, writer and fsync; it shares no lock with the query log): %s.\n\n", br.Commit)
+	}
 	b.WriteString("| server | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n")
 	for _, x := range []LoadRun{br.Ping, br.Echo} {
 		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %d |\n", x.Name, x.Throughput, fmtDur(x.Latency.P50), fmtDur(x.Latency.P99), x.Errors)
