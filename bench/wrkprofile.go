@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -21,9 +22,12 @@ type WrkProfileOptions struct {
 
 // WrkProfileResult is what WrkProfile measured.
 type WrkProfileResult struct {
-	Runs    []LoadRun // same-size bare handler, cache hit (profiled), health bare, health
-	Profile Profile
-	Commit  GroupCommit // the query receipt log's group commit during the cache-hit run
+	Runs []LoadRun // same-size bare handler, cache hit (profiled), health bare, health
+	// CPUPerReq is this process's CPU time (user + system, getrusage) per answered
+	// request of each run: a figure that a busy machine disturbs less than req/s.
+	CPUPerReq []time.Duration
+	Profile   Profile
+	Commit    GroupCommit // the query receipt log's group commit during the cache-hit run
 }
 
 // WrkProfile starts the bench stack, fills the cache and drives cache-hit POST
@@ -68,20 +72,38 @@ func WrkProfile(ctx context.Context, o WrkProfileOptions) (*WrkProfileResult, er
 	tHealth := target{method: "GET", url: st.APIURL() + "/v1/health"}
 	hits := st.Metrics.GetOrCreateCounter("sovereign_cache_hits_total")
 	res := &WrkProfileResult{}
-	res.Runs = append(res.Runs, wrkAttack(ctx, wrk, o.Dir, closedBareHit, tSame, ClosedConns, o.Duration, nil))
+	cpu := func(f func() LoadRun) LoadRun {
+		c0 := processCPU()
+		r := f()
+		var per time.Duration
+		if r.OK > 0 {
+			per = (processCPU() - c0) / time.Duration(r.OK)
+		}
+		res.Runs, res.CPUPerReq = append(res.Runs, r), append(res.CPUPerReq, per)
+		return r
+	}
+	cpu(func() LoadRun { return wrkAttack(ctx, wrk, o.Dir, closedBareHit, tSame, ClosedConns, o.Duration, nil) })
 	file := filepath.Join(o.Dir, "cpu-wrk-cache-hit.prof")
-	var hit LoadRun
 	rcp := st.Runtime.Receipts()
 	commitFrom(&res.Commit, rcp.Stats(), true)
 	if err := profiled(file, func() {
-		hit = wrkAttack(ctx, wrk, o.Dir, closedHit, tHit, ClosedConns, o.Duration, hits.Get)
+		cpu(func() LoadRun { return wrkAttack(ctx, wrk, o.Dir, closedHit, tHit, ClosedConns, o.Duration, hits.Get) })
 	}); err != nil {
 		return nil, fmt.Errorf("wrk profile: %w", err)
 	}
 	commitFrom(&res.Commit, rcp.Stats(), false)
-	res.Runs = append(res.Runs, hit,
-		wrkAttack(ctx, wrk, o.Dir, closedBare, tCeil, ClosedConns, o.Duration, nil),
-		wrkAttack(ctx, wrk, o.Dir, closedHealth, tHealth, ClosedConns, o.Duration, nil))
+	cpu(func() LoadRun { return wrkAttack(ctx, wrk, o.Dir, closedBare, tCeil, ClosedConns, o.Duration, nil) })
+	cpu(func() LoadRun { return wrkAttack(ctx, wrk, o.Dir, closedHealth, tHealth, ClosedConns, o.Duration, nil) })
 	res.Profile = summarize(ctx, o.GoTool, "POST /v1/query cache hit under wrk", file)
 	return res, nil
+}
+
+// processCPU is this process's user plus system CPU time so far (0 where getrusage is
+// not available).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -133,9 +133,9 @@ func wrkProfile(out string, d time.Duration) int {
 		return 1
 	}
 	fmt.Println(bench.DescribeMachine().String())
-	for _, r := range res.Runs {
-		fmt.Printf("%-40s %8.0f req/s  ok %d/%d  p50 %v  p99 %v  max %v\n", r.Name, r.Throughput, r.OK, r.Requests,
-			r.Latency.P50, r.Latency.P99, r.Latency.Max)
+	for i, r := range res.Runs {
+		fmt.Printf("%-40s %8.0f req/s  ok %d/%d  p50 %v  p99 %v  max %v  cpu/req %v\n", r.Name, r.Throughput, r.OK, r.Requests,
+			r.Latency.P50, r.Latency.P99, r.Latency.Max, res.CPUPerReq[i])
 	}
 	if len(res.Runs) == 4 && res.Runs[0].Throughput > 0 && res.Runs[2].Throughput > 0 {
 		fmt.Printf("ratios: cache hit %.3f×, health %.3f×\n", res.Runs[1].Throughput/res.Runs[0].Throughput,
