@@ -305,7 +305,7 @@ func (s *Service) Start(ctx context.Context) error {
 		seq, prevRoot = st.lastSeq+1, st.lastRoot
 	}
 	s.book = newSealBook(seq, prevRoot)
-	s.w = newWriter(st, s.signer, s.log, s.macKey, writerHooks{
+	s.w = newWriter(st, s.signer, s.log, s.macKey, s.opts.IssueTimeout, writerHooks{
 		issued: s.onIssued, sealed: s.onDurable, round: s.onRound,
 		toSealer: func(m []*leafMsg) { s.sys.Root.Send(s.pid, s.book.send(m)) },
 	})
@@ -498,15 +498,19 @@ func (s *Service) Issue(in Input) (Ref, error) {
 		s.mPending.Dec()
 		return Ref{}, ErrClosed
 	}
-	t := time.NewTimer(s.opts.IssueTimeout)
+	// The round's one timer bounds the wait (started when the round began, so at most
+	// IssueTimeout).
 	select {
 	case <-g.done:
-		t.Stop()
-	case <-t.C:
-		// The record may still become durable (and sealed); no client learns its id.
-		// Health reports the log failing until a write completes.
-		s.failing.Store(true)
-		return Ref{}, fmt.Errorf("%w: no fsync within %s", ErrStorage, s.opts.IssueTimeout)
+	case <-g.expired:
+		select {
+		case <-g.done: // both ready: the round completed
+		default:
+			// The record may still become durable (and sealed); no client learns its id.
+			// Health reports the log failing until a write completes.
+			s.failing.Store(true)
+			return Ref{}, fmt.Errorf("%w: no fsync within %s", ErrStorage, s.opts.IssueTimeout)
+		}
 	}
 	if g.err != nil {
 		return Ref{}, fmt.Errorf("%w: %w", ErrStorage, g.err)
