@@ -75,7 +75,9 @@
 //
 // A segment that reaches SegmentBytes (or MaxReceipts/4 sealed receipts) is closed and
 // a new one started; a background goroutine compresses the closed one to
-// seg-NNNNNNNN.jsonl.zst (zstd, temp file, fsync, rename) and applies retention, which
+// seg-NNNNNNNN.jsonl.zst (zstd, temp file, fsync, rename) once the commits pause (no
+// append for 50 ms) or more than 8 closed segments wait, so a burst of commits does
+// not share the cores with compression; it also applies retention, which
 // drops whole segments, oldest first, while the log holds more than MaxReceipts
 // receipts or more than MaxSegments segments.
 //

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // activeSegment returns the path and content of the newest plain segment.
@@ -133,4 +134,47 @@ func TestNoPreallocate(t *testing.T) {
 	if tmp, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmp) != 0 {
 		t.Fatalf("spares prepared with NoPreallocate: %v", tmp)
 	}
+}
+
+// TestCompressionDeferredAndBounded: while receipts keep coming, rotated segments wait
+// uncompressed, boundedly; once the commits pause, every rotated segment is
+// compressed, and every receipt stays retrievable.
+func TestCompressionDeferredAndBounded(t *testing.T) {
+	dir := t.TempDir()
+	s := startService(t, Options{Dir: dir, SegmentBytes: 8 << 10, NoPreallocate: true})
+	var ids []string
+	most := 0
+	for i := range 200 {
+		ids = append(ids, mustIssue(t, s, input(i)).ReceiptID)
+		plain, _ := filepath.Glob(filepath.Join(dir, "seg-*.jsonl"))
+		most = max(most, len(plain))
+		// maxPlainSegments wait at most, plus the active one, the one being compressed
+		// and rotations queued behind a compression (tiny segments here rotate every
+		// few receipts); unbounded growth would reach about 40.
+		if len(plain) > 3*maxPlainSegments {
+			t.Fatalf("after %d receipts: %d uncompressed segments", i+1, len(plain))
+		}
+	}
+	if most < 3 {
+		t.Fatalf("at most %d uncompressed segments during the burst: compression was not deferred", most)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		plain, _ := filepath.Glob(filepath.Join(dir, "seg-*.jsonl"))
+		zst, _ := filepath.Glob(filepath.Join(dir, "seg-*.jsonl.zst"))
+		if len(plain) == 1 && len(zst) > maxPlainSegments {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the pause: %d plain, %d compressed segments (most plain during the burst %d)", len(plain), len(zst), most)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	flush(t, s)
+	for _, id := range ids {
+		if raw, err := s.Get(id); err != nil || !Verify(raw).Valid {
+			t.Fatalf("receipt %s: %v", id, err)
+		}
+	}
+	t.Logf("at most %d uncompressed segments during the burst", most)
 }

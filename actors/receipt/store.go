@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -112,6 +113,7 @@ type store struct {
 	bgDone       chan struct{}
 	bgClosed     bool
 	retainQueued atomic.Bool
+	lastWrite    atomic.Int64 // unix nanos of the last append (the background waits for a pause)
 
 	// spareMu guards the following fields: the spare segment prepared in the background
 	// (nil until it is ready) and the number being prepared (0: none; a rotation that
@@ -588,6 +590,7 @@ func (st *store) write(chunk []byte) error {
 		return fmt.Errorf("%w: append: %w", ErrStore, err)
 	}
 	st.activeSize += int64(len(chunk))
+	st.lastWrite.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -796,34 +799,71 @@ func (st *store) background(r bgReq) {
 
 func (st *store) runBackground() {
 	defer close(st.bgDone)
-	for r := range st.bg {
-		if r.prep != 0 {
-			if err := st.prepare(r.prep); err != nil {
-				st.opts.logger.Warn("receipt spare segment not prepared; the next rotation creates it", "segment", r.prep, "err", err)
+	tick := time.NewTicker(compressIdle)
+	defer tick.Stop()
+	var pending []bgReq // rotated segments not compressed yet, oldest first
+	compressNext := func() {
+		r := pending[0]
+		pending = pending[1:]
+		st.mu.RLock()
+		live := slices.Contains(st.segs, r.seg)
+		st.mu.RUnlock()
+		if live { // retention may have dropped it meanwhile
+			if err := st.compress(r.seg, r.f); err != nil {
+				st.opts.logger.Error("receipt segment compression", "segment", r.seg.num, "err", err)
 			}
 		}
-		if r.seg != nil {
-			st.mu.RLock()
-			live := slices.Contains(st.segs, r.seg)
-			st.mu.RUnlock()
-			if live { // retention may have dropped it meanwhile
-				if err := st.compress(r.seg, r.f); err != nil {
-					st.opts.logger.Error("receipt segment compression", "segment", r.seg.num, "err", err)
+		if r.f != nil {
+			r.f.Close()
+		}
+	}
+	for {
+		select {
+		case r, ok := <-st.bg:
+			if !ok {
+				for len(pending) > 0 {
+					compressNext()
+				}
+				return
+			}
+			if r.prep != 0 {
+				if err := st.prepare(r.prep); err != nil {
+					st.opts.logger.Warn("receipt spare segment not prepared; the next rotation creates it", "segment", r.prep, "err", err)
 				}
 			}
-			if r.f != nil {
-				r.f.Close()
+			if r.seg != nil {
+				pending = append(pending, r)
 			}
+			if r.done != nil { // a barrier: everything queued before it, now
+				for len(pending) > 0 {
+					compressNext()
+				}
+			}
+			if r.retain {
+				st.retainQueued.Store(false)
+				st.retain()
+			}
+			if r.done != nil {
+				close(r.done)
+			}
+		case <-tick.C:
 		}
-		if r.retain {
-			st.retainQueued.Store(false)
-			st.retain()
-		}
-		if r.done != nil {
-			close(r.done)
+		// Compression waits for a pause in the commits (it would take CPU from them),
+		// or until maxPlainSegments rotated segments wait.
+		for len(pending) > 0 && (len(pending) > maxPlainSegments || time.Since(time.Unix(0, st.lastWrite.Load())) >= compressIdle) {
+			compressNext()
 		}
 	}
 }
+
+// Compression of rotated segments is deferred while the log is busy: it runs once no
+// commit has written for compressIdle, or when more than maxPlainSegments rotated
+// segments wait (so under sustained load one is compressed per rotation, and at most
+// maxPlainSegments+1 uncompressed segments are on disk).
+const (
+	compressIdle     = 50 * time.Millisecond
+	maxPlainSegments = 8
+)
 
 // settle waits until every compression and retention queued before it is done (for
 // Flush), or until ctx is done.
