@@ -66,12 +66,13 @@
 // without the secret.
 //
 // The group commit syncs with fdatasync. Once the active segment is half full, the
-// background goroutine prepares the next one (seg-NNNNNNNN.jsonl.tmp: the header, then zeros up to
-// SegmentBytes plus an eighth, fsynced; renamed into place, and the folder fsynced, at
-// rotation), so appends overwrite written blocks and an fdatasync has no size or
-// extent change to commit (Options.NoPreallocate turns this off). Zeros after the last
-// record are that preallocated space, never a torn record; a torn record in it is
-// zeroed again at open, and a zero inside a record fails its MAC like any damage.
+// background goroutine prepares the next one (seg-NNNNNNNN.jsonl.tmp: the header, then
+// SegmentBytes plus an eighth reserved with fallocate(2), or written as zeros where
+// that is not supported; fsynced; renamed into place, and the folder fsynced, at
+// rotation), so appends neither grow the file nor allocate blocks
+// (Options.NoPreallocate turns this off). Zeros after the last record are that
+// reserved space, never a torn record; a torn record in it is zeroed again at open,
+// and a zero inside a record fails its MAC like any damage.
 //
 // A segment that reaches SegmentBytes (or MaxReceipts/4 sealed receipts) is closed and
 // a new one started; a background goroutine compresses the closed one to

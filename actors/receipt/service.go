@@ -81,11 +81,12 @@ type Options struct {
 	// commit: a write and an fsync); past it Issue answers ErrStorage. 0 = 5 s.
 	IssueTimeout time.Duration
 	// NoPreallocate turns off spare segments: by default the background goroutine
-	// prepares the next segment once the active one is half full (header, then zeros up to SegmentBytes
-	// plus an eighth, at most 72 MiB, fsynced), so the group commit overwrites written
-	// blocks and its fdatasync flushes data only (no size or extent change to journal).
-	// With it set, segments grow by appending (each fdatasync then also commits the new
-	// size). Durability is the same either way.
+	// prepares the next segment once the active one is half full (the header, then
+	// SegmentBytes plus an eighth, at most 72 MiB, reserved with fallocate, or written
+	// as zeros where that is not supported; fsynced), so an append in the group
+	// commit neither grows the file nor allocates blocks, and it syncs with
+	// fdatasync. With it set, segments grow by appending (each fdatasync then also
+	// commits the new size and allocation). Durability is the same either way.
 	NoPreallocate bool
 	// faults injects storage failures (tests of this package): see storeOptions.faults.
 	faults func(op string) error

@@ -18,3 +18,15 @@ func datasync(f *os.File) error {
 		}
 	}
 }
+
+// reserve allocates [0, size) of f with fallocate(2) (mode 0: the size grows to size,
+// the new blocks read as zeros until written). It costs no data writes; an error
+// (a file system without fallocate) leaves the caller to write zeros instead.
+func reserve(f *os.File, size int64) error {
+	for {
+		err := syscall.Fallocate(int(f.Fd()), 0, 0, size)
+		if err != syscall.EINTR {
+			return err
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -33,7 +32,7 @@ func BenchmarkSyncLevers(b *testing.B) {
 	}{
 		{"fsync-append", nil, (*os.File).Sync},
 		{"fdatasync-append", nil, datasync},
-		{"fdatasync-fallocated", func(f *os.File) error { return syscall.Fallocate(int(f.Fd()), 0, 0, span) }, datasync},
+		{"fdatasync-fallocated", func(f *os.File) error { return reserve(f, span) }, datasync},
 		{"fdatasync-zeroed", func(f *os.File) error { return zeroFill(f, 0, span) }, datasync},
 	} {
 		b.Run(c.name, func(b *testing.B) {
