@@ -489,10 +489,14 @@ func latRow(b *strings.Builder, name string, rate string, r LoadRun) {
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	m := r.Machine
+	where := "The load generator runs in the same process"
+	if strings.HasPrefix(r.ClosedTool, "wrk") {
+		where = "The load generator runs in the same process (the closed loop's, wrk, in its own)"
+	}
 	fmt.Fprintf(&b, "Machine: %d cores (GOMAXPROCS %d), %s [%s], %s %s; load average at start %s. "+
-		"The load generator runs in the same process and shares the cores with the servers, "+
+		"%s and shares the cores with the servers, "+
 		"and the machine is shared with other work, so figures are noisy. Mode %s, %s, took %.0f s.\n\n",
-		m.Cores, m.GOMAXPROCS, m.CPU, m.Flags, m.GoVersion, m.OS, m.Load, r.Mode, r.Started, r.ElapsedS)
+		m.Cores, m.GOMAXPROCS, m.CPU, m.Flags, m.GoVersion, m.OS, m.Load, where, r.Mode, r.Started, r.ElapsedS)
 	if r.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", r.Command)
 	}
