@@ -70,6 +70,9 @@ type plan struct {
 	micros         map[string]bool // nil: all
 	profileDur     time.Duration   // 0: no profiles
 	pkgBench       bool
+	// closed loop with wrk: interleaved rounds of one slice per scenario
+	closedRounds int
+	closedSlice  time.Duration
 }
 
 var limits = []time.Duration{time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond}
@@ -82,6 +85,7 @@ func planFor(m Mode) plan {
 			frontier: frontierOptions{limits: limits, start: 200, maxRate: 400, step: 200 * time.Millisecond,
 				bisect: 0, settle: 20 * time.Millisecond}, frontierBudget: 2 * time.Second,
 			bridgeConns: 8, bridgeDur: 300 * time.Millisecond, benchtime: 5 * time.Millisecond,
+			closedRounds: 1, closedSlice: time.Second,
 			micros: map[string]bool{"actor-request-future": true, "cache-get-hit": true, "receipt-batch-1024": true,
 				"receipt-single-ed25519": true, "ledger-group-64": true, "ledger-fsync-each-64": true}}
 	case Quick:
@@ -90,14 +94,14 @@ func planFor(m Mode) plan {
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 32000, step: 400 * time.Millisecond,
 				bisect: 1, settle: 100 * time.Millisecond, warm: 200 * time.Millisecond}, frontierBudget: 6 * time.Second,
 			bridgeConns: 64, bridgeDur: 1500 * time.Millisecond, benchtime: 40 * time.Millisecond,
-			profileDur: time.Second}
+			profileDur: time.Second, closedRounds: 1, closedSlice: time.Second}
 	default:
 		return plan{fixedRate: 1000, fixedDur: 6 * time.Second, missDelay: 20 * time.Millisecond, missRate: 100,
 			missDur: 10 * time.Second, rounds: 5, passDur: 20 * time.Second,
 			frontier: frontierOptions{limits: limits, start: 500, maxRate: 64000, step: 1500 * time.Millisecond,
 				bisect: 3, settle: 300 * time.Millisecond, warm: 500 * time.Millisecond}, frontierBudget: 35 * time.Second,
 			bridgeConns: 64, bridgeDur: 5 * time.Second, benchtime: 400 * time.Millisecond,
-			profileDur: 3 * time.Second, pkgBench: true}
+			profileDur: 3 * time.Second, pkgBench: true, closedRounds: 3, closedSlice: 2 * time.Second}
 	}
 }
 
@@ -172,12 +176,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	tSame := target{method: "POST", url: "http://" + ceil.addr + sameSizePath, header: jsonHdr,
 		body: func(uint64) []byte { return hitBody }}
 	co := loadOptions{rate: 0, maxWorkers: ClosedConns, okOnly: true}
-	rep.Closed = interleave(ctx, []scenario{
+	closed := []scenario{
 		{closedBareHit, tSame, co},
 		{closedHit, tHit, co},
 		{closedBare, tCeil, co},
 		{closedHealth, tHealth, co},
-	}, p.rounds, p.fixedDur/time.Duration(p.rounds), p.frontier.warm, pr.step)
+	}
+	if wrk := wrkTool(); wrk != "" && o.ProfileDir != "" {
+		// wrk in its own process; a hit counts only when the cache-hit counter moved.
+		hits := st.Metrics.GetOrCreateCounter("sovereign_cache_hits_total")
+		served := []func() uint64{nil, hits.Get, nil, nil}
+		rcp := st.Runtime.Receipts()
+		around := []func(bool){nil, func(start bool) { commitFrom(&rep.ClosedCommit, rcp.Stats(), start) }, nil, nil}
+		rep.ClosedTool = "wrk " + wrkVersion(wrk) + " (own process, 1 thread)"
+		rep.Closed = interleaveWrk(ctx, wrk, o.ProfileDir, closed, served, around, p.closedRounds, p.closedSlice, pr.step)
+	} else {
+		rep.ClosedTool = "vegeta in process (wrk not installed)"
+		rep.Closed = interleave(ctx, closed, p.rounds, p.fixedDur/time.Duration(p.rounds), p.frontier.warm, pr.step)
+	}
 	pr.end(closedLine(rep.Closed))
 
 	// 4: cache misses through the runtime against the mock backend, calibrated by the
@@ -233,10 +249,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer echo.Close()
 	pr.begin("bridge ping vs echo")
 	rep.Bridge.Echo = closedLoop(ctx, "NDJSON echo, 64 conns", echo.Addr(), st.BridgeToken, p.bridgeConns, p.bridgeDur, checkEcho)
+	brc := st.Runtime.BridgeReceipts()
+	commitFrom(&rep.Bridge.Commit, brc.Stats(), true)
 	rep.Bridge.Ping = closedLoop(ctx, "bridge ping + receipt, 64 conns", st.Bridge.Addr(), st.BridgeToken, p.bridgeConns, p.bridgeDur, checkBridgePing)
+	commitFrom(&rep.Bridge.Commit, brc.Stats(), false)
 	rep.Bridge.Conns = p.bridgeConns
-	pr.end(fmt.Sprintf("ping %.0f/s p99 %s, echo %.0f/s p99 %s", rep.Bridge.Ping.Throughput, fmtDur(rep.Bridge.Ping.Latency.P99),
-		rep.Bridge.Echo.Throughput, fmtDur(rep.Bridge.Echo.Latency.P99)))
+	pr.end(fmt.Sprintf("ping %.0f/s p99 %s, echo %.0f/s p99 %s; %s", rep.Bridge.Ping.Throughput, fmtDur(rep.Bridge.Ping.Latency.P99),
+		rep.Bridge.Echo.Throughput, fmtDur(rep.Bridge.Echo.Latency.P99), rep.Bridge.Commit))
 
 	// 8: micro-benchmarks.
 	pr.begin("micro-benchmarks")

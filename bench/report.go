@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/bizra/bizra/actors/receipt"
 	"io"
 	"math"
 	"strings"
@@ -21,16 +22,22 @@ type Report struct {
 	Fixed    []LoadRun `json:"fixed_rate"` // ceiling, /v1/health, cache hit at one rate
 	// Closed is the closed loop at ClosedConns connections: same-size bare handler,
 	// cache hit, bare health-sized handler, /v1/health (issue 21).
-	Closed      []LoadRun     `json:"closed_loop"`
-	Miss        MissReport    `json:"query_miss"`
-	PassThrough PassThrough   `json:"openai_pass_through"`
-	Frontiers   []Frontier    `json:"frontiers"`
-	Bridge      BridgeReport  `json:"bridge"`
-	Micro       []MicroResult `json:"micro"`
-	Profiles    []Profile     `json:"profiles"`
-	Ratios      []Ratio       `json:"ratios"`
-	Goals       []Goal        `json:"goals"`
-	Notes       []string      `json:"notes"`
+	Closed []LoadRun `json:"closed_loop"`
+	// ClosedTool names the closed loop's load generator (wrk in its own process when
+	// installed, else vegeta in process).
+	ClosedTool string `json:"closed_loop_tool"`
+	// ClosedCommit is the query receipt log's group commit during the closed-loop
+	// cache-hit runs.
+	ClosedCommit GroupCommit   `json:"closed_loop_hit_commit"`
+	Miss         MissReport    `json:"query_miss"`
+	PassThrough  PassThrough   `json:"openai_pass_through"`
+	Frontiers    []Frontier    `json:"frontiers"`
+	Bridge       BridgeReport  `json:"bridge"`
+	Micro        []MicroResult `json:"micro"`
+	Profiles     []Profile     `json:"profiles"`
+	Ratios       []Ratio       `json:"ratios"`
+	Goals        []Goal        `json:"goals"`
+	Notes        []string      `json:"notes"`
 }
 
 // MissReport is /v1/query on cache misses against the mock backend, calibrated by the
@@ -88,6 +95,40 @@ type BridgeReport struct {
 	Conns int     `json:"connections"`
 	Ping  LoadRun `json:"ping"`
 	Echo  LoadRun `json:"echo"`
+	// Commit is the bridge receipt log's group commit during the ping run.
+	Commit GroupCommit `json:"receipt_commit"`
+}
+
+// GroupCommit is a receipt log's group commit over one phase: fsyncs that wrote
+// issued records, and the records they wrote.
+type GroupCommit struct {
+	Fsyncs  uint64 `json:"fsyncs"`
+	Records uint64 `json:"records"`
+
+	baseFsyncs, baseRecords uint64 // at the start of the current slice
+}
+
+// commitFrom starts (start true) or ends a slice measured from a receipt Service's
+// Stats, adding the slice's commits.
+func commitFrom(g *GroupCommit, st receipt.Stats, start bool) {
+	if start {
+		g.baseFsyncs, g.baseRecords = st.Commits, st.CommitRecords
+		return
+	}
+	g.Fsyncs += st.Commits - g.baseFsyncs
+	g.Records += st.CommitRecords - g.baseRecords
+}
+
+// PerFsync is the mean batch (0 when nothing was committed).
+func (g GroupCommit) PerFsync() float64 {
+	if g.Fsyncs == 0 {
+		return 0
+	}
+	return float64(g.Records) / float64(g.Fsyncs)
+}
+
+func (g GroupCommit) String() string {
+	return fmt.Sprintf("%d receipts in %d fsyncs, %.1f per fsync", g.Records, g.Fsyncs, g.PerFsync())
 }
 
 // Ratio is one of the report's headline ratios.
@@ -461,10 +502,14 @@ func latRow(b *strings.Builder, name string, rate string, r LoadRun) {
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	m := r.Machine
+	where := "The load generator runs in the same process"
+	if strings.HasPrefix(r.ClosedTool, "wrk") {
+		where = "The load generator runs in the same process (the closed loop's, wrk, in its own)"
+	}
 	fmt.Fprintf(&b, "Machine: %d cores (GOMAXPROCS %d), %s [%s], %s %s; load average at start %s. "+
-		"The load generator runs in the same process and shares the cores with the servers, "+
+		"%s and shares the cores with the servers, "+
 		"and the machine is shared with other work, so figures are noisy. Mode %s, %s, took %.0f s.\n\n",
-		m.Cores, m.GOMAXPROCS, m.CPU, m.Flags, m.GoVersion, m.OS, m.Load, r.Mode, r.Started, r.ElapsedS)
+		m.Cores, m.GOMAXPROCS, m.CPU, m.Flags, m.GoVersion, m.OS, m.Load, where, r.Mode, r.Started, r.ElapsedS)
 	if r.Command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", r.Command)
 	}
@@ -513,6 +558,9 @@ func (r *Report) Markdown() string {
 	}
 
 	fmt.Fprintf(&b, "\n### Closed loop, %d connections (interleaved; bare handlers answer the same number of bytes)\n\n", ClosedConns)
+	if r.ClosedTool != "" {
+		fmt.Fprintf(&b, "Load generator: %s. Receipt log group commit during the cache-hit runs: %s.\n\n", r.ClosedTool, r.ClosedCommit)
+	}
 	b.WriteString("| scenario | req/s | ok/sent | p50 | p99 | p99.9 | max |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Closed {
 		fmt.Fprintf(&b, "| %s | %.0f | %d/%d | %s | %s | %s | %s |\n", x.Name, x.Throughput, x.OK, x.Requests,
@@ -529,6 +577,9 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, " %d |\n", len(f.Steps))
 	}
 	fmt.Fprintf(&b, "\n### Bridge (%d connections, closed loop, same client)\n\n", br.Conns)
+	if br.Commit.Fsyncs > 0 {
+		fmt.Fprintf(&b, "Each ping's receipt is group-committed in the bridge receipt log (its own folder, writer and fsync; it shares no lock with the query log): %s.\n\n", br.Commit)
+	}
 	b.WriteString("| server | req/s | p50 | p99 | errors |\n|---|---|---|---|---|\n")
 	for _, x := range []LoadRun{br.Ping, br.Echo} {
 		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %d |\n", x.Name, x.Throughput, fmtDur(x.Latency.P50), fmtDur(x.Latency.P99), x.Errors)

@@ -25,7 +25,8 @@ import (
 // Core is what the gateway needs from the runtime. Every method is safe for
 // concurrent use; Query honours ctx's deadline.
 type Core interface {
-	// Query runs one query through the pipeline.
+	// Query runs one query through the pipeline, bounded by req.TimeoutMs (the
+	// gateway passes no deadline of its own).
 	Query(ctx context.Context, req query.Request) (query.Result, error)
 	// Health is the cheap readiness report of GET /v1/health.
 	Health() Health

@@ -52,18 +52,33 @@
 // # Durable log
 //
 // Segments seg-NNNNNNNN.jsonl start with the header line {"bizra_receipt_log":2}; each
-// further line is one record {"m":"<hex MAC>","t":"i"|"s","r":<raw>}: "i" an issued
-// record (raw = JCS(body)), "s" a sealed record (raw = the sealed receipt, exactly what
-// Get returns; proof.md's bytes are unchanged, the framing is not part of a receipt).
+// further line is one record {"m":"<hex MAC>","t":"i"|"c"|"s","r":<raw>}: "i" an issued
+// record (raw = JCS(body)), "c" a compact sealed record (raw =
+// {"leaf_hash":…,"receipt_id":…,"seal"|"signature":…}, what sealing adds; Get joins it
+// with the issued record's body, checking the leaf, into exactly the bytes proof.md
+// defines), "s" a full sealed record (raw = the sealed receipt; written by earlier
+// versions, still read). The body is written once: a damaged issued record loses its
+// receipt (counted and reported like any refused record; Get answers not found).
 // Integrity is a MAC per record, not a chain: HMAC-SHA256 with a key derived from the
 // receipt secret by HKDF-SHA256 (info "bizra-receipt-log-mac-v1", LogMACInfo) over the
 // record type, the segment number, the line's offset and raw, so each record is
 // checkable on its own and a record cannot be forged, edited or copied elsewhere
 // without the secret.
 //
+// The group commit syncs with fdatasync. Once the active segment is half full, the
+// background goroutine prepares the next one (seg-NNNNNNNN.jsonl.tmp: the header, then
+// SegmentBytes plus an eighth reserved with fallocate(2), or written as zeros where
+// that is not supported; fsynced; renamed into place, and the folder fsynced, at
+// rotation), so appends neither grow the file nor allocate blocks
+// (Options.NoPreallocate turns this off). Zeros after the last record are that
+// reserved space, never a torn record; a torn record in it is zeroed again at open,
+// and a zero inside a record fails its MAC like any damage.
+//
 // A segment that reaches SegmentBytes (or MaxReceipts/4 sealed receipts) is closed and
 // a new one started; a background goroutine compresses the closed one to
-// seg-NNNNNNNN.jsonl.zst (zstd, temp file, fsync, rename) and applies retention, which
+// seg-NNNNNNNN.jsonl.zst (zstd, temp file, fsync, rename) once the commits pause (no
+// append for 50 ms) or more than 8 closed segments wait, so a burst of commits does
+// not share the cores with compression; it also applies retention, which
 // drops whole segments, oldest first, while the log holds more than MaxReceipts
 // receipts or more than MaxSegments segments.
 //

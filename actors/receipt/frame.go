@@ -11,10 +11,12 @@ import (
 // Log framing (format 2). A segment starts with logHeader; every following line is one
 // record
 //
-//	{"m":"<64 hex HMAC>","t":"i"|"s","r":<raw>}
+//	{"m":"<64 hex HMAC>","t":"i"|"c"|"s","r":<raw>}
 //
-// where t "i" is an issued record (raw is JCS(body), unsealed) and "s" a sealed record
-// (raw is the full sealed receipt, exactly what Get returns). The MAC is
+// where t "i" is an issued record (raw is JCS(body), unsealed), "c" a compact sealed
+// record (raw is {"leaf_hash":…,"receipt_id":…,"seal"|"signature":…}: what sealing
+// adds, without the body, which Get joins from the issued record) and "s" a full sealed
+// record (raw is the whole sealed receipt; written before compact records, still read). The MAC is
 // HMAC-SHA256(K, t ‖ segment number (4 bytes BE) ‖ line offset (8 bytes BE) ‖ raw) with
 // K = HKDF-SHA256(secret, info LogMACInfo): a record cannot be forged, edited, or
 // copied to another place without the secret. It is log framing only: the receipt
@@ -24,6 +26,7 @@ const (
 	frameHead = len(`{"m":"`) + 64 + len(`","t":"`) + 1 + len(`","r":`) // 84: raw starts here
 	recIssued = 'i'
 	recSealed = 's'
+	recSeal   = 'c'
 )
 
 var (
@@ -83,7 +86,7 @@ func (m *macer) checkFrame(line []byte, seg uint32, off int64) (t byte, raw []by
 		return 0, nil, "not a log record"
 	}
 	t = line[77]
-	if t != recIssued && t != recSealed {
+	if t != recIssued && t != recSealed && t != recSeal {
 		return 0, nil, "unknown record type"
 	}
 	var got [32]byte
@@ -96,4 +99,49 @@ func (m *macer) checkFrame(line []byte, seg uint32, off int64) (t byte, raw []by
 		return 0, nil, "MAC mismatch"
 	}
 	return t, raw, ""
+}
+
+// Compact sealed record: {"leaf_hash":"<64 hex>","receipt_id":"<id>","<key>":<seal>}.
+const (
+	compactLeafAt = len(`{"leaf_hash":"`)
+	compactIDMark = `","receipt_id":"`
+)
+
+// appendCompact appends a compact sealed record's raw bytes.
+func appendCompact(buf, leafHex []byte, id, key string, seal []byte) []byte {
+	buf = append(buf, `{"leaf_hash":"`...)
+	buf = append(buf, leafHex...)
+	buf = append(buf, compactIDMark...)
+	buf = append(buf, id...)
+	buf = append(buf, `","`...)
+	buf = append(buf, key...)
+	buf = append(buf, `":`...)
+	buf = append(buf, seal...)
+	return append(buf, '}')
+}
+
+// parseCompact splits a compact sealed record into its leaf (hex), receipt id, seal key
+// and seal bytes; ok false when it is not one.
+func parseCompact(raw []byte) (leafHex, id, key string, seal []byte, ok bool) {
+	if len(raw) < compactLeafAt+64+len(compactIDMark)+8 || string(raw[:compactLeafAt]) != `{"leaf_hash":"` ||
+		string(raw[compactLeafAt+64:compactLeafAt+64+len(compactIDMark)]) != compactIDMark || raw[len(raw)-1] != '}' {
+		return "", "", "", nil, false
+	}
+	leafHex = string(raw[compactLeafAt : compactLeafAt+64])
+	rest := raw[compactLeafAt+64+len(compactIDMark):]
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return "", "", "", nil, false
+	}
+	id, rest = string(rest[:i]), rest[i:]
+	for _, k := range []string{"seal", "signature"} {
+		if m := `","` + k + `":`; bytes.HasPrefix(rest, []byte(m)) {
+			seal = rest[len(m) : len(rest)-1]
+			if len(seal) < 2 || seal[0] != '{' || seal[len(seal)-1] != '}' {
+				return "", "", "", nil, false
+			}
+			return leafHex, id, k, seal, true
+		}
+	}
+	return "", "", "", nil, false
 }

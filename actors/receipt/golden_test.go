@@ -200,7 +200,7 @@ func TestGoldenBodiesTreeAndSeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := unframe(t, w.mac, buf)
+	got := unframe(t, w.mac, buf, items)
 	for i, want := range v.SealedReceipts {
 		if got[i] != want {
 			t.Fatalf("sealed receipt %d\n got %s\nwant %s", i, got[i], want)
@@ -215,7 +215,7 @@ func TestGoldenBodiesTreeAndSeal(t *testing.T) {
 		t.Fatal("single signature")
 	}
 	buf, _, err = w.lines(&job{single: true, sigs: [][]byte{ed.Sign(sm)}, items: items[:1]}, 1, 0, nil, nil)
-	if err != nil || unframe(t, w.mac, buf)[0] != v.Single.Receipt {
+	if err != nil || unframe(t, w.mac, buf, items[:1])[0] != v.Single.Receipt {
 		t.Fatalf("single receipt\n got %s\nwant %s", buf, v.Single.Receipt)
 	}
 	if res := Verify([]byte(v.Single.Receipt)); !res.Valid {
@@ -317,19 +317,25 @@ func TestGoldenServiceDigests(t *testing.T) {
 
 // unframe checks the MAC of every record in buf (written at offset 0 of segment 1) and
 // returns the receipts they carry.
-func unframe(t *testing.T, m *macer, buf []byte) []string {
+// The records are compact sealed records, joined with the issued bodies of items as
+// Get joins them.
+func unframe(t *testing.T, m *macer, buf []byte, items []*leafMsg) []string {
 	t.Helper()
 	var out []string
 	off := 0
-	for _, line := range strings.SplitAfter(string(buf), "\n") {
+	for i, line := range strings.SplitAfter(string(buf), "\n") {
 		if line == "" {
 			continue
 		}
 		typ, raw, reason := m.checkFrame([]byte(strings.TrimSuffix(line, "\n")), 1, int64(off))
-		if reason != "" || typ != recSealed {
+		if reason != "" || typ != recSeal {
 			t.Fatalf("record at %d: %q type %c", off, reason, typ)
 		}
-		out = append(out, string(raw))
+		full, err := joinCompact(items[i].body, raw)
+		if err != nil {
+			t.Fatalf("record at %d: %v", off, err)
+		}
+		out = append(out, string(full))
 		off += len(line)
 	}
 	return out

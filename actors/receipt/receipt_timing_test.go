@@ -165,10 +165,34 @@ func BenchmarkIssue(b *testing.B) {
 // reporting receipts/s and the mean group-commit batch (issued records per fsync).
 //
 //	go test -run '^$' -bench IssueDurable -benchmem ./actors/receipt
+//
+// The log levers, as sub-benchmarks: "fsync-append" is the log before this change
+// (fsync, segments growing by appending), "fdatasync-append" only swaps the sync call,
+// "fdatasync-prealloc" is the default (fdatasync into preallocated spare segments).
 func BenchmarkIssueDurable(b *testing.B) {
+	levers := []struct {
+		name string
+		o    Options
+	}{
+		{"fsync-append", Options{fullSync: true, NoPreallocate: true}},
+		{"fdatasync-append", Options{NoPreallocate: true}},
+		{"fdatasync-prealloc", Options{}},
+	}
 	for _, g := range []int{1, 16, 64} {
-		b.Run(fmt.Sprintf("goroutines-%d", g), func(b *testing.B) {
-			s := startService(b, Options{MaxPending: 1 << 20})
+		for _, lv := range levers {
+			b.Run(fmt.Sprintf("%s/goroutines-%d", lv.name, g), func(b *testing.B) {
+				o := lv.o
+				o.MaxPending = 1 << 20
+				benchIssueDurable(b, o, g)
+			})
+		}
+	}
+}
+
+func benchIssueDurable(b *testing.B, o Options, g int) {
+	{
+		{
+			s := startService(b, o)
 			in := input(1)
 			before := s.Stats()
 			b.ReportAllocs()
@@ -193,6 +217,6 @@ func BenchmarkIssueDurable(b *testing.B) {
 			if commits > 0 {
 				b.ReportMetric(float64(recs)/float64(commits), "records/fsync")
 			}
-		})
+		}
 	}
 }

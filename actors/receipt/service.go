@@ -80,8 +80,18 @@ type Options struct {
 	// IssueTimeout bounds how long Issue waits for its record to be durable (one group
 	// commit: a write and an fsync); past it Issue answers ErrStorage. 0 = 5 s.
 	IssueTimeout time.Duration
+	// NoPreallocate turns off spare segments: by default the background goroutine
+	// prepares the next segment once the active one is half full (the header, then
+	// SegmentBytes plus an eighth, at most 72 MiB, reserved with fallocate, or written
+	// as zeros where that is not supported; fsynced), so an append in the group
+	// commit neither grows the file nor allocates blocks, and it syncs with
+	// fdatasync. With it set, segments grow by appending (each fdatasync then also
+	// commits the new size and allocation). Durability is the same either way.
+	NoPreallocate bool
 	// faults injects storage failures (tests of this package): see storeOptions.faults.
 	faults func(op string) error
+	// fullSync fsyncs instead of fdatasync (benchmarks of this package).
+	fullSync bool
 	// Props, when set, adjusts the sealer actor's props before it is spawned (the
 	// runtime adds fault injection for tests); nil leaves them as they are.
 	Props func(*actor.Props) *actor.Props
@@ -287,7 +297,7 @@ func (s *Service) Start(ctx context.Context) error {
 	st, err := openStore(storeOptions{
 		dir: s.opts.Dir, segBytes: s.opts.SegmentBytes, segReceipts: segReceipts,
 		maxReceipts: max(s.opts.MaxReceipts, 0), maxSegments: s.opts.MaxSegments, logger: s.log,
-		macKey: s.macKey, faults: s.opts.faults,
+		macKey: s.macKey, faults: s.opts.faults, prealloc: preallocBytes(s.opts), fullSync: s.opts.fullSync,
 	})
 	if err != nil {
 		return err
@@ -299,7 +309,7 @@ func (s *Service) Start(ctx context.Context) error {
 		seq, prevRoot = st.lastSeq+1, st.lastRoot
 	}
 	s.book = newSealBook(seq, prevRoot)
-	s.w = newWriter(st, s.signer, s.log, s.macKey, writerHooks{
+	s.w = newWriter(st, s.signer, s.log, s.macKey, s.opts.IssueTimeout, writerHooks{
 		issued: s.onIssued, sealed: s.onDurable, round: s.onRound,
 		toSealer: func(m []*leafMsg) { s.sys.Root.Send(s.pid, s.book.send(m)) },
 	})
@@ -348,6 +358,14 @@ func (s *Service) Start(ctx context.Context) error {
 			"rejected_records", st.rejected, "logged", min(st.rejected, maxLoggedRecords))
 	}
 	return nil
+}
+
+// preallocBytes is the size of a spare segment (0: none).
+func preallocBytes(o Options) int64 {
+	if o.NoPreallocate {
+		return 0
+	}
+	return min(o.SegmentBytes+o.SegmentBytes/8, 72<<20)
 }
 
 // Shutdown stops accepting receipts, seals everything received, waits until it is
@@ -487,15 +505,19 @@ func (s *Service) Issue(in Input) (Ref, error) {
 		s.mPending.Dec()
 		return Ref{}, ErrClosed
 	}
-	t := time.NewTimer(s.opts.IssueTimeout)
+	// The round's one timer bounds the wait (started when the round began, so at most
+	// IssueTimeout).
 	select {
 	case <-g.done:
-		t.Stop()
-	case <-t.C:
-		// The record may still become durable (and sealed); no client learns its id.
-		// Health reports the log failing until a write completes.
-		s.failing.Store(true)
-		return Ref{}, fmt.Errorf("%w: no fsync within %s", ErrStorage, s.opts.IssueTimeout)
+	case <-g.expired:
+		select {
+		case <-g.done: // both ready: the round completed
+		default:
+			// The record may still become durable (and sealed); no client learns its id.
+			// Health reports the log failing until a write completes.
+			s.failing.Store(true)
+			return Ref{}, fmt.Errorf("%w: no fsync within %s", ErrStorage, s.opts.IssueTimeout)
+		}
 	}
 	if g.err != nil {
 		return Ref{}, fmt.Errorf("%w: %w", ErrStorage, g.err)

@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -40,6 +42,7 @@ type segment struct {
 	num        uint32
 	compressed bool
 	legacy     bool    // written before record MACs (no logHeader)
+	size       int64   // plain segments: bytes of records (a preallocated zero tail excluded)
 	keys       []idKey // ids stored in this segment, for retention
 }
 
@@ -48,6 +51,9 @@ type position struct {
 	off    uint32 // of raw (the receipt bytes), not of the line
 	n      uint32
 	sealed bool // false: only the issued record (Get answers ErrPending)
+	// A receipt sealed by a compact record: seg, off and n are its issued record (the
+	// body), cseg, coff and cn the compact record; cn is 0 for a full sealed record.
+	cseg, coff, cn uint32
 }
 
 type storeOptions struct {
@@ -58,16 +64,24 @@ type storeOptions struct {
 	maxSegments int
 	logger      *slog.Logger
 	macKey      []byte
+	// prealloc is the size of the spare segment the background goroutine prepares
+	// (header, then space reserved with fallocate, fsynced) before the active one
+	// fills, so appends neither grow the file nor allocate blocks; 0 = no spare:
+	// segments grow by appending.
+	prealloc int64
+	// fullSync fsyncs instead of fdatasync (the benchmarks' before case).
+	fullSync bool
 	// faults, when set (tests), is consulted before each write, fsync and truncate of
 	// the active segment; an error it returns is taken as that operation's failure.
 	faults func(op string) error
 }
 
 type record struct {
-	key    idKey
-	off    int64 // offset of raw within the segment
-	n      int
-	sealed bool
+	key     idKey
+	off     int64 // offset of raw within the segment
+	n       int
+	sealed  bool
+	compact bool // a compact sealed record: completes the issued record's position
 }
 
 type store struct {
@@ -90,6 +104,7 @@ type store struct {
 	// The writer goroutine alone uses the following fields.
 	activeSize  int64
 	activeCount int  // sealed records in the active segment
+	spareAsked  bool // the next segment's spare was asked for (at half the active one)
 	dirty       bool // a failed write could not be cut back: truncate before the next one
 
 	// The background goroutine (compression, retention); bgMu guards bg sends and bgClosed.
@@ -98,6 +113,15 @@ type store struct {
 	bgDone       chan struct{}
 	bgClosed     bool
 	retainQueued atomic.Bool
+	lastWrite    atomic.Int64 // unix nanos of the last append (the background waits for a pause)
+
+	// spareMu guards the following fields: the spare segment prepared in the background
+	// (nil until it is ready) and the number being prepared (0: none; a rotation that
+	// finds no spare ready sets it to 0, and the preparation then discards its file).
+	spareMu   sync.Mutex
+	spare     *os.File
+	spareNum  uint32
+	spareWant uint32
 
 	// Set by openStore: what loading found.
 	rejected   int                // records refused (integrity, framing)
@@ -205,7 +229,11 @@ func openStore(o storeOptions) (_ *store, err error) {
 			f.Close()
 			return nil, fmt.Errorf("%w: %w", ErrStore, err)
 		}
-		st.active, st.activeSize, st.activeCount = f, fi.Size(), len(last.keys)
+		size := last.size
+		if size > fi.Size() {
+			size = fi.Size()
+		}
+		st.active, st.activeSize, st.activeCount = f, size, len(last.keys)
 	}
 	st.retain()
 	st.startBackground()
@@ -242,6 +270,15 @@ func (st *store) load(seg *segment) error {
 			return fmt.Errorf("%w: decompress %s: %w", ErrStore, path, err)
 		}
 	}
+	// A preallocated segment ends in zeros, never part of a record (records are JSON
+	// lines); a zero inside a line fails that record's MAC like any other damage.
+	zeroTail := false
+	if !seg.compressed {
+		if n := len(bytes.TrimRight(data, "\x00")); n < len(data) {
+			data, zeroTail = data[:n], true
+		}
+	}
+	seg.size = int64(len(data))
 	var good int
 	switch {
 	case bytes.HasPrefix(data, []byte(logHeader)):
@@ -250,6 +287,7 @@ func (st *store) load(seg *segment) error {
 		// A segment created by this version whose header never reached the disk.
 		st.opts.logger.Warn("receipt segment header torn; rewritten", "segment", path, "cut_bytes", len(data))
 		st.cutBytes += int64(len(data))
+		seg.size = int64(len(logHeader))
 		return writeFileSync(path, []byte(logHeader))
 	default:
 		seg.legacy = true
@@ -269,8 +307,45 @@ func (st *store) load(seg *segment) error {
 	}
 	st.opts.logger.Warn("receipt log torn tail cut", "segment", path, "kept_bytes", good, "cut_bytes", len(data)-good)
 	st.cutBytes += int64(len(data) - good)
+	seg.size = int64(good)
+	if zeroTail { // keep the preallocation: zero the torn bytes instead of cutting the file
+		if err := zeroRange(path, int64(good), int64(len(data))); err != nil {
+			return fmt.Errorf("%w: cut torn tail of %s: %w", ErrStore, path, err)
+		}
+		return nil
+	}
 	if err := os.Truncate(path, int64(good)); err != nil {
 		return fmt.Errorf("%w: cut torn tail of %s: %w", ErrStore, path, err)
+	}
+	return nil
+}
+
+// zeroRange overwrites [off, end) of the file at path with zeros and fsyncs it.
+func zeroRange(path string, off, end int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := zeroFill(f, off, end); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// zeroFill writes zeros over [off, end) of f (no fsync).
+func zeroFill(f *os.File, off, end int64) error {
+	z := make([]byte, min(end-off, 1<<20))
+	for off < end {
+		n := min(int64(len(z)), end-off)
+		if _, err := f.WriteAt(z[:n], off); err != nil {
+			return err
+		}
+		off += n
 	}
 	return nil
 }
@@ -394,6 +469,10 @@ func (st *store) scanRecord(seg *segment, path string, line []byte, off int) {
 		st.unsealed[key] = &leafMsg{id: id, key: key, leaf: LeafHash(raw), body: bytes.Clone(raw)}
 		return
 	}
+	if t == recSeal {
+		st.scanCompact(seg, path, raw, off)
+		return
+	}
 	var sl scanLine
 	if json.Unmarshal(raw, &sl) != nil {
 		st.reject(path, off, "sealed record is not a receipt")
@@ -410,6 +489,36 @@ func (st *store) scanRecord(seg *segment, path string, line []byte, off int) {
 	}
 	st.noteSeal(&sl)
 	st.index[key] = pos
+	seg.keys = append(seg.keys, key)
+	delete(st.unsealed, key)
+}
+
+// scanCompact indexes a compact sealed record: it completes the issued record of its
+// receipt, whose body must hash to the record's leaf. A record whose issued record is
+// not indexed (its segment dropped by retention) is skipped.
+func (st *store) scanCompact(seg *segment, path string, raw []byte, off int) {
+	leafHex, id, _, _, ok := parseCompact(raw)
+	key, okID := parseIDKey(id)
+	var sl scanLine
+	if !ok || !okID || json.Unmarshal(raw, &sl) != nil || sl.ReceiptID != id {
+		st.reject(path, off, "malformed compact sealed record")
+		return
+	}
+	p, found := st.index[key]
+	if !found {
+		return
+	}
+	if p.sealed {
+		st.duplicate(path, off, id)
+		return
+	}
+	if m, ok := st.unsealed[key]; !ok || hex.EncodeToString(m.leaf[:]) != leafHex {
+		st.reject(path, off, "sealed record does not match its issued record")
+		return
+	}
+	st.noteSeal(&sl)
+	p.sealed, p.cseg, p.coff, p.cn = true, seg.num, uint32(off+frameHead), uint32(len(raw))
+	st.index[key] = p
 	seg.keys = append(seg.keys, key)
 	delete(st.unsealed, key)
 }
@@ -481,6 +590,7 @@ func (st *store) write(chunk []byte) error {
 		return fmt.Errorf("%w: append: %w", ErrStore, err)
 	}
 	st.activeSize += int64(len(chunk))
+	st.lastWrite.Store(time.Now().UnixNano())
 	return nil
 }
 
@@ -489,7 +599,11 @@ func (st *store) write(chunk []byte) error {
 func (st *store) sync(off int64) error {
 	err := st.fault("sync")
 	if err == nil {
-		err = st.active.Sync()
+		if st.opts.fullSync {
+			err = st.active.Sync()
+		} else {
+			err = datasync(st.active)
+		}
 	}
 	if err != nil {
 		st.activeSize = off
@@ -517,7 +631,16 @@ func (st *store) publish(recs []record) {
 	st.mu.Lock()
 	seg := st.segs[len(st.segs)-1]
 	for _, r := range recs {
-		st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n), sealed: r.sealed}
+		if r.compact {
+			p, ok := st.index[r.key]
+			if !ok { // not reachable: the issued record is published first, and retention never drops the active segment
+				continue
+			}
+			p.sealed, p.cseg, p.coff, p.cn = true, seg.num, uint32(r.off), uint32(r.n)
+			st.index[r.key] = p
+		} else {
+			st.index[r.key] = position{seg: seg.num, off: uint32(r.off), n: uint32(r.n), sealed: r.sealed}
+		}
 		seg.keys = append(seg.keys, r.key)
 		if r.sealed {
 			st.activeCount++
@@ -531,6 +654,11 @@ func (st *store) publish(recs []record) {
 // commit waits for a compression). Called by the writer after publish.
 func (st *store) maybeRotate() error {
 	if st.activeSize < st.opts.segBytes && st.activeCount < st.opts.segReceipts {
+		if !st.spareAsked && (st.activeSize >= st.opts.segBytes/2 || st.activeCount >= st.opts.segReceipts/2) {
+			// Half full: prepare the next segment now (a short-lived log never writes one).
+			st.spareAsked = true
+			st.prepareNext(st.activeNum() + 1)
+		}
 		st.mu.RLock()
 		over := st.opts.maxReceipts > 0 && len(st.index) > st.opts.maxReceipts && len(st.segs) > 1
 		st.mu.RUnlock()
@@ -542,7 +670,7 @@ func (st *store) maybeRotate() error {
 	st.mu.RLock()
 	old := st.segs[len(st.segs)-1]
 	st.mu.RUnlock()
-	f, err := st.create(old.num + 1)
+	f, err := st.takeSpare(old.num + 1)
 	if err != nil {
 		return err
 	}
@@ -551,14 +679,97 @@ func (st *store) maybeRotate() error {
 	st.active = f
 	st.segs = append(st.segs, &segment{num: old.num + 1})
 	st.mu.Unlock()
-	st.activeSize, st.activeCount = int64(len(logHeader)), 0
+	st.activeSize, st.activeCount, st.spareAsked = int64(len(logHeader)), 0, false
 	st.background(bgReq{seg: old, f: oldFile, retain: true})
+	return nil
+}
+
+// prepareNext asks the background goroutine to prepare segment num as the spare.
+func (st *store) prepareNext(num uint32) {
+	if st.opts.prealloc <= 0 {
+		return
+	}
+	st.spareMu.Lock()
+	st.spareWant = num
+	st.spareMu.Unlock()
+	st.background(bgReq{prep: num})
+}
+
+// takeSpare returns segment num's file: the spare when it is ready, else a segment
+// created now (header only; the preparation under way is discarded).
+func (st *store) takeSpare(num uint32) (*os.File, error) {
+	st.spareMu.Lock()
+	f, n := st.spare, st.spareNum
+	st.spare, st.spareNum, st.spareWant = nil, 0, 0
+	st.spareMu.Unlock()
+	if f != nil {
+		tmp := f.Name()
+		if n == num {
+			final := segPath(st.opts.dir, num, false)
+			err := os.Rename(tmp, final)
+			if err == nil {
+				err = syncDir(st.opts.dir)
+				if err != nil {
+					_ = os.Remove(final)
+				}
+			}
+			if err == nil {
+				return f, nil
+			}
+			st.opts.logger.Warn("receipt spare segment not used", "segment", num, "err", err)
+		}
+		f.Close()
+		_ = os.Remove(tmp)
+	}
+	return st.create(num)
+}
+
+// prepare writes segment num's header to seg-NNNNNNNN.jsonl.tmp, reserves prealloc
+// bytes (fallocate; zeros written where it is not supported), fsyncs it and, unless a rotation gave up on it meanwhile,
+// keeps it open as the spare; the rotation renames it into place (and fsyncs the
+// folder). A crash leaves at most the .tmp file, which open removes.
+func (st *store) prepare(num uint32) error {
+	final := segPath(st.opts.dir, num, false)
+	tmp := final + ".tmp"
+	_ = os.Remove(tmp)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	keep := false
+	defer func() {
+		if !keep {
+			f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.WriteAt([]byte(logHeader), 0); err != nil {
+		return fmt.Errorf("%w: write spare segment: %w", ErrStore, err)
+	}
+	// Reserve the space with fallocate (no data written: writing zeros cost as much
+	// CPU as the commits it saved); write zeros where the file system cannot.
+	if err := reserve(f, st.opts.prealloc); err != nil {
+		if err := zeroFill(f, int64(len(logHeader)), st.opts.prealloc); err != nil {
+			return fmt.Errorf("%w: preallocate spare segment: %w", ErrStore, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%w: fsync spare segment: %w", ErrStore, err)
+	}
+	st.spareMu.Lock()
+	defer st.spareMu.Unlock()
+	if st.spareWant != num {
+		return nil // the rotation came first and created the segment itself
+	}
+	keep = true
+	st.spare, st.spareNum, st.spareWant = f, num, 0
 	return nil
 }
 
 // bgReq is work for the background goroutine: compress seg (then close f), apply
 // retention, and close done (a barrier) when everything before it is finished.
 type bgReq struct {
+	prep   uint32 // a spare segment to prepare first (0: none)
 	seg    *segment
 	f      *os.File
 	retain bool
@@ -592,29 +803,71 @@ func (st *store) background(r bgReq) {
 
 func (st *store) runBackground() {
 	defer close(st.bgDone)
-	for r := range st.bg {
-		if r.seg != nil {
-			st.mu.RLock()
-			live := slices.Contains(st.segs, r.seg)
-			st.mu.RUnlock()
-			if live { // retention may have dropped it meanwhile
-				if err := st.compress(r.seg, r.f); err != nil {
-					st.opts.logger.Error("receipt segment compression", "segment", r.seg.num, "err", err)
+	tick := time.NewTicker(compressIdle)
+	defer tick.Stop()
+	var pending []bgReq // rotated segments not compressed yet, oldest first
+	compressNext := func() {
+		r := pending[0]
+		pending = pending[1:]
+		st.mu.RLock()
+		live := slices.Contains(st.segs, r.seg)
+		st.mu.RUnlock()
+		if live { // retention may have dropped it meanwhile
+			if err := st.compress(r.seg, r.f); err != nil {
+				st.opts.logger.Error("receipt segment compression", "segment", r.seg.num, "err", err)
+			}
+		}
+		if r.f != nil {
+			r.f.Close()
+		}
+	}
+	for {
+		select {
+		case r, ok := <-st.bg:
+			if !ok {
+				for len(pending) > 0 {
+					compressNext()
+				}
+				return
+			}
+			if r.prep != 0 {
+				if err := st.prepare(r.prep); err != nil {
+					st.opts.logger.Warn("receipt spare segment not prepared; the next rotation creates it", "segment", r.prep, "err", err)
 				}
 			}
-			if r.f != nil {
-				r.f.Close()
+			if r.seg != nil {
+				pending = append(pending, r)
 			}
+			if r.done != nil { // a barrier: everything queued before it, now
+				for len(pending) > 0 {
+					compressNext()
+				}
+			}
+			if r.retain {
+				st.retainQueued.Store(false)
+				st.retain()
+			}
+			if r.done != nil {
+				close(r.done)
+			}
+		case <-tick.C:
 		}
-		if r.retain {
-			st.retainQueued.Store(false)
-			st.retain()
-		}
-		if r.done != nil {
-			close(r.done)
+		// Compression waits for a pause in the commits (it would take CPU from them),
+		// or until maxPlainSegments rotated segments wait.
+		for len(pending) > 0 && (len(pending) > maxPlainSegments || time.Since(time.Unix(0, st.lastWrite.Load())) >= compressIdle) {
+			compressNext()
 		}
 	}
 }
+
+// Compression of rotated segments is deferred while the log is busy: it runs once no
+// commit has written for compressIdle, or when more than maxPlainSegments rotated
+// segments wait (so under sustained load one is compressed per rotation, and at most
+// maxPlainSegments+1 uncompressed segments are on disk).
+const (
+	compressIdle     = 50 * time.Millisecond
+	maxPlainSegments = 8
+)
 
 // settle waits until every compression and retention queued before it is done (for
 // Flush), or until ctx is done.
@@ -648,6 +901,7 @@ func (st *store) compress(seg *segment, f *os.File) error {
 	if err != nil {
 		return fmt.Errorf("%w: read %s: %w", ErrStore, plainPath, err)
 	}
+	data = bytes.TrimRight(data, "\x00") // the preallocated tail
 	zpath := segPath(st.opts.dir, seg.num, true)
 	tmp := zpath + ".tmp"
 	out := st.enc.EncodeAll(data, make([]byte, 0, len(data)/4))
@@ -721,21 +975,53 @@ func (st *store) retain() {
 }
 
 // get returns a copy of the stored receipt, ErrPending when only its issued record is
-// in the log, or ErrNotFound.
+// in the log, or ErrNotFound. A receipt sealed by a compact record is joined from its
+// issued record and its seal (the bytes a full sealed record held).
 func (st *store) get(key idKey) ([]byte, error) {
 	st.mu.RLock()
 	pos, ok := st.index[key]
+	st.mu.RUnlock()
 	if !ok {
-		st.mu.RUnlock()
 		return nil, ErrNotFound
 	}
 	if !pos.sealed {
-		st.mu.RUnlock()
 		return nil, ErrPending
 	}
+	raw, err := st.read(pos.seg, pos.off, pos.n)
+	if err != nil || pos.cn == 0 {
+		return raw, err
+	}
+	comp, err := st.read(pos.cseg, pos.coff, pos.cn)
+	if err != nil {
+		return nil, err
+	}
+	return joinCompact(raw, comp)
+}
+
+// joinCompact builds the sealed receipt from an issued record's body and a compact
+// sealed record, checking that the record's leaf is the body's.
+func joinCompact(body, comp []byte) ([]byte, error) {
+	leafHex, _, key, seal, ok := parseCompact(comp)
+	if !ok {
+		return nil, fmt.Errorf("%w: malformed compact sealed record", ErrStore)
+	}
+	leaf := LeafHash(body)
+	if hex.EncodeToString(leaf[:]) != leafHex {
+		return nil, fmt.Errorf("%w: sealed record does not match its issued record", ErrStore)
+	}
+	out, err := assemble(make([]byte, 0, len(body)+len(comp)+16), body, leafHex, key, seal)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	return out, nil
+}
+
+// read returns a copy of n bytes at off of segment num.
+func (st *store) read(num, off, n uint32) ([]byte, error) {
+	st.mu.RLock()
 	var seg *segment
 	for i := len(st.segs) - 1; i >= 0; i-- {
-		if st.segs[i].num == pos.seg {
+		if st.segs[i].num == num {
 			seg = st.segs[i]
 			break
 		}
@@ -746,7 +1032,7 @@ func (st *store) get(key idKey) ([]byte, error) {
 	}
 	if !seg.compressed {
 		defer st.mu.RUnlock()
-		buf := make([]byte, pos.n)
+		buf := make([]byte, n)
 		f := st.active
 		if f == nil {
 			return nil, ErrClosed
@@ -758,7 +1044,7 @@ func (st *store) get(key idKey) ([]byte, error) {
 			}
 			defer f.Close()
 		}
-		if _, err := f.ReadAt(buf, int64(pos.off)); err != nil {
+		if _, err := f.ReadAt(buf, int64(off)); err != nil {
 			return nil, fmt.Errorf("%w: read receipt: %w", ErrStore, err)
 		}
 		return buf, nil
@@ -771,11 +1057,11 @@ func (st *store) get(key idKey) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	end := uint64(pos.off) + uint64(pos.n)
+	end := uint64(off) + uint64(n)
 	if end > uint64(len(data)) {
 		return nil, fmt.Errorf("%w: index points past segment %d", ErrStore, seg.num)
 	}
-	return bytes.Clone(data[pos.off:end]), nil
+	return bytes.Clone(data[off:end]), nil
 }
 
 func (st *store) segmentData(num uint32) ([]byte, error) {
@@ -826,6 +1112,14 @@ func (st *store) close() error {
 		st.active = nil
 	}
 	st.mu.Unlock()
+	st.spareMu.Lock()
+	if st.spare != nil {
+		st.spare.Close()
+		_ = os.Remove(st.spare.Name())
+		st.spare = nil
+	}
+	st.spareWant = 0
+	st.spareMu.Unlock()
 	if st.enc != nil {
 		st.enc.Close()
 	}

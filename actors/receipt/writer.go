@@ -23,6 +23,9 @@ type writer struct {
 	pubHex string
 	mac    *macer
 	hooks  writerHooks
+	// timeout is how long a round's callers wait before giving up (IssueTimeout);
+	// 0 means forever.
+	timeout time.Duration
 
 	// mu guards the following fields.
 	mu     sync.Mutex
@@ -54,16 +57,39 @@ type writerHooks struct {
 }
 
 // group is one round of the group commit: done closes when its records are durable
-// (err nil) or failed (err set before done closes).
+// (err nil) or failed (err set before done closes). expired closes once the writer's
+// timeout has passed since the round began (one timer per round, not per caller);
+// nil when there is no timeout.
 type group struct {
-	done chan struct{}
-	err  error
+	done    chan struct{}
+	err     error
+	expired chan struct{}
+	timer   *time.Timer
 }
 
-func newWriter(st *store, signer *Ed25519Signer, log *slog.Logger, macKey []byte, hooks writerHooks) *writer {
+// newGroup starts a round, with its expiry timer.
+func newGroup(timeout time.Duration) *group {
+	g := &group{done: make(chan struct{})}
+	if timeout > 0 {
+		g.expired = make(chan struct{})
+		g.timer = time.AfterFunc(timeout, func() { close(g.expired) })
+	}
+	return g
+}
+
+// complete records the round's outcome and wakes its callers.
+func (g *group) complete(err error) {
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.err = err
+	close(g.done)
+}
+
+func newWriter(st *store, signer *Ed25519Signer, log *slog.Logger, macKey []byte, timeout time.Duration, hooks writerHooks) *writer {
 	return &writer{
 		st: st, log: log, alg: signer.Alg(), keyID: signer.KeyID(), pubHex: signer.PublicKeyHex(),
-		mac: newMacer(macKey), hooks: hooks, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		mac: newMacer(macKey), hooks: hooks, timeout: timeout, wake: make(chan struct{}, 1), done: make(chan struct{}),
 	}
 }
 
@@ -91,7 +117,7 @@ func (w *writer) submit(m *leafMsg) *group {
 func (w *writer) nextRoundLocked() *group {
 	g := w.grp
 	if g == nil {
-		g = &group{done: make(chan struct{})}
+		g = newGroup(w.timeout)
 		w.grp = g
 	}
 	w.mu.Unlock()
@@ -203,8 +229,7 @@ func (w *writer) flush(msgs []*leafMsg, g *group, jobs []*job, buf []byte, recs 
 		}
 	}
 	if g != nil {
-		g.err = err
-		close(g.done)
+		g.complete(err)
 	}
 	return buf, recs
 }
@@ -259,15 +284,13 @@ func (w *writer) lines(j *job, seg uint32, base int64, buf []byte, recs []record
 			}
 			sealBuf = append(sealBuf, tail...)
 		}
+		// A compact sealed record: the body is in the issued record already, and Get
+		// joins the two (the same bytes assemble gave when the body was written twice).
 		start := len(buf)
-		buf = beginFrame(buf, recSealed)
-		nb, err := assemble(buf, it.body, string(leafHex[:]), key, sealBuf)
-		if err != nil {
-			return buf[:start], recs, err
-		}
-		buf = nb
-		recs = append(recs, record{key: it.key, off: base + int64(start+frameHead), n: len(buf) - start - frameHead, sealed: true})
-		buf = w.mac.finishFrame(buf, start, recSealed, seg, base+int64(start))
+		buf = beginFrame(buf, recSeal)
+		buf = appendCompact(buf, leafHex[:], it.id, key, sealBuf)
+		recs = append(recs, record{key: it.key, off: base + int64(start+frameHead), n: len(buf) - start - frameHead, sealed: true, compact: true})
+		buf = w.mac.finishFrame(buf, start, recSeal, seg, base+int64(start))
 	}
 	return buf, recs, nil
 }

@@ -30,8 +30,12 @@ func run() int {
 	out := fs.String("out", ".proof-forge/bench", "folder for report.json, report.md, latency.svg and profiles")
 	quick := fs.Bool("quick", os.Getenv("BENCH_QUICK") != "" && os.Getenv("BENCH_QUICK") != "0", "the 60-second version (default from BENCH_QUICK)")
 	readme := fs.String("update-readme", "", "do not run: put the Performance section of <out>/report.md into this README between <!-- bench:start --> and <!-- bench:end -->")
+	wrkProf := fs.Duration("wrk-profile", 0, "do not run the suite: profile cache-hit POST /v1/query driven by wrk (own process, 64 connections) for this long, beside the same-size bare handler and /v1/health; writes <out>/cpu-wrk-cache-hit.prof")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
+	}
+	if *wrkProf > 0 {
+		return wrkProfile(*out, *wrkProf)
 	}
 	if *readme != "" {
 		if err := updateReadme(*readme, filepath.Join(*out, "report.md")); err != nil {
@@ -111,6 +115,35 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bizra-bench: stopped early:", err)
 		return 1
 	}
+	return 0
+}
+
+// wrkProfile runs bench.WrkProfile and prints the runs and the profile summary.
+func wrkProfile(out string, d time.Duration) int {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "bizra-bench:", err)
+		return 1
+	}
+	goTool, _ := exec.LookPath("go")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.WrkProfile(ctx, bench.WrkProfileOptions{Dir: out, Duration: d, GoTool: goTool})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bizra-bench:", err)
+		return 1
+	}
+	fmt.Println(bench.DescribeMachine().String())
+	for i, r := range res.Runs {
+		fmt.Printf("%-40s %8.0f req/s  ok %d/%d  p50 %v  p99 %v  max %v  cpu/req %v\n", r.Name, r.Throughput, r.OK, r.Requests,
+			r.Latency.P50, r.Latency.P99, r.Latency.Max, res.CPUPerReq[i])
+	}
+	if len(res.Runs) == 4 && res.Runs[0].Throughput > 0 && res.Runs[2].Throughput > 0 {
+		fmt.Printf("ratios: cache hit %.3f×, health %.3f×\n", res.Runs[1].Throughput/res.Runs[0].Throughput,
+			res.Runs[3].Throughput/res.Runs[2].Throughput)
+	}
+	fmt.Println("receipt log during the cache-hit run:", res.Commit)
+	fmt.Println("profile:", res.Profile.File)
+	fmt.Println(res.Profile.String())
 	return 0
 }
 
