@@ -285,13 +285,11 @@ func (t *treeSpawner) SpawnNamed(props *actor.Props, id string) (*actor.PID, err
 // failureReply answers, at once, the caller of the message a crashed child was
 // processing, in the reply type that caller expects.
 func failureReply(_ any, msg any) any {
-	switch m := msg.(type) {
-	case *query.Run:
+	if _, ok := msg.(*query.Run); ok {
 		return query.FailureReply(msg)
-	case *inference.Ask: // the router crashed: the worker answers BACKEND_ERROR at once
-		return &inference.Answered{ID: m.ID, Code: inference.ErrBackend.Code(), Reason: "the inference router restarted"}
-	case *inference.DecomposeAsk: // the worker falls back to clause splitting
-		return &inference.Decomposed{ID: m.ID, Code: inference.ErrNoModel.Code(), Reason: "the inference router restarted"}
+	}
+	if rep := inference.FailureReply(msg); rep != nil { // the worker answers BACKEND_ERROR or splits by clauses
+		return rep
 	}
 	if rep := ledger.FailureReply(msg); rep != nil {
 		return rep

@@ -152,22 +152,22 @@ func (a *backendActor) Receive(ctx actor.Context) {
 	case *probeDone:
 		a.onProbeDone(m)
 	case *actor.Stopping:
-		a.abandon(ctx, ErrStopped.Code(), "stopping")
+		a.abandon(ctx, failWith(ErrStopped, "stopping"))
 	case *actor.Restarting:
 		// The next incarnation starts with no calls: cancel these (their goroutines
 		// release their slots) and let the router fall back to the next backend.
-		a.abandon(ctx, ErrBackend.Code(), "backend restarted")
+		a.abandon(ctx, failWith(ErrBackend, "backend restarted"))
 	}
 }
 
 // abandon cancels every call in flight and answers its sender with code. The calls'
 // goroutines end soon after and release their slots; their callDone finds no call.
-func (a *backendActor) abandon(ctx actor.Context, code, reason string) {
+func (a *backendActor) abandon(ctx actor.Context, err error) {
 	for id, p := range a.calls {
 		p.cancel()
 		p.done(errExcluded)
 		a.rt.countRequest(a.b.cfg.Name, "canceled")
-		a.reply(ctx, p.sender, &callResult{ID: id, Code: code, Reason: reason})
+		a.reply(ctx, p.sender, &callResult{ID: id, Err: err})
 	}
 	clear(a.calls)
 }
@@ -180,27 +180,27 @@ func (a *backendActor) reply(ctx actor.Context, to *actor.PID, r *callResult) {
 
 func (a *backendActor) onCall(ctx actor.Context, m *call) {
 	name := a.b.cfg.Name
-	fail := func(outcome string, code, reason string) {
+	fail := func(outcome string, err error) {
 		a.rt.countRequest(name, outcome)
-		a.reply(ctx, ctx.Sender(), &callResult{ID: m.ID, Code: code, Reason: reason})
+		a.reply(ctx, ctx.Sender(), &callResult{ID: m.ID, Err: err})
 	}
 	if a.rt.stopping.Load() {
-		fail("canceled", ErrStopped.Code(), "stopping")
+		fail("canceled", failWith(ErrStopped, "stopping"))
 		return
 	}
 	if !m.Request.Deadline.IsZero() && !a.rt.now().Before(m.Request.Deadline) {
-		fail("timeout", ErrTimeout.Code(), "timeout")
+		fail("timeout", failWith(ErrTimeout, "timeout"))
 		return
 	}
 	sl := a.b.takeSlot()
 	if sl == nil {
-		fail("overloaded", ErrOverloaded.Code(), "overloaded")
+		fail("overloaded", failWith(ErrOverloaded, "overloaded"))
 		return
 	}
 	done, err := a.b.breaker.Allow()
 	if err != nil {
 		sl.release()
-		fail("circuit_open", ErrCircuitOpen.Code(), "circuit open")
+		fail("circuit_open", failWith(ErrCircuitOpen, "circuit open"))
 		return
 	}
 	cctx, cancel := context.WithCancel(a.rt.ctx)
@@ -245,12 +245,12 @@ func (a *backendActor) onCall(ctx actor.Context, m *call) {
 		}
 		d.Model, d.Duration, d.ReachedNet = model, time.Since(start), true
 		if err != nil {
-			d.Code, d.Reason, d.Detail = ErrBackend.Code(), "backend error", err.Error()
+			d.Err, d.Detail = failWith(ErrBackend, "backend error"), err.Error()
 			var be *backendError
 			if errors.As(err, &be) {
 				// a 4xx (429 included) is not a failure of the backend: no circuit count,
 				// as in the pass-through's policy (fallback.failed)
-				d.Code, d.Reason = be.sentinel.Code(), be.reason
+				d.Err = failWith(be.sentinel, be.reason)
 				d.Excluded = be.excluded || (be.status >= 400 && be.status < 500)
 				d.Rejected = requestInvalid(be.status)
 				d.Status = be.status
@@ -272,30 +272,30 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 	if m.ReachedNet {
 		a.b.mDuration.Update(m.Duration.Seconds())
 	}
-	if m.Model != "" && a.b.cfg.Model == "" && m.Code == "" {
+	if m.Model != "" && a.b.cfg.Model == "" && m.Err == nil {
 		model := m.Model
 		a.b.model.Store(&model)
 	}
-	if m.Code != "" {
+	if m.Err != nil {
 		switch {
 		case m.Excluded:
 			p.done(errExcluded)
 		default:
-			p.done(errors.New(m.Reason))
+			p.done(m.Err)
 			a.b.health.Store(healthFailing)
 		}
 		outcome := "error"
-		switch m.Code {
-		case ErrTimeout.Code():
+		switch {
+		case errors.Is(m.Err, ErrTimeout):
 			outcome = "timeout"
-		case ErrCanceled.Code(), ErrStopped.Code():
+		case errors.Is(m.Err, ErrCanceled), errors.Is(m.Err, ErrStopped):
 			outcome = "canceled"
-		case ErrBadResponse.Code():
+		case errors.Is(m.Err, ErrBadResponse):
 			outcome = "bad_response"
 		}
 		a.rt.countRequest(name, outcome)
 		// the router logs the failure with its decision (fallback or final)
-		a.reply(ctx, p.sender, &callResult{ID: m.ID, Code: m.Code, Reason: m.Reason, Rejected: m.Rejected,
+		a.reply(ctx, p.sender, &callResult{ID: m.ID, Err: m.Err, Rejected: m.Rejected,
 			Status: m.Status, Detail: m.Detail, Duration: m.Duration, Streamed: m.Streamed})
 		return
 	}
@@ -315,7 +315,7 @@ func (a *backendActor) onCallDone(ctx actor.Context, m *callDone) {
 	if p.decompose {
 		r.SubQuestions = parseSubQuestions(m.Result.Text, p.req.MaxTokens)
 		if len(r.SubQuestions) == 0 {
-			r.Code, r.Reason = ErrBadResponse.Code(), "empty response"
+			r.Err = failWith(ErrBadResponse, "empty response")
 		}
 		r.Answer = Answer{Backend: name, Model: m.Model, BackendDuration: m.Duration, Usage: usage}
 	} else {

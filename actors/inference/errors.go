@@ -1,6 +1,10 @@
 package inference
 
-import "github.com/bizra/bizra/internal/catalog"
+import (
+	"errors"
+
+	"github.com/bizra/bizra/internal/catalog"
+)
 
 // Sentinels of the inference package. Wrap them with context (fmt.Errorf("...: %w", err));
 // edges render them through catalog.Lookup.
@@ -47,21 +51,34 @@ var (
 	ErrStopped = catalog.New(catalog.Unavailable, "", "", "inference: service stopped")
 )
 
-// allSentinels lets a reply that crossed an actor boundary as plain data (a public
-// code in Answered.Code) become a catalog error again.
-var allSentinels = [...]*catalog.Error{ErrNoEvidence, ErrInvalidRequest, ErrInvalidConfig, ErrTimeout,
-	ErrOverloaded, ErrCircuitOpen, ErrBackend, ErrBadResponse, ErrNoModel, ErrCanceled, ErrStopped,
-	ErrModelNotFound, ErrBackendRejected}
+// replyError is a failure that crosses an actor boundary inside a message: its
+// sentinel (errors.Is, catalog.Lookup) and a short public reason. Messages carry it as
+// an error value, never as a code string to be matched again.
+type replyError struct {
+	sentinel *catalog.Error
+	reason   string
+}
 
-// sentinelFor returns the sentinel with public code code ("" → nil, unknown → ErrBackend).
-func sentinelFor(code string) *catalog.Error {
-	if code == "" {
-		return nil
+func (e *replyError) Error() string {
+	if e.reason == "" {
+		return e.sentinel.Error()
 	}
-	for _, e := range allSentinels {
-		if e.Code() == code {
-			return e
-		}
+	return e.reason + ": " + e.sentinel.Error()
+}
+
+func (e *replyError) Unwrap() error { return e.sentinel }
+
+// failWith is the reply error of sentinel s with public reason.
+func failWith(s *catalog.Error, reason string) error { return &replyError{sentinel: s, reason: reason} }
+
+// Reason returns the short public reason of a reply's error ("" for nil).
+func Reason(err error) string {
+	var re *replyError
+	if errors.As(err, &re) {
+		return re.reason
 	}
-	return ErrBackend
+	if err != nil {
+		return catalog.Lookup(err).Message
+	}
+	return ""
 }

@@ -1,7 +1,6 @@
 package inference
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/bizra/bizra/internal/tracing"
@@ -14,19 +13,16 @@ type Ask struct {
 	Request Request
 }
 
-// Answered is the reply to Ask. Code is "" on success, else the public catalog code of
-// the failure (use Err); Reason is a short public reason. On a degraded answer Code is
-// "" and Answer.Degraded is true. With Code NO_EVIDENCE after every backend failed,
-// Answer still carries Degraded and DegradedReason.
+// Answered is the reply to Ask. Err is nil on success, else the failure: errors.Is
+// matches this package's sentinels (ErrNoEvidence, ErrTimeout, …), Reason(Err) is its
+// short public reason. On a degraded answer Err is nil and Answer.Degraded is true.
+// With ErrNoEvidence after every backend failed, Answer still carries Degraded and
+// DegradedReason.
 type Answered struct {
 	ID     uint64
 	Answer Answer
-	Code   string
-	Reason string
+	Err    error
 }
-
-// Err returns the reply's error as a catalog error (nil on success).
-func (a *Answered) Err() error { return replyErr(a.Code, a.Reason) }
 
 // DecomposeAsk asks the service actor to split Query into at most Max sub-questions with
 // the first external model that answers. Reply: *Decomposed.
@@ -47,23 +43,9 @@ type Decomposed struct {
 	Model        string
 	// Usage is what the decomposition call sent and received upstream (add it to the
 	// answer's Answer.Usage for a query's total).
-	Usage  Usage
-	Code   string
-	Reason string
-}
-
-// Err returns the reply's error as a catalog error (nil on success).
-func (d *Decomposed) Err() error { return replyErr(d.Code, d.Reason) }
-
-func replyErr(code, reason string) error {
-	s := sentinelFor(code)
-	if s == nil {
-		return nil
-	}
-	if reason == "" {
-		return s
-	}
-	return fmt.Errorf("%s: %w", reason, s)
+	Usage Usage
+	// Err is nil on success (ErrNoModel when no model could do it).
+	Err error
 }
 
 // --- between the service (router) actor and the backend actors ---
@@ -80,8 +62,7 @@ type callResult struct {
 	ID           uint64
 	Answer       Answer
 	SubQuestions []string
-	Code         string // "" on success
-	Reason       string // public
+	Err          error // nil on success (a replyError: sentinel and public reason)
 	// Rejected: the backend answered 400, 413 or 422, so the request itself is
 	// invalid and no other external backend is asked (the fallback policy).
 	Rejected bool
@@ -101,8 +82,7 @@ type callDone struct {
 	Result     chatResult
 	Model      string // the model used (discovered when none was configured)
 	Duration   time.Duration
-	Code       string // "" on success
-	Reason     string // public
+	Err        error  // nil on success (a replyError: sentinel and public reason)
 	Detail     string // internal, for the log
 	Excluded   bool   // not the backend's fault: does not count against the circuit
 	ReachedNet bool   // an HTTP exchange happened (observe its duration)
@@ -132,6 +112,19 @@ type probeDone struct {
 type embeddedDone struct {
 	ID     uint64
 	Answer Answer
-	Code   string
-	Reason string
+	Err    error
+}
+
+// FailureReply is the reply the caller of msg gets at once when the router crashed
+// while serving it (the core supervisor answers with it): an Ask is answered
+// ErrBackend, a DecomposeAsk ErrNoModel (the caller then splits the query itself).
+// nil for any other message.
+func FailureReply(msg any) any {
+	switch m := msg.(type) {
+	case *Ask:
+		return &Answered{ID: m.ID, Err: failWith(ErrBackend, "the inference router restarted")}
+	case *DecomposeAsk:
+		return &Decomposed{ID: m.ID, Err: failWith(ErrNoModel, "the inference router restarted")}
+	}
+	return nil
 }

@@ -40,7 +40,7 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		r.pending = map[uint64]*pendingAsk{}
 	case *actor.Stopping:
 		for _, p := range r.pending {
-			r.fail(ctx, p, ErrStopped.Code(), "stopping")
+			r.fail(ctx, p, failWith(ErrStopped, "stopping"))
 		}
 	case *actor.Restarting:
 		// A crash (a panic in Receive, say on a follow-up message such as embeddedDone)
@@ -48,7 +48,7 @@ func (r *routerActor) Receive(ctx actor.Context) {
 		// instead of leaving it to its deadline. Late replies for them (a backend's
 		// callResult, an embedded goroutine's embeddedDone) find no pending ask.
 		for _, p := range r.pending {
-			r.fail(ctx, p, ErrBackend.Code(), "inference router restarted")
+			r.fail(ctx, p, failWith(ErrBackend, "inference router restarted"))
 		}
 	case *Ask:
 		r.onAsk(ctx, m)
@@ -71,22 +71,22 @@ func (r *routerActor) onAsk(ctx actor.Context, m *Ask) {
 		id = r.rt.nextID()
 	}
 	req := m.Request
-	deny := func(code, reason string) {
-		r.reply(ctx, ctx.Sender(), &Answered{ID: id, Code: code, Reason: reason})
+	deny := func(err error) {
+		r.reply(ctx, ctx.Sender(), &Answered{ID: id, Err: err})
 	}
 	if r.rt.stopping.Load() {
-		deny(ErrStopped.Code(), "stopping")
+		deny(failWith(ErrStopped, "stopping"))
 		return
 	}
 	if err := req.Validate(); err != nil {
-		deny(ErrInvalidRequest.Code(), publicValidation(err))
+		deny(failWith(ErrInvalidRequest, publicValidation(err)))
 		return
 	}
 	if req.Deadline.IsZero() {
 		req.Deadline = r.rt.now().Add(r.rt.defaultTimeout)
 	}
 	if _, dup := r.pending[id]; dup || len(r.pending) >= r.rt.maxPending {
-		deny(ErrOverloaded.Code(), "overloaded")
+		deny(failWith(ErrOverloaded, "overloaded"))
 		return
 	}
 	p := &pendingAsk{id: id, sender: ctx.Sender(), req: req}
@@ -103,25 +103,25 @@ func (r *routerActor) onDecompose(ctx actor.Context, m *DecomposeAsk) {
 	if id == 0 {
 		id = r.rt.nextID()
 	}
-	deny := func(code, reason string) {
-		r.reply(ctx, ctx.Sender(), &Decomposed{ID: id, Code: code, Reason: reason})
+	deny := func(err error) {
+		r.reply(ctx, ctx.Sender(), &Decomposed{ID: id, Err: err})
 	}
 	switch {
 	case r.rt.stopping.Load():
-		deny(ErrStopped.Code(), "stopping")
+		deny(failWith(ErrStopped, "stopping"))
 		return
 	case strings.TrimSpace(m.Query) == "" || len(m.Query) > MaxQueryBytes:
-		deny(ErrInvalidRequest.Code(), "query empty or too long")
+		deny(failWith(ErrInvalidRequest, "query empty or too long"))
 		return
 	case m.Max < 1 || m.Max > MaxDecomposeQuestion:
-		deny(ErrInvalidRequest.Code(), "max sub-questions out of range")
+		deny(failWith(ErrInvalidRequest, "max sub-questions out of range"))
 		return
 	case len(r.backends) == 0:
-		deny(ErrNoModel.Code(), "no external backend configured")
+		deny(failWith(ErrNoModel, "no external backend configured"))
 		return
 	}
 	if _, dup := r.pending[id]; dup || len(r.pending) >= r.rt.maxPending {
-		deny(ErrOverloaded.Code(), "overloaded")
+		deny(failWith(ErrOverloaded, "overloaded"))
 		return
 	}
 	dl := m.Deadline
@@ -138,7 +138,7 @@ func (r *routerActor) onDecompose(ctx actor.Context, m *DecomposeAsk) {
 func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 	remaining := p.req.Deadline.Sub(r.rt.now())
 	if remaining <= 0 {
-		r.fail(ctx, p, ErrTimeout.Code(), "timeout")
+		r.fail(ctx, p, failWith(ErrTimeout, "timeout"))
 		return
 	}
 	b := r.backends[p.idx]
@@ -149,10 +149,10 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 		}
 		cr, ok := res.(*callResult)
 		if err != nil || !ok {
-			r.fail(ctx, p, ErrTimeout.Code(), "timeout")
+			r.fail(ctx, p, failWith(ErrTimeout, "timeout"))
 			return
 		}
-		if cr.Code == "" {
+		if cr.Err == nil {
 			delete(r.pending, p.id)
 			if p.decompose {
 				r.reply(ctx, p.sender, &Decomposed{ID: p.id, SubQuestions: cr.SubQuestions,
@@ -162,25 +162,25 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 			}
 			return
 		}
+		reason := Reason(cr.Err)
 		detail := cr.Detail
 		if detail == "" {
-			detail = cr.Reason
+			detail = reason
 		}
-		switch cr.Code {
-		case ErrTimeout.Code(), ErrCanceled.Code(), ErrStopped.Code():
+		if errors.Is(cr.Err, ErrTimeout) || errors.Is(cr.Err, ErrCanceled) || errors.Is(cr.Err, ErrStopped) {
 			// the caller's deadline passed (or the service stops): no time for fallback
-			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, cr.Code != ErrTimeout.Code())
-			r.fail(ctx, p, cr.Code, cr.Reason)
+			logFailed(r.rt.log, b.cfg, cr.Status, reason, detail, decisionFinal, "", cr.Duration, !errors.Is(cr.Err, ErrTimeout))
+			r.fail(ctx, p, cr.Err)
 			return
 		}
 		if cr.Streamed {
 			// part of the answer already reached the caller: no other backend may
 			// continue it, nor the embedded engine replace it
-			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, false)
-			r.fail(ctx, p, cr.Code, cr.Reason)
+			logFailed(r.rt.log, b.cfg, cr.Status, reason, detail, decisionFinal, "", cr.Duration, false)
+			r.fail(ctx, p, cr.Err)
 			return
 		}
-		p.reasons = append(p.reasons, b.cfg.Name+": "+cr.Reason)
+		p.reasons = append(p.reasons, b.cfg.Name+": "+reason)
 		p.idx++
 		if cr.Rejected {
 			// the request itself is invalid (400, 413, 422): every external backend
@@ -189,12 +189,12 @@ func (r *routerActor) dispatch(ctx actor.Context, p *pendingAsk) {
 		}
 		switch {
 		case p.idx < len(r.backends):
-			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFellBack, r.backends[p.idx].cfg.Name, cr.Duration, false)
+			logFailed(r.rt.log, b.cfg, cr.Status, reason, detail, decisionFellBack, r.backends[p.idx].cfg.Name, cr.Duration, false)
 		case p.decompose:
 			// the caller splits the query itself
-			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFinal, "", cr.Duration, false)
+			logFailed(r.rt.log, b.cfg, cr.Status, reason, detail, decisionFinal, "", cr.Duration, false)
 		default:
-			logFailed(r.rt.log, b.cfg, cr.Status, cr.Reason, detail, decisionFellBack, "embedded", cr.Duration, false)
+			logFailed(r.rt.log, b.cfg, cr.Status, reason, detail, decisionFellBack, "embedded", cr.Duration, false)
 		}
 		if p.idx < len(r.backends) {
 			r.dispatch(ctx, p)
@@ -209,7 +209,7 @@ func (r *routerActor) exhausted(ctx actor.Context, p *pendingAsk) {
 	reason := "all backends failed: " + strings.Join(p.reasons, "; ")
 	if p.decompose {
 		delete(r.pending, p.id)
-		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Code: ErrNoModel.Code(), Reason: reason})
+		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Err: failWith(ErrNoModel, reason)})
 		return
 	}
 	p.degraded = reason
@@ -237,9 +237,9 @@ func (r *routerActor) runEmbedded(ctx actor.Context, p *pendingAsk) {
 func embeddedResult(id uint64, ans Answer, err error) *embeddedDone {
 	d := &embeddedDone{ID: id, Answer: ans}
 	if err != nil {
-		d.Code, d.Reason = ErrNoEvidence.Code(), "no evidence"
+		d.Err = failWith(ErrNoEvidence, "no evidence")
 		if errors.Is(err, ErrInvalidRequest) {
-			d.Code, d.Reason = ErrInvalidRequest.Code(), "invalid request"
+			d.Err = failWith(ErrInvalidRequest, "invalid request")
 		}
 	}
 	return d
@@ -251,24 +251,25 @@ func (r *routerActor) onEmbeddedDone(ctx actor.Context, m *embeddedDone) {
 		return
 	}
 	delete(r.pending, m.ID)
-	r.rt.countEmbedded(m.Code != "")
-	out := &Answered{ID: p.id, Answer: m.Answer, Code: m.Code, Reason: m.Reason}
+	r.rt.countEmbedded(m.Err != nil)
+	out := &Answered{ID: p.id, Answer: m.Answer, Err: m.Err}
 	if p.degraded != "" {
 		out.Answer.Degraded, out.Answer.DegradedReason = true, p.degraded
 		r.rt.mDegraded.Inc()
-		if out.Code != "" {
-			out.Reason = p.degraded
+		var re *replyError
+		if errors.As(out.Err, &re) {
+			out.Err = failWith(re.sentinel, p.degraded)
 		}
 	}
 	r.reply(ctx, p.sender, out)
 }
 
-func (r *routerActor) fail(ctx actor.Context, p *pendingAsk, code, reason string) {
+func (r *routerActor) fail(ctx actor.Context, p *pendingAsk, err error) {
 	delete(r.pending, p.id)
 	if p.decompose {
-		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Code: code, Reason: reason})
+		r.reply(ctx, p.sender, &Decomposed{ID: p.id, Err: err})
 	} else {
-		r.reply(ctx, p.sender, &Answered{ID: p.id, Code: code, Reason: reason})
+		r.reply(ctx, p.sender, &Answered{ID: p.id, Err: err})
 	}
 }
 

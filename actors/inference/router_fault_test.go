@@ -76,7 +76,7 @@ func TestFaultInferenceRouterRestart(t *testing.T) {
 					res, err := askService(s, t.Context(), &Ask{Request: req}, dl)
 					if err == nil {
 						a := res.(*Answered)
-						err = a.Err()
+						err = a.Err
 						results <- result{err: err, answer: a.Answer}
 						return
 					}
@@ -88,7 +88,7 @@ func TestFaultInferenceRouterRestart(t *testing.T) {
 				go func() {
 					res, err := askService(s, t.Context(), &DecomposeAsk{Query: "Why is the sky blue and why is grass green?", Max: 3, Deadline: dl}, dl)
 					if err == nil {
-						err = res.(*Decomposed).Err()
+						err = res.(*Decomposed).Err
 					}
 					results <- result{err: err}
 				}()

@@ -589,7 +589,7 @@ func TestMessageAPI(t *testing.T) {
 	select {
 	case r := <-replies:
 		a, ok := r.(*Answered)
-		if !ok || a.Err() != nil || a.Answer.Backend != "be" || a.ID == 0 {
+		if !ok || a.Err != nil || a.Answer.Backend != "be" || a.ID == 0 {
 			t.Fatalf("reply %#v", r)
 		}
 	case <-time.After(5 * time.Second):

@@ -59,7 +59,7 @@ func askAnswer(s *Service, ctx context.Context, req Request) (Answer, error) {
 	if !ok {
 		return Answer{}, fmt.Errorf("reply %T: %w", res, ErrBackend)
 	}
-	return a.Answer, a.Err()
+	return a.Answer, a.Err
 }
 
 // askDecompose sends a DecomposeAsk and waits for the reply.
@@ -79,7 +79,7 @@ func askDecompose(s *Service, ctx context.Context, q string, maxN int) ([]string
 	if !ok {
 		return nil, fmt.Errorf("reply %T: %w", res, ErrBackend)
 	}
-	return d.SubQuestions, d.Err()
+	return d.SubQuestions, d.Err
 }
 
 func askService(s *Service, ctx context.Context, msg any, dl time.Time) (any, error) {

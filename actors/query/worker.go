@@ -185,7 +185,7 @@ func (w *worker) begin(ctx actor.Context, m *Run) {
 				return // answered already (restart or timeout)
 			}
 			d, ok := res.(*inference.Decomposed)
-			okay := err == nil && ok && d.Code == "" && len(d.SubQuestions) > 0
+			okay := err == nil && ok && d.Err == nil && len(d.SubQuestions) > 0
 			if ok {
 				j.decomposeUse = d.Usage
 			}
@@ -458,25 +458,27 @@ func (w *worker) infer(ctx actor.Context, j *job) {
 		if a.Answer.Model != "" {
 			desc += " (" + a.Answer.Model + ")"
 		}
-		if a.Code != "" {
-			desc += ": " + a.Code
+		code := ""
+		if a.Err != nil {
+			code = catalog.Lookup(a.Err).Code
+			desc += ": " + code
 		}
-		j.actions = append(j.actions, ledger.Action{Type: "inference", Description: desc, Success: a.Code == "",
+		j.actions = append(j.actions, ledger.Action{Type: "inference", Description: desc, Success: a.Err == nil,
 			DurationUS: uint64(time.Since(t0).Microseconds())})
 		j.stage.SetString("backend", a.Answer.Backend)
-		if a.Code != "" {
-			j.stage.SetString("code", a.Code)
+		if code != "" {
+			j.stage.SetString("code", code)
 		}
 		j.stage.End()
-		switch a.Code {
-		case "":
+		switch {
+		case a.Err == nil:
 			w.score(ctx, j)
-		case inference.ErrNoEvidence.Code():
+		case errors.Is(a.Err, inference.ErrNoEvidence):
 			w.noEvidence(ctx, j)
-		case ErrTimeout.Code():
+		case errors.Is(a.Err, inference.ErrTimeout):
 			w.fail(ctx, j, ErrTimeout)
 		default:
-			w.failErr(ctx, j, a.Err())
+			w.failErr(ctx, j, a.Err)
 		}
 	})
 }

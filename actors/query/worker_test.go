@@ -27,15 +27,15 @@ func (l lake) Search(string, int) []index.Hit { return l }
 var bridgeLake = lake{{Source: "notes.md:L1", Doc: "notes.md", Text: "The bridge listens on port 9742 for desktop clients.", Norm: 0.9}}
 
 // fakeInference answers every Ask with reply (its text made of the first evidence).
-type fakeInference struct{ code string }
+type fakeInference struct{ err error }
 
 func (f fakeInference) Receive(ctx actor.Context) {
 	m, ok := ctx.Message().(*inference.Ask)
 	if !ok {
 		return
 	}
-	a := &inference.Answered{ID: m.ID, Code: f.code}
-	if f.code == "" && len(m.Request.Evidence) > 0 {
+	a := &inference.Answered{ID: m.ID, Err: f.err}
+	if f.err == nil && len(m.Request.Evidence) > 0 {
 		e := m.Request.Evidence[0]
 		a.Answer = inference.Answer{Text: e.Excerpt, Backend: inference.EmbeddedBackend, Model: inference.EmbeddedModel,
 			Sentences: []inference.Sentence{{Text: e.Excerpt, Source: e.Source}}, TokensUsed: 10}
@@ -70,13 +70,13 @@ type workerRig struct {
 
 // newWorkerRig spawns one worker with fake inference and ledger actors; everything is
 // stopped at cleanup (goleak checks it).
-func newWorkerRig(t *testing.T, idx Searcher, inferCode string, ledgerFail error, pool bool) *workerRig {
+func newWorkerRig(t *testing.T, idx Searcher, inferErr error, ledgerFail error, pool bool) *workerRig {
 	t.Helper()
 	rig := &workerRig{sys: actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}))}
 	t.Cleanup(rig.sys.Shutdown)
-	inf := rig.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fakeInference{code: inferCode} }))
+	inf := rig.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fakeInference{err: inferErr} }))
 	led := rig.sys.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return fakeLedger{fail: ledgerFail, appends: &rig.appends} }))
 	safety, err := NewSafetyPolicy(nil)
 	if err != nil {
@@ -124,19 +124,19 @@ func TestWorkerPipeline(t *testing.T) {
 		name       string
 		idx        Searcher
 		req        Request
-		inferCode  string
+		inferErr   error
 		ledgerFail error
 		wantCode   string // "" → a completed result
 		success    bool
 		episode    bool
 	}{
-		{"reasoned answer is committed", bridgeLake, shallow, "", nil, "", true, true},
-		{"retrieval answer is committed", bridgeLake, plain, "", nil, "", true, true},
-		{"no evidence is a rejected result", lake{}, shallow, inference.ErrNoEvidence.Code(), nil, "", false, false},
-		{"backend failure is the query's error", bridgeLake, shallow, inference.ErrBackend.Code(), nil, inference.ErrBackend.Code(), false, false},
-		{"unwritable ledger is STORAGE_UNAVAILABLE", bridgeLake, shallow, "", ledger.ErrDiskFull, ledger.ErrStorageUnavailable.Code(), false, false},
-		{"full ledger queue is OVERLOADED", bridgeLake, shallow, "", ledger.ErrOverloaded, ErrOverloaded.Code(), false, false},
-		{"a query without content terms is refused", bridgeLake, func() Request { r := plain; r.Query = "the of and"; return r }(), "", nil, ErrInvalidQuery.Code(), false, false},
+		{"reasoned answer is committed", bridgeLake, shallow, nil, nil, "", true, true},
+		{"retrieval answer is committed", bridgeLake, plain, nil, nil, "", true, true},
+		{"no evidence is a rejected result", lake{}, shallow, inference.ErrNoEvidence, nil, "", false, false},
+		{"backend failure is the query's error", bridgeLake, shallow, inference.ErrBackend, nil, inference.ErrBackend.Code(), false, false},
+		{"unwritable ledger is STORAGE_UNAVAILABLE", bridgeLake, shallow, nil, ledger.ErrDiskFull, ledger.ErrStorageUnavailable.Code(), false, false},
+		{"full ledger queue is OVERLOADED", bridgeLake, shallow, nil, ledger.ErrOverloaded, ErrOverloaded.Code(), false, false},
+		{"a query without content terms is refused", bridgeLake, func() Request { r := plain; r.Query = "the of and"; return r }(), nil, nil, ErrInvalidQuery.Code(), false, false},
 	}
 	for _, pooled := range []bool{false, true} {
 		for _, tt := range tests {
@@ -145,7 +145,7 @@ func TestWorkerPipeline(t *testing.T) {
 				name += " (pool)"
 			}
 			t.Run(name, func(t *testing.T) {
-				rig := newWorkerRig(t, tt.idx, tt.inferCode, tt.ledgerFail, pooled)
+				rig := newWorkerRig(t, tt.idx, tt.inferErr, tt.ledgerFail, pooled)
 				d := rig.run(t, tt.req)
 				if tt.wantCode != "" {
 					if d.Err() == nil || catalog.Lookup(d.Err()).Code != tt.wantCode {
@@ -188,7 +188,7 @@ func TestWorkerNotBlockedByReasoning(t *testing.T) {
 	var slow atomic.Bool
 	slow.Store(true)
 	idx := switchLake{slow: &slow, blocking: bl}
-	rig := newWorkerRig(t, idx, "", nil, true)
+	rig := newWorkerRig(t, idx, nil, nil, true)
 	now := time.Now()
 	held := rig.sys.Root.RequestFuture(rig.worker, &Run{Request: NewRequest("which port does the bridge use?"),
 		QueryID: "q-held", StartUnixNano: now.UnixNano(), DeadlineUnixNano: now.Add(10 * time.Second).UnixNano()}, 10*time.Second)
@@ -222,7 +222,7 @@ func (s switchLake) Search(q string, k int) []index.Hit {
 // delivers afterwards is dropped by the fresh instance.
 func TestWorkerRestartAnswersHeldJobs(t *testing.T) {
 	bl := &blockingLake{entered: make(chan struct{}), release: make(chan struct{})}
-	rig := newWorkerRig(t, bl, "", nil, true)
+	rig := newWorkerRig(t, bl, nil, nil, true)
 	now := time.Now()
 	f := rig.sys.Root.RequestFuture(rig.worker, &Run{Request: NewRequest("which port does the bridge use?"),
 		QueryID: "q-held", StartUnixNano: now.UnixNano(), DeadlineUnixNano: now.Add(10 * time.Second).UnixNano()}, 10*time.Second)
