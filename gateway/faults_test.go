@@ -425,7 +425,7 @@ func TestFaultRoutesMatrix(t *testing.T) {
 			if r.status >= 500 {
 				t.Fatalf("%s: status %d (%s)", what, r.status, r.body)
 			}
-			checkShape(t, what, r, isOpenAIPath(normalised(path)))
+			checkShape(t, what, r, s.isOpenAIPath(normalised(path)))
 			if h := rawDo(t, addr, "GET", "/v1/health", nil, nil); h.status != 200 {
 				t.Fatalf("after %s: health %d", what, h.status)
 			}
@@ -585,7 +585,7 @@ func TestFaultInvalidUTF8Refused(t *testing.T) {
 		}
 		t.Run(r.pattern, func(t *testing.T) {
 			resp := rawDo(t, s.Addr(), "POST", r.sample, nil, bad)
-			openAI := isOpenAIPath([]byte(r.sample))
+			openAI := s.isOpenAIPath([]byte(r.sample))
 			checkShape(t, r.pattern, resp, openAI)
 			if resp.status != 400 || !bytes.Contains(resp.body, []byte("UTF-8")) {
 				t.Fatalf("status %d body %s; want 400 naming UTF-8", resp.status, resp.body)
@@ -843,7 +843,7 @@ func FuzzHandleRequest(f *testing.F) {
 		if status < 400 || len(b) == 0 {
 			return
 		}
-		if isOpenAIPath(ctx.Path()) {
+		if s.isOpenAIPath(ctx.Path()) {
 			var e struct {
 				Error struct{ Message, Code string } `json:"error"`
 			}

@@ -41,7 +41,7 @@ func (s *Server) render(rc *reqCtx, p catalog.Public) {
 			rc.Response.Header.Set("Retry-After", "1")
 		}
 	}
-	if r, ok := s.opts.Routes.OpenAI.(OpenAIErrorRenderer); ok && isOpenAIPath(rc.Path()) &&
+	if r, ok := s.opts.Routes.OpenAI.(OpenAIErrorRenderer); ok && s.isOpenAIPath(rc.Path()) &&
 		r.RenderError(rc.RequestCtx, p.HTTP, p.Code, p.Message) {
 		return
 	}

@@ -84,21 +84,14 @@ type OpenAIErrorRenderer interface {
 // isOpenAIPath reports whether an error on path is rendered in the OpenAI front's
 // shape (when one is set): the paths Extra.OpenAI serves, and every /v1/... path the
 // gateway has no route for (OpenAI clients probe such paths and parse the error).
-func isOpenAIPath(path []byte) bool {
-	if r, _ := ownRoutes.match(string(path)); r != nil {
+func (s *Server) isOpenAIPath(path []byte) bool {
+	if s.routes == nil {
+		return strings.HasPrefix(string(path), "/v1/")
+	}
+	if r, _ := s.routes.match(string(path)); r != nil {
 		return r.openAI
 	}
 	return strings.HasPrefix(string(path), "/v1/")
-}
-
-// ownRoutes matches paths without a server: it classifies error shapes. (Built in
-// init: routeTable refers to the handlers, which render through isOpenAIPath.)
-var ownRoutes = &router{exact: map[string]*route{}}
-
-func init() {
-	for _, d := range routeTable {
-		ownRoutes.add(&route{name: d.pattern, openAI: d.openAI})
-	}
 }
 
 // routeDef is one entry of the route table.
