@@ -131,26 +131,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
 
 	pr.begin("start runtime")
-	st, err := StartStack(ctx, StackOptions{MockLatency: p.missDelay, FastMockLatency: time.Millisecond})
+	rig, err := startHitRig(ctx, StackOptions{MockLatency: p.missDelay, FastMockLatency: time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = st.Shutdown(sctx)
-	}()
-	ceil, err := startCeiling()
-	if err != nil {
-		return nil, err
-	}
-	defer ceil.close()
-	hitBody := []byte(`{"query":"How are receipts sealed and verified?"}`)
-	hitResp, err := warmCache(ctx, st.APIURL(), hitBody)
-	if err != nil {
-		return nil, err
-	}
-	ceil.sameSize.Store(&hitResp) // the bare handler answers as many bytes as a hit
+	defer rig.close()
+	st, ceil, hitBody := rig.st, rig.ceil, rig.hitBody
 	pr.end(fmt.Sprintf("gateway %s, bridge %s, mock %s (delay %s)", st.Gateway.Addr(), st.Bridge.Addr(), st.Mock.Addr(), p.missDelay))
 
 	tCeil := target{method: "GET", url: "http://" + ceil.addr + "/v1/health"}
@@ -388,6 +374,44 @@ var ceilingBody = []byte(`{"status":"healthy","version":"bench","uptime_s":1.5,"
 
 // sameSizePath is the ceiling's route that answers a body as large as a cache hit's.
 const sameSizePath = "/same-size"
+
+// hitRig is the bench stack with one answer in its cache (hitBody asks it) and the bare
+// handler answering as many bytes as that cache hit: the side-by-side cache-hit phases
+// of Run and WrkProfile start from it.
+type hitRig struct {
+	st      *Stack
+	ceil    *ceiling
+	hitBody []byte
+}
+
+func startHitRig(ctx context.Context, so StackOptions) (*hitRig, error) {
+	st, err := StartStack(ctx, so)
+	if err != nil {
+		return nil, err
+	}
+	rig := &hitRig{st: st, hitBody: []byte(`{"query":"How are receipts sealed and verified?"}`)}
+	if rig.ceil, err = startCeiling(); err != nil {
+		rig.close()
+		return nil, err
+	}
+	hitResp, err := warmCache(ctx, st.APIURL(), rig.hitBody)
+	if err != nil {
+		rig.close()
+		return nil, err
+	}
+	rig.ceil.sameSize.Store(&hitResp)
+	return rig, nil
+}
+
+// close stops the bare handler and the stack.
+func (h *hitRig) close() {
+	if h.ceil != nil {
+		h.ceil.close()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = h.st.Shutdown(sctx)
+}
 
 func startCeiling() (*ceiling, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

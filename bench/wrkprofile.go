@@ -44,26 +44,12 @@ func WrkProfile(ctx context.Context, o WrkProfileOptions) (*WrkProfileResult, er
 	if o.Duration <= 0 {
 		o.Duration = 8 * time.Second
 	}
-	st, err := StartStack(ctx, StackOptions{MockLatency: 20 * time.Millisecond})
+	rig, err := startHitRig(ctx, StackOptions{MockLatency: 20 * time.Millisecond})
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		_ = st.Shutdown(sctx)
-	}()
-	ceil, err := startCeiling()
-	if err != nil {
-		return nil, err
-	}
-	defer ceil.close()
-	hitBody := []byte(`{"query":"How are receipts sealed and verified?"}`)
-	hitResp, err := warmCache(ctx, st.APIURL(), hitBody)
-	if err != nil {
-		return nil, err
-	}
-	ceil.sameSize.Store(&hitResp)
+	defer rig.close()
+	st, ceil, hitBody := rig.st, rig.ceil, rig.hitBody
 	jsonHdr := http.Header{"Content-Type": []string{"application/json"}}
 	tHit := target{method: "POST", url: st.APIURL() + "/v1/query", header: jsonHdr, body: func(uint64) []byte { return hitBody }}
 	tSame := target{method: "POST", url: "http://" + ceil.addr + sameSizePath, header: jsonHdr, body: func(uint64) []byte { return hitBody }}
