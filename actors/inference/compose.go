@@ -100,7 +100,7 @@ func compose(req Request) (units []quoteUnit, err error) {
 		evScore = min(evScore, 1)
 		base := max(index.SourceLine(ev.Source), 1)
 		md := isMarkdown(ev.Source)
-		name := index.ContentTermSet(docName(ev.Source))
+		name := index.ContentTermSet(index.DocName(ev.Source))
 		add := func(text string, from int, kind index.UnitKind, head string, order int) {
 			terms := index.ContentTermSet(text + " " + head)
 			if len(terms) == 0 {
@@ -382,29 +382,6 @@ func isMarkdown(source string) bool {
 		return true
 	}
 	return false
-}
-
-// docName is the name of a source's document without directories and extensions,
-// and its section anchor ("man/grep.1.txt:L4" → "grep"; "RUNBOOK.md#33-bridge-health:L82"
-// → "RUNBOOK 33-bridge-health"): shown with every citation, so it counts as shown.
-func docName(source string) string {
-	base := path.Base(index.DocOf(source))
-	if i := strings.IndexByte(base, '.'); i > 0 {
-		base = base[:i]
-	}
-	return base + " " + sectionOf(source)
-}
-
-// sectionOf returns the "#heading-slug" anchor of a source without the "#", "" for none.
-func sectionOf(source string) string {
-	s := source
-	if i := strings.LastIndex(s, ":L"); i >= 0 {
-		s = s[:i]
-	}
-	if i := strings.LastIndexByte(s, '#'); i >= 0 {
-		return s[i+1:]
-	}
-	return ""
 }
 
 func jaccardSet(a, b map[string]struct{}) float64 {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
 	"slices"
 	"strings"
 	"sync"
@@ -380,6 +381,24 @@ func DocOf(source string) string {
 		source = source[:i]
 	}
 	return source
+}
+
+// DocName is the document's name without folders and extensions, with the section
+// anchor of the source as words ("man/grep.1.txt:L4" → "grep";
+// "RUNBOOK.md#33-bridge-health:L82" → "RUNBOOK 33-bridge-health"): an answer shows it
+// with every citation, so the engine and scoring count its words as shown.
+func DocName(source string) string {
+	base := path.Base(DocOf(source))
+	if i := strings.IndexByte(base, '.'); i > 0 {
+		base = base[:i]
+	}
+	if i := strings.LastIndex(source, ":L"); i >= 0 && isDigits(source[i+2:]) {
+		source = source[:i]
+	}
+	if i := strings.LastIndexByte(source, '#'); i >= 0 {
+		base += " " + source[i+1:]
+	}
+	return base
 }
 
 func isDigits(s string) bool {

@@ -2,7 +2,6 @@ package scoring
 
 import (
 	"math"
-	"path"
 	"strings"
 	"time"
 	"unicode"
@@ -108,7 +107,7 @@ func Measure(in Inputs) Measures {
 			src := strings.TrimSpace(s.Source)
 			shown, name := t, ""
 			if src != "" {
-				name = docName(src)
+				name = index.DocName(src)
 				shown = index.ContentTermSet(s.Text + " " + name)
 			}
 			ss = append(ss, sent{t, shown, index.ContentTermSet(index.Lead(s.Text) + " " + name), src})
@@ -305,24 +304,6 @@ func Measure(in Inputs) Measures {
 	}
 	m.ElapsedMs = max(0, float64(in.Elapsed.Microseconds())/1000)
 	return m
-}
-
-// docName is the document name and section anchor of a citation source, as words
-// ("man/grep.1.txt:L4" → "grep"; "RUNBOOK.md#33-bridge-health:L82" → "RUNBOOK
-// 33-bridge-health"): the answer shows them with the citation.
-func docName(source string) string {
-	base := path.Base(index.DocOf(source))
-	if i := strings.IndexByte(base, '.'); i > 0 {
-		base = base[:i]
-	}
-	s := source
-	if i := strings.LastIndex(s, ":L"); i >= 0 {
-		s = s[:i]
-	}
-	if i := strings.LastIndexByte(s, '#'); i >= 0 {
-		base += " " + s[i+1:]
-	}
-	return base
 }
 
 // share is |a ∩ b| / |a|.
