@@ -170,13 +170,13 @@ func (m *Member) request(pid *actor.PID, msg any, deadline time.Time) (any, outc
 		return nil, timedOut
 	}
 	lostCh := m.lostSignal(pid.Address)
-	slot, replyTo, release := newReplySlot(m.sys)
+	slot, replyTo, release := query.NewReplySlot(m.sys, "cluster")
 	defer release()
 	m.sys.Root.RequestWithCustomSender(pid, msg, replyTo)
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
-	case r := <-slot.ch:
+	case r := <-slot.C():
 		if _, ok := r.(*actor.DeadLetterResponse); ok {
 			return nil, deadLetter
 		}
@@ -188,28 +188,4 @@ func (m *Member) request(pid *actor.PID, msg any, deadline time.Time) (any, outc
 	case <-m.ctx.Done():
 		return nil, stopping
 	}
-}
-
-// replySlot is a process registered under its own PID that keeps the first message
-// sent to it (the pattern of actors/query's reply slot): a remote reply, a dead letter
-// or nothing, whichever comes first.
-type replySlot struct{ ch chan any }
-
-var _ actor.Process = (*replySlot)(nil)
-
-func (s *replySlot) SendUserMessage(_ *actor.PID, message any) {
-	_, msg, _ := actor.UnwrapEnvelope(message)
-	select {
-	case s.ch <- msg:
-	default:
-	}
-}
-
-func (s *replySlot) SendSystemMessage(*actor.PID, any) {}
-func (s *replySlot) Stop(*actor.PID)                   {}
-
-func newReplySlot(sys *actor.ActorSystem) (*replySlot, *actor.PID, func()) {
-	slot := &replySlot{ch: make(chan any, 1)}
-	pid, _ := sys.ProcessRegistry.Add(slot, "cluster"+sys.ProcessRegistry.NextId())
-	return slot, pid, func() { sys.ProcessRegistry.Remove(pid) }
 }

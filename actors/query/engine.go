@@ -253,7 +253,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (_ Result, err error) {
 	// The reply slot exists before the run is sent, so a worker that stops with the
 	// run still in its mailbox can be answered at once (WorkerStopped); the first
 	// reply wins.
-	slot, replyTo, release := newReplySlot(e.opts.System)
+	slot, replyTo, release := NewReplySlot(e.opts.System, "query")
 	defer release()
 	run.Ticket = e.opts.Load.submit(pid, replyTo)
 	defer e.opts.Load.begin(run.Ticket)
@@ -262,7 +262,7 @@ func (e *Engine) Query(ctx context.Context, req Request) (_ Result, err error) {
 	defer timer.Stop()
 	var reply any
 	select {
-	case reply = <-slot.ch:
+	case reply = <-slot.C():
 	case <-timer.C:
 		return e.timedOut(consult)
 	}
