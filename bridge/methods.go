@@ -117,10 +117,10 @@ func queryRequest(params json.RawMessage) (query.Request, error) {
 	if req.RequireValidation, err = boolean(m, "require_validation", true); err != nil {
 		return req, err
 	}
-	if req.MaxDepth, err = integer(m, "max_depth", query.DefaultMaxDepth, math.MinInt32, math.MaxInt32); err != nil {
+	if req.MaxDepth, err = integer(m, "max_depth", query.DefaultMaxDepth); err != nil {
 		return req, err
 	}
-	if req.TimeoutMs, err = integer(m, "timeout_ms", query.DefaultTimeoutMs, math.MinInt32, math.MaxInt32); err != nil {
+	if req.TimeoutMs, err = integer(m, "timeout_ms", query.DefaultTimeoutMs); err != nil {
 		return req, err
 	}
 	if req.UserID, _, err = str(m, "user_id", 0); err != nil {

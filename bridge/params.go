@@ -3,6 +3,7 @@ package bridge
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -93,8 +94,10 @@ func boolean(m map[string]json.RawMessage, name string, def bool) (bool, error) 
 	return false, badParam(name, "must be a boolean")
 }
 
-// integer reads an optional integer member within [lo, hi].
-func integer(m map[string]json.RawMessage, name string, def, lo, hi int) (int, error) {
+// integer reads an optional integral member (3, 3.0, 1e3). Its range is
+// query.Validate's to judge; numbers beyond ±2^31 are not integers any member accepts,
+// as the gateway's decoder says too.
+func integer(m map[string]json.RawMessage, name string, def int) (int, error) {
 	v, ok := present(m, name)
 	if !ok {
 		return def, nil
@@ -108,8 +111,8 @@ func integer(m map[string]json.RawMessage, name string, def, lo, hi int) (int, e
 		}
 		n = int64(f)
 	}
-	if n < int64(lo) || n > int64(hi) {
-		return 0, badParam(name, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return 0, badParam(name, "must be an integer")
 	}
 	return int(n), nil
 }
