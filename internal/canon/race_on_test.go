@@ -4,9 +4,6 @@ package canon
 
 import "testing"
 
-// raceSlack is kept for the budgets' messages; under -race the budgets are skipped.
-const raceSlack = 0
-
 // skipAllocBudgetUnderRace skips an allocation budget under the race detector, whose
 // sync.Pool drops pooled objects at random (so a budget would flake). make test runs
 // the budgets a second time without -race (the alloc-budgets step), where they hold.
