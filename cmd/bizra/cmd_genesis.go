@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,7 +73,7 @@ func cmdGenesisVerify(_ context.Context, a *app, args []string) int {
 	p.AllowMissingKey = *allowMissingKey
 	key, source, err := genesisAnchor(*state, *trusted)
 	if err != nil {
-		if errors.Is(err, errBadPin) {
+		if errors.Is(err, genesis.ErrInvalidPublicKey) {
 			return toolUsage(a, cmd, "invalid --trusted-public-key: want %d hex characters", 2*ed25519.PublicKeySize)
 		}
 		fmt.Fprintf(a.stdout, "invalid: %v\n", err)
@@ -148,20 +147,17 @@ func cmdGenesisShow(_ context.Context, a *app, args []string) int {
 	return 0
 }
 
-// errBadPin is a --trusted-public-key that is not a hex Ed25519 public key.
-var errBadPin = errors.New("invalid trusted public key")
-
 // genesisAnchor is the key a genesis must be signed with, as bizra run decides it: the
 // pin (flag or BIZRA_GENESIS_PUBLIC_KEY) when set, otherwise the key recorded in the
 // state folder's trust file by the first validated start (trust on first use), and
 // none when neither exists. source names where the key came from ("" for none).
 func genesisAnchor(state, pin string) (ed25519.PublicKey, string, error) {
 	if strings.TrimSpace(pin) != "" {
-		k, err := hex.DecodeString(strings.TrimSpace(pin))
-		if err != nil || len(k) != ed25519.PublicKeySize {
-			return nil, "", errBadPin
+		k, err := genesis.ParsePublicKey(pin)
+		if err != nil {
+			return nil, "", err
 		}
-		return ed25519.PublicKey(k), "pinned key (--trusted-public-key / BIZRA_GENESIS_PUBLIC_KEY)", nil
+		return k, "pinned key (--trusted-public-key / BIZRA_GENESIS_PUBLIC_KEY)", nil
 	}
 	k, err := genesis.ReadTrustFile(state)
 	if err != nil {
